@@ -1,0 +1,99 @@
+"""A small neural-network library on scalars: Neuron, Layer, MLP (micrograd's shape).
+
+A neuron computes act(Σ wᵢxᵢ + b). The weighted sum is one ``dot`` node rather
+than a chain of 2n additions and multiplications: the same derivatives
+(d/dwᵢ = xᵢ, d/dxᵢ = wᵢ), far fewer nodes to build and walk.
+"""
+
+import random
+
+from scalargrad.value import Value, dot
+
+_ACTIVATIONS = {
+    "relu": Value.relu,
+    "tanh": Value.tanh,
+    "sigmoid": Value.sigmoid,
+    "linear": None,
+}
+
+
+class Module:
+    """Anything with parameters: ``zero_grad`` clears them before a backward pass."""
+
+    def parameters(self):
+        return []
+
+    def zero_grad(self):
+        for p in self.parameters():
+            p.grad = 0.0
+
+
+class Neuron(Module):
+    """act(w·x + b), weights drawn uniformly from [-1, 1], bias 0."""
+
+    def __init__(self, n_inputs, activation="relu", rng=None, name="neuron"):
+        if activation not in _ACTIVATIONS:
+            raise ValueError(f"Neuron: unknown activation {activation!r}; choose from {sorted(_ACTIVATIONS)}")
+        rng = rng or random.Random(0)
+        self.w = [Value(rng.uniform(-1, 1), label=f"{name}.w{i}") for i in range(n_inputs)]
+        self.b = Value(0.0, label=f"{name}.b")
+        self.activation = activation
+
+    def __call__(self, x):
+        if len(x) != len(self.w):
+            raise ValueError(f"Neuron: expected {len(self.w)} inputs, got {len(x)}")
+        z = dot(self.w, x) + self.b
+        act = _ACTIVATIONS[self.activation]
+        return act(z) if act else z
+
+    def parameters(self):
+        return self.w + [self.b]
+
+    def __repr__(self):
+        return f"Neuron({len(self.w)}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """``n_outputs`` neurons that all read the same inputs."""
+
+    def __init__(self, n_inputs, n_outputs, activation="relu", rng=None, name="layer"):
+        rng = rng or random.Random(0)
+        self.neurons = [Neuron(n_inputs, activation, rng, f"{name}.n{j}") for j in range(n_outputs)]
+
+    def __call__(self, x):
+        return [neuron(x) for neuron in self.neurons]
+
+    def parameters(self):
+        return [p for neuron in self.neurons for p in neuron.parameters()]
+
+    def __repr__(self):
+        return f"Layer([{', '.join(map(repr, self.neurons))}])"
+
+
+class MLP(Module):
+    """Layers of sizes ``n_inputs → sizes[0] → … → sizes[-1]``; ReLU between, linear output.
+
+    ``MLP(2, [16, 16, 1], seed=0)`` is micrograd's two-moons classifier.
+    Calling it on a list of numbers returns a list of Values (one per output),
+    or a single Value when the last layer has one neuron.
+    """
+
+    def __init__(self, n_inputs, sizes, activation="relu", seed=0):
+        rng = random.Random(seed)
+        widths = [n_inputs] + list(sizes)
+        last = len(sizes) - 1
+        self.layers = [
+            Layer(widths[i], widths[i + 1], "linear" if i == last else activation, rng, f"L{i}")
+            for i in range(len(sizes))
+        ]
+
+    def __call__(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x[0] if len(x) == 1 else x
+
+    def parameters(self):
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def __repr__(self):
+        return f"MLP([{', '.join(map(repr, self.layers))}])"
