@@ -1,5 +1,48 @@
-"""scalargrad: a scalar autograd engine that shows the chain rule at work (§10)."""
+"""scalargrad: a scalar autograd engine that shows the chain rule at work (§10).
 
+    from scalargrad import Value
+    w = Value(2.0, label="w1")
+    loss = (w * 0.5 * 3.0) ** 2 / 2
+    loss.backward()
+    w.grad   # 4.5: the post's dL/dw1
+"""
+
+from scalargrad import nn
+from scalargrad.functional import (
+    cross_entropy,
+    entropy,
+    kl_divergence,
+    l1,
+    l2,
+    l2_norm,
+    log_softmax,
+    softmax,
+)
+from scalargrad.gradcheck import (
+    GradcheckError,
+    GradcheckReport,
+    gradcheck,
+    numerical_gradient,
+)
 from scalargrad.value import Value, dot, grad, sum_of, zero_grad
 
-__all__ = ["Value", "dot", "grad", "sum_of", "zero_grad"]
+__all__ = [
+    "GradcheckError",
+    "GradcheckReport",
+    "Value",
+    "cross_entropy",
+    "dot",
+    "entropy",
+    "grad",
+    "gradcheck",
+    "kl_divergence",
+    "l1",
+    "l2",
+    "l2_norm",
+    "log_softmax",
+    "nn",
+    "numerical_gradient",
+    "softmax",
+    "sum_of",
+    "zero_grad",
+]

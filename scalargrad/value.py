@@ -33,7 +33,7 @@ class Value:
     leaf: an input, a parameter or a constant) and ``_parents`` are its inputs.
     """
 
-    __slots__ = ("data", "grad", "label", "op", "_parents")
+    __slots__ = ("_parents", "data", "grad", "label", "op")
 
     def __init__(self, data, label=None):
         self.data = _as_float(data, "Value")

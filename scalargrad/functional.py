@@ -1,0 +1,116 @@
+"""Functions of whole distributions, over lists of Values.
+
+softmax (§4), log_softmax (§5), cross_entropy (§9), entropy (§8),
+kl_divergence (§15) and the L1/L2 penalties (§11). Inputs may be Values or
+plain numbers; every function is built from ``Value`` ops, so gradients flow
+through it and each step can be drawn.
+
+Stability: e^z overflows a float for z > 709, and a probability can underflow
+to 0. Softmax-type functions subtract the largest logit first: that leaves the
+result unchanged (the common factor e^-max cancels in the ratio) but keeps
+every exponent ≤ 0. Terms with p = 0 contribute 0 to entropy and KL (the limit
+of p·log p as p → 0).
+"""
+
+import math
+
+from scalargrad.value import Value, _lift_all, dot, sum_of
+
+
+def softmax(logits, temperature=1.0):
+    """e^(zᵢ/T) / Σⱼ e^(zⱼ/T) (§4, with §6's temperature T > 0)."""
+    zs = _logits(logits, "softmax")
+    temperature = _positive(temperature, "softmax", "temperature")
+    top = max(z.data for z in zs)
+    exps = [((z - top) / temperature).exp() for z in zs]
+    total = sum_of(exps)
+    return [e / total for e in exps]
+
+
+def log_softmax(logits):
+    """log softmax(z)ᵢ = zᵢ − log Σⱼ e^zⱼ, computed without forming tiny probabilities (§5)."""
+    zs = _logits(logits, "log_softmax")
+    log_total = _logsumexp(zs)
+    return [z - log_total for z in zs]
+
+
+def cross_entropy(logits, target):
+    """−log softmax(z)[target]: the loss for the correct class ``target`` (§9)."""
+    zs = _logits(logits, "cross_entropy")
+    if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target < len(zs):
+        raise ValueError(f"cross_entropy: target must be an int in [0, {len(zs)}), got {target!r}")
+    return _logsumexp(zs) - zs[target]
+
+
+def entropy(probs, base=math.e):
+    """H(p) = −Σ pᵢ·log pᵢ: average surprise, in nats (base e) or bits (base 2) (§8)."""
+    ps = _distribution(probs, "entropy")
+    terms = [p * p.log() for p in ps if p.data > 0]
+    return -sum_of(terms) / math.log(base)
+
+
+def kl_divergence(p, q):
+    """D_KL(p ‖ q) = Σ pᵢ·log(pᵢ/qᵢ): the extra surprise of believing q when p is true (§15).
+
+    Not symmetric: ``kl_divergence(p, q) != kl_divergence(q, p)`` in general.
+    """
+    ps, qs = _distribution(p, "kl_divergence"), _distribution(q, "kl_divergence")
+    if len(ps) != len(qs):
+        raise ValueError(f"kl_divergence: p and q have different lengths ({len(ps)} and {len(qs)})")
+    terms = []
+    for i, (pi, qi) in enumerate(zip(ps, qs)):
+        if pi.data == 0:
+            continue
+        if qi.data == 0:
+            raise ValueError(f"kl_divergence: q[{i}] = 0 where p[{i}] = {pi.data:g} > 0, so the divergence is infinite")
+        terms.append(pi * (pi.log() - qi.log()))
+    return sum_of(terms)
+
+
+def l1(weights):
+    """‖w‖₁ = Σ|wᵢ|, the L1 penalty; its gradient sign(w) pushes weights to exactly 0 (§11)."""
+    return sum_of([w.abs() for w in _lift_all(weights, "l1")])
+
+
+def l2(weights):
+    """Σ wᵢ², the L2 penalty (weight decay); its gradient 2w pulls big weights hardest (§11)."""
+    ws = _lift_all(weights, "l2")
+    return dot(ws, ws)
+
+
+def l2_norm(weights):
+    """‖w‖₂ = √(Σ wᵢ²), the straight-line length of the weight vector (§11)."""
+    return l2(weights).sqrt()
+
+
+def _logsumexp(zs):
+    top = max(z.data for z in zs)
+    return sum_of([(z - top).exp() for z in zs]).log() + top
+
+
+def _logits(logits, where):
+    zs = _lift_all(logits, where)
+    if not zs:
+        raise ValueError(f"{where}: needs at least one logit")
+    return zs
+
+
+def _distribution(probs, where):
+    ps = _lift_all(probs, where)
+    if not ps:
+        raise ValueError(f"{where}: needs at least one probability")
+    for i, p in enumerate(ps):
+        if not 0 <= p.data <= 1:
+            raise ValueError(f"{where}: probabilities must lie in [0, 1], got p[{i}] = {p.data:g}")
+    total = math.fsum(p.data for p in ps)
+    if abs(total - 1) > 1e-6:
+        raise ValueError(f"{where}: probabilities must sum to 1, got {total:.6g}")
+    return ps
+
+
+def _positive(x, where, name):
+    if isinstance(x, Value):
+        x = x.data
+    if not x > 0:
+        raise ValueError(f"{where}: {name} must be > 0, got {x!r}")
+    return x

@@ -1,0 +1,71 @@
+"""Check a gradient against central finite differences.
+
+A derivative is a slope (§10): nudge an input by ±h and watch the output,
+    f'(x) ≈ (f(x + h) − f(x − h)) / 2h,
+which is off by only O(h²). Backpropagation must agree with that slope for
+every input; this is how every derivative rule in the project is tested.
+"""
+
+import math
+from dataclasses import dataclass
+
+from scalargrad.value import Value
+
+
+class GradcheckError(AssertionError):
+    """Backpropagation and finite differences disagree."""
+
+
+@dataclass
+class GradcheckReport:
+    analytic: list  # from backward()
+    numeric: list  # from central differences
+    worst_index: int  # the input where they disagree most
+    worst_error: float  # |analytic − numeric| there
+    ok: bool
+
+    def __str__(self):
+        i = self.worst_index
+        return (
+            f"gradcheck {'passed' if self.ok else 'FAILED'}: worst at input {i}: "
+            f"backward {self.analytic[i]:.10g} vs finite differences {self.numeric[i]:.10g} "
+            f"(error {self.worst_error:.3g})"
+        )
+
+
+def numerical_gradient(f, inputs, h=1e-6):
+    """(f(x + h·eᵢ) − f(x − h·eᵢ)) / 2h for each input i; ``f`` takes and returns Values."""
+    inputs = [float(x) for x in inputs]
+    slopes = []
+    for i in range(len(inputs)):
+        up, down = list(inputs), list(inputs)
+        up[i] += h
+        down[i] -= h
+        slopes.append((_evaluate(f, up) - _evaluate(f, down)) / (2 * h))
+    return slopes
+
+
+def gradcheck(f, inputs, h=1e-6, atol=1e-6, rtol=1e-5, raise_on_failure=True):
+    """Compare backward() with finite differences for f(*Values(inputs)).
+
+    Passes when |analytic − numeric| ≤ atol + rtol·|numeric| for every input.
+    Returns a GradcheckReport; raises GradcheckError on failure unless told not to.
+    """
+    values = [Value(x) for x in inputs]
+    out = f(*values)
+    if not isinstance(out, Value):
+        raise TypeError(f"gradcheck: f must return a Value, got {type(out).__name__}")
+    out.backward()
+    analytic = [v.grad for v in values]
+    numeric = numerical_gradient(f, inputs, h)
+    errors = [abs(a - n) - rtol * abs(n) for a, n in zip(analytic, numeric)]
+    worst = max(range(len(errors)), key=errors.__getitem__) if errors else 0
+    ok = all(e <= atol for e in errors) and all(map(math.isfinite, analytic))
+    report = GradcheckReport(analytic, numeric, worst, abs(analytic[worst] - numeric[worst]) if errors else 0.0, ok)
+    if not ok and raise_on_failure:
+        raise GradcheckError(str(report))
+    return report
+
+
+def _evaluate(f, xs):
+    return f(*[Value(x) for x in xs]).data
