@@ -7,6 +7,8 @@ hit Python's recursion limit on a long chain (micrograd issues #21 and #90),
 so this walk keeps its own explicit stack.
 """
 
+_EMIT = object()  # stack marker: "the node below me has all its parents in order"
+
 
 def topological_order(root):
     """Return every node reachable from ``root``, each after all its parents.
@@ -16,24 +18,23 @@ def topological_order(root):
     """
     order = []
     visited = set()
-    # Each stack entry is (node, parents_done). A node is pushed once to
-    # expand its parents and once more, underneath them, to be emitted after
-    # they are all in ``order``: the iterative form of a post-order DFS.
-    stack = [(root, False)]
+    stack = [root]
     while stack:
-        node, parents_done = stack.pop()
-        if parents_done:
-            order.append(node)
+        node = stack.pop()
+        if node is _EMIT:  # its parents are all in `order` now: emit it
+            order.append(stack.pop())
             continue
         if node in visited:
             continue
         visited.add(node)
-        stack.append((node, True))
+        # Depth-first: the node waits under a marker while its parents are expanded.
+        stack.append(node)
+        stack.append(_EMIT)
         for parent in node._parents:
             if parent in visited:
                 continue
             if parent._parents:
-                stack.append((parent, False))
+                stack.append(parent)
             else:  # a leaf has no parents to wait for: emit it at once
                 visited.add(parent)
                 order.append(parent)

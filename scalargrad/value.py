@@ -206,12 +206,13 @@ _PLAIN_NUMBERS = (float, int)  # checked first: the ABC check for Real is slow
 
 
 def _lift_all(xs, where):
-    values = []
-    for x in xs:
-        value = _lift(x)
-        if value is None:
-            raise TypeError(f"{where}: expected numbers or Values, got {type(x).__name__} {x!r}")
-        values.append(value)
+    """Values for a list of Values and numbers; a TypeError naming ``where`` otherwise."""
+    values = list(xs)
+    for i, x in enumerate(values):
+        if type(x) is not Value:
+            values[i] = _lift(x)
+            if values[i] is None:
+                raise TypeError(f"{where}: expected numbers or Values, got {type(x).__name__} {x!r}")
     return values
 
 
