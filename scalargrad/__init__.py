@@ -8,6 +8,7 @@
 """
 
 from scalargrad import nn
+from scalargrad.draw import GraphvizNotFoundError, draw, render, step_through
 from scalargrad.functional import (
     cross_entropy,
     entropy,
@@ -29,9 +30,11 @@ from scalargrad.value import Value, dot, grad, sum_of, zero_grad
 __all__ = [
     "GradcheckError",
     "GradcheckReport",
+    "GraphvizNotFoundError",
     "Value",
     "cross_entropy",
     "dot",
+    "draw",
     "entropy",
     "grad",
     "gradcheck",
@@ -42,7 +45,9 @@ __all__ = [
     "log_softmax",
     "nn",
     "numerical_gradient",
+    "render",
     "softmax",
+    "step_through",
     "sum_of",
     "zero_grad",
 ]

@@ -1,0 +1,446 @@
+"""Pictures of a computation graph: values forward, gradients backward (§10).
+
+Three entry points, all drawn by Graphviz:
+
+    draw(root, view)          a graphviz.Digraph (Jupyter shows it inline)
+    render(graph, path)       writes <path>.dot, then the picture <path>.svg or .png
+    step_through(root, dir)   one frame per step of both passes, and an HTML page
+                              to click (or arrow-key) through them
+
+The backward view writes on every edge the chain-rule step that ran along it,
+``upstream × local = contribution``: the gradient of the node the edge leads
+into, times that node's local derivative with respect to the edge's source.
+A node used twice gets two edges, and its gradient is the sum of both.
+
+Nodes are read through a small protocol only, so any engine can be drawn:
+``_parents``, ``op`` (None for a leaf, else with ``.name`` and ``.symbol``),
+``label``, ``data``, ``grad`` and ``local_derivatives()``. How numbers and
+nodes are written lives in two functions, ``format_number`` and ``node_name``.
+"""
+
+import html
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from string import Template
+from typing import NamedTuple
+
+import graphviz
+
+from scalargrad.graph import topological_order
+
+VIEWS = ("forward", "backward")
+FORMATS = ("svg", "png")
+ZERO_GRADIENT_NOTE = "gradients are all zero — call root.backward() first"
+INSTALL_HINT = (
+    "install Graphviz with `sudo apt-get install graphviz` (Debian/Ubuntu) "
+    "or `brew install graphviz` (macOS)"
+)
+
+
+class GraphvizNotFoundError(RuntimeError):
+    """Graphviz's ``dot`` program is missing: the DOT source was written, no picture."""
+
+
+# ---- how numbers and nodes are written: the only two places that decide ------
+def format_number(x):
+    """A number to about 4 significant digits, written the same everywhere: 9, 0.5, 0.3333."""
+    return f"{x + 0.0:.4g}"  # adding 0.0 turns -0.0 into 0.0
+
+
+def node_name(node, index):
+    """How captions and formulas name a node: its label, else its op and position ("mul#3")."""
+    if node.label is not None:
+        return node.label
+    if node.op is None:
+        return f"const#{index}"
+    return f"{node.op.name}#{index}"
+
+
+def _is_constant(node):
+    """A leaf without a label, such as the 2 in ``x ** 2``: drawn as just its number."""
+    return node.op is None and node.label is None
+
+
+# ---- the graph, walked once ------------------------------------------------------
+class _Edge(NamedTuple):
+    """One use of a node: ``parent`` is input number ``slot`` of ``child`` (positions in the walk)."""
+
+    parent: int
+    child: int
+    slot: int
+
+
+class _Walk:
+    """The nodes of a graph in topological order (root last), their names and edges."""
+
+    def __init__(self, root, max_nodes, caller):
+        self.order = topological_order(root)
+        if len(self.order) > max_nodes:
+            raise ValueError(
+                f"{caller}: the graph has {len(self.order)} nodes, more than max_nodes={max_nodes}; "
+                f"pass max_nodes={len(self.order)} (or more) to draw it anyway"
+            )
+        self.root = len(self.order) - 1
+        self.position = {node: i for i, node in enumerate(self.order)}
+        self.names = [node_name(node, i) for i, node in enumerate(self.order)]
+        # One edge per use, so ``a + a`` has two edges from a to the sum.
+        self.edges = [
+            _Edge(self.position[parent], child, slot)
+            for child, node in enumerate(self.order)
+            for slot, parent in enumerate(node._parents)
+        ]
+
+    @cached_property
+    def local_derivatives(self):
+        """d(node)/d(parent) for every node's parents: the numbers on the edges."""
+        return [node.local_derivatives() for node in self.order]
+
+    @cached_property
+    def uses(self):
+        """For each node, the edges that leave it: where its gradient comes back from."""
+        uses = [[] for _ in self.order]
+        for edge in self.edges:
+            uses[edge.parent].append(edge)
+        return uses
+
+    def gradients_all_zero(self):
+        return all(node.grad == 0 for node in self.order)
+
+    def chain_step(self, edge):
+        """(upstream, local, contribution) for the gradient sent back along ``edge``."""
+        upstream = self.order[edge.child].grad
+        local = self.local_derivatives[edge.child][edge.slot]
+        return upstream, local, upstream * local
+
+    def operand(self, node_index):
+        """A node as an operand in a caption: constants by their number, others by name."""
+        node = self.order[node_index]
+        return format_number(node.data) if _is_constant(node) else self.names[node_index]
+
+
+# ---- building the Digraph ----------------------------------------------------------
+NODE_DEFAULTS = {"shape": "box", "style": "rounded,filled", "fontname": "Helvetica", "fontsize": "11"}
+EDGE_DEFAULTS = {"fontname": "Helvetica", "fontsize": "10", "arrowsize": "0.7"}
+LEAF_LOOK = {"fillcolor": "#dbeafe"}  # inputs and parameters
+OP_LOOK = {"fillcolor": "#ffffff"}
+CONSTANT_LOOK = {"shape": "ellipse", "style": "dashed,filled", "fillcolor": "#f4f4f4", "fontcolor": "#555555"}
+PENDING_LOOK = {"fillcolor": "#f4f4f4", "color": "#c8c8c8", "fontcolor": "#a8a8a8"}
+CURRENT_LOOK = {"fillcolor": "#ffe08a", "color": "#c0392b", "penwidth": "2.5"}
+HOT_EDGE_LOOK = {"color": "#c0392b", "fontcolor": "#c0392b", "penwidth": "2"}
+PENDING_EDGE_LOOK = {"color": "#c8c8c8"}
+
+
+@dataclass(frozen=True)
+class _Focus:
+    """A moment in a pass: the nodes already finished, and the one finishing now."""
+
+    finished: range
+    current: int
+
+
+def draw(root, view="forward", *, max_nodes=500, rankdir="LR"):
+    """The graph that computed ``root``, as a ``graphviz.Digraph``.
+
+    ``view="forward"`` shows each node's label, value and the op that made it.
+    ``view="backward"`` adds each gradient and writes on every edge the
+    chain-rule step ``upstream × local = contribution`` that ran along it.
+    Graphs with more than ``max_nodes`` nodes are refused, since such a picture
+    is unreadable; raise the limit to draw one anyway.
+    """
+    _check_view(view)
+    walk = _Walk(root, max_nodes, "draw")
+    graph = _picture(walk, view, rankdir)
+    if view == "backward" and walk.gradients_all_zero():
+        graph.attr(label=ZERO_GRADIENT_NOTE, labelloc="t", fontcolor="#c0392b", fontname="Helvetica")
+    return graph
+
+
+def _check_view(view):
+    if view not in VIEWS:
+        raise ValueError(f"draw: view must be one of {', '.join(map(repr, VIEWS))}, got {view!r}")
+
+
+def _picture(walk, view, rankdir, focus=None):
+    """Build the Digraph; a ``focus`` (one step-through frame) greys what is not finished yet."""
+    graph = graphviz.Digraph(
+        name=view, graph_attr={"rankdir": rankdir}, node_attr=NODE_DEFAULTS, edge_attr=EDGE_DEFAULTS
+    )
+    for i, node in enumerate(walk.order):
+        finished = focus is None or i in focus.finished
+        look = CONSTANT_LOOK if _is_constant(node) else LEAF_LOOK if node.op is None else OP_LOOK
+        if not finished:
+            look = {**look, **PENDING_LOOK}
+        elif focus is not None and i == focus.current:
+            look = {**look, **CURRENT_LOOK}
+        elif i == walk.root:
+            look = {**look, "penwidth": "2"}  # the root
+        graph.node(f"n{i}", _node_text(node, walk.names[i], view, finished), **look)
+    for edge in walk.edges:
+        graph.edge(f"n{edge.parent}", f"n{edge.child}", **_edge_look(walk, edge, view, focus))
+    return graph
+
+
+def _node_text(node, name, view, finished):
+    """An HTML-like label: name, op, data and (backward) grad; "?" for what is not known yet."""
+    data_known = finished or view == "backward"  # backward frames come after the forward pass
+    value = format_number(node.data) if data_known else "?"
+    if _is_constant(node):
+        rows = [value]
+    else:
+        rows = [f"<B>{_html(name)}</B>"]
+        if node.op is not None:
+            rows.append(f"<I>{_html(node.op.symbol)}</I>")
+        rows.append(f"data {value}")
+    if view == "backward":
+        rows.append(f"grad {format_number(node.grad) if finished else '?'}")
+    return "<" + "<BR/>".join(rows) + ">"
+
+
+def _html(text):
+    """Text made safe for a Graphviz HTML-like label: entities, line breaks, backslashes."""
+    # Graphviz still reads escapes such as \N (the node's id) in HTML labels; \\ is a backslash.
+    escaped = html.escape(str(text)).replace("\\", "\\\\")
+    return escaped.replace("\r\n", "\n").replace("\n", "<BR/>")
+
+
+def _edge_look(walk, edge, view, focus):
+    """Edge attributes: backward edges point the way gradients flow and carry their chain-rule step.
+
+    In a frame, an edge is drawn once the gradient has been sent along it, i.e.
+    once the node it leads into is finished; the edges into (forward) or out of
+    (backward) the current node are highlighted.
+    """
+    look = {"dir": "back"} if view == "backward" else {}
+    sent = focus is None or edge.child in focus.finished
+    if view == "backward" and sent:
+        upstream, local, contribution = walk.chain_step(edge)
+        look["label"] = f"{format_number(upstream)} × {format_number(local)} = {format_number(contribution)}"
+    if not sent:
+        look.update(PENDING_EDGE_LOOK)
+    elif focus is not None and focus.current == (edge.child if view == "forward" else edge.parent):
+        look.update(HOT_EDGE_LOOK)
+    return look
+
+
+# ---- writing pictures ----------------------------------------------------------------
+def render(graph, path, format="svg"):
+    """Write ``<path>.dot``, then draw it with Graphviz to ``<path>.<format>``; return that path.
+
+    The DOT source is written first, so that without Graphviz there is still a
+    text file to read; then ``GraphvizNotFoundError`` says how to install it.
+    """
+    if format not in FORMATS:
+        raise ValueError(f"render: format must be one of {', '.join(map(repr, FORMATS))}, got {format!r}")
+    path = Path(path)
+    source = _write_source(graph, path)
+    picture = path.with_name(f"{path.name}.{format}")
+    try:
+        graphviz.render("dot", format, source, outfile=picture)
+    except graphviz.ExecutableNotFound:
+        raise GraphvizNotFoundError(
+            f"render: Graphviz's `dot` program was not found, so {picture} could not be drawn; "
+            f"the DOT source was written to {source}. To get pictures, {INSTALL_HINT}."
+        ) from None
+    return picture
+
+
+def _write_source(graph, path):
+    """Write the graph's DOT source to ``<path>.dot``, creating folders as needed."""
+    source = path.with_name(f"{path.name}.dot")
+    source.parent.mkdir(parents=True, exist_ok=True)
+    source.write_text(graph.source, encoding="utf-8")
+    return source
+
+
+# ---- stepping through both passes -----------------------------------------------------
+@dataclass(frozen=True)
+class _Frame:
+    """One step: its picture, a caption, and (backward) the chain rule for that step."""
+
+    graph: graphviz.Digraph
+    caption: str
+    chain_rule: str = ""
+
+
+def step_through(root, out_dir, *, max_nodes=500):
+    """Write one frame per step of the forward and backward passes, and ``index.html`` to view them.
+
+    Forward: one frame per node in topological order, as its value is computed.
+    Backward: one frame per node in reverse order, as its gradient becomes
+    complete, with the chain rule for it written out in numbers. Run
+    ``root.backward()`` first: the frames show the gradients it computed.
+    Returns the path of the HTML page, which needs no network or other file.
+    """
+    walk = _Walk(root, max_nodes, "step_through")
+    if walk.gradients_all_zero():
+        raise ValueError(f"step_through: {ZERO_GRADIENT_NOTE}, so the backward frames have something to show")
+    frames = _forward_frames(walk) + _backward_frames(walk)
+    out_dir = Path(out_dir)
+    digits = max(3, len(str(len(frames) - 1)))
+    paths = [out_dir / f"frame_{i:0{digits}d}" for i in range(len(frames))]
+    page = out_dir / "index.html"
+    try:
+        pictures = [_inline_svg(render(frame.graph, path).read_text(encoding="utf-8"))
+                    for frame, path in zip(frames, paths)]
+    except GraphvizNotFoundError:
+        for frame, path in zip(frames, paths):
+            _write_source(frame.graph, path)
+        page.write_text(_html_page(walk, frames, pictures=None), encoding="utf-8")
+        raise GraphvizNotFoundError(
+            f"step_through: Graphviz's `dot` program was not found, so the frames were written as "
+            f"DOT source ({paths[0].name}.dot, ...) and {page} shows them as text. "
+            f"To get pictures, {INSTALL_HINT}."
+        ) from None
+    page.write_text(_html_page(walk, frames, pictures), encoding="utf-8")
+    return page
+
+
+def _forward_frames(walk):
+    """One frame per node in topological order: the moment its value is computed."""
+    return [
+        _Frame(_picture(walk, "forward", "LR", _Focus(range(i + 1), i)), _forward_caption(walk, i))
+        for i in range(len(walk.order))
+    ]
+
+
+def _backward_frames(walk):
+    """One frame per node in reverse topological order: the moment its gradient is complete."""
+    count = len(walk.order)
+    return [
+        _Frame(
+            _picture(walk, "backward", "LR", _Focus(range(i, count), i)),
+            _backward_caption(walk, i),
+            _chain_rule(walk, i),
+        )
+        for i in reversed(range(count))
+    ]
+
+
+def _forward_caption(walk, i):
+    """"forward: hidden = input × w1 = 1": the node, how it is computed, its value."""
+    node, name, value = walk.order[i], walk.names[i], format_number(walk.order[i].data)
+    if _is_constant(node):
+        return f"forward: the constant {value}"
+    if node.op is None:
+        return f"forward: {name} = {value} (a leaf: an input or a parameter)"
+    operands = [walk.operand(walk.position[parent]) for parent in node._parents]
+    symbol = node.op.symbol
+    if len(operands) == 2 and len(symbol) == 1 and not symbol.isalnum():
+        formula = f"{operands[0]} {symbol} {operands[1]}"
+    else:
+        formula = f"{node.op.name}({', '.join(operands)})"
+    return f"forward: {name} = {formula} = {value}"
+
+
+def _backward_caption(walk, i):
+    if i == walk.root:
+        return f"backward: start at the root, L = {walk.names[i]}"
+    feeds = ", ".join(dict.fromkeys(walk.names[edge.child] for edge in walk.uses[i]))
+    return f"backward: {walk.names[i]} collects its gradient from {feeds}"
+
+
+def _chain_rule(walk, i):
+    """"∂L/∂w1 = ∂L/∂hidden · ∂hidden/∂w1 = 9 × 0.5 = 4.5": one term per use, summed."""
+    name = walk.names[i]
+    if i == walk.root:
+        return f"∂L/∂L = {format_number(walk.order[i].grad)}   (L is {name}, where backward() starts)"
+    symbols, numbers, total = [], [], 0.0
+    for edge in walk.uses[i]:
+        child = walk.names[edge.child]
+        upstream, local, contribution = walk.chain_step(edge)
+        symbols.append(f"∂L/∂{child} · ∂{child}/∂{name}")
+        numbers.append(f"{format_number(upstream)} × {format_number(local)}")
+        total += contribution
+    return f"∂L/∂{name} = {' + '.join(symbols)} = {' + '.join(numbers)} = {format_number(total)}"
+
+
+def _inline_svg(svg):
+    """The <svg> element alone, ready to paste into HTML: no XML prolog, DOCTYPE or namespace URLs."""
+    start = svg.index("<svg")
+    end = svg.index(">", start)
+    return re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", svg[start:end]) + svg[end:]
+
+
+def _html_page(walk, frames, pictures):
+    """The stepper page; ``pictures`` are inline SVGs, or None to show each frame's DOT source."""
+    sections = []
+    for i, frame in enumerate(frames):
+        picture = pictures[i] if pictures is not None else f"<pre>{html.escape(frame.graph.source)}</pre>"
+        aside = (
+            f'<aside class="chain-rule"><h2>Chain rule</h2><p>{html.escape(frame.chain_rule)}</p></aside>'
+            if frame.chain_rule
+            else ""
+        )
+        sections.append(
+            f'<section class="frame"{"" if i == 0 else " hidden"}>\n'
+            f'<p class="caption">{html.escape(frame.caption)}</p>\n'
+            f'<div class="step"><div class="picture">{picture}</div>{aside}</div>\n'
+            "</section>"
+        )
+    note = (
+        ""
+        if pictures is not None
+        else f'<p class="note">Graphviz\'s <code>dot</code> was not found, so each frame is shown as '
+        f"DOT source. To see pictures, {html.escape(INSTALL_HINT)}, then step through again.</p>"
+    )
+    title = html.escape(f"Backpropagation step by step: {walk.names[walk.root]}")
+    return _PAGE.substitute(title=title, note=note, sections="\n".join(sections))
+
+
+_PAGE = Template("""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>$title</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }
+nav { display: flex; gap: 0.8em; align-items: center; margin-bottom: 0.8em; }
+button { font-size: 1em; padding: 0.3em 0.9em; }
+.caption { font-size: 1.15em; font-weight: 600; }
+.step { display: flex; gap: 1.5em; align-items: flex-start; }
+.picture { flex: 1; overflow: auto; }
+.picture svg { max-width: 100%; height: auto; }
+.chain-rule { flex: 0 0 24em; background: #fdf6e3; border: 1px solid #e6d8a8; padding: 0.2em 1em; }
+.chain-rule p { font-size: 1.1em; overflow-wrap: anywhere; }
+.note { background: #fdecea; padding: 0.5em 1em; }
+pre { white-space: pre-wrap; font-size: 0.8em; }
+</style>
+</head>
+<body>
+<h1>$title</h1>
+$note
+<nav>
+<button id="previous" type="button">&larr; Previous</button>
+<span id="counter"></span>
+<button id="next" type="button">Next &rarr;</button>
+<span>(or the left and right arrow keys)</span>
+</nav>
+$sections
+<script>
+const frames = document.querySelectorAll(".frame");
+const previous = document.getElementById("previous");
+const next = document.getElementById("next");
+const counter = document.getElementById("counter");
+let current = 0;
+
+function show(index) {
+  current = Math.max(0, Math.min(frames.length - 1, index));
+  frames.forEach(function (frame, i) { frame.hidden = i !== current; });
+  counter.textContent = "frame " + (current + 1) + " of " + frames.length;
+  previous.disabled = current === 0;
+  next.disabled = current === frames.length - 1;
+}
+
+previous.addEventListener("click", function () { show(current - 1); });
+next.addEventListener("click", function () { show(current + 1); });
+document.addEventListener("keydown", function (event) {
+  if (event.key === "ArrowLeft") { show(current - 1); }
+  if (event.key === "ArrowRight") { show(current + 1); }
+});
+show(0);
+</script>
+</body>
+</html>
+""")
