@@ -1,0 +1,120 @@
+"""The demos: the stepping loop, the verdict rule, and the §10 demo end to end."""
+
+import os
+import re
+import shutil
+
+import pytest
+
+from demos import backprop
+from demos.__main__ import main
+from demos._stepper import Step, figure, number, run_steps, verdict
+
+
+def test_verdict_exact_rounded_differs():
+    assert verdict("4.5", 4.5) == "exact"
+    assert verdict("95.4", 95.45) == "rounded"  # round(95.45, 1) is 95.5 in binary floating point
+    assert verdict("0.2", 0.24) == "exact"
+    assert verdict("9", 9.0) == "exact"
+    assert verdict("72", 72.9) == "rounded"
+    assert verdict("72", 75.0) == "differs"
+    assert verdict("0.105", 0.10536) == "exact"
+
+
+def test_number_prints_floats_as_a_learner_writes_them():
+    assert number(0.1 + 0.2) == "0.3"
+    assert number(3) == "3.0"
+
+
+def test_figure_line_names_post_engine_and_verdict():
+    assert figure("dL/dw1", "4.5", 4.5) == "  dL/dw1: post 4.5 · engine 4.5 · exact"
+
+
+def _scripted(keys):
+    keys = iter(keys)
+    return lambda prompt: next(keys)
+
+
+def test_stepper_goes_forward_back_and_quits():
+    shown = []
+    steps = [Step(f"s{i}") for i in range(3)]
+    finished = run_steps(steps, pause=True, write=shown.append, read=_scripted(["", "b", "", "q"]))
+    titles = re.findall(r"· (s\d) ──", "".join(shown))
+    assert titles == ["s0", "s1", "s0", "s1"]
+    assert finished is False
+
+
+def test_stepper_without_pause_never_reads():
+    def no_input(prompt):
+        raise AssertionError("read while pause=False")
+
+    shown = []
+    assert run_steps([Step("a"), Step("b")], pause=False, write=shown.append, read=no_input)
+    assert "a ──" in shown[0] and "b ──" in shown[2]
+
+
+def test_stepper_runs_through_when_stdin_closes():
+    def closed(prompt):
+        raise EOFError
+
+    shown = []
+    assert run_steps([Step("a"), Step("b"), Step("c")], pause=True, write=shown.append, read=closed)
+    assert len(re.findall(r"── \d/3", "".join(shown))) == 3
+
+
+def test_listing_names_every_demo(capsys):
+    assert main([]) == 0
+    assert "backprop" in capsys.readouterr().out
+
+
+def _run_backprop(tmp_path, capsys):
+    assert main(["backprop", "--no-pause", "--out", str(tmp_path)]) == 0
+    return capsys.readouterr().out
+
+
+def test_backprop_demo_prints_the_posts_steps_with_engine_numbers(tmp_path, capsys):
+    out = _run_backprop(tmp_path, capsys)
+    # The post's backward steps, figure "Backpropagation", with the numbers the engine must give:
+    # output = 0.5·2·3 = 3, dL/dout = 2(3−2) = 2, dL/dw2 = 2·hidden(1) = 2, dL/dhidden = 2·w2 = 6, dL/dw1 = 6·0.5 = 3.
+    input_, w1, w2, target = 0.5, 2.0, 3.0, 2.0
+    hidden, output = input_ * w1, input_ * w1 * w2
+    d_out = 2 * (output - target)
+    for line in (
+        f"dLoss/dOutput = 2 × ({output} − 2.0) = {d_out}",
+        f"dLoss/dw2 = {d_out} × hidden = {d_out} × {hidden} = {d_out * hidden}",
+        f"dLoss/dHidden = {d_out} × w2 = {d_out} × {w2} = {d_out * w2}",
+        f"dLoss/dw1 = {d_out * w2} × input = {d_out * w2} × {input_} = {d_out * w2 * input_}",
+    ):
+        assert line in out
+    # "Chain Rule in Action": loss = out²/2, so dL/dout = out = 3, dL/dH = 3·3 = 9, dL/dw1 = 9·0.5 = 4.5.
+    assert f"dL/dw1  = {output * w2} × {input_} = {output * w2 * input_}" in out
+    assert "garlic→dish = 3.0 × 2.0 = 6.0x" in out
+    assert "garlic→dish = 3.0 × 0.1 = 0.30000000000000004x" not in out
+    assert "garlic→dish = 3.0 × 0.1 = 0.3x" in out
+
+
+def test_backprop_demo_verdicts_are_all_exact(tmp_path, capsys):
+    out = _run_backprop(tmp_path, capsys)
+    verdicts = re.findall(r"post (\S+) · engine (\S+) · (\w+)", out)
+    assert len(verdicts) == 17
+    assert {v for _, _, v in verdicts} == {"exact"}
+    assert all(float(post) == pytest.approx(float(engine)) for post, engine, _ in verdicts)
+
+
+def test_backprop_demo_writes_graphs_and_stepper(tmp_path, capsys):
+    if shutil.which("dot") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Graphviz 'dot' is missing in CI")
+        pytest.skip("Graphviz 'dot' is not installed")
+    _run_backprop(tmp_path, capsys)
+    for name in ("backprop_squared_error", "backprop_chain_rule"):
+        assert (tmp_path / f"{name}_forward.svg").stat().st_size > 0
+        assert (tmp_path / f"{name}_backward.dot").exists()
+        assert "Next" in (tmp_path / f"{name}_steps" / "index.html").read_text()
+
+
+def test_backprop_steps_are_built_from_the_engine(tmp_path):
+    steps = backprop.steps(tmp_path)
+    assert steps[0].title.startswith("Forward pass")
+    *_, loss = backprop.network("half square")
+    assert loss.data == 4.5
