@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+BENCH_STAMP := $(VENV)-bench/.installed
 
 .PHONY: demo test bench lint graphviz clean
 
@@ -15,8 +16,8 @@ demo: $(STAMP) graphviz
 test: $(STAMP) graphviz
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+bench: $(BENCH_STAMP)
+	$(VENV)-bench/bin/python benchmarks/run.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -26,6 +27,13 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test,dev]"
 	touch $(STAMP)
+
+# Benchmarks get their own environment: the project plus micrograd, which is
+# never a dependency of the project itself.
+$(BENCH_STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)-bench
+	$(VENV)-bench/bin/python -m pip install --quiet -e . micrograd==0.1.0
+	touch $(BENCH_STAMP)
 
 # Graphviz: apt-get as root, Homebrew on macOS; otherwise say how, and go on
 # (rendering then writes .dot source files instead of pictures).
@@ -41,4 +49,4 @@ graphviz:
 	}
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis .ruff_cache *.egg-info
+	rm -rf $(VENV) $(VENV)-bench out .pytest_cache .hypothesis .ruff_cache *.egg-info
