@@ -69,18 +69,19 @@ def kl_divergence(p, q):
 
 def l1(weights):
     """‖w‖₁ = Σ|wᵢ|, the L1 penalty; its gradient sign(w) pushes weights to exactly 0 (§11)."""
-    return sum_of([w.abs() for w in _lift_all(weights, "l1")])
+    return sum_of([w.abs() for w in _weights(weights, "l1")])
 
 
 def l2(weights):
     """Σ wᵢ², the L2 penalty (weight decay); its gradient 2w pulls big weights hardest (§11)."""
-    ws = _lift_all(weights, "l2")
+    ws = _weights(weights, "l2")
     return dot(ws, ws)
 
 
 def l2_norm(weights):
     """‖w‖₂ = √(Σ wᵢ²), the straight-line length of the weight vector (§11)."""
-    return l2(weights).sqrt()
+    ws = _weights(weights, "l2_norm")
+    return dot(ws, ws).sqrt()
 
 
 def _logsumexp(zs):
@@ -89,16 +90,22 @@ def _logsumexp(zs):
 
 
 def _logits(logits, where):
-    zs = _lift_all(logits, where)
-    if not zs:
-        raise ValueError(f"{where}: needs at least one logit")
-    return zs
+    return _nonempty(logits, where, "logit")
+
+
+def _weights(weights, where):
+    return _nonempty(weights, where, "weight")
+
+
+def _nonempty(xs, where, what):
+    values = _lift_all(xs, where)
+    if not values:
+        raise ValueError(f"{where}: needs at least one {what}")
+    return values
 
 
 def _distribution(probs, where):
-    ps = _lift_all(probs, where)
-    if not ps:
-        raise ValueError(f"{where}: needs at least one probability")
+    ps = _nonempty(probs, where, "probability")
     for i, p in enumerate(ps):
         if not 0 <= p.data <= 1:
             raise ValueError(f"{where}: probabilities must lie in [0, 1], got p[{i}] = {p.data:g}")

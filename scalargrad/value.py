@@ -223,7 +223,10 @@ def _as_float(x, where):
         raise TypeError(f"{where}: got a Value ({x!r}); pass a plain number")
     if not isinstance(x, Real) or isinstance(x, bool):
         raise TypeError(f"{where}: expected a real number, got {type(x).__name__} {x!r}")
-    x = float(x)
+    try:
+        x = float(x)
+    except OverflowError:
+        x = math.inf
     if not math.isfinite(x):
         raise ValueError(f"{where}: expected a finite number, got {x!r}")
     return x
@@ -241,20 +244,26 @@ def _local_derivatives(node, as_values):
             return node.op.derivatives(*parents, node)
         return node.op.derivatives(*[p.data for p in parents], node.data)
     except ZeroDivisionError:
-        raise ZeroDivisionError(
-            f"backward through {node.op.name}: its derivative at input(s) "
-            f"{_show([p.data for p in parents])} is infinite"
-        ) from None
+        error, problem = ZeroDivisionError, "is infinite"
+    except OverflowError:
+        error, problem = OverflowError, "overflows a float"
+    inputs = _show([p.data for p in parents])
+    raise error(f"backward through {node.op.name}: its derivative at input(s) {inputs} {problem}")
 
 
 def _check_finite(order, grads):
     """Raise, naming the op, if a gradient overflowed (``grads[i]`` is ``order[i]``'s)."""
     if math.isfinite(sum(map(float, grads))):
         return
-    for node, g in zip(reversed(order), reversed(grads)):
-        if not math.isfinite(g):
-            made_by = f"the output of {node.op.name}" if node.op else "a leaf"
-            raise OverflowError(f"backward: the gradient of {made_by} (data {node.data:.6g}) is {float(g)}")
+    bad = next(i for i in reversed(range(len(order))) if not math.isfinite(grads[i]))
+    node = order[bad]
+    # The culprit is the op that sent this node a non-finite share: one of the nodes it feeds.
+    users = [user.op.name for user in order[bad + 1 :] if any(p is node for p in user._parents)]
+    where = f"backward through {users[0]}" if users else "backward"
+    raise OverflowError(
+        f"{where}: the gradient of its input (data {node.data:.6g}) is {float(grads[bad])}, "
+        "too large for a float"
+    )
 
 
 def grad(output, inputs, create_graph=False):
@@ -358,7 +367,10 @@ class PowConst(Op):
             raise ZeroDivisionError(f"pow: 0 to a negative power ({k!r}) divides by zero")
         return a**k
 
-    derivatives = staticmethod(lambda a, k, out: (_data(k) * a ** (_data(k) - 1), 0.0))
+    @staticmethod
+    def derivatives(a, k, out):
+        k = _data(k)
+        return (k * a ** (k - 1) if k != 0 else 0.0, 0.0)  # x**0 is constant: slope 0, even at 0
 
 
 class Pow(Op):
