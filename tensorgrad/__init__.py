@@ -1,0 +1,37 @@
+"""tensorgrad: scalargrad's graph with a NumPy array in every node."""
+
+from tensorgrad.gradcheck import gradcheck
+from tensorgrad.routines import (
+    clip,
+    concatenate,
+    matmul,
+    maximum,
+    minimum,
+    one_hot,
+    ones,
+    stack,
+    take_along_axis,
+    where,
+    zeros,
+)
+from tensorgrad.tensor import Function, Tensor, is_grad_enabled, no_grad, tensor
+
+__all__ = [
+    "Function",
+    "Tensor",
+    "clip",
+    "concatenate",
+    "gradcheck",
+    "is_grad_enabled",
+    "matmul",
+    "maximum",
+    "minimum",
+    "no_grad",
+    "one_hot",
+    "ones",
+    "stack",
+    "take_along_axis",
+    "tensor",
+    "where",
+    "zeros",
+]

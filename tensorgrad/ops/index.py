@@ -1,0 +1,76 @@
+"""Picking entries: indexing ``t[...]`` and ``take_along_axis`` (gather).
+
+The backward is a *scatter-add*: each picked entry's gradient goes back to
+the place it came from, and a place picked twice (``t[[0, 0]]``, or the same
+token in two positions of an embedding lookup) receives the sum.
+"""
+
+import numpy as np
+
+from tensorgrad.tensor import Function
+
+
+def _is_basic(index):
+    """Slices, integers, None and ``...`` only: then no entry can be picked twice."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(p, (slice, int, np.integer, type(None), type(Ellipsis))) for p in parts)
+
+
+class GetItem(Function):
+    name, symbol = "getitem", "[]"
+    view = True  # basic indexing returns a view of the input
+
+    @staticmethod
+    def forward(ctx, a, index):
+        try:
+            out = a[index]
+        except IndexError as error:
+            raise IndexError(f"getitem: {error} (tensor shape {a.shape})") from None
+        ctx.index, ctx.shape = index, a.shape
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        grad = np.zeros(ctx.shape, dtype=g.dtype)
+        if _is_basic(ctx.index):
+            grad[ctx.index] = g
+        else:
+            np.add.at(grad, ctx.index, g)  # repeated indices add up
+        return (grad,)
+
+
+class TakeAlongAxis(Function):
+    """out[..., i, ...] = a[..., indices[..., i, ...], ...] along ``axis`` (NumPy's take_along_axis).
+
+    With log-probabilities of shape (batch, vocab) and chosen tokens of shape
+    (batch, 1), this picks log π(token) for each row: the REINFORCE quantity.
+    """
+
+    name, symbol = "take_along_axis", "gather"
+
+    @staticmethod
+    def forward(ctx, a, indices, axis):
+        indices = np.asarray(indices)
+        if indices.dtype.kind not in "iu":
+            raise TypeError(f"take_along_axis: indices must be integers, got dtype {indices.dtype}")
+        if indices.ndim != a.ndim:
+            raise ValueError(
+                f"take_along_axis: indices need as many dimensions as the tensor: "
+                f"shapes {indices.shape} and {a.shape}"
+            )
+        axis = axis % a.ndim
+        if indices.size and (indices.min() < -a.shape[axis] or indices.max() >= a.shape[axis]):
+            raise IndexError(
+                f"take_along_axis: indices must lie in [0, {a.shape[axis]}) along axis {axis} "
+                f"of shape {a.shape}, got min {indices.min()} and max {indices.max()}"
+            )
+        ctx.indices, ctx.axis, ctx.shape = indices, axis, a.shape
+        return np.take_along_axis(a, indices, axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        grad = np.zeros(ctx.shape, dtype=g.dtype)
+        where = list(np.ix_(*[np.arange(n) for n in ctx.indices.shape]))
+        where[ctx.axis] = ctx.indices
+        np.add.at(grad, tuple(where), g)
+        return (grad,)

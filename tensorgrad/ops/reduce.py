@@ -1,0 +1,138 @@
+"""Reductions over axes: sum, mean, max, min, var, logsumexp.
+
+Each output entry gathers many input entries, so its gradient is sent back to
+all of them: ``expand`` puts the reduced axes back (as length 1) and
+broadcasting copies the gradient along them.
+"""
+
+import numpy as np
+
+from tensorgrad.tensor import Function
+
+
+def normalize_axes(axis, ndim, name):
+    """``axis`` (None, an int or a tuple, negatives allowed) as a sorted tuple of axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    result = []
+    for ax in axes:
+        if not isinstance(ax, (int, np.integer)) or not -ndim <= ax < ndim:
+            raise ValueError(f"{name}: axis {ax!r} is out of range for a tensor with {ndim} dimension(s)")
+        result.append(int(ax) % ndim)
+    if len(set(result)) != len(result):
+        raise ValueError(f"{name}: repeated axis in {axis!r}")
+    return tuple(sorted(result))
+
+
+def expand(g, axes, keepdims):
+    """Put the reduced axes back as length-1 axes, so ``g`` broadcasts against the input."""
+    return g if keepdims else np.expand_dims(g, axes)
+
+
+class _Reduction(Function):
+    """Shared forward bookkeeping: the axes reduced and whether they were kept."""
+
+    @classmethod
+    def prepare(cls, ctx, a, axis, keepdims):
+        ctx.axes = normalize_axes(axis, a.ndim, cls.name)
+        ctx.keepdims = keepdims
+        ctx.shape = a.shape
+        if a.size and any(a.shape[ax] == 0 for ax in ctx.axes):
+            raise ValueError(f"{cls.name}: cannot reduce over an empty axis (shape {a.shape})")
+        return ctx.axes
+
+
+class Sum(_Reduction):
+    name, symbol = "sum", "Σ"
+
+    @classmethod
+    def forward(cls, ctx, a, axis=None, keepdims=False):
+        return a.sum(axis=cls.prepare(ctx, a, axis, keepdims), keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (np.broadcast_to(expand(g, ctx.axes, ctx.keepdims), ctx.shape),)
+
+
+class Mean(_Reduction):
+    name, symbol = "mean", "mean"
+
+    @classmethod
+    def forward(cls, ctx, a, axis=None, keepdims=False):
+        axes = cls.prepare(ctx, a, axis, keepdims)
+        ctx.count = int(np.prod([a.shape[ax] for ax in axes]))
+        return a.mean(axis=axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (np.broadcast_to(expand(g, ctx.axes, ctx.keepdims) / ctx.count, ctx.shape),)
+
+
+class _Extreme(_Reduction):
+    """max or min: the gradient goes to the winning entries, shared equally at a tie."""
+
+    pick = None
+
+    @classmethod
+    def forward(cls, ctx, a, axis=None, keepdims=False):
+        axes = cls.prepare(ctx, a, axis, keepdims)
+        if a.size == 0:
+            raise ValueError(f"{cls.name}: cannot take the {cls.name} of an empty tensor")
+        out = cls.pick(a, axis=axes, keepdims=True)
+        ctx.winners = a == out
+        return out if keepdims else np.squeeze(out, axis=axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        winners = ctx.winners
+        share = expand(g, ctx.axes, ctx.keepdims) / winners.sum(axis=ctx.axes, keepdims=True)
+        return (share * winners,)
+
+
+class Max(_Extreme):
+    name, symbol = "max", "max"
+    pick = staticmethod(np.max)
+
+
+class Min(_Extreme):
+    name, symbol = "min", "min"
+    pick = staticmethod(np.min)
+
+
+class Var(_Reduction):
+    """Mean squared distance from the mean (§2), NumPy's convention: divide by N − ddof."""
+
+    name, symbol = "var", "var"
+
+    @classmethod
+    def forward(cls, ctx, a, axis=None, keepdims=False, ddof=0):
+        axes = cls.prepare(ctx, a, axis, keepdims)
+        count = int(np.prod([a.shape[ax] for ax in axes]))
+        if count - ddof <= 0:
+            raise ValueError(f"var: {count} value(s) with ddof={ddof} leave no degrees of freedom")
+        ctx.centered = a - a.mean(axis=axes, keepdims=True)
+        ctx.divisor = count - ddof
+        return (ctx.centered * ctx.centered).sum(axis=axes, keepdims=keepdims) / ctx.divisor
+
+    @staticmethod
+    def backward(ctx, g):
+        return (expand(g, ctx.axes, ctx.keepdims) * (2 / ctx.divisor) * ctx.centered,)
+
+
+class LogSumExp(_Reduction):
+    """log Σ eˣ, computed as m + log Σ e^(x−m) with m the max: no overflow (§4)."""
+
+    name, symbol = "logsumexp", "lse"
+
+    @classmethod
+    def forward(cls, ctx, a, axis=None, keepdims=False):
+        axes = cls.prepare(ctx, a, axis, keepdims)
+        top = a.max(axis=axes, keepdims=True)
+        out = top + np.log(np.exp(a - top).sum(axis=axes, keepdims=True))
+        ctx.softmax = np.exp(a - out)  # d lse / dx is softmax(x)
+        return out if keepdims else np.squeeze(out, axis=axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (expand(g, ctx.axes, ctx.keepdims) * ctx.softmax,)

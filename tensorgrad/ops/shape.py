@@ -1,0 +1,102 @@
+"""Ops that move entries around without changing them: reshape, permute, broadcast, join.
+
+Their backward moves the gradient back the same way: reshape it back,
+permute it back, split it back. (A broadcast's backward is a sum, done by
+the backward walk's ``unbroadcast``.)
+"""
+
+import numpy as np
+
+from tensorgrad.tensor import Function
+
+
+class Reshape(Function):
+    name, symbol = "reshape", "reshape"
+    view = True
+
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        try:
+            return a.reshape(shape)
+        except ValueError:
+            raise ValueError(f"reshape: cannot reshape shape {a.shape} ({a.size} entries) into {shape}") from None
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g.reshape(ctx.shape),)
+
+
+class Permute(Function):
+    """Reorder the axes: output axis i is input axis ``axes[i]``."""
+
+    name, symbol = "permute", "permute"
+    view = True
+
+    @staticmethod
+    def forward(ctx, a, axes):
+        if sorted(int(ax) % max(a.ndim, 1) for ax in axes) != list(range(a.ndim)) or len(axes) != a.ndim:
+            raise ValueError(f"permute: {tuple(axes)} is not an ordering of the {a.ndim} axes of shape {a.shape}")
+        ctx.axes = axes
+        return np.transpose(a, axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (np.transpose(g, np.argsort(ctx.axes)),)
+
+
+class BroadcastTo(Function):
+    name, symbol = "broadcast_to", "bcast"
+    view = True
+
+    @staticmethod
+    def forward(ctx, a, shape):
+        try:
+            return np.broadcast_to(a, shape)
+        except ValueError:
+            raise ValueError(f"broadcast_to: shape {a.shape} cannot be broadcast to {tuple(shape)}") from None
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g,)  # the backward walk sums it back to the input's shape
+
+
+class Concatenate(Function):
+    """Join tensors along an existing axis; the gradient is split at the same places."""
+
+    name, symbol = "concatenate", "concat"
+
+    @staticmethod
+    def forward(ctx, *arrays, axis=0):
+        try:
+            out = np.concatenate(arrays, axis=axis)
+        except (ValueError, np.exceptions.AxisError) as error:
+            shapes = ", ".join(str(a.shape) for a in arrays)
+            raise ValueError(f"concatenate: cannot join shapes {shapes} along axis {axis}: {error}") from None
+        ctx.axis = axis
+        ctx.splits = np.cumsum([a.shape[axis] for a in arrays])[:-1]
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return tuple(np.split(g, ctx.splits, axis=ctx.axis))
+
+
+class Stack(Function):
+    """Join equally shaped tensors along a new axis."""
+
+    name, symbol = "stack", "stack"
+
+    @staticmethod
+    def forward(ctx, *arrays, axis=0):
+        try:
+            out = np.stack(arrays, axis=axis)
+        except (ValueError, np.exceptions.AxisError) as error:
+            shapes = ", ".join(str(a.shape) for a in arrays)
+            raise ValueError(f"stack: cannot stack shapes {shapes} along axis {axis}: {error}") from None
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return tuple(np.moveaxis(g, ctx.axis, 0))
