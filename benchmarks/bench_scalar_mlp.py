@@ -16,6 +16,7 @@ from benchlib import interleaved, table, target
 
 import scalargrad
 import scalargrad.nn
+from demos._data import two_moons
 
 SEED = 0
 POINTS = 100
@@ -23,21 +24,6 @@ ALPHA = 1e-4  # weight of the L2 penalty Σp²
 LEARNING_RATE = 0.1
 CHECK_STEPS = 5
 ROUNDS, STEPS_PER_ROUND = 7, 3
-
-
-def two_moons(n, noise=0.1, seed=SEED):
-    """n points on two interleaved half circles (like sklearn's make_moons), labels −1 and +1."""
-    rng = random.Random(seed)
-    points, labels = [], []
-    for i in range(n):
-        t = math.pi * rng.random()
-        if i % 2:
-            x, y, label = 1 - math.cos(t), 0.5 - math.sin(t), 1.0
-        else:
-            x, y, label = math.cos(t), math.sin(t), -1.0
-        points.append([x + rng.gauss(0, noise), y + rng.gauss(0, noise)])
-        labels.append(label)
-    return points, labels
 
 
 def micrograd_step(model, points, labels):
@@ -70,7 +56,7 @@ def scalargrad_step(model, points, labels):
 
 def run():
     """Check that both steps learn, time them interleaved, return the targets."""
-    points, labels = two_moons(POINTS)
+    points, labels = two_moons(POINTS, seed=SEED)
     random.seed(SEED)
     mg_model = micrograd.nn.MLP(2, [16, 16, 1])
     sg_model = scalargrad.nn.MLP(2, [16, 16, 1], seed=SEED)

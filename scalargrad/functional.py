@@ -45,6 +45,8 @@ def cross_entropy(logits, target):
 def entropy(probs, base=math.e):
     """H(p) = −Σ pᵢ·log pᵢ: average surprise, in nats (base e) or bits (base 2) (§8)."""
     ps = _distribution(probs, "entropy")
+    if not (isinstance(base, (int, float)) and base > 0 and base != 1):
+        raise ValueError(f"entropy: base must be a positive number other than 1, got {base!r}")
     terms = [p * p.log() for p in ps if p.data > 0]
     return -sum_of(terms) / math.log(base)
 
@@ -54,7 +56,7 @@ def kl_divergence(p, q):
 
     Not symmetric: ``kl_divergence(p, q) != kl_divergence(q, p)`` in general.
     """
-    ps, qs = _distribution(p, "kl_divergence"), _distribution(q, "kl_divergence")
+    ps, qs = _distribution(p, "kl_divergence", "p"), _distribution(q, "kl_divergence", "q")
     if len(ps) != len(qs):
         raise ValueError(f"kl_divergence: p and q have different lengths ({len(ps)} and {len(qs)})")
     terms = []
@@ -104,20 +106,20 @@ def _nonempty(xs, where, what):
     return values
 
 
-def _distribution(probs, where):
+def _distribution(probs, where, name="p"):
     ps = _nonempty(probs, where, "probability")
     for i, p in enumerate(ps):
         if not 0 <= p.data <= 1:
-            raise ValueError(f"{where}: probabilities must lie in [0, 1], got p[{i}] = {p.data:g}")
+            raise ValueError(f"{where}: probabilities must lie in [0, 1], got {name}[{i}] = {p.data:g}")
     total = math.fsum(p.data for p in ps)
     if abs(total - 1) > 1e-6:
-        raise ValueError(f"{where}: probabilities must sum to 1, got {total:.6g}")
+        raise ValueError(f"{where}: probabilities {name} must sum to 1, got {total:.6g}")
     return ps
 
 
 def _positive(x, where, name):
     if isinstance(x, Value):
         x = x.data
-    if not x > 0:
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not x > 0:
         raise ValueError(f"{where}: {name} must be > 0, got {x!r}")
     return x

@@ -80,6 +80,8 @@ class MLP(Module):
     """
 
     def __init__(self, n_inputs, sizes, activation="relu", seed=0):
+        if activation not in _ACTIVATIONS:
+            raise ValueError(f"MLP: unknown activation {activation!r}; choose from {sorted(_ACTIVATIONS)}")
         rng = random.Random(seed)
         widths = [n_inputs] + list(sizes)
         last = len(sizes) - 1

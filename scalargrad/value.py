@@ -255,7 +255,9 @@ def _check_finite(order, grads):
     """Raise, naming the op, if a gradient overflowed (``grads[i]`` is ``order[i]``'s)."""
     if math.isfinite(sum(map(float, grads))):
         return
-    bad = next(i for i in reversed(range(len(order))) if not math.isfinite(grads[i]))
+    bad = next((i for i in reversed(range(len(order))) if not math.isfinite(grads[i])), None)
+    if bad is None:  # only the quick sum overflowed; every gradient is finite
+        return
     node = order[bad]
     # The culprit is the op that sent this node a non-finite share: one of the nodes it feeds.
     users = [user.op.name for user in order[bad + 1 :] if any(p is node for p in user._parents)]
