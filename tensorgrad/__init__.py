@@ -1,5 +1,7 @@
 """tensorgrad: scalargrad's graph with a NumPy array in every node."""
 
+# Importing draw also teaches scalargrad's drawing module to draw Tensors.
+from tensorgrad import draw, functional, nn, optim
 from tensorgrad.gradcheck import gradcheck
 from tensorgrad.routines import (
     clip,
@@ -21,14 +23,18 @@ __all__ = [
     "Tensor",
     "clip",
     "concatenate",
+    "draw",
+    "functional",
     "gradcheck",
     "is_grad_enabled",
     "matmul",
     "maximum",
     "minimum",
+    "nn",
     "no_grad",
     "one_hot",
     "ones",
+    "optim",
     "stack",
     "take_along_axis",
     "tensor",

@@ -71,6 +71,8 @@ class Tensor:
 
     def __init__(self, data, requires_grad=False, dtype=None, label=None):
         self._data = _as_array(data, dtype)
+        if requires_grad and isinstance(data, np.ndarray) and np.shares_memory(self._data, data):
+            self._data = self._data.copy()  # a parameter owns its array: updates must not reach the caller's
         if requires_grad and self._data.dtype not in FLOAT_DTYPES:
             raise TypeError(
                 f"Tensor: only float32/float64 tensors can require grad, got dtype {self._data.dtype}"
@@ -91,6 +93,12 @@ class Tensor:
 
     @data.setter
     def data(self, value):
+        """Replace the array (``t.data = new``) or update it in place (``t.data -= step``).
+
+        Either way the version goes up. Only an in-place update can spoil a
+        pending backward (it changes an array the graph saved), and that is
+        reported when backward runs.
+        """
         value = _as_array(value, self._data.dtype)
         if value.shape != self._data.shape:
             raise ValueError(f"Tensor.data: new shape {value.shape} differs from {self._data.shape}")
@@ -188,7 +196,8 @@ class Tensor:
         return ops.MatMul.apply(other, self)
 
     def __getitem__(self, index):
-        return ops.GetItem.apply(self, index=_index_array(index))
+        index = _index_array(index)
+        return (ops.Slice if ops.is_basic(index) else ops.Select).apply(self, index=index)
 
     # ---- elementwise functions ----------------------------------------------------------
     def exp(self):
@@ -320,6 +329,11 @@ class Tensor:
                 if parent_grad is None or not parent.requires_grad:
                     continue
                 parent_grad = unbroadcast(parent_grad, parent.shape)
+                if parent_grad.shape != parent.shape:
+                    raise RuntimeError(
+                        f"backward through {node.op.name}: its backward returned a gradient of shape "
+                        f"{parent_grad.shape} for an input of shape {parent.shape}"
+                    )
                 if parent in pending:
                     pending[parent] = pending[parent] + parent_grad
                 else:
@@ -353,9 +367,13 @@ def _seed(root, grad):
 
 
 def _accumulate(node, g):
-    """Add ``g`` into ``node.grad`` (a fresh array: two leaves never share one)."""
-    g = g.astype(node.dtype, copy=False)
-    node.grad = g.copy() if node.grad is None else node.grad + g
+    """Add ``g`` into ``node.grad``, always a fresh array of the node's dtype and shape.
+
+    Fresh, so two leaves never share one; an array even for a 0-d tensor (NumPy
+    arithmetic on 0-d arrays returns scalars, which cannot be updated in place).
+    """
+    g = np.array(g, dtype=node.dtype)
+    node.grad = g if node.grad is None else np.asarray(node.grad + g)
 
 
 def _check_versions(node):
@@ -414,14 +432,19 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **settings):
         """Run the op on tensors (plain numbers become constants of the tensors' dtype)."""
-        dtype = next((x.dtype for x in inputs if isinstance(x, Tensor) and x.dtype.kind == "f"), None)
-        tensors = [x if isinstance(x, Tensor) else constant(x, dtype) for x in inputs]
+        tensors = inputs if all(type(x) is Tensor for x in inputs) else _lift(inputs)
         ctx = Context()
-        out = cls.forward(ctx, *[t._data for t in tensors], **settings)
+        try:
+            out = cls.forward(ctx, *[t._data for t in tensors], **settings)
+        except ValueError as error:
+            if "could not be broadcast" not in str(error):
+                raise
+            shapes = " and ".join(str(t.shape) for t in tensors)
+            raise ValueError(f"{cls.name}: shapes {shapes} do not broadcast together") from None
         node = Tensor.__new__(Tensor)
         requires_grad = _GradMode.enabled and any(t.requires_grad for t in tensors)
         if requires_grad:
-            _init_node(node, out, True, cls, tuple(tensors), ctx)
+            _init_node(node, out, True, cls, tensors, ctx)
         else:
             _init_node(node, out, False, None, (), None)
         if cls.view:
@@ -437,6 +460,12 @@ class Function:
     @staticmethod
     def backward(ctx, grad):
         raise NotImplementedError
+
+
+def _lift(inputs):
+    """Tensors for an op's inputs: numbers and arrays become constants of the inputs' float dtype."""
+    dtype = next((x.dtype for x in inputs if isinstance(x, Tensor) and x.dtype.kind == "f"), None)
+    return tuple(x if isinstance(x, Tensor) else constant(x, dtype) for x in inputs)
 
 
 # ---- making tensors ------------------------------------------------------------------

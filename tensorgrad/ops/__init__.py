@@ -21,7 +21,7 @@ from tensorgrad.ops.elementwise import (
     Tanh,
     Where,
 )
-from tensorgrad.ops.index import GetItem, TakeAlongAxis
+from tensorgrad.ops.index import Select, Slice, TakeAlongAxis, is_basic
 from tensorgrad.ops.linalg import MatMul
 from tensorgrad.ops.reduce import LogSumExp, Max, Mean, Min, Sum, Var, normalize_axes
 from tensorgrad.ops.shape import BroadcastTo, Concatenate, Permute, Reshape, Stack
@@ -35,7 +35,6 @@ __all__ = [
     "Div",
     "Exp",
     "Gelu",
-    "GetItem",
     "Log",
     "LogSumExp",
     "MatMul",
@@ -51,7 +50,9 @@ __all__ = [
     "PowScalar",
     "Relu",
     "Reshape",
+    "Select",
     "Sigmoid",
+    "Slice",
     "Sqrt",
     "Stack",
     "Sub",
@@ -60,5 +61,6 @@ __all__ = [
     "Tanh",
     "Var",
     "Where",
+    "is_basic",
     "normalize_axes",
 ]

@@ -68,7 +68,7 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        _refuse("div", np.broadcast_to(b, np.broadcast_shapes(a.shape, b.shape)), b == 0, "division by zero")
+        _refuse("div", b, b == 0, "division by zero: the divisor")
         ctx.save_for_backward(a, b)
         return a / b
 
@@ -111,6 +111,8 @@ class PowScalar(Function):
         k = ctx.exponent
         if k == 0:
             return (np.zeros_like(g),)
+        if k < 1:
+            _refuse("backward through pow", a, a == 0, f"the derivative of x**{k} at 0 is infinite")
         return (g * k * a ** (k - 1),)
 
 
@@ -326,7 +328,7 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx, a, b, condition):
-        ctx.condition = condition
+        ctx.condition = condition.copy()  # a later change to the caller's mask must not reach backward
         return np.where(condition, a, b)
 
     @staticmethod

@@ -7,35 +7,55 @@ token in two positions of an embedding lookup) receives the sum.
 
 import numpy as np
 
+from tensorgrad.ops.reduce import normalize_axes
 from tensorgrad.tensor import Function
 
 
-def _is_basic(index):
+def is_basic(index):
     """Slices, integers, None and ``...`` only: then no entry can be picked twice."""
     parts = index if isinstance(index, tuple) else (index,)
     return all(isinstance(p, (slice, int, np.integer, type(None), type(Ellipsis))) for p in parts)
 
 
-class GetItem(Function):
-    name, symbol = "getitem", "[]"
-    view = True  # basic indexing returns a view of the input
+def _pick(a, index):
+    try:
+        return a[index]
+    except IndexError as error:
+        raise IndexError(f"getitem: {error} (tensor shape {a.shape})") from None
+
+
+class Slice(Function):
+    """``t[1:3, 0]``: basic indexing, a view of the input; each entry is picked at most once."""
+
+    name, symbol = "slice", "[:]"
+    view = True
 
     @staticmethod
     def forward(ctx, a, index):
-        try:
-            out = a[index]
-        except IndexError as error:
-            raise IndexError(f"getitem: {error} (tensor shape {a.shape})") from None
         ctx.index, ctx.shape = index, a.shape
-        return out
+        return _pick(a, index)
 
     @staticmethod
     def backward(ctx, g):
         grad = np.zeros(ctx.shape, dtype=g.dtype)
-        if _is_basic(ctx.index):
-            grad[ctx.index] = g
-        else:
-            np.add.at(grad, ctx.index, g)  # repeated indices add up
+        grad[ctx.index] = g
+        return (grad,)
+
+
+class Select(Function):
+    """``t[[0, 0, 2]]`` or ``t[mask]``: integer-array or boolean indexing, a copy."""
+
+    name, symbol = "select", "[i]"
+
+    @staticmethod
+    def forward(ctx, a, index):
+        ctx.index, ctx.shape = index, a.shape
+        return _pick(a, index)
+
+    @staticmethod
+    def backward(ctx, g):
+        grad = np.zeros(ctx.shape, dtype=g.dtype)
+        np.add.at(grad, ctx.index, g)  # an entry picked twice gets both gradients
         return (grad,)
 
 
@@ -58,19 +78,20 @@ class TakeAlongAxis(Function):
                 f"take_along_axis: indices need as many dimensions as the tensor: "
                 f"shapes {indices.shape} and {a.shape}"
             )
-        axis = axis % a.ndim
+        (axis,) = normalize_axes(axis, a.ndim, "take_along_axis")
         if indices.size and (indices.min() < -a.shape[axis] or indices.max() >= a.shape[axis]):
             raise IndexError(
                 f"take_along_axis: indices must lie in [0, {a.shape[axis]}) along axis {axis} "
                 f"of shape {a.shape}, got min {indices.min()} and max {indices.max()}"
             )
-        ctx.indices, ctx.axis, ctx.shape = indices, axis, a.shape
-        return np.take_along_axis(a, indices, axis)
+        out = np.take_along_axis(a, indices, axis)
+        ctx.indices, ctx.axis, ctx.shape = np.broadcast_to(indices, out.shape).copy(), axis, a.shape
+        return out
 
     @staticmethod
     def backward(ctx, g):
         grad = np.zeros(ctx.shape, dtype=g.dtype)
-        where = list(np.ix_(*[np.arange(n) for n in ctx.indices.shape]))
+        where = list(np.ix_(*[np.arange(n) for n in g.shape]))
         where[ctx.axis] = ctx.indices
         np.add.at(grad, tuple(where), g)
         return (grad,)

@@ -86,7 +86,8 @@ class _Extreme(_Reduction):
     @staticmethod
     def backward(ctx, g):
         winners = ctx.winners
-        share = expand(g, ctx.axes, ctx.keepdims) / winners.sum(axis=ctx.axes, keepdims=True)
+        count = winners.sum(axis=ctx.axes, keepdims=True).astype(g.dtype)
+        share = expand(g, ctx.axes, ctx.keepdims) / count
         return (share * winners,)
 
 
@@ -129,8 +130,10 @@ class LogSumExp(_Reduction):
     def forward(cls, ctx, a, axis=None, keepdims=False):
         axes = cls.prepare(ctx, a, axis, keepdims)
         top = a.max(axis=axes, keepdims=True)
-        out = top + np.log(np.exp(a - top).sum(axis=axes, keepdims=True))
-        ctx.softmax = np.exp(a - out)  # d lse / dx is softmax(x)
+        exps = np.exp(a - top)
+        total = exps.sum(axis=axes, keepdims=True)
+        ctx.softmax = exps / total  # d lse / dx is softmax(x)
+        out = top + np.log(total)
         return out if keepdims else np.squeeze(out, axis=axes)
 
     @staticmethod

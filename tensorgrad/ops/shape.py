@@ -35,10 +35,12 @@ class Permute(Function):
 
     @staticmethod
     def forward(ctx, a, axes):
-        if sorted(int(ax) % max(a.ndim, 1) for ax in axes) != list(range(a.ndim)) or len(axes) != a.ndim:
-            raise ValueError(f"permute: {tuple(axes)} is not an ordering of the {a.ndim} axes of shape {a.shape}")
-        ctx.axes = axes
-        return np.transpose(a, axes)
+        n = a.ndim
+        in_range = all(isinstance(ax, (int, np.integer)) and -n <= ax < n for ax in axes)
+        if len(axes) != n or not in_range or len({ax % n for ax in axes}) != n:
+            raise ValueError(f"permute: {tuple(axes)} is not an ordering of the {n} axes of shape {a.shape}")
+        ctx.axes = tuple(int(ax) % n for ax in axes)
+        return np.transpose(a, ctx.axes)
 
     @staticmethod
     def backward(ctx, g):

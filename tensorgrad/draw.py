@@ -1,0 +1,119 @@
+"""Pictures of tensor graphs, drawn by scalargrad's drawing module (one module, both engines).
+
+    from tensorgrad.draw import draw, render, step_through
+    render(draw(loss, "backward"), "out/mlp")   # out/mlp.dot and out/mlp.svg
+    step_through(loss, "out/mlp_steps")         # frames + out/mlp_steps/index.html
+
+Only the wording is tensor-specific, and it lives here in ``TensorStyle``:
+each node shows its op, shape, dtype and its first few entries; the backward
+view adds its gradient with the gradient's norm, and writes on each edge the
+norm of the gradient sent back along it (``‖g‖ 0.53``). A vector-Jacobian
+product has no single "local derivative" to print, so the norm stands in for
+scalargrad's ``upstream × local = contribution``.
+
+``Tensor.backward()`` frees each intermediate gradient once it has passed it
+on, so the drawing computes its own with ``edge_gradients``: no ``.grad`` is
+read or written, and no ``backward()`` call is needed before drawing.
+"""
+
+from functools import cached_property
+
+import numpy as np
+
+from scalargrad.draw import (
+    STYLES,
+    GraphvizNotFoundError,
+    Style,
+    draw,
+    format_number,
+    render,
+    step_through,
+)
+from tensorgrad.tensor import Tensor, unbroadcast
+
+__all__ = ["GraphvizNotFoundError", "TensorStyle", "draw", "edge_gradients", "preview", "render", "step_through"]
+
+PREVIEW_ENTRIES = 3
+
+
+def edge_gradients(order):
+    """The gradient sent back along every edge, and every node's total, without touching ``.grad``.
+
+    ``order`` is the graph in topological order, root last; the root is seeded
+    with ones (for a non-scalar root these are the gradients of ``root.sum()``).
+    The walk is ``Tensor.backward``'s, keeping every gradient instead of freeing
+    it. Returns ``(sent, totals)``: ``sent[child, slot]`` is what input number
+    ``slot`` of node ``child`` received (summed back to its shape), and
+    ``totals[i]`` the gradient of node i, None if it takes no gradient.
+    """
+    position = {node: i for i, node in enumerate(order)}
+    totals = [None] * len(order)
+    totals[-1] = np.ones_like(order[-1].data)
+    sent = {}
+    for child in reversed(range(len(order))):
+        node = order[child]
+        if node.op is None:
+            continue
+        for slot, (parent, grad) in enumerate(zip(node._parents, node.op.backward(node._ctx, totals[child]))):
+            if grad is None or not parent.requires_grad:
+                continue
+            grad = sent[child, slot] = unbroadcast(grad, parent.shape)
+            i = position[parent]
+            totals[i] = grad if totals[i] is None else totals[i] + grad
+    return sent, totals
+
+
+def preview(array):
+    """The first few entries, flattened: "[0.12, -0.3, 0.05, …]"; a 0-d array as its number."""
+    if array.ndim == 0:
+        return format_number(float(array))
+    entries = [format_number(float(x)) for x in array.flat[:PREVIEW_ENTRIES]]
+    more = ", …" if array.size > PREVIEW_ENTRIES else ""
+    return f"[{', '.join(entries)}{more}]"
+
+
+def _norm(array):
+    return format_number(float(np.linalg.norm(array)))
+
+
+class TensorStyle(Style):
+    """Tensors: shape, dtype and a preview of each array; on each backward edge the norm of its gradient."""
+
+    @cached_property
+    def _gradients(self):
+        return edge_gradients(self.walk.order)
+
+    def is_constant(self, node):
+        """A leaf with no label that takes no gradient (an unnamed input, the 2 in ``x * 2``)."""
+        return super().is_constant(node) and not node.requires_grad
+
+    def describe(self, node):
+        return [f"{node.shape} {node.dtype}"]
+
+    def value(self, data):
+        return preview(data)
+
+    def grad_text(self, i):
+        grad = self._gradients[1][i]
+        return "none (requires_grad=False)" if grad is None else f"{preview(grad)}  ‖g‖ {_norm(grad)}"
+
+    def edge_label(self, edge):
+        grad = self._gradients[0].get((edge.child, edge.slot))
+        return "" if grad is None else f"‖g‖ {_norm(grad)}"
+
+    def chain_rule(self, i):
+        """"∂L/∂h = Σ VJPs from relu#4 (‖g‖ 0.5) + add#6 (‖g‖ 0.2) = [0.1, …]  ‖g‖ 0.6"."""
+        walk, name = self.walk, self.walk.names[i]
+        if i == walk.root:
+            return f"∂L/∂L = {self.grad_text(i)}   (L is {name}, seeded with ones where backward() starts)"
+        if self._gradients[1][i] is None:
+            return f"∂L/∂{name}: none, {name} does not require grad, so no gradient is sent to it"
+        terms = [
+            f"{walk.names[edge.child]} ({self.edge_label(edge)})"
+            for edge in walk.uses[i]
+            if (edge.child, edge.slot) in self._gradients[0]
+        ]
+        return f"∂L/∂{name} = Σ VJPs from {' + '.join(terms)} = {self.grad_text(i)}"
+
+
+STYLES[Tensor] = TensorStyle

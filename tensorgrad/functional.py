@@ -1,0 +1,311 @@
+"""Functions of whole distributions and layers, on tensors: scalargrad.functional's twins.
+
+softmax (§4, §6), log_softmax (§5), cross_entropy and nll_loss (§9),
+entropy (§8), kl_divergence (§15), the L1/L2 penalties (§11), and two layer
+helpers, layer_norm and dropout. Names follow PyTorch's
+``torch.nn.functional``; the class axis is ``axis`` (NumPy's word for
+PyTorch's ``dim``) and defaults to the last one.
+
+Stability: e^z overflows for z > 709 (float64) or z > 88 (float32), and a
+probability can underflow to 0. Every softmax-type function subtracts the
+largest logit first: the result is unchanged (the common factor e^-max
+cancels in the ratio) but every exponent is ≤ 0. Log-probabilities come from
+``log_softmax`` directly (z − max − log Σ e^(z−max)), never from log(softmax),
+so they stay finite even where the probability itself underflows to 0.
+
+softmax, log_softmax, cross_entropy and layer_norm are fused ops (one
+``Function`` each, forward beside a closed-form backward): composed from
+small ops their graphs would be long, and slower to walk. The rest are built
+from the engine's ops, so their gradients come for free.
+"""
+
+import numpy as np
+
+from tensorgrad.ops import normalize_axes
+from tensorgrad.tensor import Function, Tensor, constant
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+# ---- softmax family (§4–§6) --------------------------------------------------------------
+class Softmax(Function):
+    """sᵢ = e^(zᵢ/T) / Σⱼ e^(zⱼ/T) along ``axis``. VJP: s ⊙ (g − Σⱼ gⱼsⱼ) / T."""
+
+    name, symbol = "softmax", "softmax"
+
+    @staticmethod
+    def forward(ctx, z, axis, temperature):
+        exps = np.exp((z - z.max(axis=axis, keepdims=True)) / temperature)
+        out = exps / exps.sum(axis=axis, keepdims=True)
+        ctx.save_for_backward(out)
+        ctx.axis, ctx.temperature = axis, temperature
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (s,) = ctx.saved
+        return (s * (g - (g * s).sum(axis=ctx.axis, keepdims=True)) / ctx.temperature,)
+
+
+class LogSoftmax(Function):
+    """log sᵢ = zᵢ − log Σⱼ e^zⱼ along ``axis``. VJP: g − softmax(z) · Σⱼ gⱼ."""
+
+    name, symbol = "log_softmax", "logsoftmax"
+
+    @staticmethod
+    def forward(ctx, z, axis):
+        out = _log_softmax(z, axis)
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved
+        return (g - np.exp(out) * g.sum(axis=ctx.axis, keepdims=True),)
+
+
+def _log_softmax(z, axis):
+    """z − max − log Σ e^(z − max): every exponent ≤ 0, and the largest term is e⁰ = 1."""
+    shifted = z - z.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def softmax(x, axis=-1, temperature=1.0):
+    """e^(zᵢ/T) / Σⱼ e^(zⱼ/T) along ``axis``: logits to probabilities (§4), T the temperature (§6)."""
+    x = _float_tensor(x, "softmax")
+    if not temperature > 0:
+        raise ValueError(f"softmax: temperature must be > 0, got {temperature!r}")
+    return Softmax.apply(x, axis=_one_axis(x, axis, "softmax"), temperature=float(temperature))
+
+
+def log_softmax(x, axis=-1):
+    """log softmax(z)ᵢ = zᵢ − log Σⱼ e^zⱼ, computed without forming tiny probabilities (§5)."""
+    x = _float_tensor(x, "log_softmax")
+    return LogSoftmax.apply(x, axis=_one_axis(x, axis, "log_softmax"))
+
+
+# ---- losses (§9) --------------------------------------------------------------------------------
+class CrossEntropy(Function):
+    """−log softmax(z)[target] for every row, then a reduction, in one op.
+
+    VJP: (softmax(z) − onehot(target)) · g per row, divided by the number of
+    counted targets for the mean; ignored rows get 0. The one-hot matrix is
+    never built: 1 is subtracted at each row's target.
+    """
+
+    name, symbol = "cross_entropy", "CE"
+
+    @staticmethod
+    def forward(ctx, logits, targets, keep, reduction):
+        log_probs = _log_softmax(logits, -1)
+        picked = np.take_along_axis(log_probs, targets[..., None], axis=-1)[..., 0]
+        losses = np.where(keep, -picked, 0)
+        ctx.probs = np.exp(log_probs)
+        ctx.targets, ctx.keep, ctx.reduction = targets, keep, reduction
+        return _reduce(losses, keep, reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        weight = g * ctx.keep  # one weight per row: 0 where the target is ignored
+        if ctx.reduction == "mean":
+            weight = weight / int(ctx.keep.sum())
+        grad = ctx.probs * weight[..., None]
+        rows = grad.reshape(-1, grad.shape[-1])  # a view: writing to it writes to grad
+        rows[np.arange(len(rows)), ctx.targets.reshape(-1)] -= weight.reshape(-1)
+        return (grad,)
+
+
+def _reduce(losses, keep, reduction):
+    """One loss per row → the requested summary (an array, as every op returns)."""
+    if reduction == "none":
+        return losses
+    total = losses.sum()
+    return np.asarray(total / int(keep.sum()) if reduction == "mean" else total)
+
+
+def cross_entropy(logits, targets, ignore_index=None, reduction="mean"):
+    """−log softmax(z)[target]: the loss for the correct class of each row (§9).
+
+    ``logits`` has shape (..., C), ``targets`` integer classes of shape (...).
+    Rows whose target equals ``ignore_index`` (e.g. padding) contribute 0 and
+    are not counted. ``reduction``: "mean" over the counted rows, "sum", or
+    "none" (one loss per row). A mean over no counted rows would be 0/0, so
+    it raises ValueError; "sum" gives 0 there.
+    """
+    logits = _float_tensor(logits, "cross_entropy")
+    targets, keep = _check_targets("cross_entropy", "logits", logits, targets, ignore_index, reduction)
+    return CrossEntropy.apply(logits, targets=targets, keep=keep, reduction=reduction)
+
+
+def nll_loss(log_probs, targets, ignore_index=None, reduction="mean"):
+    """−log_probs[target] per row: cross_entropy(z, t) is nll_loss(log_softmax(z), t) (§9).
+
+    Same arguments as ``cross_entropy``, but the rows are log-probabilities
+    already. Built from the engine's ops (a gather, a mask, a sum).
+    """
+    log_probs = _float_tensor(log_probs, "nll_loss")
+    targets, keep = _check_targets("nll_loss", "log_probs", log_probs, targets, ignore_index, reduction)
+    losses = -log_probs.take_along_axis(targets[..., None], axis=-1).reshape(targets.shape) * keep
+    if reduction == "none":
+        return losses
+    return losses.sum() / int(keep.sum()) if reduction == "mean" else losses.sum()
+
+
+def _check_targets(where, what, logits, targets, ignore_index, reduction):
+    """Integer targets of shape logits.shape[:-1], in range: (targets with ignored rows set to 0, mask)."""
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{where}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    if logits.ndim == 0:
+        raise ValueError(f"{where}: {what} need a class axis, got shape {logits.shape}")
+    targets = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    if targets.dtype.kind not in "iu":
+        raise TypeError(
+            f"{where}: targets must be integer class indices, got dtype {targets.dtype} "
+            "(convert with .astype(int))"
+        )
+    if targets.shape != logits.shape[:-1]:
+        raise ValueError(
+            f"{where}: {what} of shape {logits.shape} need targets of shape {logits.shape[:-1]}, "
+            f"got targets of shape {targets.shape}"
+        )
+    classes = logits.shape[-1]
+    keep = np.ones(targets.shape, dtype=bool) if ignore_index is None else targets != ignore_index
+    bad = keep & ((targets < 0) | (targets >= classes))
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise IndexError(
+            f"{where}: targets must lie in [0, {classes}) for {classes} classes, "
+            f"got {targets[index]} at index {index}"
+        )
+    if reduction == "mean" and not keep.any():
+        raise ValueError(
+            f"{where}: reduction='mean' needs at least one target that is not ignore_index={ignore_index} "
+            f"(got {targets.size} target(s), none counted), and 0/0 has no value; "
+            "use reduction='sum' (which gives 0) or skip this batch"
+        )
+    return np.where(keep, targets, 0), keep
+
+
+# ---- entropy and KL divergence (§8, §15) --------------------------------------------------------
+def entropy(logits, axis=-1):
+    """H(p) = −Σ pᵢ·log pᵢ in nats, for p = softmax(logits) along ``axis`` (§8).
+
+    Takes logits, not probabilities (unlike scalargrad.entropy): log p comes
+    from log_softmax, finite even where pᵢ underflows to 0, and the term
+    pᵢ·log pᵢ is then 0 · (finite) = 0, the limit of p·log p as p → 0.
+    One entropy per distribution: the shape loses ``axis``.
+    """
+    log_p = log_softmax(logits, axis)
+    return -(log_p.exp() * log_p).sum(axis=axis)
+
+
+def kl_divergence(p_logits, q_logits, axis=-1):
+    """D_KL(p ‖ q) = Σ pᵢ·(log pᵢ − log qᵢ), for p = softmax(p_logits), q = softmax(q_logits) (§15).
+
+    The extra surprise of believing q when p is true. Not symmetric:
+    ``kl_divergence(p_logits, q_logits)`` is KL(p ‖ q), the *forward* KL
+    (mode-covering, used in distillation with p the teacher), and
+    ``kl_divergence(q_logits, p_logits)`` is KL(q ‖ p), the *reverse* KL
+    (mode-seeking, the RLHF penalty with q the policy). Takes logits, as
+    ``entropy`` does; one divergence per distribution along ``axis``.
+    """
+    log_p = log_softmax(p_logits, axis)
+    log_q = log_softmax(q_logits, axis)
+    if log_p.shape != log_q.shape:
+        raise ValueError(f"kl_divergence: p_logits of shape {log_p.shape} and q_logits of shape {log_q.shape} differ")
+    return (log_p.exp() * (log_p - log_q)).sum(axis=axis)
+
+
+# ---- layers: layer norm and dropout --------------------------------------------------------------
+class LayerNorm(Function):
+    """x̂ = (x − mean) / √(var + eps) over the last axis, then x̂·weight + bias, in one op.
+
+    VJP with d = g·weight: dx = (d − mean(d) − x̂·mean(d·x̂)) / √(var + eps),
+    dweight = g·x̂, dbias = g (the backward walk sums these over the rows).
+    """
+
+    name, symbol = "layer_norm", "LN"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, eps):
+        centered = x - x.mean(axis=-1, keepdims=True)
+        inv_std = 1 / np.sqrt((centered * centered).mean(axis=-1, keepdims=True) + eps)
+        normed = centered * inv_std
+        ctx.save_for_backward(weight)
+        ctx.normed, ctx.inv_std = normed, inv_std
+        return normed * weight + bias
+
+    @staticmethod
+    def backward(ctx, g):
+        (weight,) = ctx.saved
+        normed = ctx.normed
+        d = g * weight
+        dx = ctx.inv_std * (d - d.mean(axis=-1, keepdims=True) - normed * (d * normed).mean(axis=-1, keepdims=True))
+        return dx, g * normed, g
+
+
+def layer_norm(x, weight, bias, eps=1e-5):
+    """Normalise each row (last axis) to mean 0 and variance 1, then scale by weight and shift by bias."""
+    x, weight, bias = (_float_tensor(t, "layer_norm") for t in (x, weight, bias))
+    if x.ndim == 0 or weight.shape != x.shape[-1:] or bias.shape != x.shape[-1:]:
+        raise ValueError(
+            f"layer_norm: input of shape {x.shape} needs weight and bias of shape {x.shape[-1:]}, "
+            f"got {weight.shape} and {bias.shape}"
+        )
+    if not eps > 0:
+        raise ValueError(f"layer_norm: eps must be > 0, got {eps!r}")
+    return LayerNorm.apply(x, weight, bias, eps=float(eps))
+
+
+def dropout(x, p=0.5, training=True, rng=None):
+    """Inverted dropout: zero each entry with probability p and scale the rest by 1/(1 − p).
+
+    The scaling keeps every entry's expected value unchanged, so nothing needs
+    rescaling at evaluation time: with ``training=False`` or ``p=0`` this is
+    the identity. ``rng`` is a NumPy Generator (``np.random.default_rng(seed)``)
+    that draws the masks; there is no global random state.
+    """
+    x = _float_tensor(x, "dropout")
+    if not 0 <= p < 1:
+        raise ValueError(f"dropout: p must lie in [0, 1), got {p!r}")
+    if not training or p == 0:
+        return x
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"dropout: rng must be a numpy Generator (np.random.default_rng(seed)), got {rng!r}")
+    kept = rng.random(x.shape) >= p
+    return x * (kept / (1 - p))
+
+
+# ---- penalties (§11) ------------------------------------------------------------------------------
+def l1(tensors):
+    """Σ|w| over every entry of every tensor: the L1 penalty; its gradient sign(w) drives weights to 0 (§11)."""
+    terms = [t.abs().sum() for t in _tensor_list(tensors, "l1")]
+    return sum(terms[1:], terms[0])
+
+
+def l2(tensors):
+    """Σ w² over every entry of every tensor: the L2 penalty; its gradient 2w pulls big weights hardest (§11)."""
+    terms = [(t * t).sum() for t in _tensor_list(tensors, "l2")]
+    return sum(terms[1:], terms[0])
+
+
+# ---- checking inputs where they enter ----------------------------------------------------------
+def _float_tensor(x, where):
+    x = constant(x)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{where}: expected floating-point values, got dtype {x.dtype}")
+    return x
+
+
+def _one_axis(x, axis, where):
+    if not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{where}: axis must be one int, got {axis!r}")
+    return normalize_axes(axis, x.ndim, where)[0]
+
+
+def _tensor_list(tensors, where):
+    tensors = [tensors] if isinstance(tensors, Tensor) else [_float_tensor(t, where) for t in tensors]
+    if not tensors:
+        raise ValueError(f"{where}: needs at least one tensor")
+    return tensors

@@ -1,0 +1,269 @@
+"""Layers with parameters: Module, Linear, Embedding, LayerNorm, Dropout, MLP, Sequential.
+
+scalargrad.nn builds a layer from Neurons, one Value per weight; here a
+layer's weights are one Tensor, and ``x @ weight + bias`` computes every
+neuron of the layer for every row of a batch at once (§12).
+
+A Module finds its parameters itself: every attribute that is a Tensor with
+``requires_grad``, a Module, or a list/tuple of them, walked in the order the
+attributes were set. The dotted names (``layers.0.weight``) are the keys of
+``state_dict``, which is what ``save`` writes and ``load`` reads.
+
+Random initialisation always comes from an explicit ``rng``: a NumPy
+Generator, or an int seed for a fresh one. There is no global random state,
+so the same seed gives the same model.
+"""
+
+import itertools
+
+import numpy as np
+
+from tensorgrad import functional as F
+from tensorgrad.tensor import Tensor
+
+
+class Module:
+    """Anything with parameters. Subclasses set them as attributes and write ``forward``."""
+
+    training = True  # read by Dropout; set by train() and eval()
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    # ---- finding parameters -------------------------------------------------------------
+    def _walk(self):
+        """(dotted name, Tensor or Module) for everything reachable from here, depth first.
+
+        An explicit stack instead of recursion; a Module or Tensor reached twice
+        (a shared layer, tied weights) is listed once, under its first name.
+        """
+        found, seen = [("", self)], {id(self)}
+        stack = list(reversed(_members(self, "")))
+        while stack:
+            name, member = stack.pop()
+            if id(member) in seen:
+                continue
+            seen.add(id(member))
+            found.append((name, member))
+            if isinstance(member, Module):
+                stack.extend(reversed(_members(member, name + ".")))
+        return found
+
+    def named_parameters(self):
+        """(dotted name, tensor) for every parameter: attributes in the order they were set, depth first."""
+        return [(name, m) for name, m in self._walk() if isinstance(m, Tensor) and m.requires_grad]
+
+    def parameters(self):
+        return [p for _, p in self.named_parameters()]
+
+    def modules(self):
+        return [m for _, m in self._walk() if isinstance(m, Module)]
+
+    def zero_grad(self):
+        for p in self.parameters():
+            p.grad = None
+
+    def train(self, mode=True):
+        """Set ``training`` on this module and every module inside it (Dropout drops only in training)."""
+        for module in self.modules():
+            module.training = mode
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    # ---- saving and loading ----------------------------------------------------------------
+    def state_dict(self):
+        """{dotted name: a copy of the parameter's array}."""
+        return {name: p.data.copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state):
+        """Copy arrays into the parameters; all names and shapes are checked before anything changes."""
+        params = dict(self.named_parameters())
+        problems = []
+        missing = [name for name in params if name not in state]
+        unexpected = [name for name in state if name not in params]
+        if missing:
+            problems.append(f"missing {missing}")
+        if unexpected:
+            problems.append(f"unexpected {unexpected}")
+        for name, p in params.items():
+            if name in state and np.shape(state[name]) != p.shape:
+                problems.append(f"{name} has shape {p.shape} here but {np.shape(state[name])} in the state")
+        if problems:
+            raise ValueError(f"load_state_dict into {type(self).__name__}: " + "; ".join(problems))
+        for name, p in params.items():
+            p.data = np.array(state[name], dtype=p.dtype)  # a copy: later updates never touch `state`
+        return self
+
+    def save(self, path):
+        """Write ``state_dict()`` to ``path`` in NumPy's .npz format (plain arrays, no pickles)."""
+        with open(path, "wb") as file:  # a file, so NumPy does not append ".npz" to the name
+            np.savez(file, **self.state_dict())
+
+    def load(self, path):
+        """Read an .npz written by ``save`` into this module's parameters."""
+        with np.load(path, allow_pickle=False) as archive:
+            return self.load_state_dict({name: archive[name] for name in archive.files})
+
+
+def _members(module, prefix):
+    """The Tensors and Modules among ``module``'s attributes, lists and tuples opened up."""
+    members = []
+    for name, value in vars(module).items():
+        items = enumerate(value) if isinstance(value, (list, tuple)) else [(None, value)]
+        for i, item in items:
+            if isinstance(item, (Tensor, Module)):
+                members.append((prefix + name + ("" if i is None else f".{i}"), item))
+    return members
+
+
+def _generator(rng):
+    """A NumPy Generator: the one given, or a fresh one from an int seed."""
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+class Linear(Module):
+    """x @ weight + bias: ``out_features`` neurons reading ``in_features`` inputs (§12).
+
+    ``weight`` has shape (in_features, out_features), so a batch of rows
+    (N, in) becomes (N, out). Weight and bias start uniform in ±1/√in_features,
+    which keeps the outputs' scale close to the inputs'.
+    """
+
+    def __init__(self, in_features, out_features, bias=True, dtype=np.float64, rng=0):
+        rng = _generator(rng)
+        bound = 1 / np.sqrt(in_features)
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = Tensor(
+            rng.uniform(-bound, bound, (in_features, out_features)).astype(dtype), requires_grad=True, label="weight"
+        )
+        self.bias = (
+            Tensor(rng.uniform(-bound, bound, out_features).astype(dtype), requires_grad=True, label="bias")
+            if bias
+            else None
+        )
+
+    def forward(self, x):
+        x = x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=self.weight.dtype))
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(
+                f"{self!r}: expected inputs whose last axis has length {self.in_features}, got shape {x.shape}"
+            )
+        out = x @ self.weight
+        return out if self.bias is None else out + self.bias
+
+    def __repr__(self):
+        return f"Linear({self.in_features}, {self.out_features}, bias={self.bias is not None})"
+
+
+class Embedding(Module):
+    """A table of ``num_embeddings`` vectors of length ``embedding_dim``: token ids in, vectors out (§14).
+
+    ``embedding(ids)`` looks up one row per id, for ids of any shape, so the
+    output has shape ids.shape + (embedding_dim,). Its backward is a
+    scatter-add: a token that appears twice sends both gradients to its row.
+    Rows start as standard normal draws.
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, dtype=np.float64, rng=0):
+        rng = _generator(rng)
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.weight = Tensor(
+            rng.standard_normal((num_embeddings, embedding_dim)).astype(dtype), requires_grad=True, label="weight"
+        )
+
+    def forward(self, ids):
+        ids = np.asarray(ids.data if isinstance(ids, Tensor) else ids)
+        if ids.dtype.kind not in "iu":
+            raise TypeError(f"{self!r}: ids must be integers, got dtype {ids.dtype}")
+        if ids.size and (ids.min() < 0 or ids.max() >= self.num_embeddings):
+            bad = ids.min() if ids.min() < 0 else ids.max()
+            raise IndexError(f"{self!r}: ids must lie in [0, {self.num_embeddings}), got {bad}")
+        return self.weight[ids]
+
+    def __repr__(self):
+        return f"Embedding({self.num_embeddings}, {self.embedding_dim})"
+
+
+class LayerNorm(Module):
+    """Normalise each row's last axis to mean 0, variance 1, then apply a learned scale and shift.
+
+    The scale starts at 1 and the shift at 0, so a new LayerNorm only normalises.
+    """
+
+    def __init__(self, dim, eps=1e-5, dtype=np.float64):
+        self.dim, self.eps = dim, eps
+        self.weight = Tensor(np.ones(dim, dtype=dtype), requires_grad=True, label="weight")
+        self.bias = Tensor(np.zeros(dim, dtype=dtype), requires_grad=True, label="bias")
+
+    def forward(self, x):
+        return F.layer_norm(x, self.weight, self.bias, self.eps)
+
+    def __repr__(self):
+        return f"LayerNorm({self.dim})"
+
+
+class Dropout(Module):
+    """``F.dropout`` while training, the identity after ``eval()``; masks come from ``rng``."""
+
+    def __init__(self, p=0.5, rng=0):
+        self.p, self.rng = p, _generator(rng)
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training, self.rng)
+
+    def __repr__(self):
+        return f"Dropout(p={self.p})"
+
+
+ACTIVATIONS = {
+    "relu": Tensor.relu,
+    "tanh": Tensor.tanh,
+    "sigmoid": Tensor.sigmoid,
+    "gelu": Tensor.gelu,
+}
+
+
+class MLP(Module):
+    """Linear layers of widths ``sizes[0] → sizes[1] → … → sizes[-1]``, activation between, linear output.
+
+    ``MLP([2, 16, 16, 1])`` is scalargrad's ``MLP(2, [16, 16, 1])``: the
+    input width comes first here. One ``rng`` initialises every layer in order.
+    """
+
+    def __init__(self, sizes, activation="relu", dtype=np.float64, rng=0):
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"MLP: unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}")
+        if len(sizes) < 2:
+            raise ValueError(f"MLP: sizes needs an input and an output width, got {list(sizes)}")
+        rng = _generator(rng)
+        self.activation = activation
+        self.layers = [Linear(n_in, n_out, dtype=dtype, rng=rng) for n_in, n_out in itertools.pairwise(sizes)]
+
+    def forward(self, x):
+        act = ACTIVATIONS[self.activation]
+        for layer in self.layers[:-1]:
+            x = act(layer(x))
+        return self.layers[-1](x)
+
+    def __repr__(self):
+        return f"MLP({[self.layers[0].in_features] + [layer.out_features for layer in self.layers]})"
+
+
+class Sequential(Module):
+    """Apply modules (or any functions of one tensor, like ``Tensor.relu``) in turn."""
+
+    def __init__(self, *modules):
+        self.layers = list(modules)
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def __repr__(self):
+        return f"Sequential({', '.join(map(repr, self.layers))})"
