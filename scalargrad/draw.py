@@ -14,8 +14,12 @@ A node used twice gets two edges, and its gradient is the sum of both.
 
 Nodes are read through a small protocol only, so any engine can be drawn:
 ``_parents``, ``op`` (None for a leaf, else with ``.name`` and ``.symbol``),
-``label``, ``data``, ``grad`` and ``local_derivatives()``. How numbers and
-nodes are written lives in two functions, ``format_number`` and ``node_name``.
+``label`` and ``data``. What differs between engines (how a value and a
+gradient are written, what an edge says, the chain rule of a step) is a
+*style*, one per node type, in ``STYLES``: ``ScalarStyle`` here for Values,
+``tensorgrad.draw.TensorStyle`` for Tensors (shapes, dtypes, previews and the
+norm of the gradient each edge carries). How numbers and nodes are named
+lives in two functions, ``format_number`` and ``node_name``.
 """
 
 import html
@@ -29,6 +33,7 @@ from typing import NamedTuple
 import graphviz
 
 from scalargrad.graph import topological_order
+from scalargrad.value import Value
 
 VIEWS = ("forward", "backward")
 FORMATS = ("svg", "png")
@@ -49,18 +54,16 @@ def format_number(x):
     return f"{x + 0.0:.4g}"  # adding 0.0 turns -0.0 into 0.0
 
 
-def node_name(node, index):
-    """How captions and formulas name a node: its label, else its op and position ("mul#3")."""
+def node_name(node, index, constant):
+    """How captions and formulas name a node: its label, else its op and position ("mul#3").
+
+    An unlabeled leaf is "const#3" if it is a constant, else "leaf#3" (a tensor parameter).
+    """
     if node.label is not None:
         return node.label
-    if node.op is None:
-        return f"const#{index}"
-    return f"{node.op.name}#{index}"
-
-
-def _is_constant(node):
-    """A leaf without a label, such as the 2 in ``x ** 2``: drawn as just its number."""
-    return node.op is None and node.label is None
+    if node.op is not None:
+        return f"{node.op.name}#{index}"
+    return f"const#{index}" if constant else f"leaf#{index}"
 
 
 # ---- the graph, walked once ------------------------------------------------------
@@ -73,9 +76,10 @@ class _Edge(NamedTuple):
 
 
 class _Walk:
-    """The nodes of a graph in topological order (root last), their names and edges."""
+    """The nodes of a graph in topological order (root last), their names, edges and style."""
 
     def __init__(self, root, max_nodes, caller):
+        style = _style_for(root, caller)
         self.order = topological_order(root)
         if len(self.order) > max_nodes:
             raise ValueError(
@@ -84,18 +88,15 @@ class _Walk:
             )
         self.root = len(self.order) - 1
         self.position = {node: i for i, node in enumerate(self.order)}
-        self.names = [node_name(node, i) for i, node in enumerate(self.order)]
+        self.style = style(self)
+        self.constant = [self.style.is_constant(node) for node in self.order]
+        self.names = [node_name(node, i, self.constant[i]) for i, node in enumerate(self.order)]
         # One edge per use, so ``a + a`` has two edges from a to the sum.
         self.edges = [
             _Edge(self.position[parent], child, slot)
             for child, node in enumerate(self.order)
             for slot, parent in enumerate(node._parents)
         ]
-
-    @cached_property
-    def local_derivatives(self):
-        """d(node)/d(parent) for every node's parents: the numbers on the edges."""
-        return [node.local_derivatives() for node in self.order]
 
     @cached_property
     def uses(self):
@@ -105,19 +106,90 @@ class _Walk:
             uses[edge.parent].append(edge)
         return uses
 
-    def gradients_all_zero(self):
-        return all(node.grad == 0 for node in self.order)
+    def operand(self, node_index):
+        """A node as an operand in a caption: constants by their value, others by name."""
+        node = self.order[node_index]
+        return self.style.value(node.data) if self.constant[node_index] else self.names[node_index]
+
+
+# ---- styles: what each engine's nodes and edges say ----------------------------------
+class Style:
+    """How one engine's graph is written. A style is made for one walk (``self.walk``) and says:
+
+    ``is_constant(node)``     whether a node is drawn as just its value, without a name
+    ``describe(node)``        extra rows under a node's name (a tensor's shape and dtype)
+    ``value(data)``           a value as text
+    ``grad_text(i)``          the gradient of node i as text
+    ``edge_label(edge)``      what the gradient sent back along an edge looks like
+    ``chain_rule(i)``         the chain rule that completes node i's gradient, in numbers
+    ``gradients_missing()``   True if there is nothing to show yet (backward() not called)
+    """
+
+    def __init__(self, walk):
+        self.walk = walk
+
+    def is_constant(self, node):
+        """A leaf without a label, such as the 2 in ``x ** 2``."""
+        return node.op is None and node.label is None
+
+    def describe(self, node):
+        return []
+
+    def gradients_missing(self):
+        return False
+
+
+class ScalarStyle(Style):
+    """scalargrad's Values: one number per node; on each edge ``upstream × local = contribution``."""
+
+    def value(self, data):
+        return format_number(data)
+
+    def grad_text(self, i):
+        return format_number(self.walk.order[i].grad)
+
+    @cached_property
+    def local_derivatives(self):
+        """d(node)/d(parent) for every node's parents: the numbers on the edges."""
+        return [node.local_derivatives() for node in self.walk.order]
 
     def chain_step(self, edge):
         """(upstream, local, contribution) for the gradient sent back along ``edge``."""
-        upstream = self.order[edge.child].grad
+        upstream = self.walk.order[edge.child].grad
         local = self.local_derivatives[edge.child][edge.slot]
         return upstream, local, upstream * local
 
-    def operand(self, node_index):
-        """A node as an operand in a caption: constants by their number, others by name."""
-        node = self.order[node_index]
-        return format_number(node.data) if _is_constant(node) else self.names[node_index]
+    def edge_label(self, edge):
+        upstream, local, contribution = self.chain_step(edge)
+        return f"{format_number(upstream)} × {format_number(local)} = {format_number(contribution)}"
+
+    def chain_rule(self, i):
+        """"∂L/∂w1 = ∂L/∂hidden · ∂hidden/∂w1 = 9 × 0.5 = 4.5": one term per use, summed."""
+        walk, name = self.walk, self.walk.names[i]
+        if i == walk.root:
+            return f"∂L/∂L = {self.grad_text(i)}   (L is {name}, where backward() starts)"
+        symbols, numbers, total = [], [], 0.0
+        for edge in walk.uses[i]:
+            child = walk.names[edge.child]
+            upstream, local, contribution = self.chain_step(edge)
+            symbols.append(f"∂L/∂{child} · ∂{child}/∂{name}")
+            numbers.append(f"{format_number(upstream)} × {format_number(local)}")
+            total += contribution
+        return f"∂L/∂{name} = {' + '.join(symbols)} = {' + '.join(numbers)} = {format_number(total)}"
+
+    def gradients_missing(self):
+        return all(node.grad == 0 for node in self.walk.order)
+
+
+STYLES = {Value: ScalarStyle}  # node type → style; importing tensorgrad adds Tensor's
+
+
+def _style_for(root, caller):
+    """The style for ``root``'s engine, looked up by its type."""
+    for kind in type(root).__mro__:
+        if kind in STYLES:
+            return STYLES[kind]
+    raise TypeError(f"{caller}: cannot draw a {type(root).__name__}; it draws {', '.join(t.__name__ for t in STYLES)}")
 
 
 # ---- building the Digraph ----------------------------------------------------------
@@ -145,14 +217,15 @@ def draw(root, view="forward", *, max_nodes=500, rankdir="LR"):
 
     ``view="forward"`` shows each node's label, value and the op that made it.
     ``view="backward"`` adds each gradient and writes on every edge the
-    chain-rule step ``upstream × local = contribution`` that ran along it.
+    chain-rule step ``upstream × local = contribution`` that ran along it
+    (for tensors: the norm of the gradient the edge carried, ``‖g‖ 0.53``).
     Graphs with more than ``max_nodes`` nodes are refused, since such a picture
     is unreadable; raise the limit to draw one anyway.
     """
     _check_view(view)
     walk = _Walk(root, max_nodes, "draw")
     graph = _picture(walk, view, rankdir)
-    if view == "backward" and walk.gradients_all_zero():
+    if view == "backward" and walk.style.gradients_missing():
         graph.attr(label=ZERO_GRADIENT_NOTE, labelloc="t", fontcolor="#c0392b", fontname="Helvetica")
     return graph
 
@@ -169,32 +242,31 @@ def _picture(walk, view, rankdir, focus=None):
     )
     for i, node in enumerate(walk.order):
         finished = focus is None or i in focus.finished
-        look = CONSTANT_LOOK if _is_constant(node) else LEAF_LOOK if node.op is None else OP_LOOK
+        look = CONSTANT_LOOK if walk.constant[i] else LEAF_LOOK if node.op is None else OP_LOOK
         if not finished:
             look = {**look, **PENDING_LOOK}
         elif focus is not None and i == focus.current:
             look = {**look, **CURRENT_LOOK}
         elif i == walk.root:
             look = {**look, "penwidth": "2"}  # the root
-        graph.node(f"n{i}", _node_text(node, walk.names[i], view, finished), **look)
+        graph.node(f"n{i}", _node_text(walk, i, view, finished), **look)
     for edge in walk.edges:
         graph.edge(f"n{edge.parent}", f"n{edge.child}", **_edge_look(walk, edge, view, focus))
     return graph
 
 
-def _node_text(node, name, view, finished):
+def _node_text(walk, i, view, finished):
     """An HTML-like label: name, op, data and (backward) grad; "?" for what is not known yet."""
+    node, style, constant = walk.order[i], walk.style, walk.constant[i]
     data_known = finished or view == "backward"  # backward frames come after the forward pass
-    value = format_number(node.data) if data_known else "?"
-    if _is_constant(node):
-        rows = [value]
-    else:
-        rows = [f"<B>{_html(name)}</B>"]
-        if node.op is not None:
-            rows.append(f"<I>{_html(node.op.symbol)}</I>")
-        rows.append(f"data {value}")
+    value = style.value(node.data) if data_known else "?"
+    rows = [] if constant else [f"<B>{_html(walk.names[i])}</B>"]
+    if node.op is not None:
+        rows.append(f"<I>{_html(node.op.symbol)}</I>")
+    rows += [_html(row) for row in style.describe(node)]
+    rows.append(value if constant else f"data {value}")
     if view == "backward":
-        rows.append(f"grad {format_number(node.grad) if finished else '?'}")
+        rows.append(f"grad {_html(style.grad_text(i)) if finished else '?'}")
     return "<" + "<BR/>".join(rows) + ">"
 
 
@@ -215,8 +287,9 @@ def _edge_look(walk, edge, view, focus):
     look = {"dir": "back"} if view == "backward" else {}
     sent = focus is None or edge.child in focus.finished
     if view == "backward" and sent:
-        upstream, local, contribution = walk.chain_step(edge)
-        look["label"] = f"{format_number(upstream)} × {format_number(local)} = {format_number(contribution)}"
+        label = walk.style.edge_label(edge)
+        if label:
+            look["label"] = label
     if not sent:
         look.update(PENDING_EDGE_LOOK)
     elif focus is not None and focus.current == (edge.child if view == "forward" else edge.parent):
@@ -269,12 +342,12 @@ def step_through(root, out_dir, *, max_nodes=500):
 
     Forward: one frame per node in topological order, as its value is computed.
     Backward: one frame per node in reverse order, as its gradient becomes
-    complete, with the chain rule for it written out in numbers. Run
-    ``root.backward()`` first: the frames show the gradients it computed.
+    complete, with the chain rule for it written out in numbers. For Values
+    run ``root.backward()`` first: the frames show the gradients it computed.
     Returns the path of the HTML page, which needs no network or other file.
     """
     walk = _Walk(root, max_nodes, "step_through")
-    if walk.gradients_all_zero():
+    if walk.style.gradients_missing():
         raise ValueError(f"step_through: {ZERO_GRADIENT_NOTE}, so the backward frames have something to show")
     frames = _forward_frames(walk) + _backward_frames(walk)
     out_dir = Path(out_dir)
@@ -312,7 +385,7 @@ def _backward_frames(walk):
         _Frame(
             _picture(walk, "backward", "LR", _Focus(range(i, count), i)),
             _backward_caption(walk, i),
-            _chain_rule(walk, i),
+            walk.style.chain_rule(i),
         )
         for i in reversed(range(count))
     ]
@@ -320,8 +393,9 @@ def _backward_frames(walk):
 
 def _forward_caption(walk, i):
     """"forward: hidden = input × w1 = 1": the node, how it is computed, its value."""
-    node, name, value = walk.order[i], walk.names[i], format_number(walk.order[i].data)
-    if _is_constant(node):
+    node, name = walk.order[i], walk.names[i]
+    value = " ".join([*walk.style.describe(node), walk.style.value(node.data)])
+    if walk.constant[i]:
         return f"forward: the constant {value}"
     if node.op is None:
         return f"forward: {name} = {value} (a leaf: an input or a parameter)"
@@ -339,21 +413,6 @@ def _backward_caption(walk, i):
         return f"backward: start at the root, L = {walk.names[i]}"
     feeds = ", ".join(dict.fromkeys(walk.names[edge.child] for edge in walk.uses[i]))
     return f"backward: {walk.names[i]} collects its gradient from {feeds}"
-
-
-def _chain_rule(walk, i):
-    """"∂L/∂w1 = ∂L/∂hidden · ∂hidden/∂w1 = 9 × 0.5 = 4.5": one term per use, summed."""
-    name = walk.names[i]
-    if i == walk.root:
-        return f"∂L/∂L = {format_number(walk.order[i].grad)}   (L is {name}, where backward() starts)"
-    symbols, numbers, total = [], [], 0.0
-    for edge in walk.uses[i]:
-        child = walk.names[edge.child]
-        upstream, local, contribution = walk.chain_step(edge)
-        symbols.append(f"∂L/∂{child} · ∂{child}/∂{name}")
-        numbers.append(f"{format_number(upstream)} × {format_number(local)}")
-        total += contribution
-    return f"∂L/∂{name} = {' + '.join(symbols)} = {' + '.join(numbers)} = {format_number(total)}"
 
 
 def _inline_svg(svg):
