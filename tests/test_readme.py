@@ -43,3 +43,14 @@ def test_add_an_op_example_works_when_pasted_into_value():
     assert leaky_relu(value.Value(-2.0)).data == -0.02
     for x in (-1.5, 0.7):
         assert gradcheck(leaky_relu, [x]).ok
+
+
+def test_tensorgrad_example_shows_p_minus_onehot():
+    import numpy as np
+
+    block = next(b for b in BLOCKS if "import tensorgrad" in b)
+    namespace, printed = _run(block)
+    logits = namespace["logits"]
+    p = np.exp(logits.data) / np.exp(logits.data).sum()
+    np.testing.assert_allclose(logits.grad, p - np.array([[1.0, 0.0, 0.0]]), atol=1e-15)
+    assert printed.strip() == f"{p.round(3)} {(p - [[1, 0, 0]]).round(3)}"
