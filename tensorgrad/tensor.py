@@ -21,6 +21,8 @@ array that a pending backward saved is reported instead of silently giving a
 wrong gradient.
 """
 
+import math
+
 import numpy as np
 
 from scalargrad.graph import topological_order
@@ -323,17 +325,15 @@ class Tensor:
                 _accumulate(node, g)
             if node.op is None:
                 continue
-            _check_versions(node)
+            if node._ctx.saved:
+                _check_versions(node)
             input_grads = node.op.backward(node._ctx, g)
             for parent, parent_grad in zip(node._parents, input_grads):
                 if parent_grad is None or not parent.requires_grad:
                     continue
-                parent_grad = unbroadcast(parent_grad, parent.shape)
-                if parent_grad.shape != parent.shape:
-                    raise RuntimeError(
-                        f"backward through {node.op.name}: its backward returned a gradient of shape "
-                        f"{parent_grad.shape} for an input of shape {parent.shape}"
-                    )
+                shape = parent._data.shape
+                if parent_grad.shape != shape:
+                    parent_grad = _unbroadcast_checked(parent_grad, shape, node.op)
                 if parent in pending:
                     pending[parent] = pending[parent] + parent_grad
                 else:
@@ -379,15 +379,25 @@ def _accumulate(node, g):
 def _check_versions(node):
     """Refuse to backpropagate through arrays that were overwritten after the forward pass."""
     ctx = node._ctx
-    for saved in ctx.saved:
-        for owner, version in zip((node, *node._parents), ctx.versions):
-            if owner._data is saved and owner._version.count != version:
-                which = "its output" if owner is node else f"input of shape {owner.shape}"
-                raise RuntimeError(
-                    f"backward through {node.op.name}: {which} was modified in place after the forward "
-                    f"pass (version {owner._version.count}, saved at version {version}); its gradient "
-                    "would be wrong. Update parameters only after backward(), or compute on a copy."
-                )
+    for owner, version in zip((node, *node._parents), ctx.versions):
+        if owner._version.count != version and any(owner._data is saved for saved in ctx.saved):
+            which = "its output" if owner is node else f"input of shape {owner.shape}"
+            raise RuntimeError(
+                f"backward through {node.op.name}: {which} was modified in place after the forward "
+                f"pass (version {owner._version.count}, saved at version {version}); its gradient "
+                "would be wrong. Update parameters only after backward(), or compute on a copy."
+            )
+
+
+def _unbroadcast_checked(grad, shape, op):
+    """unbroadcast, and a clear error if an op's backward returned a wrong shape."""
+    grad = unbroadcast(grad, shape)
+    if grad.shape != shape:
+        raise RuntimeError(
+            f"backward through {op.name}: its backward returned a gradient of shape "
+            f"{grad.shape} for an input of shape {shape}"
+        )
+    return grad
 
 
 def unbroadcast(grad, shape):
@@ -432,7 +442,17 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **settings):
         """Run the op on tensors (plain numbers become constants of the tensors' dtype)."""
-        tensors = inputs if all(type(x) is Tensor for x in inputs) else _lift(inputs)
+        tensors = inputs
+        for x in inputs:
+            if type(x) is not Tensor:
+                tensors = _lift(inputs)
+                break
+        requires_grad = False
+        if _GradMode.enabled:
+            for t in tensors:
+                if t.requires_grad:
+                    requires_grad = True
+                    break
         ctx = Context()
         try:
             out = cls.forward(ctx, *[t._data for t in tensors], **settings)
@@ -442,7 +462,6 @@ class Function:
             shapes = " and ".join(str(t.shape) for t in tensors)
             raise ValueError(f"{cls.name}: shapes {shapes} do not broadcast together") from None
         node = Tensor.__new__(Tensor)
-        requires_grad = _GradMode.enabled and any(t.requires_grad for t in tensors)
         if requires_grad:
             _init_node(node, out, True, cls, tensors, ctx)
         else:
@@ -450,7 +469,7 @@ class Function:
         if cls.view:
             node._version = tensors[0]._version
         if requires_grad:
-            ctx.versions = tuple(t._version.count for t in (node, *tensors))
+            ctx.versions = [node._version.count, *[t._version.count for t in tensors]]
         return node
 
     @staticmethod
@@ -464,8 +483,12 @@ class Function:
 
 def _lift(inputs):
     """Tensors for an op's inputs: numbers and arrays become constants of the inputs' float dtype."""
-    dtype = next((x.dtype for x in inputs if isinstance(x, Tensor) and x.dtype.kind == "f"), None)
-    return tuple(x if isinstance(x, Tensor) else constant(x, dtype) for x in inputs)
+    dtype = None
+    for x in inputs:
+        if isinstance(x, Tensor) and x._data.dtype.kind == "f":
+            dtype = x._data.dtype
+            break
+    return tuple([x if isinstance(x, Tensor) else constant(x, dtype) for x in inputs])
 
 
 # ---- making tensors ------------------------------------------------------------------
@@ -476,7 +499,13 @@ def tensor(data, requires_grad=False, dtype=None, label=None):
 
 def constant(x, dtype=None):
     """A Tensor for a number or array that takes no gradient."""
-    return x if isinstance(x, Tensor) else Tensor(x, dtype=dtype)
+    if isinstance(x, Tensor):
+        return x
+    if type(x) is float and dtype is not None and math.isfinite(x):  # the common case, made fast
+        node = Tensor.__new__(Tensor)
+        _init_node(node, np.array(x, dtype=dtype), False, None, (), None)
+        return node
+    return Tensor(x, dtype=dtype)
 
 
 def _as_array(data, dtype):
