@@ -27,6 +27,42 @@ from tensorgrad.tensor import Function, Tensor, constant
 REDUCTIONS = ("mean", "sum", "none")
 
 
+# ---- a layer's affine map (§12) ------------------------------------------------------------
+class Linear(Function):
+    """x @ W + b in one op (W has shape (in, out)). VJP: g @ Wᵀ, xᵀ @ g, Σ g over the rows.
+
+    One node instead of a matmul and an add: the same arithmetic, half the
+    bookkeeping for the most common layer of all.
+    """
+
+    name, symbol = "linear", "xW+b"
+
+    @staticmethod
+    def forward(ctx, x, weight, *bias):
+        if x.ndim == 0 or x.shape[-1] != weight.shape[0]:
+            raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape}")
+        ctx.save_for_backward(x, weight)
+        out = x @ weight
+        return out + bias[0] if bias else out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight = ctx.saved
+        needs = ctx.needs_input_grad
+        rows = g.reshape(-1, g.shape[-1])  # every batch position is one more row
+        grad_x = g @ weight.T if needs[0] else None
+        grad_weight = x.reshape(-1, x.shape[-1]).T @ rows if needs[1] else None
+        if len(needs) == 2:
+            return grad_x, grad_weight
+        return grad_x, grad_weight, rows.sum(axis=0) if needs[2] else None
+
+
+def linear(x, weight, bias=None):
+    """x @ weight + bias, as one fused op (what ``nn.Linear`` computes)."""
+    x = _float_tensor(x, "linear")
+    return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
+
+
 # ---- softmax family (§4–§6) --------------------------------------------------------------
 class Softmax(Function):
     """sᵢ = e^(zᵢ/T) / Σⱼ e^(zⱼ/T) along ``axis``. VJP: s ⊙ (g − Σⱼ gⱼsⱼ) / T."""
@@ -99,7 +135,8 @@ class CrossEntropy(Function):
     @staticmethod
     def forward(ctx, logits, targets, keep, reduction):
         log_probs = _log_softmax(logits, -1)
-        picked = np.take_along_axis(log_probs, targets[..., None], axis=-1)[..., 0]
+        rows = log_probs.reshape(-1, log_probs.shape[-1])
+        picked = rows[np.arange(len(rows)), targets.reshape(-1)].reshape(targets.shape)
         losses = np.where(keep, -picked, 0)
         ctx.probs = np.exp(log_probs)
         ctx.targets, ctx.keep, ctx.reduction = targets, keep, reduction
@@ -171,8 +208,9 @@ def _check_targets(where, what, logits, targets, ignore_index, reduction):
         )
     classes = logits.shape[-1]
     keep = np.ones(targets.shape, dtype=bool) if ignore_index is None else targets != ignore_index
-    bad = keep & ((targets < 0) | (targets >= classes))
-    if bad.any():
+    counted = targets if ignore_index is None else targets[keep]
+    if counted.size and (counted.min() < 0 or counted.max() >= classes):
+        bad = keep & ((targets < 0) | (targets >= classes))
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         raise IndexError(
             f"{where}: targets must lie in [0, {classes}) for {classes} classes, "

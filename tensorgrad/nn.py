@@ -153,8 +153,7 @@ class Linear(Module):
             raise ValueError(
                 f"{self!r}: expected inputs whose last axis has length {self.in_features}, got shape {x.shape}"
             )
-        out = x @ self.weight
-        return out if self.bias is None else out + self.bias
+        return F.linear(x, self.weight, self.bias)
 
     def __repr__(self):
         return f"Linear({self.in_features}, {self.out_features}, bias={self.bias is not None})"

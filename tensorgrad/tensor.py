@@ -101,10 +101,11 @@ class Tensor:
         pending backward (it changes an array the graph saved), and that is
         reported when backward runs.
         """
-        value = _as_array(value, self._data.dtype)
-        if value.shape != self._data.shape:
-            raise ValueError(f"Tensor.data: new shape {value.shape} differs from {self._data.shape}")
-        self._data = value
+        if value is not self._data:  # a new array (an in-place update hands back the same one)
+            value = _as_array(value, self._data.dtype)
+            if value.shape != self._data.shape:
+                raise ValueError(f"Tensor.data: new shape {value.shape} differs from {self._data.shape}")
+            self._data = value
         self._version.count += 1
 
     shape = property(lambda self: self._data.shape)
@@ -420,7 +421,11 @@ def unbroadcast(grad, shape):
 
 # ---- ops: Function, Context and apply ------------------------------------------------
 class Context:
-    """What an op's forward leaves for its backward: saved arrays and any settings."""
+    """What an op's forward leaves for its backward: saved arrays and any settings.
+
+    ``needs_input_grad[i]`` says whether input i wants a gradient, so a backward
+    can skip work no one will use (as in PyTorch).
+    """
 
     saved = ()
 
@@ -470,6 +475,7 @@ class Function:
             node._version = tensors[0]._version
         if requires_grad:
             ctx.versions = [node._version.count, *[t._version.count for t in tensors]]
+            ctx.needs_input_grad = [t.requires_grad for t in tensors]
         return node
 
     @staticmethod

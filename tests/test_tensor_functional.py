@@ -371,3 +371,26 @@ def test_l1_and_l2_values_and_gradients():
     assert F.l1(w).item() == pytest.approx(10.3)  # a single tensor works too
     gradcheck(lambda a, b: F.l1([a, b]), random(2, 3), random(4, seed=1))
     gradcheck(lambda a, b: F.l2([a, b]), random(2, 3), random(4, seed=1))
+
+
+@pytest.mark.parametrize("x_shape", [(4,), (3, 4), (2, 3, 4)])
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_fused_linear_matches_finite_differences(x_shape, with_bias):
+    rng = np.random.default_rng(7)
+    arrays = [rng.normal(size=x_shape), rng.normal(size=(4, 5))] + ([rng.normal(size=5)] if with_bias else [])
+    gradcheck(lambda *t: F.linear(*t), *arrays)
+    expected = arrays[0] @ arrays[1] + (arrays[2] if with_bias else 0)
+    np.testing.assert_allclose(F.linear(*[Tensor(a) for a in arrays]).data, expected, atol=1e-14)
+
+
+def test_fused_linear_skips_the_gradient_of_data_that_needs_none():
+    x = Tensor(np.ones((3, 4)))
+    w = Tensor(np.ones((4, 2)), requires_grad=True)
+    F.linear(x, w).sum().backward()
+    assert x.grad is None
+    np.testing.assert_array_equal(w.grad, np.full((4, 2), 3.0))
+
+
+def test_fused_linear_names_the_shapes_that_do_not_fit():
+    with pytest.raises(ValueError, match=r"linear: input of shape \(3, 5\) does not fit weight of shape \(4, 2\)"):
+        F.linear(Tensor(np.ones((3, 5))), Tensor(np.ones((4, 2))))

@@ -128,7 +128,7 @@ def test_a_step_between_forward_and_backward_is_caught():
         optimizer.step()  # fine: after backward
         loss = layer(x).sum()
         optimizer.step()  # wrong: loss.backward() still needs the old weights
-        with pytest.raises(RuntimeError, match=r"backward through matmul: input of shape \(3, 2\) was modified in place"):
+        with pytest.raises(RuntimeError, match=r"backward through linear: input of shape \(3, 2\) was modified in place"):
             loss.backward()
         optimizer.zero_grad()
 

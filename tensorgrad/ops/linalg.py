@@ -17,6 +17,8 @@ def _check_shapes(a, b):
     inner_a, inner_b = a.shape[-1], b.shape[0] if b.ndim == 1 else b.shape[-2]
     if inner_a != inner_b:
         raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align ({inner_a} != {inner_b})")
+    if a.ndim <= 2 and b.ndim <= 2:
+        return
     try:
         np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     except ValueError:
@@ -43,10 +45,11 @@ class MatMul(Function):
         b2 = b[:, None] if b.ndim == 1 else b  # a column vector
         g2 = np.expand_dims(g, -2) if a.ndim == 1 else g
         g2 = np.expand_dims(g2, -1) if b.ndim == 1 else g2
-        grad_a = g2 @ np.swapaxes(b2, -1, -2)
-        grad_b = np.swapaxes(a2, -1, -2) @ g2
-        if a.ndim == 1:
-            grad_a = grad_a[..., 0, :]
-        if b.ndim == 1:
-            grad_b = grad_b[..., 0]
+        grad_a = grad_b = None  # skipped when that input needs no gradient (e.g. the data)
+        if ctx.needs_input_grad[0]:
+            grad_a = g2 @ np.swapaxes(b2, -1, -2)
+            grad_a = grad_a[..., 0, :] if a.ndim == 1 else grad_a
+        if ctx.needs_input_grad[1]:
+            grad_b = np.swapaxes(a2, -1, -2) @ g2
+            grad_b = grad_b[..., 0] if b.ndim == 1 else grad_b
         return grad_a, grad_b
