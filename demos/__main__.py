@@ -9,10 +9,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from demos import backprop
+from demos import backprop, mlp
 from demos._stepper import run_steps
 
-DEMOS = {"backprop": backprop}
+DEMOS = {"backprop": backprop, "mlp": mlp}
 
 
 def main(argv=None):
