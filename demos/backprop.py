@@ -9,7 +9,7 @@ from pathlib import Path
 
 from demos._stepper import Step, figure, number
 from scalargrad import Value
-from scalargrad.draw import GraphvizNotFoundError, draw, render, step_through
+from scalargrad.drawing import GraphvizNotFoundError, draw, render, step_through
 
 TITLE = "§10 Gradients & backpropagation: numbers flow forward, gradients flow back"
 

@@ -8,7 +8,7 @@
 """
 
 from scalargrad import nn
-from scalargrad.draw import GraphvizNotFoundError, draw, render, step_through
+from scalargrad.drawing import GraphvizNotFoundError, draw, render, step_through
 from scalargrad.functional import (
     cross_entropy,
     entropy,

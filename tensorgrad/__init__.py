@@ -1,7 +1,9 @@
 """tensorgrad: scalargrad's graph with a NumPy array in every node."""
 
-# Importing draw also teaches scalargrad's drawing module to draw Tensors.
-from tensorgrad import draw, functional, nn, optim
+from tensorgrad import functional, nn, optim
+
+# Importing tensorgrad.drawing also teaches scalargrad's drawing module to draw Tensors.
+from tensorgrad.drawing import GraphvizNotFoundError, draw, render, step_through
 from tensorgrad.gradcheck import gradcheck
 from tensorgrad.routines import (
     clip,
@@ -20,6 +22,7 @@ from tensorgrad.tensor import Function, Tensor, is_grad_enabled, no_grad, tensor
 
 __all__ = [
     "Function",
+    "GraphvizNotFoundError",
     "Tensor",
     "clip",
     "concatenate",
@@ -35,7 +38,9 @@ __all__ = [
     "one_hot",
     "ones",
     "optim",
+    "render",
     "stack",
+    "step_through",
     "take_along_axis",
     "tensor",
     "where",

@@ -1,4 +1,4 @@
-"""Tests for scalargrad.draw: the forward and backward views, render, step_through.
+"""Tests for scalargrad.drawing: the forward and backward views, render, step_through.
 
 Most tests read the DOT source, which needs no Graphviz. Tests that run the
 real ``dot`` program use the ``dot_program`` fixture: it skips them when
@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from scalargrad.draw import (
+from scalargrad.drawing import (
     ZERO_GRADIENT_NOTE,
     GraphvizNotFoundError,
     draw,

@@ -1,4 +1,4 @@
-"""Tests for drawing tensorgrad graphs with the one drawing module (tensorgrad.draw, TensorStyle).
+"""Tests for drawing tensorgrad graphs with the one drawing module (tensorgrad.drawing, TensorStyle).
 
 The Graphviz fixtures and the SVG reader are test_draw.py's: the same rule
 applies (skip without ``dot``, fail on CI).
@@ -11,11 +11,11 @@ import pytest
 from test_draw import EDGE, dot_program, no_dot_program, svg_text  # noqa: F401 (fixtures)
 
 import tensorgrad
-from scalargrad.draw import ZERO_GRADIENT_NOTE, GraphvizNotFoundError, format_number
-from scalargrad.draw import draw as scalargrad_draw
-from scalargrad.draw import render as scalargrad_render
+from scalargrad.drawing import ZERO_GRADIENT_NOTE, GraphvizNotFoundError, format_number
+from scalargrad.drawing import draw as scalargrad_draw
+from scalargrad.drawing import render as scalargrad_render
 from scalargrad.graph import topological_order
-from tensorgrad.draw import draw, edge_gradients, preview, render, step_through
+from tensorgrad.drawing import draw, edge_gradients, preview, render, step_through
 
 NORM_LABEL = re.compile(r'label="‖g‖ ([^"]+)"')
 

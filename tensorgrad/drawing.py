@@ -1,6 +1,6 @@
 """Pictures of tensor graphs, drawn by scalargrad's drawing module (one module, both engines).
 
-    from tensorgrad.draw import draw, render, step_through
+    from tensorgrad import draw, render, step_through
     render(draw(loss, "backward"), "out/mlp")   # out/mlp.dot and out/mlp.svg
     step_through(loss, "out/mlp_steps")         # frames + out/mlp_steps/index.html
 
@@ -20,7 +20,7 @@ from functools import cached_property
 
 import numpy as np
 
-from scalargrad.draw import (
+from scalargrad.drawing import (
     STYLES,
     GraphvizNotFoundError,
     Style,

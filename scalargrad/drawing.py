@@ -17,7 +17,7 @@ Nodes are read through a small protocol only, so any engine can be drawn:
 ``label`` and ``data``. What differs between engines (how a value and a
 gradient are written, what an edge says, the chain rule of a step) is a
 *style*, one per node type, in ``STYLES``: ``ScalarStyle`` here for Values,
-``tensorgrad.draw.TensorStyle`` for Tensors (shapes, dtypes, previews and the
+``tensorgrad.drawing.TensorStyle`` for Tensors (shapes, dtypes, previews and the
 norm of the gradient each edge carries). How numbers and nodes are named
 lives in two functions, ``format_number`` and ``node_name``.
 """
