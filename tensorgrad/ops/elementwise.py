@@ -263,38 +263,31 @@ class Gelu(Function):
         return (g * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * inner_slope),)
 
 
-class Maximum(Function):
-    """Elementwise max; at a tie each input gets half the gradient."""
+class _Choose(Function):
+    """Elementwise max or min of two tensors; at a tie each input gets half the gradient."""
 
+    pick = beats = None  # np.maximum and np.greater, or np.minimum and np.less
+
+    @classmethod
+    def forward(cls, ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return cls.pick(a, b)
+
+    @classmethod
+    def backward(cls, ctx, g):
+        a, b = ctx.saved
+        to_a = g * cls.beats(a, b) + (0.5 * g) * (a == b)
+        return to_a, g - to_a
+
+
+class Maximum(_Choose):
     name, symbol = "maximum", "max"
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return np.maximum(a, b)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved
-        to_a = g * (a > b) + (0.5 * g) * (a == b)
-        return to_a, g - to_a
+    pick, beats = staticmethod(np.maximum), staticmethod(np.greater)
 
 
-class Minimum(Function):
-    """Elementwise min; at a tie each input gets half the gradient."""
-
+class Minimum(_Choose):
     name, symbol = "minimum", "min"
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return np.minimum(a, b)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved
-        to_a = g * (a < b) + (0.5 * g) * (a == b)
-        return to_a, g - to_a
+    pick, beats = staticmethod(np.minimum), staticmethod(np.less)
 
 
 class Clip(Function):

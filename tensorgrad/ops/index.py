@@ -17,13 +17,6 @@ def is_basic(index):
     return all(isinstance(p, (slice, int, np.integer, type(None), type(Ellipsis))) for p in parts)
 
 
-def _pick(a, index):
-    try:
-        return a[index]
-    except IndexError as error:
-        raise IndexError(f"getitem: {error} (tensor shape {a.shape})") from None
-
-
 class Slice(Function):
     """``t[1:3, 0]``: basic indexing, a view of the input; each entry is picked at most once."""
 
@@ -33,7 +26,10 @@ class Slice(Function):
     @staticmethod
     def forward(ctx, a, index):
         ctx.index, ctx.shape = index, a.shape
-        return _pick(a, index)
+        try:
+            return a[index]
+        except IndexError as error:
+            raise IndexError(f"getitem: {error} (tensor shape {a.shape})") from None
 
     @staticmethod
     def backward(ctx, g):
@@ -42,15 +38,11 @@ class Slice(Function):
         return (grad,)
 
 
-class Select(Function):
+class Select(Slice):
     """``t[[0, 0, 2]]`` or ``t[mask]``: integer-array or boolean indexing, a copy."""
 
     name, symbol = "select", "[i]"
-
-    @staticmethod
-    def forward(ctx, a, index):
-        ctx.index, ctx.shape = index, a.shape
-        return _pick(a, index)
+    view = False
 
     @staticmethod
     def backward(ctx, g):

@@ -63,6 +63,15 @@ class BroadcastTo(Function):
         return (g,)  # the backward walk sums it back to the input's shape
 
 
+def _join(numpy_join, name, arrays, axis):
+    """np.concatenate or np.stack, with an error that names the op and every shape."""
+    try:
+        return numpy_join(arrays, axis=axis)
+    except (ValueError, np.exceptions.AxisError) as error:
+        shapes = ", ".join(str(a.shape) for a in arrays)
+        raise ValueError(f"{name}: cannot join shapes {shapes} along axis {axis}: {error}") from None
+
+
 class Concatenate(Function):
     """Join tensors along an existing axis; the gradient is split at the same places."""
 
@@ -70,11 +79,7 @@ class Concatenate(Function):
 
     @staticmethod
     def forward(ctx, *arrays, axis=0):
-        try:
-            out = np.concatenate(arrays, axis=axis)
-        except (ValueError, np.exceptions.AxisError) as error:
-            shapes = ", ".join(str(a.shape) for a in arrays)
-            raise ValueError(f"concatenate: cannot join shapes {shapes} along axis {axis}: {error}") from None
+        out = _join(np.concatenate, "concatenate", arrays, axis)
         ctx.axis = axis
         ctx.splits = np.cumsum([a.shape[axis] for a in arrays])[:-1]
         return out
@@ -91,11 +96,7 @@ class Stack(Function):
 
     @staticmethod
     def forward(ctx, *arrays, axis=0):
-        try:
-            out = np.stack(arrays, axis=axis)
-        except (ValueError, np.exceptions.AxisError) as error:
-            shapes = ", ".join(str(a.shape) for a in arrays)
-            raise ValueError(f"stack: cannot stack shapes {shapes} along axis {axis}: {error}") from None
+        out = _join(np.stack, "stack", arrays, axis)
         ctx.axis = axis
         return out
 
