@@ -1,6 +1,6 @@
 """tensorgrad: scalargrad's graph with a NumPy array in every node."""
 
-from tensorgrad import functional, nn, optim
+from tensorgrad import functional, nn, optim, sampling
 
 # Importing tensorgrad.drawing also teaches scalargrad's drawing module to draw Tensors.
 from tensorgrad.drawing import GraphvizNotFoundError, draw, render, step_through
@@ -18,9 +18,12 @@ from tensorgrad.routines import (
     where,
     zeros,
 )
+from tensorgrad.sampling import generate
 from tensorgrad.tensor import Function, Tensor, is_grad_enabled, no_grad, tensor
+from tensorgrad.tokenizer import CharTokenizer
 
 __all__ = [
+    "CharTokenizer",
     "Function",
     "GraphvizNotFoundError",
     "Tensor",
@@ -28,6 +31,7 @@ __all__ = [
     "concatenate",
     "draw",
     "functional",
+    "generate",
     "gradcheck",
     "is_grad_enabled",
     "matmul",
@@ -39,6 +43,7 @@ __all__ = [
     "ones",
     "optim",
     "render",
+    "sampling",
     "stack",
     "step_through",
     "take_along_axis",

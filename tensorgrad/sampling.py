@@ -1,0 +1,287 @@
+"""From logits to tokens: temperature (§6), greedy, top-k and top-p sampling (§7), entropy (§8).
+
+The post's generation pipeline is logits → temperature → softmax → sampling.
+Each filter here takes logits of shape (..., vocab), a NumPy array or a
+Tensor in which every row is one distribution, and returns new logits as a
+float64 NumPy array, so the filters compose:
+
+    z = top_p(top_k(temperature(logits, 0.8), 50), 0.9)
+
+A token that is filtered out gets the logit −inf: e^−inf = 0, so softmax
+gives it probability exactly 0 and log-probability −inf, with no NaN on the
+way. (A Tensor cannot hold −inf, hence plain arrays.) ``sample`` runs the
+pipeline in that order, temperature first, then top-k, then top-p, and draws
+one token per row; ``generate`` repeats it, feeding each new token back into
+the model. No graph is built: drawing a token has no derivative, which is why
+§16's REINFORCE works with the log-probabilities that ``sample`` returns.
+"""
+
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import numpy as np
+
+from tensorgrad.functional import _log_softmax
+from tensorgrad.tensor import Tensor, no_grad
+
+# Below this temperature, sampling is greedy: the limit T → 0, without dividing by ~0.
+GREEDY_TEMPERATURE = 1e-6
+# Top-p counts a mass within this of p as reaching p: 0.45 + 0.20 + 0.15 + 0.10 comes out
+# as 0.8999999999999999 in float64 and must still count as the post's 90%.
+TOP_P_TOLERANCE = 1e-6
+
+
+# ---- the three filters (§6, §7) -------------------------------------------------------------
+def temperature(logits, T):
+    """z / T: T < 1 sharpens the distribution, T > 1 flattens it, T = 1 leaves it (§6).
+
+    As T → 0, softmax(z / T) puts all its mass on the largest logit. A T below
+    ``GREEDY_TEMPERATURE`` (0 included) returns that limit instead of dividing:
+    logit 0 for the largest logit and −inf for every other token. If several
+    logits tie for the largest, the first one wins, as in ``np.argmax``, so
+    sampling the result is exactly greedy decoding.
+    """
+    z = _logits(logits, "temperature")
+    _check_temperature(T, "temperature")
+    return _greedy(z) if T < GREEDY_TEMPERATURE else z / T
+
+
+def top_k(logits, k):
+    """Keep the k largest logits of each row and set the others to −inf (§7).
+
+    Exactly k tokens survive: among equal logits at the cut, the lower index
+    is kept. A k at least the vocabulary size keeps everything.
+    """
+    z = _logits(logits, "top_k")
+    _check_top_k(k, "top_k")
+    return _keep_top_k(z, k)
+
+
+def top_p(logits, p):
+    """Nucleus sampling's filter: keep the most likely tokens until their mass reaches p (§7).
+
+    Tokens are ranked by probability (equal probabilities: lower index first)
+    and kept while the mass of the tokens ranked before them is still below p.
+    This is the smallest set whose mass reaches p (to within
+    ``TOP_P_TOLERANCE``), and it always holds at least the most likely token. The post's example: 45, 20, 15, 10, 5, 3, 2 %
+    with p = 0.9 keeps the first four (45 + 20 + 15 + 10 = 90 %). p = 1
+    keeps everything.
+    """
+    z = _logits(logits, "top_p")
+    _check_top_p(p, "top_p")
+    return _keep_top_p(z, p)
+
+
+def _greedy(z):
+    """Logit 0 at each row's (first) argmax, −inf elsewhere: the T → 0 limit."""
+    out = np.full_like(z, -np.inf)
+    np.put_along_axis(out, z.argmax(axis=-1)[..., None], 0.0, axis=-1)
+    return out
+
+
+def _keep_top_k(z, k):
+    if k >= z.shape[-1]:
+        return z
+    ranked = np.argsort(-z, axis=-1, kind="stable")  # largest first; a stable sort keeps ties in index order
+    keep = np.zeros(z.shape, dtype=bool)
+    np.put_along_axis(keep, ranked[..., :k], True, axis=-1)
+    return np.where(keep, z, -np.inf)
+
+
+def _keep_top_p(z, p):
+    if p == 1:
+        return z
+    probs = np.exp(_log_softmax(z, -1))
+    ranked = np.argsort(-probs, axis=-1, kind="stable")
+    ranked_probs = np.take_along_axis(probs, ranked, axis=-1)
+    cumulative = np.cumsum(ranked_probs, axis=-1)
+    mass_before = np.concatenate([np.zeros_like(cumulative[..., :1]), cumulative[..., :-1]], axis=-1)
+    keep_ranked = mass_before < p - TOP_P_TOLERANCE
+    keep_ranked[..., 0] = True  # the most likely token always stays, however small p is
+    keep = np.zeros(z.shape, dtype=bool)
+    np.put_along_axis(keep, ranked, keep_ranked, axis=-1)
+    return np.where(keep, z, -np.inf)
+
+
+# ---- drawing one token per row --------------------------------------------------------------
+@dataclass(frozen=True)
+class Sample:
+    """What ``sample`` drew, one entry per row of the logits.
+
+    ``tokens`` (...) the chosen ids; ``log_probs`` (...) the log-probability of
+    each under the distribution actually sampled from (after temperature and
+    filtering: what §16's REINFORCE needs); ``entropy`` (...) that
+    distribution's entropy −Σ p·log p in nats (§8); ``probs`` (..., vocab)
+    the distribution itself.
+    """
+
+    tokens: np.ndarray
+    log_probs: np.ndarray
+    entropy: np.ndarray
+    probs: np.ndarray
+
+
+def sample(logits, *, temperature=1.0, top_k=None, top_p=None, greedy=False, rng=None):
+    """Draw one token from each row of ``logits`` (..., vocab): the post's last step (§6–§8).
+
+    The logits are divided by ``temperature``, then cut to the ``top_k``
+    largest, then to the nucleus of mass ``top_p`` (None: no cut), and one
+    token is drawn from the softmax of what is left. ``greedy=True``, or a
+    temperature below ``GREEDY_TEMPERATURE``, takes each row's argmax instead
+    (the first one if several tie). ``rng`` is a NumPy Generator
+    (``np.random.default_rng(seed)``); there is no global random state, and
+    greedy decoding needs none. Returns a ``Sample``.
+    """
+    z = _logits(logits, "sample")
+    deterministic = _check_options("sample", temperature, top_k, top_p, greedy, rng)
+    if deterministic:
+        z = _greedy(z)
+    else:
+        z = z / temperature
+        if top_k is not None:
+            z = _keep_top_k(z, top_k)
+        if top_p is not None:
+            z = _keep_top_p(z, top_p)
+    log_probs = _log_softmax(z, -1)  # −inf where a token was cut
+    probs = np.exp(log_probs)
+    tokens = log_probs.argmax(axis=-1) if deterministic else _draw(probs, rng)
+    chosen = np.take_along_axis(log_probs, tokens[..., None], axis=-1)[..., 0]
+    # −Σ p·log p with 0·log 0 = 0: a cut token has p = 0 and contributes nothing
+    entropy = -(probs * np.where(np.isfinite(log_probs), log_probs, 0.0)).sum(axis=-1)
+    return Sample(tokens, chosen, entropy, probs)
+
+
+def _draw(probs, rng):
+    """One index per row, with P(index = i) = probs[i]: the first i whose cumulative mass exceeds u ~ U[0, 1)."""
+    cumulative = np.cumsum(probs, axis=-1)
+    cumulative /= cumulative[..., -1:]  # ends at exactly 1, so every u < 1 lands on a token
+    u = rng.random(probs.shape[:-1] + (1,))
+    # A token of probability 0 adds nothing to the cumulative mass, so u never lands on it.
+    return (cumulative <= u).sum(axis=-1)
+
+
+# ---- generating a sequence ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Generation:
+    """What ``generate`` produced: ``tokens``, ``log_probs`` and ``entropy`` per new position.
+
+    Each has shape (batch, max_new_tokens), or (max_new_tokens,) for a 1-d
+    prompt. ``log_probs.sum(-1)`` is each new sequence's log-probability (§5).
+    """
+
+    tokens: np.ndarray
+    log_probs: np.ndarray
+    entropy: np.ndarray
+
+
+def generate(model_fn, prompt_ids, max_new_tokens, block_size, *, temperature=1.0, top_k=None,
+             top_p=None, greedy=False, rng=None):
+    """Extend ``prompt_ids`` one token at a time: next-token prediction, repeated (§1, §7).
+
+    ``model_fn(ids)`` takes integer ids of shape (batch, time) and returns
+    logits of shape (batch, time, vocab), an array or a Tensor; it is called
+    under ``no_grad`` on the last ``block_size`` ids only (the longest context
+    the model knows), and the logits of its last position give the next token,
+    drawn by ``sample`` with the options given here. ``prompt_ids`` has shape
+    (batch, time) or (time,). Returns a ``Generation`` of the new tokens only.
+    """
+    ids = _prompt(prompt_ids)
+    for name, value, least in (("max_new_tokens", max_new_tokens, 0), ("block_size", block_size, 1)):
+        if isinstance(value, bool) or not isinstance(value, Integral) or value < least:
+            raise ValueError(f"generate: {name} must be an integer ≥ {least}, got {value!r}")
+    _check_options("generate", temperature, top_k, top_p, greedy, rng)
+    tokens = np.zeros((len(ids), max_new_tokens), dtype=np.int64)
+    log_probs = np.zeros((len(ids), max_new_tokens))
+    entropy = np.zeros((len(ids), max_new_tokens))
+    for t in range(max_new_tokens):
+        context = ids[:, -block_size:]
+        with no_grad():
+            logits = model_fn(context)
+        step = sample(_last_logits(logits, context), temperature=temperature, top_k=top_k, top_p=top_p,
+                      greedy=greedy, rng=rng)
+        tokens[:, t], log_probs[:, t], entropy[:, t] = step.tokens, step.log_probs, step.entropy
+        ids = np.concatenate([ids, step.tokens[:, None]], axis=1)
+    if np.ndim(prompt_ids) == 1:
+        tokens, log_probs, entropy = tokens[0], log_probs[0], entropy[0]
+    return Generation(tokens, log_probs, entropy)
+
+
+def _prompt(prompt_ids):
+    ids = np.asarray(prompt_ids.data if isinstance(prompt_ids, Tensor) else prompt_ids)
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"generate: prompt_ids must be integer token ids, got dtype {ids.dtype}")
+    if ids.ndim not in (1, 2) or ids.shape[-1] == 0:
+        raise ValueError(
+            f"generate: prompt_ids must have shape (time,) or (batch, time) with time ≥ 1, got {ids.shape}"
+        )
+    return np.atleast_2d(ids).astype(np.int64)
+
+
+def _last_logits(logits, context):
+    logits = np.asarray(logits.data if isinstance(logits, Tensor) else logits)
+    if logits.ndim != 3 or logits.shape[:2] != context.shape:
+        raise ValueError(
+            f"generate: model_fn must return logits of shape (batch, time, vocab) = "
+            f"({context.shape[0]}, {context.shape[1]}, vocab) for ids of shape {context.shape}, "
+            f"got shape {logits.shape}"
+        )
+    return logits[:, -1]
+
+
+# ---- checking inputs where they enter ---------------------------------------------------------
+def _logits(logits, where):
+    """A float64 copy of the logits, checked: a vocabulary axis, no NaN or +inf, a finite logit in every row."""
+    z = np.asarray(logits.data if isinstance(logits, Tensor) else logits)
+    if z.dtype.kind not in "iuf":
+        raise TypeError(f"{where}: logits must be numbers, got dtype {z.dtype}")
+    if z.ndim == 0 or z.shape[-1] == 0:
+        raise ValueError(f"{where}: logits need a vocabulary axis (the last) of length ≥ 1, got shape {z.shape}")
+    z = z.astype(np.float64)
+    for bad, what in ((np.isnan(z), "NaN"), (z == np.inf, "+inf")):
+        if bad.any():
+            index = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(
+                f"{where}: logits contain {what} ({int(bad.sum())} of them, the first at index {index}); "
+                "a softmax of them has no meaning. Look for an overflow earlier in the model (a step size too large?)"
+            )
+    masked = (z == -np.inf).all(axis=-1)
+    if masked.any():
+        index = tuple(int(i) for i in np.argwhere(masked)[0])
+        raise ValueError(f"{where}: every logit of row {index} is −inf, so no token is left to choose")
+    return z
+
+
+def _check_options(where, temperature, top_k, top_p, greedy, rng):
+    """Check the sampling options; True when they make sampling greedy (no rng needed)."""
+    _check_temperature(temperature, where)
+    if top_k is not None:
+        _check_top_k(top_k, where)
+    if top_p is not None:
+        _check_top_p(top_p, where)
+    deterministic = bool(greedy) or temperature < GREEDY_TEMPERATURE
+    if not deterministic:
+        _check_rng(rng, where)
+    return deterministic
+
+
+def _check_temperature(T, where):
+    if isinstance(T, bool) or not isinstance(T, Real) or not 0 <= T < np.inf:
+        raise ValueError(f"{where}: temperature must be a finite number ≥ 0 (below 1e-6 means greedy), got {T!r}")
+
+
+def _check_top_k(k, where):
+    if isinstance(k, bool) or not isinstance(k, Integral) or k < 1:
+        raise ValueError(f"{where}: top_k must be an integer ≥ 1 (the number of tokens kept), got {k!r}")
+
+
+def _check_top_p(p, where):
+    if isinstance(p, bool) or not isinstance(p, Real) or not 0 < p <= 1:
+        raise ValueError(f"{where}: top_p must lie in (0, 1] (the probability mass kept), got {p!r}")
+
+
+def _check_rng(rng, where):
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"{where}: rng must be a numpy Generator, e.g. np.random.default_rng(0), got {rng!r} "
+            "(greedy=True needs none)"
+        )
