@@ -1,10 +1,24 @@
 """tensorgrad: scalargrad's graph with a NumPy array in every node."""
 
-from tensorgrad import functional, nn, optim, sampling
+from tensorgrad import (
+    attention,
+    functional,
+    nn,
+    optim,
+    positional,
+    sampling,
+    transformer,
+)
+from tensorgrad.attention import scaled_dot_product_attention
 
 # Importing tensorgrad.drawing also teaches scalargrad's drawing module to draw Tensors.
 from tensorgrad.drawing import GraphvizNotFoundError, draw, render, step_through
 from tensorgrad.gradcheck import gradcheck
+from tensorgrad.positional import (
+    LearnedPositionalEmbedding,
+    apply_rope,
+    sinusoidal_positions,
+)
 from tensorgrad.routines import (
     clip,
     concatenate,
@@ -21,12 +35,19 @@ from tensorgrad.routines import (
 from tensorgrad.sampling import generate
 from tensorgrad.tensor import Function, Tensor, is_grad_enabled, no_grad, tensor
 from tensorgrad.tokenizer import CharTokenizer
+from tensorgrad.transformer import GPT, MultiHeadAttention, TransformerBlock
 
 __all__ = [
+    "GPT",
     "CharTokenizer",
     "Function",
     "GraphvizNotFoundError",
+    "LearnedPositionalEmbedding",
+    "MultiHeadAttention",
     "Tensor",
+    "TransformerBlock",
+    "apply_rope",
+    "attention",
     "clip",
     "concatenate",
     "draw",
@@ -42,12 +63,16 @@ __all__ = [
     "one_hot",
     "ones",
     "optim",
+    "positional",
     "render",
     "sampling",
+    "scaled_dot_product_attention",
+    "sinusoidal_positions",
     "stack",
     "step_through",
     "take_along_axis",
     "tensor",
+    "transformer",
     "where",
     "zeros",
 ]

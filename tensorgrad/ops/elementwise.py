@@ -252,7 +252,7 @@ class Gelu(Function):
 
     @staticmethod
     def forward(ctx, a):
-        t = np.tanh(GELU_C * (a + 0.044715 * a**3))
+        t = np.tanh(GELU_C * (a + 0.044715 * (a * a * a)))
         ctx.save_for_backward(a, t)
         return 0.5 * a * (1 + t)
 

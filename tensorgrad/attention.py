@@ -1,0 +1,169 @@
+"""Attention (§13): softmax(Q·Kᵀ/√d)·V, one fused op.
+
+Each of T queries (rows of Q) takes a dot product with each of S keys (rows
+of K): Q·Kᵀ is a (T, S) table of similarities (§12). Dividing by √d keeps
+their spread near 1 whatever the width d, so the softmax along each row
+(§4) stays out of its flat, near-0/near-1 zones. Each row of weights then
+mixes the rows of V: output row i is Σⱼ Wᵢⱼ·Vⱼ.
+
+A mask says which keys each query may attend to. Blocked scores become −∞
+before the softmax, so their weights are exactly 0. ``causal=True`` blocks
+every key after the query's own position: a language model predicting token
+t+1 must not read it.
+
+The whole computation is one ``Function``: its backward is four batched
+matrix products and one row-wise step, written out below, instead of a
+graph of a dozen small ops.
+"""
+
+import math
+
+import numpy as np
+
+from tensorgrad.tensor import Function, Tensor, constant
+
+
+class ScaledDotProductAttention(Function):
+    """O = W·V with W = softmax(Q·Kᵀ/√d) along each row (blocked scores count as −∞).
+
+    VJP for the output gradient G, with c = 1/√d:
+        dV = Wᵀ·G
+        dW = G·Vᵀ
+        dS = W ⊙ (dW − Σⱼ dWⱼ⊙Wⱼ)        (softmax's VJP, row by row)
+        dQ = c·dS·K,   dK = dSᵀ·(c·Q)
+    The row sum Σⱼ dWᵢⱼ·Wᵢⱼ = Σⱼ (G·Vᵀ)ᵢⱼ·Wᵢⱼ equals Σₖ Gᵢₖ·Oᵢₖ, a sum over
+    the d columns of G ⊙ O instead of the S columns of dW ⊙ W: same number,
+    less work. Blocked entries have W = 0, so they get dS = 0.
+
+    Settings: ``blocked`` is True where a score is masked out (or None),
+    ``empty_rows`` True for the rows with every key blocked (or None),
+    ``scale`` is c, and ``weights_sink`` a list that receives W (or None).
+    """
+
+    name, symbol = "scaled_dot_product_attention", "attn"
+
+    @staticmethod
+    def forward(ctx, q, k, v, blocked, empty_rows, scale, weights_sink):
+        q_scaled = q * scale  # c·Q: scaling the (T, d) queries costs less than the (T, S) scores
+        scores = q_scaled @ np.swapaxes(k, -1, -2)  # (..., T, S): every query against every key
+        if blocked is not None:
+            np.copyto(scores, -np.inf, where=blocked)
+        row_max = scores.max(axis=-1, keepdims=True)
+        if empty_rows is not None:
+            np.copyto(row_max, 0, where=empty_rows)  # a row of −∞ only: shift by 0, not by −∞
+        scores -= row_max  # every exponent ≤ 0, as in softmax
+        weights = np.exp(scores, out=scores)
+        sums = weights.sum(axis=-1, keepdims=True)
+        if empty_rows is not None:
+            np.copyto(sums, 1, where=empty_rows)  # its weights are all 0: 0 / 1 = 0, not 0 / 0
+        weights /= sums
+        out = weights @ v
+        ctx.save_for_backward(k, v, out)
+        ctx.q_scaled, ctx.weights, ctx.scale = q_scaled, weights, scale
+        if weights_sink is not None:
+            weights_sink.append(weights)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        k, v, out = ctx.saved
+        w = ctx.weights
+        dv = np.swapaxes(w, -1, -2) @ g
+        ds = g @ np.swapaxes(v, -1, -2)  # dW, turned into dS in place
+        ds -= (g * out).sum(axis=-1, keepdims=True)
+        ds *= w
+        dq = ds @ k
+        dq *= ctx.scale
+        dk = np.swapaxes(ds, -1, -2) @ ctx.q_scaled
+        return dq, dk, dv
+
+
+def scaled_dot_product_attention(q, k, v, mask=None, causal=False, return_weights=False):
+    """softmax(Q·Kᵀ/√d)·V over the last two axes (§13), as PyTorch's ``F.scaled_dot_product_attention``.
+
+    ``q`` has shape (..., T, d), ``k`` (..., S, d) and ``v`` (..., S, d_v);
+    the leading axes (batch, heads) broadcast. The output has shape
+    (..., T, d_v).
+
+    ``mask``: a boolean array broadcastable to (..., T, S), True where query
+    i may attend to key j. ``causal=True`` also blocks every key after the
+    query: with T == S, query i sees keys 0..i. With T < S the queries are
+    taken to be the *last* T positions (query i sees keys 0..S−T+i), which is
+    what generating with cached keys needs; PyTorch's ``is_causal`` aligns
+    them to the first T instead, and the two agree when T == S.
+
+    A query whose keys are all blocked has nothing to attend to. Its weights
+    are defined to be all 0 and its output row 0 (no NaN, no warning), and no
+    gradient flows through that row.
+
+    ``return_weights=True`` returns ``(output, weights)``: the weights of
+    shape (..., T, S) as a read-only Tensor outside the graph, for looking
+    at (rows sum to 1, or to 0 for a fully blocked row).
+    """
+    where = "scaled_dot_product_attention"
+    q, k, v = (_float_tensor(t, name, where) for t, name in ((q, "q"), (k, "k"), (v, "v")))
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(
+            f"{where}: q of shape {q.shape} and k of shape {k.shape} need the same last axis d "
+            f"({q.shape[-1]} != {k.shape[-1]})"
+        )
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(
+            f"{where}: k of shape {k.shape} and v of shape {v.shape} need the same number of keys S "
+            f"({k.shape[-2]} != {v.shape[-2]})"
+        )
+    try:
+        np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            f"{where}: the leading axes of q {q.shape}, k {k.shape} and v {v.shape} do not broadcast"
+        ) from None
+    scores_shape = (*np.broadcast_shapes(q.shape[:-2], k.shape[:-2]), q.shape[-2], k.shape[-2])
+    allowed = _allowed(mask, causal, scores_shape, where)
+    blocked = empty_rows = None
+    if allowed is not None:
+        blocked = ~allowed
+        empty = ~allowed.any(axis=-1, keepdims=True)
+        empty_rows = empty if empty.any() else None
+    sink = [] if return_weights else None
+    out = ScaledDotProductAttention.apply(
+        q, k, v, blocked=blocked, empty_rows=empty_rows, scale=1 / math.sqrt(q.shape[-1]), weights_sink=sink
+    )
+    if not return_weights:
+        return out
+    weights = sink[0].view()
+    weights.flags.writeable = False  # backward still needs them: look, do not touch
+    return out, Tensor(weights)
+
+
+def _allowed(mask, causal, scores_shape, where):
+    """The boolean (…, T, S) array of allowed (query, key) pairs, or None if every pair is allowed."""
+    t, s = scores_shape[-2:]
+    allowed = np.tri(t, s, k=s - t, dtype=bool) if causal else None  # key j ≤ query's position S − T + i
+    if mask is None:
+        return allowed
+    mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    if mask.dtype != bool:
+        raise TypeError(f"{where}: mask must be boolean (True = may attend), got dtype {mask.dtype}")
+    if not _broadcasts_to(mask.shape, scores_shape):
+        raise ValueError(
+            f"{where}: mask of shape {mask.shape} does not broadcast to the scores' shape {scores_shape} "
+            "(..., T, S)"
+        )
+    return mask if allowed is None else mask & allowed
+
+
+def _broadcasts_to(shape, target):
+    try:
+        return np.broadcast_shapes(shape, target) == tuple(target)
+    except ValueError:
+        return False
+
+
+def _float_tensor(x, name, where):
+    x = constant(x)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{where}: {name} must hold floating-point values, got dtype {x.dtype}")
+    if x.ndim < 2:
+        raise ValueError(f"{where}: {name} needs shape (..., length, width), got {x.shape}")
+    return x
