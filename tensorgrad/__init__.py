@@ -19,6 +19,7 @@ from tensorgrad.positional import (
     apply_rope,
     sinusoidal_positions,
 )
+from tensorgrad.rl import GRPOConfig, GRPOTrainer, advantages
 from tensorgrad.routines import (
     clip,
     concatenate,
@@ -41,11 +42,14 @@ __all__ = [
     "GPT",
     "CharTokenizer",
     "Function",
+    "GRPOConfig",
+    "GRPOTrainer",
     "GraphvizNotFoundError",
     "LearnedPositionalEmbedding",
     "MultiHeadAttention",
     "Tensor",
     "TransformerBlock",
+    "advantages",
     "apply_rope",
     "attention",
     "clip",
@@ -65,6 +69,7 @@ __all__ = [
     "optim",
     "positional",
     "render",
+    "rl",
     "sampling",
     "scaled_dot_product_attention",
     "sinusoidal_positions",
