@@ -6,13 +6,18 @@ straight through.
 """
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from demos import backprop, mlp
+# The demos' matrices are small: one BLAS thread is faster than two fighting over
+# a busy machine's cores. Set before NumPy loads; an explicit setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from demos import attention, backprop, gpt, mlp
 from demos._stepper import run_steps
 
-DEMOS = {"backprop": backprop, "mlp": mlp}
+DEMOS = {"backprop": backprop, "mlp": mlp, "attention": attention, "gpt": gpt}
 
 
 def main(argv=None):

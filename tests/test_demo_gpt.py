@@ -1,0 +1,128 @@
+"""The GPT demo, headless and fast: losses recomputed from the saved checkpoint, not taken from the demo."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from demos import gpt
+from demos.__main__ import main
+from demos._corpus import NEXT_WORD, PHONE_PROMPT, make_corpus, train_val_split
+from demos._stepper import run_steps
+from tensorgrad import GPT, CharTokenizer, no_grad
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """Run the demo once with fast=True; the text it prints and its output folder."""
+    out_dir = tmp_path_factory.mktemp("gpt")
+    printed = []
+    run_steps(gpt.steps(out_dir, fast=True), pause=False, write=printed.append)
+    return "".join(printed), out_dir
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    text = make_corpus(seed=gpt.SEED)
+    return (text, *train_val_split(text))
+
+
+def from_checkpoint(path, seed):
+    """The checkpoint read with NumPy alone (no pickles), into a GPT built here from its stored shape."""
+    with np.load(path, allow_pickle=False) as archive:
+        config = json.loads(str(archive["config"]))
+        state = {name: archive[name] for name in archive.files if name != "config"}
+    tokenizer = CharTokenizer.from_json(config["vocabulary"])
+    model = GPT(tokenizer.vocab_size, config["block_size"], config["dim"], config["n_heads"], config["n_layers"],
+                dtype=np.float32, rng=seed)
+    return model.load_state_dict(state), tokenizer, state
+
+
+def mean_loss(model, ids, block):
+    """Cross-entropy over consecutive windows of ``block`` inputs, each followed by its next character."""
+    starts = range(0, len(ids) - block, block)
+    x = np.stack([ids[s : s + block] for s in starts])
+    y = np.stack([ids[s + 1 : s + block + 1] for s in starts])
+    with no_grad():
+        return model.loss(x, y).item()
+
+
+def printed_losses(text):
+    """[(step, train, validation)] from the demo's training table."""
+    rows = re.findall(r"^ +(\d+) +(\d\.\d{3}) +(\d\.\d{3})$", text, re.MULTILINE)
+    return [(int(s), float(t), float(v)) for s, t, v in rows]
+
+
+def test_trained_checkpoint_beats_the_initial_model(demo, corpus):
+    text, out_dir = demo
+    _, train_text, val_text = corpus
+    trained, tokenizer, _ = from_checkpoint(out_dir / gpt.CHECKPOINT_NPZ, seed=123)
+    c = gpt.FAST
+    initial = GPT(tokenizer.vocab_size, c.block_size, c.dim, c.n_heads, c.n_layers, dtype=np.float32, rng=gpt.SEED)
+    val_ids, train_ids = tokenizer.encode(val_text), tokenizer.encode(train_text[:20_000])
+    losses = printed_losses(text)
+    assert [step for step, _, _ in losses][::len(losses) - 1] == [0, c.steps]
+    # The printed first and last validation losses are those of the initial model and of the checkpoint.
+    assert losses[0][2] == pytest.approx(mean_loss(initial, val_ids, c.block_size), abs=1e-3)
+    assert losses[-1][2] == pytest.approx(mean_loss(trained, val_ids, c.block_size), abs=1e-3)
+    assert mean_loss(trained, train_ids, c.block_size) < mean_loss(initial, train_ids, c.block_size) - 1
+    assert losses[-1][1] < losses[0][1] - 1
+
+
+def test_validation_loss_beats_the_unigram_baseline_by_the_printed_margin(demo, corpus):
+    text, _ = demo
+    _, train_text, val_text = corpus
+    counts = {ch: train_text.count(ch) for ch in set(train_text)}
+    baseline = -np.mean([np.log(counts[ch] / len(train_text)) for ch in val_text])
+    validation, printed_baseline, below = map(
+        float, re.search(r"validation (\S+) vs unigram baseline (\S+): (\S+) nats", text).groups()
+    )
+    assert printed_baseline == pytest.approx(baseline, abs=1e-3)
+    assert below == pytest.approx(baseline - validation, abs=2e-3) and below > 0.5
+
+
+def test_checkpoint_round_trip(demo):
+    text, out_dir = demo
+    path = out_dir / gpt.CHECKPOINT_NPZ
+    ours, _, state = from_checkpoint(path, seed=7)
+    loaded, _ = gpt.load_checkpoint(path)
+    assert all(array.dtype == np.float32 for array in state.values())
+    assert state.keys() == loaded.state_dict().keys()
+    ids = np.arange(2 * gpt.FAST.block_size).reshape(2, -1) % loaded.vocab_size
+    with no_grad():
+        assert np.array_equal(ours(ids).data, loaded(ids).data)
+    assert "logits are identical (largest difference 0.0e+00)" in text
+
+
+def test_pictures_are_written(demo):
+    text, out_dir = demo
+    for name in (gpt.LOSS_PNG, gpt.ATTENTION_PNG):
+        assert (out_dir / name).read_bytes().startswith(b"\x89PNG")
+        assert f"wrote {out_dir / name}" in text
+
+
+def test_samples_use_the_corpus_alphabet_and_entropy_follows_temperature(demo, corpus):
+    text, _ = demo
+    samples = re.findall(r"^  │ (.*)$", text, re.MULTILINE)
+    assert samples and set("".join(samples)) <= set(corpus[0])
+    entropy = dict(re.findall(r"^(T = \S+|greedy|top-p 0\.9): mean entropy (\S+) nats", text, re.MULTILINE))
+    assert entropy.keys() == {"T = 0.5", "T = 1.0", "T = 1.5", "greedy", "top-p 0.9"}
+    assert float(entropy["greedy"]) == 0
+    assert float(entropy["T = 0.5"]) < float(entropy["T = 1.5"])
+
+
+def test_phone_table_counts_the_training_text(demo, corpus):
+    text, _ = demo
+    _, train_text, _ = corpus
+    lines = [line for line in train_text.splitlines() if line.startswith(PHONE_PROMPT)]
+    for word, p in NEXT_WORD:
+        share = 100 * sum(line == f'{PHONE_PROMPT}{word}".' for line in lines) / len(lines)
+        row = re.search(rf"^  {word} +(\d+)% +(\S+)% +(\S+)% +(\S+)%$", text, re.MULTILINE)
+        assert int(row[1]) == round(100 * p) and float(row[2]) == pytest.approx(share, abs=0.05)
+        assert 0 <= float(row[4]) <= float(row[3]) <= 100  # a whole word is at most as likely as its first letter
+
+
+def test_demo_is_listed(capsys):
+    assert main([]) == 0
+    assert "gpt" in capsys.readouterr().out
