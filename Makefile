@@ -7,8 +7,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)-bench/.installed
+TORCH_STAMP := $(VENV)-bench/.torch
+TORCH_VERSION := 2.13.0
 
-.PHONY: demo test bench lint graphviz clean
+.PHONY: demo test bench bench-torch lint graphviz clean
 
 demo: $(STAMP) graphviz
 	$(BIN)/python -m demos backprop --out out
@@ -16,7 +18,7 @@ demo: $(STAMP) graphviz
 test: $(STAMP) graphviz
 	$(BIN)/python -m pytest
 
-bench: $(BENCH_STAMP)
+bench: $(BENCH_STAMP) bench-torch
 	$(VENV)-bench/bin/python benchmarks/run.py
 
 lint: $(STAMP)
@@ -28,12 +30,26 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test,dev]"
 	touch $(STAMP)
 
-# Benchmarks get their own environment: the project plus micrograd, which is
-# never a dependency of the project itself.
-$(BENCH_STAMP): setup.cfg pyproject.toml
+# Benchmarks get their own environment: the project plus micrograd (and
+# threadpoolctl, to read and set the BLAS thread count), which are never
+# dependencies of the project itself.
+$(BENCH_STAMP): setup.cfg pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)-bench
-	$(VENV)-bench/bin/python -m pip install --quiet -e . micrograd==0.1.0
+	$(VENV)-bench/bin/python -m pip install --quiet -e . micrograd==0.1.0 threadpoolctl==3.8.0
 	touch $(BENCH_STAMP)
+
+# PyTorch, for the GPT benchmark's comparison rows only (never a dependency of
+# the project). Its wheel must already lie on this machine (pip's find-links):
+# the first install is --no-index, so pip can never go and fetch some other
+# torch (the CUDA builds weigh gigabytes); the second only adds torch's small
+# pure-Python dependencies. Without the wheel, `make bench` goes on and the
+# benchmark skips its PyTorch rows.
+bench-torch: $(BENCH_STAMP)
+	@test -f $(TORCH_STAMP) || { \
+	  $(VENV)-bench/bin/python -m pip install -qq --no-index --no-deps torch==$(TORCH_VERSION) \
+	  && $(VENV)-bench/bin/python -m pip install -qq torch==$(TORCH_VERSION) \
+	  && touch $(TORCH_STAMP); \
+	} || echo "PyTorch $(TORCH_VERSION) is not available offline here: the benchmarks skip their PyTorch rows."
 
 # Graphviz: apt-get as root, Homebrew on macOS; otherwise say how, and go on
 # (rendering then writes .dot source files instead of pictures).

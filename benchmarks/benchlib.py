@@ -29,11 +29,22 @@ def interleaved(contenders, rounds, calls):
     Each round times every contender in turn, so a slow spell of the machine
     hits them all alike instead of one of them only.
     """
+    times = interleaved_rounds(contenders, rounds, calls)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def interleaved_rounds(contenders, rounds, calls):
+    """Seconds per call of each contender in every round: ``{name: [one number per round]}``.
+
+    As ``interleaved``, and ``calls`` may be a dict ``{name: calls}``, so a fast
+    contender can make more calls per round than a slow one.
+    """
     times = {name: [] for name in contenders}
     for _ in range(rounds):
         for name, (fn, gc_on) in contenders.items():
-            times[name].append(seconds_per_call(fn, calls, gc_on))
-    return {name: statistics.median(ts) for name, ts in times.items()}
+            n = calls[name] if isinstance(calls, dict) else calls
+            times[name].append(seconds_per_call(fn, n, gc_on))
+    return times
 
 
 def table(header, rows):

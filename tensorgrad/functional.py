@@ -42,7 +42,8 @@ class Linear(Function):
         if x.ndim == 0 or x.shape[-1] != weight.shape[0]:
             raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape}")
         ctx.save_for_backward(x, weight)
-        out = x @ weight
+        # (..., in) as one (rows, in) matrix: one big product, not one per leading index
+        out = (x.reshape(-1, x.shape[-1]) @ weight).reshape(*x.shape[:-1], weight.shape[1])
         return out + bias[0] if bias else out
 
     @staticmethod
@@ -50,7 +51,7 @@ class Linear(Function):
         x, weight = ctx.saved
         needs = ctx.needs_input_grad
         rows = g.reshape(-1, g.shape[-1])  # every batch position is one more row
-        grad_x = g @ weight.T if needs[0] else None
+        grad_x = (rows @ weight.T).reshape(x.shape) if needs[0] else None
         grad_weight = x.reshape(-1, x.shape[-1]).T @ rows if needs[1] else None
         if len(needs) == 2:
             return grad_x, grad_weight

@@ -93,11 +93,14 @@ class Adam(Optimizer):
         b1, b2 = self.betas
         self.steps[i] += 1
         t = self.steps[i]
-        self.m[i] = b1 * self.m[i] + (1 - b1) * g
-        self.v[i] = b2 * self.v[i] + (1 - b2) * (g * g)
-        m_hat = self.m[i] / (1 - b1**t)
-        v_hat = self.v[i] / (1 - b2**t)
-        p.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        m, v = self.m[i], self.v[i]
+        m *= b1  # in place: the moments are updated without new arrays each step
+        m += (1 - b1) * g
+        v *= b2
+        v += (1 - b2) * (g * g)
+        # m̂ / (√v̂ + eps), with the two bias corrections folded into plain numbers
+        step = self.lr / (1 - b1**t)
+        p.data -= step * m / (np.sqrt(v) / math.sqrt(1 - b2**t) + self.eps)
 
 
 class AdamW(Adam):
