@@ -14,10 +14,10 @@ from pathlib import Path
 # a busy machine's cores. Set before NumPy loads; an explicit setting wins.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from demos import attention, backprop, gpt, mlp
+from demos import attention, backprop, gpt, grpo, mlp
 from demos._stepper import run_steps
 
-DEMOS = {"backprop": backprop, "mlp": mlp, "attention": attention, "gpt": gpt}
+DEMOS = {"backprop": backprop, "mlp": mlp, "attention": attention, "gpt": gpt, "grpo": grpo}
 
 
 def main(argv=None):
