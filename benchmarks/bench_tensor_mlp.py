@@ -15,7 +15,11 @@ from tensorgrad import nn, optim, tensor
 
 SIZES = [2, 64, 64, 2]
 BATCH = 256
-LEARNING_RATE = 0.1
+# The timed steps use a learning rate too small to move the weights: the same
+# arithmetic, but both contenders stay at the same weights for the whole run
+# instead of training apart (their speed drifts with the weights, e.g. through
+# subnormal numbers).
+LEARNING_RATE = 1e-9
 ROUNDS, STEPS_PER_ROUND = 15, 200
 TARGET_RATIO = 1.3  # tensorgrad's seconds per step, at most this many times the hand-written NumPy step's
 

@@ -9,9 +9,15 @@ never depends on. Exits with 1 if a target is missed.
 """
 
 import importlib
+import os
 import sys
 import time
 from pathlib import Path
+
+# One BLAS thread for every benchmark (BENCH_THREADS=n to change), set before any
+# of them imports NumPy: on a small machine shared with other work, timings with
+# several BLAS threads swing wildly, and the ratios with them.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", os.environ.get("BENCH_THREADS", "1"))
 
 
 def main():
