@@ -135,23 +135,32 @@ class CrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, logits, targets, keep, reduction):
-        log_probs = _log_softmax(logits, -1)
-        rows = log_probs.reshape(-1, log_probs.shape[-1])
+        shifted = logits - logits.max(axis=-1, keepdims=True)  # every exponent ≤ 0
+        exps = np.exp(shifted)
+        totals = exps.sum(axis=-1, keepdims=True)
+        rows = shifted.reshape(-1, shifted.shape[-1])
         picked = rows[np.arange(len(rows)), targets.reshape(-1)].reshape(targets.shape)
-        losses = np.where(keep, -picked, 0)
-        ctx.probs = np.exp(log_probs)
+        losses = np.log(totals[..., 0]) - picked  # log Σ e^z − z_target, the max cancelling
+        if keep is not None:
+            losses = np.where(keep, losses, 0)
+        ctx.probs = exps / totals
         ctx.targets, ctx.keep, ctx.reduction = targets, keep, reduction
         return _reduce(losses, keep, reduction)
 
     @staticmethod
     def backward(ctx, g):
-        weight = g * ctx.keep  # one weight per row: 0 where the target is ignored
+        weight = g if ctx.keep is None else g * ctx.keep  # per row: 0 where the target is ignored
         if ctx.reduction == "mean":
-            weight = weight / int(ctx.keep.sum())
+            weight = weight / _count(ctx.targets, ctx.keep)
         grad = ctx.probs * weight[..., None]
         rows = grad.reshape(-1, grad.shape[-1])  # a view: writing to it writes to grad
         rows[np.arange(len(rows)), ctx.targets.reshape(-1)] -= weight.reshape(-1)
         return (grad,)
+
+
+def _count(targets, keep):
+    """How many targets count: all of them, or those not ignored."""
+    return targets.size if keep is None else int(keep.sum())
 
 
 def _reduce(losses, keep, reduction):
@@ -159,7 +168,7 @@ def _reduce(losses, keep, reduction):
     if reduction == "none":
         return losses
     total = losses.sum()
-    return np.asarray(total / int(keep.sum()) if reduction == "mean" else total)
+    return np.asarray(total / _count(losses, keep) if reduction == "mean" else total)
 
 
 def cross_entropy(logits, targets, ignore_index=None, reduction="mean"):
@@ -184,10 +193,12 @@ def nll_loss(log_probs, targets, ignore_index=None, reduction="mean"):
     """
     log_probs = _float_tensor(log_probs, "nll_loss")
     targets, keep = _check_targets("nll_loss", "log_probs", log_probs, targets, ignore_index, reduction)
-    losses = -log_probs.take_along_axis(targets[..., None], axis=-1).reshape(targets.shape) * keep
+    losses = -log_probs.take_along_axis(targets[..., None], axis=-1).reshape(targets.shape)
+    if keep is not None:
+        losses = losses * keep
     if reduction == "none":
         return losses
-    return losses.sum() / int(keep.sum()) if reduction == "mean" else losses.sum()
+    return losses.sum() / _count(targets, keep) if reduction == "mean" else losses.sum()
 
 
 def _check_targets(where, what, logits, targets, ignore_index, reduction):
@@ -208,22 +219,24 @@ def _check_targets(where, what, logits, targets, ignore_index, reduction):
             f"got targets of shape {targets.shape}"
         )
     classes = logits.shape[-1]
-    keep = np.ones(targets.shape, dtype=bool) if ignore_index is None else targets != ignore_index
-    counted = targets if ignore_index is None else targets[keep]
+    keep = None if ignore_index is None else targets != ignore_index  # None: every target counts
+    counted = targets if keep is None else targets[keep]
     if counted.size and (counted.min() < 0 or counted.max() >= classes):
-        bad = keep & ((targets < 0) | (targets >= classes))
+        bad = (targets < 0) | (targets >= classes)
+        if keep is not None:
+            bad &= keep
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         raise IndexError(
             f"{where}: targets must lie in [0, {classes}) for {classes} classes, "
             f"got {targets[index]} at index {index}"
         )
-    if reduction == "mean" and not keep.any():
+    if reduction == "mean" and _count(targets, keep) == 0:
         raise ValueError(
             f"{where}: reduction='mean' needs at least one target that is not ignore_index={ignore_index} "
             f"(got {targets.size} target(s), none counted), and 0/0 has no value; "
             "use reduction='sum' (which gives 0) or skip this batch"
         )
-    return np.where(keep, targets, 0), keep
+    return (targets if keep is None else np.where(keep, targets, 0)), keep
 
 
 # ---- entropy and KL divergence (§8, §15) --------------------------------------------------------
