@@ -29,7 +29,7 @@ from scalargrad.drawing import (
     render,
     step_through,
 )
-from tensorgrad.tensor import Tensor, unbroadcast
+from tensorgrad.tensor import Tensor, _check_versions, unbroadcast
 
 __all__ = ["GraphvizNotFoundError", "TensorStyle", "draw", "edge_gradients", "preview", "render", "step_through"]
 
@@ -42,7 +42,7 @@ def edge_gradients(order):
     ``order`` is the graph in topological order, root last; the root is seeded
     with ones (for a non-scalar root these are the gradients of ``root.sum()``).
     The walk is ``Tensor.backward``'s, keeping every gradient instead of freeing
-    it. Returns ``(sent, totals)``: ``sent[child, slot]`` is what input number
+    it, and refusing arrays overwritten since the forward pass as it does. Returns ``(sent, totals)``: ``sent[child, slot]`` is what input number
     ``slot`` of node ``child`` received (summed back to its shape), and
     ``totals[i]`` the gradient of node i, None if it takes no gradient.
     """
@@ -54,6 +54,7 @@ def edge_gradients(order):
         node = order[child]
         if node.op is None:
             continue
+        _check_versions(node)
         for slot, (parent, grad) in enumerate(zip(node._parents, node.op.backward(node._ctx, totals[child]))):
             if grad is None or not parent.requires_grad:
                 continue

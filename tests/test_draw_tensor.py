@@ -152,3 +152,12 @@ def test_step_through_sums_the_vjps_of_every_use(tmp_path, no_dot_program):  # n
         f"∂L/∂x = Σ VJPs from {first} + {second} = {totals}" in html_text
         for first, second in ((f"y (‖g‖ {sent_y})", f"z (‖g‖ {sent_z})"), (f"z (‖g‖ {sent_z})", f"y (‖g‖ {sent_y})"))
     )
+
+
+def test_drawing_refuses_a_graph_whose_saved_array_was_overwritten():
+    """After an in-place update the drawn gradients would be wrong, so drawing says so, as backward does."""
+    w = tensorgrad.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    loss = (w * w).sum()
+    w.data -= 0.5  # an optimizer step before the graph was drawn
+    with pytest.raises(RuntimeError, match=r"backward through mul: input of shape \(2,\) was modified in place"):
+        draw(loss, "backward")
