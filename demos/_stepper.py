@@ -4,27 +4,71 @@ A demo is a list of ``Step``s computed up front, so the learner can go back
 and forth through them. In a terminal the stepper waits after each step
 (Enter: next, b: back, q: quit); with ``pause=False`` (``--no-pause``, or
 stdin not a terminal) it prints them straight through.
+
+Each figure the post states becomes a ``Claim``: the post's number, the
+engine's number, and one of four verdicts:
+
+- exact: the engine's value, rounded to the digits the post shows, is the post's;
+- rounded: off by one unit in the last digit the post shows;
+- differs: anything else; the note says what inputs would give the post's figure;
+- illustrative: the post gives no inputs that determine the figure.
 """
 
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 PROMPT = "[Enter] next · b back · q quit › "
+VERDICTS = ("exact", "rounded", "differs", "illustrative")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One figure of the post beside the engine's value (see the module docstring for verdicts)."""
+
+    name: str
+    post: str  # as the post prints it, e.g. "95.4" or "~0"
+    engine: str  # the engine's value as shown, "" when there is nothing to compute
+    verdict: str
+    unit: str = ""  # "%", " bits", ... printed after both numbers
+    note: str = ""  # differs: what would give the post's figure; illustrative: what the engine shows instead
+
+    def __post_init__(self):
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"Claim {self.name!r}: verdict must be one of {VERDICTS}, got {self.verdict!r}")
+
+    def __str__(self):
+        engine = f"{self.engine}{self.unit}" if self.engine else "—"
+        line = f"  {self.name}: post {self.post}{self.unit} · engine {engine} · {self.verdict}"
+        return line + (f"\n      ↳ {self.note}" if self.note else "")
 
 
 @dataclass
 class Step:
+    """One screenful: a title, lines (text or Claims) and the pictures written for it."""
+
     title: str
     lines: list = field(default_factory=list)
+    pictures: list = field(default_factory=list)  # (Path, caption) of PNG, SVG, HTML or .dot files
 
     def say(self, *lines):
         self.lines.extend(lines)
         return self
 
+    def show(self, path, caption=""):
+        """Attach a picture the demo wrote (the tour's report embeds it) and say where it is."""
+        path = Path(path)
+        self.pictures.append((path, caption))
+        self.lines.append(f"  picture: {path}" + (f" ({caption})" if caption else ""))
+        return self
 
-def run_steps(steps, pause, write=None, read=input):
+    def claims(self):
+        return [line for line in self.lines if isinstance(line, Claim)]
+
+
+def run_steps(steps, pause, write=None, read=None, prompt=PROMPT):
     """Show ``steps``; returns False if the learner quit early."""
-    write = write or sys.stdout.write
+    write, read = write or sys.stdout.write, read or input
     i = 0
     while i < len(steps):
         step = steps[i]
@@ -34,7 +78,7 @@ def run_steps(steps, pause, write=None, read=input):
             i += 1
             continue
         try:
-            key = read(PROMPT).strip().lower()
+            key = read(prompt).strip().lower()
         except EOFError:  # stdin closed: run through the rest
             key, pause = "", False
         if key == "q":
@@ -44,25 +88,47 @@ def run_steps(steps, pause, write=None, read=input):
 
 
 def verdict(post, engine):
-    """How the post's printed figure (a string such as "4.5") compares with the engine's value.
-
-    exact: equal to the digits the post shows; rounded: off by one unit in the
-    last digit shown; differs: anything else.
-    """
-    digits = len(post.split(".")[1]) if "." in post else 0
-    shown = round(engine, digits)
-    if shown == float(post):
+    """How the post's printed figure (a string such as "4.5" or "~0") compares with the engine's value."""
+    shown_post = post.lstrip("~≈")
+    digits = len(shown_post.split(".")[1]) if "." in shown_post else 0
+    shown = round(float(engine), digits)
+    if shown == float(shown_post):
         return "exact"
-    if abs(shown - float(post)) <= 1.000001 * 10**-digits:
+    if abs(shown - float(shown_post)) <= 1.000001 * 10**-digits:
         return "rounded"
     return "differs"
 
 
-def figure(name, post, engine):
-    """One line: what the post says, what the engine computes, and the verdict."""
-    return f"  {name}: post {post} · engine {number(engine)} · {verdict(post, engine)}"
+def figure(name, post, engine, unit="", would_give=""):
+    """The post's figure checked against the engine's value.
+
+    ``would_give`` says what inputs would give the post's figure; it is shown
+    only when the verdict is *differs*.
+    """
+    judged = verdict(post, engine)
+    note = would_give if judged == "differs" else ""
+    return Claim(name, post, shown_like(post, engine), judged, unit, note)
+
+
+def illustrative(name, post, unit="", engine=None, note=""):
+    """A figure the post gives no inputs for; ``engine`` and ``note`` say what the engine computes instead."""
+    return Claim(name, post, "" if engine is None else number(engine), "illustrative", unit, note)
+
+
+def shown_like(post, engine):
+    """The engine's value with two more decimals than the post shows: enough to see the rounding."""
+    shown_post = post.lstrip("~≈")
+    digits = len(shown_post.split(".")[1]) if "." in shown_post else 0
+    short = number(engine)
+    decimals = len(short.split(".")[1]) if "." in short else 0
+    return short if decimals <= digits + 2 else f"{float(engine):.{digits + 2}f}"
 
 
 def number(x):
     """A float as a learner would write it: 3.0, 4.5, 0.3 (not 0.30000000000000004)."""
     return repr(round(float(x), 10))
+
+
+def claims(steps):
+    """Every Claim in ``steps``, in order."""
+    return [claim for step in steps for claim in step.claims()]

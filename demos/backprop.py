@@ -31,7 +31,8 @@ def network(loss_kind):
     return x, w1, w2, hidden, output, loss
 
 
-def steps(out_dir):
+def steps(out_dir, fast=False):
+    """The steps (``fast`` is accepted like every demo's; nothing here trains)."""
     out_dir = Path(out_dir)
     return [*_first_network(out_dir), *_second_network(out_dir), _recipe_chain()]
 
@@ -70,8 +71,8 @@ def _first_network(out_dir):
         figure("dL/dw1 as a product of links", "3.0", product),
         f"  the same number backward() stored in w1.grad: {number(w1.grad)}"
         f" ({'equal' if product == w1.grad else 'NOT equal'})",
-        *_render(loss, out_dir, "backprop_squared_error"),
     )
+    _render(chain, loss, out_dir, "backprop_squared_error")
     return [forward, backward, chain]
 
 
@@ -98,8 +99,8 @@ def _second_network(out_dir):
         figure("dL/dw1", "4.5", w1.grad),
         figure("dL/dw2", "3", w2.grad),
         f"dL/dw1 = {number(w1.grad)}: \"increasing w1 by 1 increases loss by 4.5 — so nudge w1 down.\"",
-        *_render(loss, out_dir, "backprop_chain_rule"),
     )
+    _render(backward, loss, out_dir, "backprop_chain_rule")
     return [forward, backward]
 
 
@@ -124,19 +125,24 @@ def _recipe_chain():
     return Step("The telephone game: garlic → sauce → final dish").say(*lines)
 
 
-def _render(loss, out_dir, name):
-    """Forward and backward graphs plus the HTML step-through; lines saying what was written."""
-    lines, missing = [], None
+def _render(step, loss, out_dir, name):
+    """Draw the forward and backward graphs and the HTML step-through, and attach them to ``step``.
+
+    Without Graphviz the drawings are attached as DOT source, and the step says how to get pictures.
+    """
     jobs = (
-        (lambda: render(draw(loss, "forward"), out_dir / f"{name}_forward"), "forward graph"),
-        (lambda: render(draw(loss, "backward"), out_dir / f"{name}_backward"), "backward graph"),
-        (lambda: step_through(loss, out_dir / f"{name}_steps"), "step-through (open it in a browser)"),
+        (lambda: render(draw(loss, "forward"), out_dir / f"{name}_forward"), "forward pass: values"),
+        (lambda: render(draw(loss, "backward"), out_dir / f"{name}_backward"), "backward pass: gradients"),
+        (lambda: step_through(loss, out_dir / f"{name}_steps"), "step-through of both passes"),
     )
-    for job, what in jobs:
+    missing = None
+    for job, caption in jobs:
         try:
-            lines.append(f"  wrote {what}: {job()}")
+            step.show(job(), caption)
         except GraphvizNotFoundError as error:
             missing = error
     if missing:
-        lines.append(f"  {missing}")
-    return lines
+        step.show(out_dir / f"{name}_forward.dot", "forward pass: values (DOT source)")
+        step.show(out_dir / f"{name}_backward.dot", "backward pass: gradients (DOT source)")
+        step.say(f"  {missing}")
+    return step

@@ -231,8 +231,7 @@ def _training_step(run, tokenizer, baseline, png):
         f" character below it ({100 * (baseline - last_val) / baseline:.0f}% lower);",
         f"  perplexity e^loss: {math.exp(last_val):.2f} vs {math.exp(baseline):.2f} equally likely characters.",
         f"  trained in {run.seconds:.1f} s ({1e3 * run.seconds / c.steps:.0f} ms per step, evaluations included)",
-        f"  wrote {_plot_losses(run, baseline, math.log(tokenizer.vocab_size), png)}",
-    )
+    ).show(_plot_losses(run, baseline, math.log(tokenizer.vocab_size), png), "training and validation loss")
 
 
 def _checkpoint_step(run, path, val_ids):
@@ -276,8 +275,8 @@ def _attention_step(model, tokenizer, png):
         probs = F.softmax(next_char_logits(model, tokenizer, prompt)).data
         lines.append(f"  {prompt!r:26} → {place[0]!r} {100 * probs[tokenizer.encode(place[0])[0]]:.0f}%")
     picture = _plot_attention(weights[layer][0, head], SAMPLE_LINE, query, f"layer {layer + 1}, head {head + 1}", png)
-    lines.append(f"  wrote {picture} (the row of that position is framed in red)")
-    return Step("§13 Attention inside the trained model").say(*lines)
+    caption = "the row of that position is framed in red"
+    return Step("§13 Attention inside the trained model").say(*lines).show(picture, caption)
 
 
 def next_char_logits(model, tokenizer, context):

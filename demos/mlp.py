@@ -79,8 +79,7 @@ def steps(out_dir, fast=False):
         ),
         Step("tensorgrad's decision boundary").say(
             "P(class 1) over the plane, from the trained network (with no_grad(): no graph is built):",
-            f"  wrote {picture}",
-        ),
+        ).show(picture, "P(class 1) over the plane, with the training points"),
         Step(f"scalargrad: MLP(2, [16, 16, 1]), hinge loss, SGD, {n_steps} steps").say(
             "Each step: one Value per weight and per intermediate number, for every point;",
             "loss = mean(relu(1 − label·score)) + 1e-4·Σp², backward(), p -= lr·p.grad.",

@@ -99,7 +99,7 @@ def test_pictures_are_written(demo):
     text, out_dir = demo
     for name in (gpt.LOSS_PNG, gpt.ATTENTION_PNG):
         assert (out_dir / name).read_bytes().startswith(b"\x89PNG")
-        assert f"wrote {out_dir / name}" in text
+        assert f"picture: {out_dir / name}" in text
 
 
 def test_samples_use_the_corpus_alphabet_and_entropy_follows_temperature(demo, corpus):

@@ -68,7 +68,7 @@ def test_decision_boundary_png_is_written(demo):
     text, out_dir = demo
     picture = out_dir / mlp.BOUNDARY_PNG
     assert picture.read_bytes().startswith(b"\x89PNG")
-    assert f"wrote {picture}" in text
+    assert f"picture: {picture}" in text
 
 
 def test_fast_mode_trains_fewer_steps(demo):

@@ -8,7 +8,16 @@ import pytest
 
 from demos import backprop
 from demos.__main__ import main
-from demos._stepper import Step, figure, number, run_steps, verdict
+from demos._stepper import (
+    Claim,
+    Step,
+    claims,
+    figure,
+    illustrative,
+    number,
+    run_steps,
+    verdict,
+)
 
 
 def test_verdict_exact_rounded_differs():
@@ -27,7 +36,44 @@ def test_number_prints_floats_as_a_learner_writes_them():
 
 
 def test_figure_line_names_post_engine_and_verdict():
-    assert figure("dL/dw1", "4.5", 4.5) == "  dL/dw1: post 4.5 · engine 4.5 · exact"
+    assert str(figure("dL/dw1", "4.5", 4.5)) == "  dL/dw1: post 4.5 · engine 4.5 · exact"
+
+
+def test_figure_shows_two_more_digits_than_the_post_and_the_unit():
+    claim = figure("the", "95.4", 100 * 0.954555, unit="%")
+    assert (claim.engine, claim.verdict) == ("95.456", "rounded")
+    assert str(claim) == "  the: post 95.4% · engine 95.456% · rounded"
+
+
+def test_a_differing_figure_says_what_would_give_the_posts_number():
+    claim = figure("sum", "189.95", 189.888, would_give="the post summed rounded terms")
+    assert claim.verdict == "differs"
+    assert str(claim).endswith("· differs\n      ↳ the post summed rounded terms")
+    assert figure("sum", "189.89", 189.888, would_give="unused").note == ""
+
+
+def test_verdict_reads_approximate_figures():
+    assert verdict("~0", 0.0004) == "exact"
+    assert verdict("~0", 0.6) == "rounded"
+    assert verdict("≈22", 22.2) == "exact"
+
+
+def test_illustrative_claims_show_what_the_engine_computes_instead():
+    claim = illustrative("entropy, sharp", "0.47", unit=" bits", engine=0.569, note="[0.9, 0.05, 0.05]")
+    assert str(claim) == "  entropy, sharp: post 0.47 bits · engine 0.569 bits · illustrative\n      ↳ [0.9, 0.05, 0.05]"
+    assert str(illustrative("KL", "0.3")) == "  KL: post 0.3 · engine — · illustrative"
+
+
+def test_claim_rejects_an_unknown_verdict():
+    with pytest.raises(ValueError, match="verdict must be one of"):
+        Claim("x", "1", "1", "close enough")
+
+
+def test_steps_collect_their_claims_and_pictures(tmp_path):
+    step = Step("s").say("text", figure("a", "1", 1.0)).show(tmp_path / "p.png", "a picture")
+    assert step.pictures == [(tmp_path / "p.png", "a picture")]
+    assert step.lines[-1] == f"  picture: {tmp_path / 'p.png'} (a picture)"
+    assert [c.name for c in claims([step, Step("t").say(figure("b", "2", 2.0))])] == ["a", "b"]
 
 
 def _scripted(keys):
@@ -62,9 +108,6 @@ def test_stepper_runs_through_when_stdin_closes():
     assert len(re.findall(r"── \d/3", "".join(shown))) == 3
 
 
-def test_listing_names_every_demo(capsys):
-    assert main([]) == 0
-    assert "backprop" in capsys.readouterr().out
 
 
 def _run_backprop(tmp_path, capsys):
