@@ -88,8 +88,8 @@ def run_steps(steps, pause, write=None, read=None, prompt=PROMPT):
 
 
 def verdict(post, engine):
-    """How the post's printed figure (a string such as "4.5" or "~0") compares with the engine's value."""
-    shown_post = post.lstrip("~≈")
+    """How the post's printed figure (a string such as "4.5", "~0" or "3,600") compares with the engine's value."""
+    shown_post = _plain(post)
     digits = len(shown_post.split(".")[1]) if "." in shown_post else 0
     shown = round(float(engine), digits)
     if shown == float(shown_post):
@@ -117,16 +117,26 @@ def illustrative(name, post, unit="", engine=None, note=""):
 
 def shown_like(post, engine):
     """The engine's value with two more decimals than the post shows: enough to see the rounding."""
-    shown_post = post.lstrip("~≈")
+    shown_post = _plain(post)
     digits = len(shown_post.split(".")[1]) if "." in shown_post else 0
+    if digits == 0 and float(engine).is_integer():
+        return str(int(engine))  # a count: "3", not "3.0"
     short = number(engine)
     decimals = len(short.split(".")[1]) if "." in short else 0
     return short if decimals <= digits + 2 else f"{float(engine):.{digits + 2}f}"
 
 
+def _plain(post):
+    """The post's figure as a number's text: "~0" → "0", "3,600" → "3600"."""
+    return post.lstrip("~≈").replace(",", "")
+
+
 def number(x):
-    """A float as a learner would write it: 3.0, 4.5, 0.3 (not 0.30000000000000004)."""
-    return repr(round(float(x), 10))
+    """A float as a learner would write it: 3.0, 4.5, 0.3 (not 0.30000000000000004), 8.4e-113 (not 0.0)."""
+    x = float(x)
+    if 0 < abs(x) < 1e-6:
+        return f"{x:.2g}"
+    return repr(round(x, 10))
 
 
 def claims(steps):

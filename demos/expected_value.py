@@ -1,0 +1,197 @@
+"""§2 Expected value & variance: the post's two job offers, as weighted sums computed by tensorgrad.
+
+Company A pays $100K for sure; Company B pays $50K or $170K at 50/50. The
+expected value E[X] = Σ xᵢ·P(xᵢ) and the variance Var(X) = Σ (xᵢ − μ)²·P(xᵢ)
+are dot products of outcomes (or squared distances) with probabilities, so
+each is one ``@`` on tensors. The demo rebuilds the post's "1,000 parallel
+universes" derivation, its squared-distance arithmetic, the claim that a
+baseline moves the mean but not the variance, and "7 correct of 10 → 70%".
+Nothing here trains, so ``fast`` is accepted and ignored.
+"""
+
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from demos._stepper import Step, figure, illustrative
+from tensorgrad import tensor
+
+TITLE = "§2 Expected value & variance: two job offers, one average, two very different spreads"
+
+K = 1_000  # dollars per $K, the unit the post writes salaries in
+OFFERS = {  # salary in $ → probability
+    "Company A": {100_000: 1.0},
+    "Company B": {50_000: 0.5, 170_000: 0.5},
+}
+POST_MEAN = {"Company A": "100", "Company B": "110"}  # $K
+POST_VARIANCE = {"Company A": "0", "Company B": "High"}  # $²
+UNIVERSES = 1_000  # "Company B's deal plays out across 1,000 parallel universes"
+SHARE = "0.5"  # "500/1000 = 0.5 — that's just the probability!"
+BONUS_ODDS = 0.9  # "What if the bonus had a 90% chance?"
+INFLUENCE = "9"  # "An outcome that happens 90% of the time should have 9x the influence of one at 10%"
+DISTANCE = "60"  # $K: "$50K is $60K below the mean. $170K is $60K above. Average distance = $60K"
+BIG_GAP, SMALL_GAP = 60_000, 1_000  # $
+BIG_SQUARE, SMALL_SQUARE, SQUARE_RATIO = "3600000000", "1000000", "3600"  # "3,600,000,000", "1,000,000", "3,600x"
+NARROW = {109_000: 0.5, 111_000: 0.5}  # "outcomes at $109K and $111K (tiny spread)"
+SIGNED_SUM = "0"  # "both sum to zero"
+BASELINES = (110_000, 50_000)  # constants subtracted from Company B's pay
+ANSWERS = [1] * 7 + [0] * 3  # "7 correct answers and 3 wrong ones"
+CORRECTNESS = "70"  # %
+OFFERS_PNG = "expected_value_offers.png"
+
+
+def steps(out_dir, fast=False):
+    """The demo's steps; ``fast`` is ignored (nothing here trains)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [_two_offers(out_dir), _universes(), _variance(), _baseline(), _correctness()]
+
+
+def _tensors(distribution):
+    """(outcomes, probabilities) as float tensors."""
+    return tensor([float(x) for x in distribution]), tensor(list(distribution.values()))
+
+
+def mean(distribution):
+    """E[X] = Σ xᵢ·P(xᵢ): one dot product."""
+    x, p = _tensors(distribution)
+    return (x @ p).item()
+
+
+def variance(distribution):
+    """Var(X) = Σ (xᵢ − μ)²·P(xᵢ): the expected squared distance from the mean, one more dot product."""
+    x, p = _tensors(distribution)
+    return (((x - x @ p) ** 2) @ p).item()
+
+
+def _k(dollars):
+    """$110K, as the post writes salaries."""
+    return f"${dollars / K:.0f}K"
+
+
+def _two_offers(out_dir):
+    step = Step("§2 Two job offers: the same question, two very different distributions")
+    for name, offer in OFFERS.items():
+        mu, var = mean(offer), variance(offer)
+        outcomes = " or ".join(f"{_k(x)} ({100 * p:.0f}%)" for x, p in offer.items())
+        step.say(f"{name}: {outcomes}", figure(f"E[{name[-1]}] in $", POST_MEAN[name], mu / K, "K"))
+        if POST_VARIANCE[name] == "High":
+            step.say(
+                illustrative(
+                    f"Var({name[-1]})",
+                    POST_VARIANCE[name],
+                    " $²",
+                    engine=var,
+                    note=f"the engine computes Var(B) = {var:.2e} $², a standard deviation √Var = {_k(var**0.5)}",
+                )
+            )
+        else:
+            step.say(figure(f"Var({name[-1]})", POST_VARIANCE[name], var, " $²"))
+    step.say("B is worth more on average ($110K > $100K) but is a gamble: same question, different spread.")
+    return step.show(_offers_picture(out_dir / OFFERS_PNG), "each offer's outcomes, mean and ±1 standard deviation")
+
+
+def _universes():
+    offer = OFFERS["Company B"]
+    salaries = tensor([float(x) for x in offer])
+    counts = tensor([UNIVERSES * p for p in offer.values()])  # 500 universes each
+    average = (counts @ salaries).item() / UNIVERSES
+    shares = counts / UNIVERSES
+    weighted = (shares @ salaries).item()
+    low, high = (_k(x) for x in offer)
+    n_low, n_high = (f"{c:.0f}" for c in counts.data)
+    bonus = {50_000: 1 - BONUS_ODDS, 170_000: BONUS_ODDS}
+    odds = tensor([BONUS_ODDS]) / tensor([1 - BONUS_ODDS])
+    return Step("§2 Why a weighted sum: Company B across 1,000 parallel universes").say(
+        f"1  ({n_low} × {low} + {n_high} × {high}) / {UNIVERSES:,} = {_k(average)}",
+        figure("average over 1,000 universes, in $", POST_MEAN["Company B"], average / K, "K"),
+        f"2  distribute the division: ({n_low}/{UNIVERSES}) × {low} + ({n_high}/{UNIVERSES}) × {high}",
+        f"3  {n_low}/{UNIVERSES} = {shares.data[0]}: the probability!",
+        figure(f"{n_low}/{UNIVERSES}", SHARE, shares.data[0]),
+        f"4  {shares.data[0]} × {low} + {shares.data[1]} × {high} = {_k(weighted)}: outcome × probability, summed",
+        figure("E[B] = Σ x·P(x), in $", POST_MEAN["Company B"], weighted / K, "K"),
+        f"With a {100 * BONUS_ODDS:.0f}% bonus instead (not a figure of the post):",
+        f"  {1 - BONUS_ODDS:.1f} × {low} + {BONUS_ODDS} × {high} = {_k(mean(bonus))}: the likely outcome dominates.",
+        figure("influence of a 90% outcome over a 10% one", INFLUENCE, odds.item(), "x"),
+    )
+
+
+def _variance():
+    offer = OFFERS["Company B"]
+    x, p = _tensors(offer)
+    mu = (x @ p).item()
+    signed = x - mu
+    distance = (signed.abs() @ p).item()
+    narrow_x, narrow_p = _tensors(NARROW)
+    narrow_signed = narrow_x - narrow_x @ narrow_p
+    gaps = tensor([float(BIG_GAP), float(SMALL_GAP)])
+    squares = gaps**2
+    var = variance(offer)
+    step = Step("§2 Variance: how far the outcomes scatter from the mean")
+    return step.say(
+        f"Mean {_k(mu)}. " + ", ".join(_distance(xi, d) for xi, d in zip(x.data, signed.data)) + ".",
+        figure("average distance from the mean, in $", DISTANCE, distance / K, "K"),
+        "First attempt, signed distances: they cancel, whatever the spread.",
+        figure("Σ signed distances, $50K/$170K", SIGNED_SUM, signed.sum().item()),
+        figure("Σ signed distances, $109K/$111K", SIGNED_SUM, narrow_signed.sum().item()),
+        "Fix: square them. Nothing cancels, and big gaps count far more than small ones:",
+        figure(f"({_k(BIG_GAP)})²", BIG_SQUARE, squares.data[0], " $²"),
+        figure(f"({_k(SMALL_GAP)})²", SMALL_SQUARE, squares.data[1], " $²"),
+        figure("how much more the big gap counts", SQUARE_RATIO, (squares[0] / squares[1]).item(), "x"),
+        f"Var(B) = Σ (x − μ)²·P(x) = {var:.2e} $² (standard deviation {_k(var**0.5)});"
+        f" Var of $109K/$111K = {variance(NARROW):.0e} $².",
+        "Same mean, wildly different variance: the square makes variance scream when outcomes spread out.",
+    )
+
+
+def _distance(x, signed):
+    return f"{_k(x)} is {_k(abs(signed))} {'below' if signed < 0 else 'above'} the mean"
+
+
+def _baseline():
+    offer = OFFERS["Company B"]
+    step = Step("§2 A baseline moves the mean, not the spread")
+    step.say("Subtract a constant b from every outcome: E[X − b] = E[X] − b, Var(X − b) = Var(X).")
+    for b in (0, *BASELINES):
+        shifted = {x - b: p for x, p in offer.items()}
+        step.say(f"  b = {_k(b):>5}   E[B − b] = {_k(mean(shifted)):>5}   Var(B − b) = {variance(shifted):.2e} $²")
+    return step.say(
+        "RL subtracts such a baseline from rewards: the signal keeps its direction, its noise drops (§17).",
+    )
+
+
+def _correctness():
+    answers = tensor([float(a) for a in ANSWERS])
+    weights = tensor([1 / len(ANSWERS)] * len(ANSWERS))  # each of the 10 answers, equally likely
+    rate = (answers @ weights).item()
+    spread = (((answers - rate) ** 2) @ weights).item()
+    return Step("§2 Correctness as an expected value: 7 right out of 10").say(
+        f"Score 1 per correct answer, 0 per wrong one: E[correct] = Σ score × 1/{len(ANSWERS)} = {rate}",
+        figure("expected correctness", CORRECTNESS, 100 * rate, "%"),
+        f"Var = Σ (score − {rate})² × 1/{len(ANSWERS)} = {spread:.2f}, which is p(1 − p) (standard deviation"
+        f" {spread**0.5:.2f}):",
+        "from one answer to the next, quality jumps between right and wrong.",
+        "Making LLMs better means raising that mean while shrinking that spread.",
+    )
+
+
+def _offers_picture(path):
+    picture = Figure(figsize=(6.4, 3.6), layout="constrained")
+    panels = picture.subplots(1, len(OFFERS), sharey=True)
+    for axes, (name, offer) in zip(panels, OFFERS.items()):
+        mu, sd = mean(offer), variance(offer) ** 0.5
+        xs = [x / K for x in offer]
+        axes.bar(xs, list(offer.values()), width=12, color="tab:blue")
+        for x, p in zip(xs, offer.values()):
+            axes.text(x, p + 0.02, f"{100 * p:.0f}%", ha="center", fontsize=8)
+        axes.axvline(mu / K, color="tab:red", label=f"mean {_k(mu)}")
+        axes.axvspan((mu - sd) / K, (mu + sd) / K, color="tab:red", alpha=0.12, label=f"±1 std ({_k(sd)})")
+        axes.set_xlim(0, 220)
+        axes.set_xlabel("salary ($K)")
+        axes.set_title(name)
+        axes.legend(loc="upper left", fontsize=8)
+    panels[0].set_ylabel("probability")
+    panels[0].set_ylim(0, 1.25)
+    picture.suptitle("Two job offers: expected value and spread")
+    picture.savefig(path, dpi=100)
+    return path

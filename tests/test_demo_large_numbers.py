@@ -1,0 +1,170 @@
+"""The §3 demo: coin-flip claims and majority-vote rules, recomputed here by brute force and plain math."""
+
+import itertools
+import math
+import re
+
+import pytest
+
+from demos import large_numbers
+from demos._stepper import claims, run_steps, verdict
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out_dir = tmp_path_factory.mktemp("large_numbers")
+    return large_numbers.steps(out_dir, fast=True), out_dir
+
+
+def claim(demo, name):
+    steps, _ = demo
+    (found,) = [c for c in claims(steps) if c.name == name]
+    return found
+
+
+def text(demo, title_start):
+    steps, _ = demo
+    (step,) = [s for s in steps if s.title.startswith(title_start)]
+    return "\n".join(str(line) for line in step.lines)
+
+
+def check(found, post, value, tolerance):
+    assert found.post == post
+    assert float(found.engine) == pytest.approx(value, abs=tolerance)
+    assert found.verdict == verdict(post, value)
+
+
+def fair_tail(n, heads):
+    """P(|X − n/2| ≥ |heads − n/2|), X ~ Binomial(n, 1/2): exact for small n, normal approximation for large n."""
+    gap = abs(heads - n / 2)
+    if n > 1000:
+        return math.erfc((gap - 0.5) / (math.sqrt(n) / 2) / math.sqrt(2)) if gap > 0 else 1.0
+    return sum(math.comb(n, k) for k in range(n + 1) if abs(k - n / 2) >= gap) / 2**n
+
+
+def binomial(n, k, p):
+    return math.comb(n, k) * p**k * (1 - p) ** (n - k)
+
+
+def vote_by_counts(n, probs):
+    """Brute force over every count vector (right, wrong 1, ..., wrong k) of n votes, with its multinomial
+    probability: P(right) under (a) strict majority, (b) tie by coin, (c) plurality with ties split, and
+    the post's rule (lose only with more than n/2 wrong)."""
+    a = b = c = post = 0.0
+    for counts in itertools.product(range(n + 1), repeat=len(probs)):
+        if sum(counts) != n:
+            continue
+        prob = math.factorial(n) * math.prod(p**k / math.factorial(k) for p, k in zip(probs, counts))
+        right, wrong = counts[0], counts[1:]
+        a += prob * (right > n / 2)
+        b += prob * ((right > n / 2) + 0.5 * (right == n / 2))
+        if right >= max(wrong):
+            c += prob / (1 + sum(w == right for w in wrong))
+        post += prob * (n - right <= n / 2)
+    return a, b, c, post
+
+
+def test_fair_coin_and_the_posts_own_counts(demo):
+    check(claim(demo, "true probability of heads"), "50", 100 * 0.5, 0.006)
+    check(claim(demo, "5,023 of 10,000 as a share"), "50.2", 100 * 5023 / 10000, 0.0006)
+    check(claim(demo, "7 heads of 10 as a share"), "70", 100 * 7 / 10, 0.006)
+    assert claim(demo, "5,023 of 10,000 as a share").verdict == "exact"
+
+
+@pytest.mark.parametrize(("n", "post"), [(1, "100"), (10, "70"), (100, "54"), (10_000, "50.2")])
+def test_coin_checkpoints_are_illustrative_with_fair_coin_odds(demo, n, post):
+    found = claim(demo, f"heads after {n:,} flip{'s' if n > 1 else ''}")
+    assert (found.post, found.verdict, found.unit) == (post, "illustrative", "%")
+    got = float(found.engine) / 100 * n
+    assert got == pytest.approx(round(got)) and 0 <= got <= n
+    engine_p, post_p = map(float, re.findall(r"P = ([\d.]+)", found.note))
+    assert engine_p == pytest.approx(fair_tail(n, round(got)), abs=0.006)
+    assert post_p == pytest.approx(fair_tail(n, round(float(post) / 100 * n)), abs=0.006)
+
+
+def test_ten_thousand_flips_heads_and_tails(demo):
+    heads, tails = claim(demo, "heads in 10,000 flips"), claim(demo, "tails in 10,000 flips")
+    assert (heads.post, tails.post) == ("5023", "4977")
+    assert float(heads.engine) + float(tails.engine) == 10_000
+    assert float(heads.engine) == pytest.approx(float(claim(demo, "heads after 10,000 flips").engine) * 100)
+    assert abs(float(heads.engine) - 5000) < 4 * 50  # four standard deviations of a fair coin
+    assert heads.note.endswith(f"the post's 5,023: P = {fair_tail(10_000, 5023):.2f}")  # 0.65
+
+
+def test_expected_counts_of_ten_answers(demo):
+    check(claim(demo, "expected correct answers"), "6", 10 * 0.6, 1e-9)
+    check(claim(demo, "expected incorrect answers"), "4", 10 * 0.4, 1e-9)
+
+
+def test_vote_table_exact_by_brute_force_and_simulation_close(demo):
+    exact = vote_by_counts(10, [0.6, 0.2, 0.2])
+    a, b, _, post = vote_by_counts(10, [0.6, 0.4])  # rules (a), (b) and the post's see only right vs wrong
+    assert (a, b, post) == pytest.approx((exact[0], exact[1], exact[3]))
+    rows = re.findall(r"^  (\(a\)|\(b\)|\(c\)|post:).*?([\d.]+)%\s+([\d.]+)%$", text(demo, "§3 Self-consistency"),
+                      re.MULTILINE)
+    assert [r for r, *_ in rows] == ["(a)", "(b)", "(c)", "post:"]
+    for (_, shown, simulated), value in zip(rows, exact):
+        assert float(shown) == round(100 * value, 1)
+        assert float(simulated) == pytest.approx(100 * value, abs=0.6)  # 100,000 votes: ≤ 0.16 points per error
+    assert round(100 * exact[0], 1) == 63.3 and round(100 * exact[3], 1) == 83.4
+
+
+def test_each_voting_rule_against_the_posts_83(demo):
+    a, b, c, post = vote_by_counts(10, [0.6, 0.2, 0.2])
+    check(claim(demo, "majority right, (a) strict majority ≥6 of 10"), "83", 100 * a, 0.006)
+    check(claim(demo, "majority right, lose only with ≥6 wrong (the post's rule)"), "~83", 100 * post, 0.006)
+    verdicts = [claim(demo, f"majority right, {r}").verdict for r in (
+        "(a) strict majority ≥6 of 10", "lose only with ≥6 wrong (the post's rule)")]
+    shown = text(demo, "§3 Where does")
+    assert f"(b) a 5–5 tie settled by a coin: {100 * b:.1f}%" in shown
+    assert f"(c) plurality over 2 equally likely wrong answers: {100 * c:.1f}%" in shown
+    assert verdicts == ["differs", "exact"]  # 63.3 and 83.4 against "83"
+
+
+def strict(n, p):
+    return sum(binomial(n, k, p) for k in range(n + 1) if k > n / 2)
+
+
+def test_what_would_give_83_really_gives_it(demo):
+    note = claim(demo, "majority right, (a) strict majority ≥6 of 10").note
+    n, shown, accuracy, post_rule = re.search(
+        r"strict majority: (\d+) samples \(([\d.]+)%\) or ([\d.]+)% accuracy at 10; 5–5 ties counted as right give ([\d.]+)%",
+        note,
+    ).groups()
+    n = int(n)
+    assert round(100 * strict(n, 0.6)) == 83 and float(shown) == round(100 * strict(n, 0.6), 1)
+    assert all(round(100 * strict(m, 0.6)) < 83 for m in range(1, n))  # the smallest such n
+    assert 100 * strict(10, float(accuracy) / 100) == pytest.approx(83, abs=0.2)
+    assert float(post_rule) == round(100 * sum(binomial(10, k, 0.6) for k in range(5, 11)), 1)
+
+    shown = text(demo, "§3 Where does")
+    p = float(re.search(r"([\d.]+)% per-sample accuracy would give 83%", shown)[1]) / 100
+    assert 100 * (strict(10, p) + binomial(10, 5, p) / 2) == pytest.approx(83, abs=0.2)
+
+    big, small = (float(x) / 100 for x in re.search(r"split ([\d.]+)% \+ ([\d.]+)% gives 83%", shown).groups())
+    assert big + small == pytest.approx(0.4)
+    assert 100 * vote_by_counts(10, [0.6, big, small])[2] == pytest.approx(83, abs=0.2)
+
+
+def test_plurality_for_several_spreads_and_the_70_percent_model(demo):
+    shown = text(demo, "§3 Where does")
+    for k in (1, 2, 3):
+        value = vote_by_counts(10, [0.6] + [0.4 / k] * k)[2]
+        assert f"k = {k}: {100 * value:.1f}%" in shown
+    strong = text(demo, "§3 A 70% model")
+    a, b = strict(10, 0.7), strict(10, 0.7) + binomial(10, 5, 0.7) / 2
+    ties = a + binomial(10, 5, 0.7)
+    assert f"strict majority {100 * a:.1f}%, ties by coin {100 * b:.1f}%, ties as right {100 * ties:.1f}%" in strong
+    assert round(100 * a, 1) == 85.0
+    assert f"right {100 * strict(25, 0.7):.1f}% of the time" in strong
+
+
+def test_pictures_and_rendering(demo):
+    steps, out_dir = demo
+    pngs = [out_dir / large_numbers.COIN_PNG, out_dir / large_numbers.VOTE_PNG]
+    for png in pngs:
+        assert png.read_bytes().startswith(b"\x89PNG") and 0 < png.stat().st_size < 120_000
+    assert [path for step in steps for path, _ in step.pictures] == pngs
+    printed = []
+    assert run_steps(steps, pause=False, write=printed.append)
+    assert "── 4/4" in "".join(printed)

@@ -1,0 +1,112 @@
+"""The §1 demo: every claim checked against values computed here with plain NumPy and math."""
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+from demos import probability
+from demos._stepper import claims, run_steps, verdict
+
+KEYBOARD = {"way": 0.60, "own": 0.15, "phone": 0.08, "mind": 0.05, "break": 0.03, "...rest": 0.09}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out_dir = tmp_path_factory.mktemp("probability")
+    return probability.steps(out_dir, fast=True), out_dir
+
+
+def claim(demo, name):
+    steps, _ = demo
+    (found,) = [c for c in claims(steps) if c.name == name]
+    return found
+
+
+def text(demo, title_start):
+    steps, _ = demo
+    (step,) = [s for s in steps if s.title.startswith(title_start)]
+    return "\n".join(str(line) for line in step.lines)
+
+
+def check(found, post, value, tolerance):
+    assert found.post == post
+    assert float(found.engine) == pytest.approx(value, abs=tolerance)
+    assert found.verdict == verdict(post, value)
+
+
+def softmax(z):
+    e = np.exp(np.asarray(z, dtype=float) - np.max(z))
+    return e / e.sum()
+
+
+def test_keyboard_probabilities_come_back_from_their_logits(demo):
+    probs = softmax(np.log(list(KEYBOARD.values())))
+    for word, p, post in zip(KEYBOARD, probs, ("60", "15", "8", "5", "3", "9")):
+        found = claim(demo, f'P({word} | "I\'m on my")')
+        check(found, post, 100 * p, 0.006)
+        assert found.verdict == "exact" and found.unit == "%"  # softmax(log p) = p: the post's own figures
+    rest = 100 * (1 - KEYBOARD["way"] - KEYBOARD["own"] - KEYBOARD["phone"])
+    check(claim(demo, "everything else, 1 − P(way) − P(own) − P(phone)"), "17", rest, 0.006)
+    check(claim(demo, "all probabilities together, Σ p"), "100", 100 * probs.sum(), 0.006)
+    assert "mind + break + ...rest = 5% + 3% + 9% = 17%" in text(demo, '§1 "I\'m on my')
+
+
+def test_both_properties_hold_for_softmax_and_fail_for_plain_division(demo):
+    shown = text(demo, "§1 The two properties")
+    scores = np.array(probability.RAW_SCORES)
+    p = softmax(scores)
+    assert f"smallest p {p.min():.3f}, largest {p.max():.3f}" in shown
+    assert shown.count("(1) every p in [0, 1]: yes   (2) they sum to 1: yes") == 2
+    divided = scores / scores.sum()
+    assert divided.min() < 0 and "every p in [0, 1]: NO" in shown
+    assert ", ".join(f"{d:+.2f}" for d in divided) in shown
+
+
+def test_rain_expected_days_and_a_simulated_stretch(demo):
+    check(claim(demo, "expected rainy days of 100"), "70", 0.7 * 100, 0.006)
+    simulated = claim(demo, "rainy days in one simulated stretch of 100")
+    assert simulated.verdict == "illustrative" and simulated.post == "70"
+    rainy = float(simulated.engine)
+    assert rainy.is_integer() and 0 <= rainy <= 100
+    gap = abs(rainy - 70)
+    tail = sum(math.comb(100, k) * 0.7**k * 0.3 ** (100 - k) for k in range(101) if abs(k - 70) >= gap)
+    assert f"seed 0: {rainy:.0f} rainy days; P(at least {gap:.0f} days from 70) = {tail:.2f}" in simulated.note
+
+
+def test_next_token_loop_picks_only_words_the_model_allows(demo):
+    shown = text(demo, "§1 Next-token prediction")
+    picks = re.findall(r'  "([^"]+)" → (.+?)  → picked "([^"]+)"', shown)
+    assert picks and picks[0][0] == "I'm on my"
+    assert picks[0][1] == "way 60%, own 15%, ...rest 9%"  # the keyboard's top three
+    for context, _, picked in picks:
+        row = probability.TOY_MODEL.get(context.split()[-1], {".": 1.0})
+        assert row[picked] > 0
+    words = ["I'm", "on", "my"] + [picked for *_, picked in picks]
+    assert [c for c, *_ in picks] == [" ".join(words[:i]) for i in range(3, len(words))]  # each pick is appended
+    assert words[-1] == "." or len(picks) == probability.MAX_NEW_WORDS
+
+
+def test_sampled_shares_approach_the_distribution(demo):
+    shown = text(demo, "§1 Sampling the keyboard")
+    rows = {int(n.replace(",", "")): [float(x) for x in re.findall(r"([\d.]+)%", rest)]
+            for n, rest in re.findall(r"^\s+([\d,]+)\s{3}(.*points)$", shown, re.MULTILINE)}
+    assert list(rows) == [10, 100, 1_000, 10_000, 100_000]
+    p = 100 * np.array(list(KEYBOARD.values()))
+    for shares in rows.values():
+        assert sum(shares) == pytest.approx(100, abs=0.3)
+    # 100,000 draws: a share's standard error is at most 0.16 points, so 0.6 is nearly 4 of them
+    assert np.abs(np.array(rows[100_000]) - p).max() < 0.6
+    gaps = [float(g) for g in re.findall(r"([\d.]+) points", shown)]
+    assert gaps[-1] < gaps[0]
+
+
+def test_picture_and_rendering(demo):
+    steps, out_dir = demo
+    png = out_dir / probability.BARS_PNG
+    assert png.read_bytes().startswith(b"\x89PNG") and 0 < png.stat().st_size < 120_000
+    assert [path for step in steps for path, _ in step.pictures] == [png]
+    printed = []
+    assert run_steps(steps, pause=False, write=printed.append)
+    assert "── 5/5" in "".join(printed)
