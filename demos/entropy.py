@@ -1,0 +1,271 @@
+"""§8 Entropy: one number for how uncertain a distribution is.
+
+Surprise is −log p: zero for a certain event, huge for a rare one. Entropy is
+the average surprise, H = Σ p·(−log p): 0 for a one-hot distribution, log n
+(the most there is) for n equally likely outcomes. The demo computes the
+post's surprise values and weather forecasts with ``scalargrad`` (in bits
+with base 2, and in nats), checks that entropy is the expected surprise,
+that no distribution beats the uniform one, and that entropy rises with
+temperature; then it uses the gradient of ``tensorgrad.functional.entropy``
+once, as an entropy bonus that pushes a distribution flatter (the cure for
+the "entropy collapse" of RL training).
+
+The post's "H = 0.47 bits", "H = 1.92 bits" and "from 2.5 to 0.01" come
+without distributions: the demo finds distributions that have those
+entropies. Nothing is trained: ``fast`` is accepted for symmetry with the
+other demos and ignored.
+"""
+
+import math
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from demos._stepper import Step, figure, illustrative
+from scalargrad import Value, entropy, sum_of
+from tensorgrad import functional as F
+from tensorgrad import tensor
+
+TITLE = "§8 Entropy: measuring uncertainty as average surprise"
+
+OUTCOMES = ("sun", "rain", "clouds", "snow")
+FORECAST_A = (1.0, 0.0, 0.0, 0.0)  # "100% sunny"
+FORECAST_B = (0.30, 0.25, 0.25, 0.20)
+# The post's panels give entropies only; the demo looks for [q, (1−q)/3, (1−q)/3, (1−q)/3] with each.
+LOW_BITS, HIGH_BITS = "0.47", "1.92"
+# (p, the post's −log p) from "Surprise levels" and "Does this make sense", then the curve's labels.
+SURPRISES = (("0.99", "0.01"), ("0.25", "1.39"), ("0.01", "4.61"), ("0.5", "0.69"), ("1", "0"))
+CURVE_LABELS = (("0.01", "4.6"), ("0.1", "2.3"), ("0.25", "1.4"), ("0.5", "0.69"), ("1.0", "0"))
+UNIFORM_SIZES = (2, 4, 8)
+DIRICHLET_SAMPLES = 5000
+SURPRISE_DRAWS = 100_000
+VOCAB, LOGIT_SCALE = 50, 2.0  # "entropy dropped from 2.5 to 0.01": a 50-token logit vector of our own
+COLLAPSE = ("2.5", "0.01")  # nats
+TEMPERATURES = np.geomspace(0.05, 20, 40)
+BONUS_STEP = 1.0  # one gradient-ascent step on H
+SEED = 0
+BARS_PNG, CURVE_PNG = "entropy_sharp_vs_flat.png", "entropy_surprise_curve.png"
+
+
+def steps(out_dir, fast=False):
+    """The demo's steps; ``fast`` is ignored (nothing here trains)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    low, high = (_with_entropy(float(bits)) for bits in (LOW_BITS, HIGH_BITS))
+    return [
+        _forecasts(low, high, out_dir / BARS_PNG),
+        _surprise(out_dir / CURVE_PNG),
+        _expected_surprise(np.random.default_rng(SEED)),
+        _extremes(np.random.default_rng(SEED)),
+        _temperature(np.random.default_rng(SEED)),  # each step its own seeded generator: reproducible alone
+        _entropy_bonus(low),
+    ]
+
+
+def _bits(probs):
+    return entropy(list(probs), base=2).data + 0.0  # + 0.0: −(1·log 1) is −0.0, shown as 0.0
+
+
+def _nats(probs):
+    return entropy(list(probs)).data + 0.0
+
+
+def _family(q):
+    """Four outcomes: q on the first, the rest shared equally."""
+    return (q, *[(1 - q) / 3] * 3)
+
+
+def _with_entropy(bits):
+    """The q ∈ [1/4, 1] whose _family(q) has ``bits`` of entropy, by bisection (H falls as q rises)."""
+    low, high = 0.25, 1.0
+    for _ in range(60):
+        q = (low + high) / 2
+        low, high = (q, high) if _bits(_family(q)) > bits else (low, q)
+    return _family((low + high) / 2)
+
+
+def _shown(probs):
+    return ", ".join(f"{name} {100 * p:.1f}%" for name, p in zip(OUTCOMES, probs))
+
+
+def _forecasts(low, high, path):
+    a_bits, b_bits, b_nats = _bits(FORECAST_A), _bits(FORECAST_B), _nats(FORECAST_B)
+    lines = [
+        "Forecast A: \"100% sunny\"; Forecast B: \"30% sun, 25% rain, 25% clouds, 20% snow\".",
+        figure("H(Forecast A)", "0", a_bits, unit=" bits"),
+        f"H(Forecast B) = {b_bits:.4f} bits = {b_nats:.4f} nats (bits: log base 2; nats: natural log)",
+        (
+            f"  the most any 4-outcome forecast can have is log2(4) = {_bits([0.25] * 4):.0f} bits:"
+            " B is close to the maximum."
+        ),
+        "The post's Low/High panels give no distributions; bisection finds ones of the form",
+        "  [q, (1−q)/3, (1−q)/3, (1−q)/3] with their entropies:",
+    ]
+    for name, post, probs in (("low", LOW_BITS, low), ("high", HIGH_BITS, high)):
+        lines.append(
+            illustrative(
+                f"{name} entropy", post, unit=" bits", engine=_bits(probs),
+                note="no distribution in the post; bisection on q finds ["
+                + ", ".join(f"{100 * p:.1f}%" for p in probs) + "]",
+            )
+        )
+    _bars((("Forecast A", FORECAST_A), ("sharp spike", low), ("flat spread", high), ("Forecast B", FORECAST_B)),
+          path)
+    return (
+        Step("§8 Two forecasts: which one leaves you more uncertain?")
+        .say(*lines)
+        .show(path, "sharp: \"I know the answer\"; flat: \"I'm really not sure\"")
+    )
+
+
+def _surprise(path):
+    lines = ["Surprise of an event of probability p: −log p (natural log, in nats)."]
+    for p, post in SURPRISES:
+        lines.append(figure(f"-log({p})", post, _surprise_of(float(p))))
+    lines.append("The curve's labels:")
+    for p, post in CURVE_LABELS:
+        lines.append(figure(f"curve at p = {p}", post, _surprise_of(float(p))))
+    lines.append(
+        f"1% vs 2%: −log(0.01) − (−log(0.02)) = {_surprise_of(0.01) - _surprise_of(0.02):.2f}:"
+        " half as likely always adds log 2, at every scale."
+    )
+    _curve(path)
+    return Step("§8 Surprise = −log p: rare events are surprising, common ones boring").say(*lines).show(
+        path, "−log p with the post's marked points"
+    )
+
+
+def _surprise_of(p):
+    return (0 - Value(p).log()).data  # 0 − log p: −log 1 comes out as 0.0, not −0.0
+
+
+def _expected_surprise(rng):
+    ps = [Value(p) for p in FORECAST_B]
+    weighted = sum_of([p * (0 - p.log()) for p in ps])
+    draws = rng.choice(len(FORECAST_B), size=SURPRISE_DRAWS, p=FORECAST_B)
+    surprises = np.array([_surprise_of(p) for p in FORECAST_B])
+    from_logits = F.entropy(tensor(FORECAST_B).log()).item()
+    return Step("§8 Entropy = expected surprise").say(
+        "H = Σ p·(−log p): each outcome's surprise, weighted by how often it happens. Forecast B, four ways:",
+        "  " + " + ".join(f"{p}·{s:.3f}" for p, s in zip(FORECAST_B, surprises)) + f" = {weighted.data:.6f} nats",
+        f"  scalargrad.entropy(p)                    = {_nats(FORECAST_B):.6f} nats",
+        f"  tensorgrad.functional.entropy(logits)   = {from_logits:.6f} nats (logits = log p)",
+        f"  mean surprise of {SURPRISE_DRAWS} seeded weather draws = {surprises[draws].mean():.6f} nats",
+        "Rare outcomes are very surprising but seldom happen; common ones happen often but surprise little.",
+    )
+
+
+def _extremes(rng):
+    lines = [figure("H(one-hot, 8 outcomes)", "0", _bits([1.0] + [0.0] * 7), unit=" bits")]
+    for n in UNIFORM_SIZES:
+        h = F.entropy(tensor(np.zeros(n))).item()  # equal logits: the uniform distribution
+        log_n = tensor(float(n)).log().item()
+        lines.append(f"  uniform over {n}: H = {h:.6f} nats, log {n} = {log_n:.6f} ({_bits([1 / n] * n):.3f} bits)")
+    n = UNIFORM_SIZES[-1]
+    log_n = tensor(float(n)).log().item()
+    samples = rng.dirichlet(np.ones(n), size=DIRICHLET_SAMPLES)
+    hs = F.entropy(tensor(samples).log()).data
+    lines += [
+        (
+            f"{DIRICHLET_SAMPLES} random distributions on {n} outcomes (Dirichlet(1, …, 1)):"
+            f" entropies from {hs.min():.3f} to {hs.max():.3f} nats,"
+        ),
+        (
+            f"  none above log {n} = {log_n:.3f}: {'true' if hs.max() < log_n else 'FALSE'}."
+            " Equal odds is the most uncertain a distribution can be."
+        ),
+    ]
+    return Step("§8 Edge cases: H = 0 for a certainty, H = log n for n equal options").say(
+        "One outcome at 100%: its surprise is 0, the others never happen and add nothing.", *lines
+    )
+
+
+def _temperature(rng):
+    logits = LOGIT_SCALE * rng.standard_normal(VOCAB)
+    swept = F.entropy(tensor(logits[None, :] / TEMPERATURES[:, None])).data
+    rising = "yes" if np.all(np.diff(swept) > 0) else "NO"
+    lines = [
+        f"A {VOCAB}-token logit vector (seeded normal, scale {LOGIT_SCALE}), divided by T before softmax:",
+        "  " + ", ".join(f"T={T:.2g}: {h:.2f}" for T, h in zip(TEMPERATURES[::6], swept[::6])) + " nats",
+        (
+            f"  entropy rises with T at all {len(TEMPERATURES)} temperatures from {TEMPERATURES[0]} to"
+            f" {TEMPERATURES[-1]:.0f}: {rising}."
+        ),
+        f"  As T → ∞ it tends to log {VOCAB} = {F.entropy(tensor(np.zeros(VOCAB))).item():.2f} (uniform).",
+        "Temperature is the knob; entropy is the measurement of where the knob is pointing.",
+        "The post's RL quiz, \"entropy dropped from 2.5 to 0.01\", with the temperature standing in for training:",
+    ]
+    for post in COLLAPSE:
+        T = _temperature_for(logits, float(post))
+        probs = F.softmax(tensor(logits), temperature=T).data
+        h = F.entropy(tensor(logits / T)).item()
+        lines.append(
+            illustrative(
+                f"entropy {post}", post, unit=" nats", engine=h,
+                note=f"no model in the post; this logit vector has it at T = {T:.3g} (top token p = {probs.max():.3f})",
+            )
+        )
+    lines.append("At 0.01 the model says the same token almost every time: entropy collapse, exploration is dead.")
+    return Step("§8 Entropy and temperature: low T, low entropy; high T, high entropy").say(*lines)
+
+
+def _temperature_for(logits, nats):
+    """The temperature at which softmax(logits / T) has entropy ``nats``, by bisection on log T."""
+    low, high = math.log(1e-3), math.log(1e3)
+    for _ in range(60):
+        mid = (low + high) / 2
+        low, high = (mid, high) if F.entropy(tensor(logits / math.exp(mid))).item() < nats else (low, mid)
+    return math.exp((low + high) / 2)
+
+
+def _entropy_bonus(probs):
+    log_p = tensor(probs).log().data
+    logits = tensor(log_p, requires_grad=True)
+    h = F.entropy(logits)
+    h.backward()
+    p = np.array(probs)
+    by_hand = -p * (log_p + h.item())  # dH/dz_i = −p_i (log p_i + H)
+    stepped = logits.data + BONUS_STEP * logits.grad  # gradient ascent: the bonus rewards entropy
+    after = F.softmax(tensor(stepped)).data
+    return Step("§8 An entropy bonus: \"stay surprised, keep exploring\"").say(
+        f"The sharp distribution ({_shown(p)}) has H = {h.item():.3f} nats = {_bits(p):.3f} bits.",
+        "F.entropy(logits).backward() gives dH/dlogits:",
+        "  engine:  [" + ", ".join(f"{g:+.4f}" for g in logits.grad) + "]",
+        "  −p(log p + H) by hand: [" + ", ".join(f"{g:+.4f}" for g in by_hand) + "]"
+        f"  (largest gap {np.abs(logits.grad - by_hand).max():.1e})",
+        "It lowers the top logit and raises the others: the push of an entropy bonus (as in DAPO).",
+        f"One step logits + {BONUS_STEP} × gradient gives {_shown(after)},",
+        f"  with H = {_bits(after):.3f} bits (was {_bits(p):.3f}): flatter, so the model keeps exploring.",
+    )
+
+
+def _bars(panels, path):
+    fig = Figure(figsize=(10, 3.4), layout="constrained")
+    for ax, (name, probs) in zip(fig.subplots(1, len(panels), sharey=True), panels):
+        ax.bar(OUTCOMES, 100 * np.array(probs), color="tab:orange" if _bits(probs) > 1 else "tab:blue")
+        ax.set_title(f"{name}\nH = {_bits(probs):.2f} bits", fontsize=10)
+        ax.set_ylim(0, 105)
+    fig.axes[0].set_ylabel("probability (%)")
+    fig.suptitle("Low entropy = confident (blue), high entropy = uncertain (orange)")
+    fig.savefig(path, dpi=100)
+
+
+def _curve(path):
+    grid = np.linspace(0.004, 1, 400)
+    fig = Figure(figsize=(6.4, 3.8), layout="constrained")
+    ax = fig.subplots()
+    for low, high, name, colour in ((0, 1, "boring", "#e8f4e8"), (1, 3, "notable", "#fdf3dc"),
+                                    (3, 5.6, "SHOCK", "#fbe3e3")):
+        ax.axhspan(low, high, color=colour)
+        ax.text(0.98, (low + high) / 2, name, ha="right", va="center", color="grey")
+    ax.plot(grid, -tensor(grid).log().data, color="black")
+    for p, post in CURVE_LABELS:
+        s = _surprise_of(float(p))
+        ax.plot(float(p), s, "o", color="tab:red")
+        left = float(p) > 0.9  # the label of p = 1 goes inside the axes
+        ax.annotate(f"p = {p} → {s:.2f}", (float(p), s), textcoords="offset points", xytext=(-8 if left else 8, 6),
+                    ha="right" if left else "left", fontsize=9)
+    ax.set(xlim=(0, 1.02), ylim=(0, 5.6), xlabel="probability of the event p", ylabel="surprise = −log p (nats)",
+           title="The shape of surprise: −log p explodes as p drops")
+    fig.savefig(path, dpi=100)

@@ -1,0 +1,155 @@
+"""The §7 demo, headless: every claim checked against counts and sums computed here exactly."""
+
+import re
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from demos import sampling
+from demos._stepper import claims, run_steps, verdict
+
+POST = [Fraction(n, 100) for n in (45, 20, 15, 10, 5, 3, 2)]
+TOKENS = ("the", "a", "an", "big", "old", "my", "red")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out_dir = tmp_path_factory.mktemp("sampling")
+    return sampling.steps(out_dir, fast=True), out_dir
+
+
+def claim(steps, name):
+    (found,) = [c for c in claims(steps) if c.name == name]
+    return found
+
+
+def text(steps, title_start):
+    (step,) = [s for s in steps if s.title.startswith(title_start)]
+    return "\n".join(str(line) for line in step.lines)
+
+
+def decimals(shown):
+    return len(shown.split(".")[1]) if "." in shown else 0
+
+
+def check(c, post, value):
+    """The claim quotes ``post``, shows ``value`` to its printed digits, and judges it as the rule does."""
+    assert c.post == post
+    assert float(c.engine) == pytest.approx(float(value), abs=0.51 * 10 ** -decimals(c.engine))
+    assert c.verdict == verdict(post, float(value))
+
+
+def top_p_count(probs, p):
+    """Tokens kept by nucleus sampling, in exact arithmetic: add the largest while the mass so far is below p."""
+    mass, kept = Fraction(0), 0
+    for q in sorted(probs, reverse=True):
+        if kept and mass >= p:
+            break
+        mass, kept = mass + q, kept + 1
+    return kept
+
+
+def confident():
+    rest = POST[1:]
+    return [Fraction(95, 100)] + [Fraction(5, 100) * q / sum(rest) for q in rest]
+
+
+def test_claim_names_are_unique_and_all_checked(demo):
+    steps, _ = demo
+    names = [c.name for c in claims(steps)]
+    assert len(names) == len(set(names))
+    assert set(names) == {
+        "top-k: tokens kept", "top-p: tokens kept", "top-p: 45+20+15+10",
+        "top-p kept, 'the' at 95%", "top-k kept, 'the' at 95%",
+        "top 2 dishes cover 90%", "top 20 dishes cover 90%",
+    }
+
+
+def test_top_k_keeps_three(demo):
+    steps, _ = demo
+    check(claim(steps, "top-k: tokens kept"), "3", 3)
+    renormalised = [float(100 * q / sum(POST[:3])) for q in POST[:3]]  # 56.25, 25, 18.75
+    line = re.search(r"become: (.*)", text(steps, "§7 Top-k"))[1]
+    shown = [float(x) for x in re.findall(r"([\d.]+)%", line)]
+    assert shown == pytest.approx(renormalised, abs=0.051)
+
+
+def test_top_p_keeps_four_tokens_holding_90_percent(demo):
+    steps, _ = demo
+    kept = top_p_count(POST, Fraction(9, 10))
+    assert kept == 4
+    check(claim(steps, "top-p: tokens kept"), "4", kept)
+    check(claim(steps, "top-p: 45+20+15+10"), "90", 100 * sum(sorted(POST, reverse=True)[:kept]))
+    assert claim(steps, "top-p: 45+20+15+10").unit == "%"
+
+
+def test_top_p_survives_float_rounding_at_exactly_90_percent(demo):
+    steps, _ = demo
+    said = text(steps, "§7 Top-p at exactly 90%")
+    assert f"kept 4 tokens for every one of the {len(sampling.SHIFTS)} shifts" in said
+    # Independently: shifted logits give four-token masses on both sides of 0.9 in float64.
+    z = np.log(np.array(sampling.PROBS))[None, :] + sampling.SHIFTS[:, None]
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    mass = np.cumsum(e / e.sum(axis=1, keepdims=True), axis=1)[:, 3]
+    assert (mass < 0.9).any() and (mass > 0.9).any()
+    below = int(re.search(r"(\d+) of them fall below 0.9", said)[1])
+    assert 0 < below < len(sampling.SHIFTS)
+
+
+def test_confident_distribution_top_p_one_top_k_three(demo):
+    steps, _ = demo
+    check(claim(steps, "top-p kept, 'the' at 95%"), "1", top_p_count(confident(), Fraction(9, 10)))
+    check(claim(steps, "top-k kept, 'the' at 95%"), "3", 3)
+    unsure = [Fraction(n, 100) for n in (14, 13, 12, 11, 10, 10, 9, 8, 7, 6)]
+    assert f"top-p keeps {top_p_count(unsure, Fraction(9, 10))} of 10, top-k keeps 3" in text(steps, "§7 Why top-p")
+
+
+def test_restaurant_menus_are_illustrative_with_the_counts_they_give(demo):
+    steps, _ = demo
+    menus = {
+        "2": [Fraction(62, 100), Fraction(30, 100)] + [Fraction(1, 100)] * 8,
+        "20": [Fraction(46, 1000)] * 20 + [Fraction(1, 100)] * 8,
+    }
+    for post, menu in menus.items():
+        assert sum(menu) == 1
+        c = claim(steps, f"top {post} dishes cover 90%")
+        kept = top_p_count(menu, Fraction(9, 10))
+        assert c.verdict == "illustrative" and c.post == post and float(c.engine) == kept == int(post)
+        assert f"keeps {kept}" in c.note
+
+
+def test_greedy_always_picks_the(demo):
+    steps, _ = demo
+    said = text(steps, "§7 The post's distribution")
+    assert re.findall(r"'(\w+)' × (\d+)", said) == [("the", str(sampling.GREEDY_CALLS))]
+    assert "it picks 'the'" in said
+
+
+def test_full_sampling_frequencies_approach_the_distribution(demo):
+    steps, _ = demo
+    found = re.findall(r"(\w+)\s+p = \s*([\d.]+)%\s+drawn\s+([\d.]+)%", text(steps, "§7 Full sampling"))
+    assert [t for t, _, _ in found] == list(TOKENS)
+    for (_, _, freq), p in zip(found, POST):
+        p = float(p)
+        spread = np.sqrt(p * (1 - p) / sampling.DRAWS)
+        assert abs(float(freq) / 100 - p) < 4 * spread
+
+
+def test_top_k_and_top_p_draws_stay_inside_their_sets(demo):
+    steps, _ = demo
+    k_line = re.search(r"draws with top_k=3: (.*) —", text(steps, "§7 Top-k"))[1]
+    assert re.findall(r"(\w+) [\d.]+%", k_line) == ["the", "a", "an"]
+    p_line = re.search(r"draws with top_p=0.9: (.*)", text(steps, "§7 Top-p (p"))[1]
+    assert re.findall(r"(\w+) [\d.]+%", p_line) == ["the", "a", "an", "big"]
+    assert f"gave 'the' {sampling.DRAWS} times" in text(steps, "§7 Why top-p")
+
+
+def test_picture_and_rendering(demo):
+    steps, out_dir = demo
+    png = out_dir / sampling.PICTURE
+    assert png.read_bytes().startswith(b"\x89PNG") and 10_000 < png.stat().st_size < 150_000
+    assert [p for s in steps for p, _ in s.pictures] == [png]
+    printed = []
+    assert run_steps(steps, pause=False, write=printed.append)
+    assert all(s.title in "".join(printed) for s in steps)

@@ -1,0 +1,121 @@
+"""The §4 softmax demo, headless: every claim checked against values computed here with math and NumPy."""
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+from demos import softmax
+from demos._stepper import claims, run_steps, verdict
+
+LOGITS = [5.2, 2.1, -0.8]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out_dir = tmp_path_factory.mktemp("softmax")
+    steps = softmax.steps(out_dir, fast=True)
+    return steps, {claim.name: claim for claim in claims(steps)}, out_dir
+
+
+def text(steps, title_start):
+    (step,) = [step for step in steps if step.title.startswith(title_start)]
+    return "\n".join(str(line) for line in step.lines)
+
+
+def check(claim, post, value):
+    """The claim quotes ``post``, shows ``value`` to its printed digits, and judges it as verdict() does."""
+    decimals = len(claim.engine.split(".")[1]) if "." in claim.engine else 0
+    assert claim.post == post, claim.name
+    assert float(claim.engine) == pytest.approx(value, abs=0.5 * 10**-decimals * (1 + 1e-9) + 1e-12), claim.name
+    assert claim.verdict == verdict(post, value), claim.name
+
+
+def exact_softmax(z):
+    exps = [math.exp(x) for x in z]
+    return [e / sum(exps) for e in exps]
+
+
+def test_exponentials_and_probabilities(demo):
+    _, found, _ = demo
+    for z, post in zip(LOGITS, ("181.3", "8.2", "0.45")):
+        check(found[f"e^{z:g}"], post, math.exp(z))
+        assert found[f"e^{z:g}"].verdict == "exact"
+    for word, post, p in zip(("the", "a", "cat"), ("95.4", "4.3", "0.2"), exact_softmax(LOGITS)):
+        check(found[f"P({word})"], post, 100 * p)
+    assert found["P(the)"].verdict == "rounded"  # 95.46 shows as 95.5
+
+
+def test_the_posts_sum_adds_rounded_terms(demo):
+    _, found, _ = demo
+    claim = found["sum of the e^z"]
+    true_sum = sum(math.exp(z) for z in LOGITS)
+    check(claim, "189.95", true_sum)
+    assert claim.verdict == "differs"
+    terms = [float(t) for t in re.search(r"terms: (.*) = 189\.95$", claim.note)[1].split(" + ")]
+    assert terms == [round(math.exp(5.2), 1), round(math.exp(2.1), 1), round(math.exp(-0.8), 2)]
+    assert f"{sum(terms):.2f}" == "189.95"
+
+
+def test_naive_division(demo):
+    _, found, _ = demo
+    check(found["Σ logits"], "6.5", sum(LOGITS))
+    for z, post in zip(LOGITS, ("80", "32", "-12")):
+        check(found[f"{z:g} / 6.5"], post, 100 * z / sum(LOGITS))
+        assert found[f"{z:g} / 6.5"].verdict == "exact"
+
+
+def test_amplification_and_the_curve_labels(demo):
+    _, found, _ = demo
+    check(found["the after e^z"], "181", math.exp(5.2))
+    check(found["a after e^z"], "8", math.exp(2.1))
+    check(found["logit gap 5.2 − 2.1"], "3.1", 5.2 - 2.1)
+    check(found["e^5.2 / e^2.1"], "22", math.exp(5.2) / math.exp(2.1))
+    check(found["e^3.1"], "22", math.exp(3.1))
+    for x, post in (("0", "1"), ("1", "2.7"), ("2", "7.4"), ("4", "54.6"), ("5", "148")):
+        check(found[f"e^{x}"], post, math.exp(int(x)))
+    check(found["e^4 / e^2"], "7", math.exp(2))
+    assert {c.verdict for name, c in found.items() if name != "sum of the e^z" and name != "P(the)"} == {"exact"}
+
+
+def test_three_properties_hold(demo):
+    steps, _, _ = demo
+    shown = text(steps, "§4 The three things")
+    assert "every p > 0: True" in shown and "same order in every row: True" in shown
+    assert "ranking kept: logits order the > a > cat, probabilities order the > a > cat" in shown
+    assert float(re.search(r"largest \|Σ p − 1\|: (\S+)", shown)[1]) < 1e-14
+
+
+def test_jacobian_matches_the_closed_form(demo):
+    steps, _, _ = demo
+    shown = text(steps, "§4 Softmax's gradient")
+    p = np.array(exact_softmax(LOGITS))
+    formula = np.diag(p) - np.outer(p, p)
+    rows = re.findall(r"∂p\(\w+\)/∂z = \[([^\]]*)\]", shown)
+    printed = np.array([[float(x) for x in row.split(", ")] for row in rows])
+    assert printed == pytest.approx(formula, abs=6e-6)
+    gaps = [float(x) for x in re.findall(r"largest \|backward − formula\|.*: +(\S+)", shown)]
+    assert len(gaps) == 2 and max(gaps) < 1e-12
+
+
+def test_shift_invariance_and_the_max_trick(demo):
+    steps, _, _ = demo
+    shown = text(steps, "§4 Only the gaps matter")
+    changes = [float(x) for x in re.findall(r"largest change in any probability (\S+)", shown)]
+    assert len(changes) == 2 and max(changes) < 1e-12
+    assert "OverflowError" in shown and "[nan nan]" in shown
+    p = 1 / (1 + math.exp(-1))  # softmax([1000, 999]) = softmax([1, 0])
+    assert shown.count(f"[{p:.4f}, {1 - p:.4f}]") == 3
+
+
+def test_picture_and_rendering(demo):
+    steps, _, out_dir = demo
+    path = out_dir / softmax.CURVE_PNG
+    assert path.read_bytes().startswith(b"\x89PNG") and 1000 < path.stat().st_size < 150_000
+    assert [p for step in steps for p, _ in step.pictures] == [path]
+    printed = []
+    run_steps(steps, pause=False, write=printed.append)
+    lines = "".join(printed).splitlines()
+    assert any("e^5.2: post 181.3" in line for line in lines)
+    assert all(len(line) <= 110 for line in lines if "picture:" not in line)

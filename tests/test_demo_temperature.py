@@ -1,0 +1,156 @@
+"""The §6 temperature demo, headless: every claim checked against values computed here with math and NumPy."""
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+from demos import temperature
+from demos._stepper import claims, run_steps, verdict
+
+TOKENS = ("the", "a", "an", "big", "cat")
+LOGITS = np.array([5.2, 2.1, 1.5, 0.3, -0.8])
+POST_ROWS = {
+    0.1: ("99.9", "0.1", "~0", "~0", "~0"),
+    1.0: ("72", "15", "8", "4", "1"),
+    2.0: ("35", "22", "18", "14", "11"),
+}
+TEMPERATURES = np.geomspace(0.05, 50, 20001)  # a finer grid than the demo's
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out_dir = tmp_path_factory.mktemp("temperature")
+    steps = temperature.steps(out_dir, fast=True)
+    return steps, {claim.name: claim for claim in claims(steps)}, out_dir
+
+
+def text(steps, title_start):
+    (step,) = [step for step in steps if step.title.startswith(title_start)]
+    return "\n".join(str(line) for line in step.lines)
+
+
+def check(claim, post, value):
+    """The claim quotes ``post``, shows ``value`` to its printed digits, and judges it as verdict() does."""
+    decimals = len(claim.engine.split(".")[1]) if "." in claim.engine else 0
+    assert claim.post == post, claim.name
+    assert float(claim.engine) == pytest.approx(value, abs=0.5 * 10**-decimals * (1 + 1e-9) + 1e-12), claim.name
+    assert claim.verdict == verdict(post, value), claim.name
+
+
+def softmax(z):
+    e = np.exp(np.asarray(z, dtype=float) - np.max(z))
+    return e / e.sum()
+
+
+def shows(post_row, percents):
+    """No figure of the row differs from these percentages."""
+    return all(verdict(p, x) != "differs" for p, x in zip(post_row, percents))
+
+
+def test_rows_are_softmax_of_the_logits(demo):
+    _, found, _ = demo
+    for T, post_row in POST_ROWS.items():
+        for word, post, p in zip(TOKENS, post_row, 100 * softmax(LOGITS / T)):
+            check(found[f"T={T:g} {word}"], post, p)
+    verdicts = {T: [found[f"T={T:g} {w}"].verdict for w in TOKENS] for T in POST_ROWS}
+    assert verdicts[0.1] == ["rounded", "rounded", "exact", "exact", "exact"]  # 100.0 vs 99.9, 3e-12 vs 0.1
+    assert verdicts[1.0] == ["differs"] * 4 + ["rounded"]  # cat: 0.23 shows as 0
+    assert verdicts[2.0] == ["differs"] * 5
+
+
+def test_differing_rows_no_temperature_but_the_named_logits(demo):
+    steps, found, _ = demo
+    for T in (1.0, 2.0):
+        post_row = POST_ROWS[T]
+        sweep = 100 * np.exp(LOGITS / TEMPERATURES[:, None])
+        sweep /= sweep.sum(axis=1, keepdims=True) / 100
+        assert not any(shows(post_row, row) for row in sweep)
+        note = found[f"T={T:g} the"].note
+        logits = [float(x) for x in re.search(r"logits \[([^\]]*)\] give it", note)[1].split(", ")]
+        assert logits[0] == 5.2
+        percents = 100 * softmax(np.array(logits) / T)
+        assert [round(x) for x in percents] == [int(p) for p in post_row]  # the 2-decimal logits still round right
+        errors = np.abs(sweep - [float(p) for p in post_row]).max(axis=1)
+        best = float(re.search(r"best T=(\S+),", note)[1])
+        assert best == pytest.approx(TEMPERATURES[errors.argmin()], abs=0.01)
+        assert "no single T" in note and "no temperature explains this row" in text(steps, f"§6 Same logits, T = {T:g}")
+
+
+def test_low_temperature_row_is_rounded_and_what_T_would_print_it(demo):
+    steps, _, _ = demo
+    shown = text(steps, "§6 Same logits, T = 0.1")
+    T = float(re.search(r"is what T ≈ (\S+) gives", shown)[1])
+    assert shows(POST_ROWS[0.1], 100 * softmax(LOGITS / T))
+    assert all(verdict(p, x) == "exact" for p, x in zip(POST_ROWS[0.1], 100 * softmax(LOGITS / T)))
+    assert f"\"a\" is really {100 * softmax(LOGITS / 0.1)[1]:.1e}%" in shown
+
+
+def test_the_posts_rows_disagree_with_each_other(demo):
+    steps, _, _ = demo
+    shown = text(steps, "§6 Do the post's own rows")
+    one = np.array([72, 15, 8, 4, 1]) / 100
+    heated = 100 * np.sqrt(one) / np.sqrt(one).sum()  # softmax(log p / 2)
+    printed = re.search(r"the same logits at T = 2: +(.*) %", shown)[1]
+    assert [float(x) for x in printed.split(", ")] == pytest.approx(heated, abs=0.05)
+    assert not shows(POST_ROWS[2.0], heated) and "No set of logits gives both" in shown
+
+
+def test_gap_of_three_is_twenty_not_twenty_two(demo):
+    _, found, _ = demo
+    claim = found["e^3 (a logit gap of 3)"]
+    check(claim, "22", math.exp(3))
+    assert claim.verdict == "differs"
+    meant = float(re.search(r"e\^3\.1 = (\S+)x", claim.note)[1])
+    assert meant == round(math.exp(3.1), 1) and verdict("22", meant) == "exact"
+    check(found["a gap of 3.0 divided by T=2"], "1.5", 1.5)
+    check(found["a gap of 3.0 divided by T=0.5"], "6.0", 6.0)
+
+
+def test_two_token_example(demo):
+    _, found, _ = demo
+    check(found["gap 5.2 − 2.1"], "3.1", 3.1)
+    for T, logits, gap, probs in ((0.5, ("10.4", "4.2"), "6.2", ("99.8", "0.2")), (2.0, ("2.6", "1.05"), "1.55", ("68", "32"))):
+        for z, post in zip((5.2, 2.1), logits):
+            check(found[f"{z:g} / {T:g}"], post, z / T)
+        check(found[f"gap at T={T:g}"], gap, 3.1 / T)
+        for z, post, p in zip((5.2, 2.1), probs, 100 * softmax(np.array([5.2, 2.1]) / T)):
+            check(found[f"T={T:g} P({z:g})"], post, p)
+    note = found["T=2 P(5.2)"].note
+    assert found["T=2 P(5.2)"].verdict == found["T=2 P(2.1)"].verdict == "differs"
+    T = float(re.search(r"= (\S+) gives", note)[1])
+    assert T == pytest.approx(3.1 / math.log(68 / 32), abs=0.005)
+    assert [round(x) for x in 100 * softmax(np.array([5.2, 2.1]) / T)] == [68, 32]
+
+
+def test_limits(demo):
+    steps, _, _ = demo
+    shown = text(steps, "§6 The edge cases")
+    for T in (0.05, 0.01, 0.001):
+        assert f"T = {T:g}: P(the) = 100.0%" in shown
+    assert "[0.0, -inf, -inf, -inf, -inf]" in shown
+    farthest = [float(x) for x in re.findall(r"at most (\S+) points from 20%", shown)]
+    expected = [np.abs(100 * softmax(LOGITS / T) - 20).max() for T in (10.0, 100.0, 10000.0)]
+    assert farthest == pytest.approx(expected, rel=0.01)
+    assert "equals F.softmax(z): True" in shown and "the > a > an > big > cat every time: True" in shown
+    assert all((np.argsort(-softmax(LOGITS / T)) == np.arange(5)).all() for T in np.geomspace(0.01, 1000, 50))
+
+
+def test_picture_entropies_and_rendering(demo):
+    steps, _, out_dir = demo
+    shown = text(steps, "§6 The confidence dial")
+    entropies = re.findall(r"T = (\S+) .*entropy (\S+) bits", shown)
+    assert len(entropies) == 5
+    for T, bits in entropies:
+        p = softmax(LOGITS / float(T))
+        p = p[p > 0]
+        assert float(bits) == pytest.approx(-(p * np.log2(p)).sum(), abs=0.006)
+    path = out_dir / temperature.PICTURE_PNG
+    assert path.read_bytes().startswith(b"\x89PNG") and 1000 < path.stat().st_size < 150_000
+    assert [p for step in steps for p, _ in step.pictures] == [path]
+    printed = []
+    run_steps(steps, pause=False, write=printed.append)
+    lines = "".join(printed).splitlines()
+    assert any("T=1 the: post 72%" in line for line in lines)
+    assert all(len(line) <= 110 for line in lines if "picture:" not in line)
