@@ -1,0 +1,229 @@
+"""§10 Gradients, first half: the derivative as the slope of the tangent line, and gradient descent.
+
+The post draws a loss curve without a formula and marks four tangent slopes on it: −7, −3, 0
+(the minimum) and +5. So the demo picks one simple curve, loss(w) = (w − 3)², and lets
+scalargrad find where those slopes occur: ``backward()`` gives the slope at any weight, and
+bisection on it finds the weight with each slope. Then it checks ``backward()`` against a
+finite difference, walks downhill with a fixed learning rate (the steps shrink as the slope
+flattens), and shows what a learning rate that is too large does. Nothing here trains a
+network, so ``fast`` is accepted and ignored.
+"""
+
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from demos._stepper import Step, illustrative, number
+from scalargrad import Value, grad
+
+TITLE = "§10 Gradients: the slope of the tangent, and walking downhill"
+
+BEST_WEIGHT = 3.0  # loss(w) = (w − BEST_WEIGHT)²: the demo's choice of curve
+POST_SLOPES = ("-7", "-3", "0", "+5")  # the tangent slopes the post marks, left to right
+BRACKET = (-100.0, 100.0)  # where bisection looks for each slope
+BISECTIONS = 60
+H = 1e-5  # the finite difference's nudge
+LR = 0.2
+DESCENT_STEPS = 8
+LR_TOO_LARGE = 1.1
+TOO_LARGE_STEPS = 4
+TANGENTS_PNG = "gradient_descent_tangents.png"
+DESCENT_PNG = "gradient_descent_steps.png"
+
+
+def steps(out_dir, fast=False):
+    """The demo's steps; ``fast`` is accepted for symmetry with the training demos (this one is always fast)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    marked = [(post, weight_with_slope(float(post))) for post in POST_SLOPES]
+    start = marked[0][1]  # start walking where the post's curve is steepest, at slope −7
+    good = descend(start, LR, DESCENT_STEPS)
+    too_large = descend(start, LR_TOO_LARGE, TOO_LARGE_STEPS)
+    return [
+        _tangents(marked, out_dir),
+        _backward_vs_finite_difference(marked),
+        _walking_downhill(good, out_dir / DESCENT_PNG, too_large),
+        _too_large(too_large),
+    ]
+
+
+def loss(w):
+    """The demo's loss curve; takes a Value (to build a graph) or a float."""
+    return (w - BEST_WEIGHT) ** 2
+
+
+def slope(w):
+    """d loss / d w at ``w``: one forward pass, then backward() through scalargrad's graph."""
+    weight = Value(w, label="w")
+    loss(weight).backward()
+    return weight.grad
+
+
+def weight_with_slope(target):
+    """The weight where the slope is ``target``, by bisection (the curve bends upward, so the slope only grows)."""
+    low, high = BRACKET
+    for _ in range(BISECTIONS):
+        middle = (low + high) / 2
+        low, high = (middle, high) if slope(middle) < target else (low, middle)
+    return (low + high) / 2
+
+
+def descend(start, lr, n_steps):
+    """Gradient descent from ``start``: rows of (w, loss, slope, step = −lr·slope), then the final w."""
+    w, rows = start, []
+    for _ in range(n_steps):
+        weight = Value(w)
+        value = loss(weight)
+        value.backward()
+        step = -lr * weight.grad
+        rows.append((w, value.data, weight.grad, step))
+        w += step
+    return rows, w
+
+
+def _direction(s):
+    if s < 0:
+        return "negative slope: loss falls if w grows → move right"
+    if s > 0:
+        return "positive slope: loss grows if w grows → move left"
+    return "zero slope: you're at the bottom → stop! the optimal weight"
+
+
+def _tangents(marked, out_dir):
+    lines = [
+        "The post's curve has no formula; the demo uses loss(w) = (w − 3)², whose bottom is at w = 3.",
+        "backward() gives the slope at any w; bisection finds the w where it equals each slope the post marks:",
+    ]
+    for post, w in marked:
+        s = slope(w)
+        lines += [
+            f"  w = {number(w):>5}: loss {number(loss(Value(w)).data):>5}, slope {number(s):>5}  ({_direction(s)})",
+            illustrative(
+                f"slope {post}",
+                post,
+                engine=s,
+                note=f"no curve given; on loss(w) = (w − 3)², backward() gives slope {number(s)} at w = {number(w)}",
+            ),
+        ]
+    lines.append("The rule: move opposite to the gradient. Negative slope → go right, positive → go left.")
+    step = Step("What is a derivative? The slope of the tangent line").say(*lines)
+    return step.show(_draw_tangents(marked, out_dir / TANGENTS_PNG), "the loss curve and its tangents")
+
+
+def _backward_vs_finite_difference(marked):
+    lines = [
+        "The slope means: nudge w a tiny bit, see how much the loss changes. Do exactly that, both ways",
+        f"(h = {H:g}), and compare with backward():",
+        f"  {'w':>5}  {'backward()':>10}  {'(loss(w+h) − loss(w−h)) / 2h':>29}  {'difference':>10}",
+    ]
+    for _, w in marked:
+        analytic = slope(w)
+        numeric = (loss(Value(w + H)).data - loss(Value(w - H)).data) / (2 * H)
+        lines.append(f"  {number(w):>5}  {number(analytic):>10}  {numeric:>29.8f}  {abs(analytic - numeric):>10.1e}")
+    lines.append("Same slopes: backward() gets them in one pass, without nudging anything.")
+    return Step("backward() vs nudging the weight: the same slope").say(*lines)
+
+
+def _table(rows):
+    lines = [f"  {'step':>4}  {'w':>8}  {'loss':>8}  {'slope':>8}  {'step = −lr·slope':>16}"]
+    for i, (w, value, s, step) in enumerate(rows, start=1):
+        lines.append(f"  {i:>4}  {w:>8.4f}  {value:>8.4f}  {s:>8.4f}  {step:>+16.4f}")
+    return lines
+
+
+def _walking_downhill(good, path, too_large):
+    rows, final = good
+    sizes = [abs(step) for *_, step in rows]
+    lines = [
+        f"Start at w = {number(rows[0][0])} (slope {number(rows[0][2])}), learning rate lr = {LR}: w ← w − lr·slope.",
+        *_table(rows),
+        f"  after {len(rows)} steps w = {final:.4f}, loss {loss(Value(final)).data:.6f} (the bottom is w = 3, loss 0)",
+        (
+            f"Steps get smaller as the slope flattens near the bottom: {sizes[0]:.2f}, {sizes[1]:.2f}, {sizes[2]:.2f}, …"
+            f" each {sizes[1] / sizes[0]:.2f}× the one before:"
+        ),
+        "the step is lr × slope, and the slope shrinks with the distance to the bottom, so no step overshoots.",
+    ]
+    step = Step("Gradient descent: walking downhill to better weights").say(*lines)
+    _draw_descent(good, too_large, path)
+    return step.show(path, f"lr = {LR} walks down, lr = {LR_TOO_LARGE} diverges")
+
+
+def _too_large(too_large):
+    rows, final = too_large
+    w = Value(rows[0][0])
+    (first,) = grad(loss(w), [w], create_graph=True)
+    (curvature,) = grad(first, [w])  # the second derivative: how fast the slope changes
+    distances = [abs(w - BEST_WEIGHT) for w, *_ in rows] + [abs(final - BEST_WEIGHT)]
+    lines = [
+        f"Same start, lr = {LR_TOO_LARGE}:",
+        *_table(rows),
+        "  distance to the bottom: " + " → ".join(f"{d:.2f}" for d in distances),
+        (
+            f"Each step jumps over the bottom and lands further up the other side ({distances[1] / distances[0]:.2f}×"
+            " the distance): the walk diverges."
+        ),
+        (
+            f"Why: the slope changes by {number(curvature)} per unit of w (the second derivative, by grad() of the"
+            " slope's own graph)."
+        ),
+        (
+            f"A step lr × slope lands past the bottom once lr > 1/{number(curvature)} = {number(1 / curvature)},"
+            f" and further away once lr > 2/{number(curvature)} = {number(2 / curvature)}."
+        ),
+    ]
+    return Step("A learning rate that is too large: overshooting the minimum").say(*lines)
+
+
+def _curve(axes, weights):
+    axes.plot(weights, [loss(w) for w in weights], color="black", lw=1.5, label="loss(w) = (w − 3)²")
+    axes.set_xlabel("weight value w")
+    axes.set_ylabel("loss")
+
+
+def _draw_tangents(marked, path):
+    picture = Figure(figsize=(6.4, 3.8), layout="constrained")
+    axes = picture.subplots()
+    _curve(axes, np.linspace(-2, 7, 200))
+    for post, w in marked:
+        s, height = slope(w), loss(w)
+        half = 1.5 / (1 + abs(s) / 3)  # steep tangents drawn shorter, so each stays near its point
+        span = np.array([w - half, w + half])
+        axes.plot(span, height + s * (span - w), color="tab:red", lw=2)
+        axes.plot([w], [height], "o", color="tab:red")
+        label = f"slope = {post}" + ("\nMINIMUM!" if s == 0 else "")
+        offset, align = ((0, 12), "center") if s == 0 else ((-10, -14), "right") if s < 0 else ((10, -14), "left")
+        axes.annotate(label, (w, height), xytext=offset, textcoords="offset points", ha=align)
+    axes.set_title("The derivative is the slope of the tangent line")
+    axes.legend(loc="upper center")
+    picture.savefig(path, dpi=100)
+    return path
+
+
+def _draw_descent(good, too_large, path):
+    picture = Figure(figsize=(9, 3.8), layout="constrained")
+    panels = picture.subplots(1, 2)
+    runs = ((panels[0], good, LR, "walks down"), (panels[1], too_large, LR_TOO_LARGE, "overshoots and diverges"))
+    for axes, (rows, final), lr, story in runs:
+        ws = [w for w, *_ in rows] + [final]
+        low, high = min(ws + [0.0]) - 0.5, max(ws + [6.0]) + 0.5
+        _curve(axes, np.linspace(low, high, 200))
+        axes.plot(ws, [loss(w) for w in ws], "o", color="tab:blue")
+        for a, b in pairwise(ws):
+            axes.annotate("", (b, loss(b)), (a, loss(a)), arrowprops={"arrowstyle": "->", "color": "tab:blue"})
+        axes.annotate("Minimum!", (BEST_WEIGHT, 0), xytext=(0, 14), textcoords="offset points", ha="center")
+        axes.annotate("start", (ws[0], loss(ws[0])), xytext=(8, 0), textcoords="offset points")
+        axes.set_title(f"lr = {lr}: {story}")
+    third = good[0][2][0]  # the third step's start, where the steps have begun to shrink
+    panels[0].annotate(
+        "steps get smaller\nas the slope flattens",
+        (third, loss(third)),
+        xytext=(30, 60),
+        textcoords="offset points",
+        arrowprops={"arrowstyle": "->", "color": "gray"},
+    )
+    picture.suptitle("Gradient descent: w ← w − lr · slope")
+    picture.savefig(path, dpi=100)
+    return path
