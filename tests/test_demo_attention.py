@@ -1,4 +1,4 @@
-"""The §12/§13 demo, headless: every verdict checked against values computed here with plain NumPy."""
+"""The §13 demo, headless: every claim checked against values computed here with plain NumPy."""
 
 import math
 import re
@@ -8,30 +8,34 @@ import pytest
 
 from demos import attention
 from demos.__main__ import main
-from demos._stepper import run_steps, verdict
+from demos._stepper import claims, run_steps, verdict
 
-FIGURE = re.compile(r"^\s+(.*): post (\S+) · engine (\S+) · (exact|rounded|differs)$", re.MULTILINE)
+SENTENCE = ("The", "cat", "sat", "on", "the")
+SENTENCE_SCORES = [0.8, 4.2, 2.8, 1.1, 1.5]
+SENTENCE_POST = ("5", "42", "28", "10", "15")  # percent
+WORDS = ("cat", "sat", "mat")
+SCORES = np.array([[4.2, 1.1, 0.5], [2.8, 3.5, 1.8], [3.1, 2.4, 0.9]])
+POST = (("0.80", "0.12", "0.08"), ("0.27", "0.55", "0.18"), ("0.40", "0.32", "0.28"))
+NOTE = re.compile(r"^scores log w − mean = \[([^\]]*)\] give (\S+?)%?; (.*)$")
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """The demo's printed text, split by step title, and its output folder."""
-    out_dir = tmp_path_factory.mktemp("attention")
-    printed = []
-    run_steps(attention.steps(out_dir), pause=False, write=printed.append)
-    parts = re.split(r"^── \d+/\d+ · (.*) ──$", "".join(printed), flags=re.MULTILINE)
-    return dict(zip(parts[1::2], parts[2::2])), out_dir
+def steps(tmp_path_factory):
+    return attention.steps(tmp_path_factory.mktemp("attention"), fast=True)
 
 
-def step(demo, title_start):
-    by_title, _ = demo
-    (text,) = [text for title, text in by_title.items() if title.startswith(title_start)]
-    return text
+@pytest.fixture(scope="module")
+def by_name(steps):
+    found = claims(steps)
+    named = {claim.name: claim for claim in found}
+    assert len(named) == len(found), "claim names must be unique"
+    return named
 
 
-def figures(text):
-    """[(name, post, engine, verdict)] in the order printed."""
-    return [(name, post, float(engine), v) for name, post, engine, v in FIGURE.findall(text)]
+def text(steps, title_start):
+    """The plain lines of the one step whose title starts with ``title_start``."""
+    (step,) = [step for step in steps if step.title.startswith(title_start)]
+    return "\n".join(str(line) for line in step.lines)
 
 
 def softmax(z):
@@ -39,117 +43,139 @@ def softmax(z):
     return e / e.sum()
 
 
-def check(found, expected):
-    """Each printed figure matches the NumPy value, and its verdict is the verdict of that value."""
-    assert [(name, post) for name, post, _, _ in found] == [(name, post) for name, post, _ in expected]
-    for (name, post, engine, printed_verdict), (_, _, value) in zip(found, expected):
-        assert engine == pytest.approx(value, abs=1e-9), name
-        assert printed_verdict == verdict(post, value), name
+def shown_digits(post):
+    return len(post.split(".")[1]) if "." in post else 0
 
 
-def test_movie_dot_products_are_exact(demo):
-    die_hard, notebook, smith = (np.array(v) for v in ([9, 1], [1, 9], [7, 7]))
-    found = figures(step(demo, "§12 Dot products"))
-    check(found, [
-        ("Die Hard · The Notebook", "18", die_hard @ notebook),
-        ("Die Hard · Mr. & Mrs. Smith", "70", die_hard @ smith),
-    ])
-    assert {v for *_, v in found} == {"exact"}
+def check(claim, post, value):
+    """The claim quotes the post, shows the NumPy value to its shown digits, and judges it as ``verdict`` does."""
+    assert claim.post == post
+    assert float(claim.engine) == pytest.approx(value, abs=0.51 * 10 ** -(shown_digits(post) + 2)), claim.name
+    assert claim.verdict == verdict(post, value), claim.name
 
 
-def test_unit_vectors_at_15_90_180_degrees(demo):
-    angles = ((15, "0.97"), (90, "0"), (180, "-1.0"))
-    expected = [(f"θ = {d}°: A · B", post, math.cos(math.radians(d))) for d, post in angles]
-    found = figures(step(demo, "§12 The angle"))
-    check(found, expected)
-    assert {v for *_, v in found} == {"exact"}
+def reproduces(row, post, scale):
+    """No weight of ``row`` is judged "differs" against the post's figures."""
+    return all(verdict(p, scale * w) != "differs" for p, w in zip(post, row))
 
 
-def test_matrix_product_and_the_highlighted_cell(demo):
-    a, b = np.array([[1, 2, 3], [4, 5, 6]]), np.array([[7, 8], [9, 10], [11, 12]])
-    c = a @ b
-    terms = a[0] * b[:, 1]
-    expected = [(f"(A @ B)[{i + 1},{j + 1}]", str(c[i, j]), c[i, j]) for i in range(2) for j in range(2)]
-    expected += [(name, str(t), t) for name, t in zip(("1×8", "2×10", "3×12"), terms)]
-    expected.append(("their sum", "64", terms.sum()))
-    found = figures(step(demo, "§12 Matrix multiplication"))
-    check(found, expected)
-    assert c.tolist() == [[58, 64], [139, 154]] and {v for *_, v in found} == {"exact"}
+def check_note(claim, scores, post, j, scale):
+    """The note's scores are log w − mean, give the post's figure j, and its temperature part is true."""
+    match = NOTE.match(claim.note)
+    assert match, claim.note
+    needed = np.array([float(x) for x in match[1].split(", ")])
+    weights = np.array([float(p) for p in post]) / scale
+    assert needed == pytest.approx(np.log(weights) - np.log(weights).mean(), abs=0.005)
+    from_needed = softmax(needed)
+    assert reproduces(from_needed, post, scale), claim.name
+    assert float(match[2]) == round(scale * from_needed[j], 2 if scale == 1 else 0)
+    temperature = match[3]
+    if found := re.fullmatch(r"so does softmax\(scores / T\), T (\S+)–(\S+)", temperature):
+        low, high = float(found[1]), float(found[2])
+        for t in (low + 0.005, (low + high) / 2, high - 0.005):  # the printed ends are rounded to 0.01
+            assert reproduces(softmax(np.array(scores) / t), post, scale), (claim.name, t)
+    else:
+        best = re.fullmatch(r"no T does \(best, (\S+): (\S+?)%?\)", temperature)
+        assert best, claim.note
+        # The least-squares temperature: log w = s/T + c, fitted on the centred values.
+        x, y = np.array(scores) - np.mean(scores), np.log(weights) - np.log(weights).mean()
+        t = (x @ x) / (x @ y)
+        assert float(best[1]) == pytest.approx(t, abs=0.005)
+        assert float(best[2]) == round(scale * softmax(np.array(scores) / t)[j], 2 if scale == 1 else 0)
+        swept = np.exp(np.array(scores) / attention.TEMPERATURES[:, None])
+        swept = np.round(scale * swept / swept.sum(axis=1, keepdims=True), 2 if scale == 1 else 0)
+        within_a_digit = np.abs(swept - np.array(post, dtype=float)) <= 1.000001 * (0.01 if scale == 1 else 1)
+        assert not within_a_digit.all(axis=1).any(), claim.name
 
 
-def test_sentence_weights_are_softmax_of_the_scores_and_differ_from_the_post(demo):
-    text = step(demo, "§13 \"The cat sat")
-    weights = softmax([0.8, 4.2, 2.8, 1.1, 1.5])
-    post = ("5", "42", "28", "10", "15")
-    found = figures(text)
-    check(found, [(word, p, 100 * w) for word, p, w in zip(("The", "cat", "sat", "on", "the"), post, weights)])
-    assert {v for *_, v in found} == {"differs"}
-    assert round(100 * weights[1], 1) == 71.8 and f"softmax gives \"cat\" {100 * weights[1]:.1f}%" in text
+def test_sentence_weights_are_softmax_of_the_scores_and_differ_from_the_post(steps, by_name):
+    weights = softmax(SENTENCE_SCORES)
+    for j, (word, post, w) in enumerate(zip(SENTENCE, SENTENCE_POST, weights)):
+        claim = by_name[word]
+        check(claim, post, 100 * w)
+        assert claim.unit == "%" and claim.verdict == "differs"
+        check_note(claim, SENTENCE_SCORES, SENTENCE_POST, j, 100)
+    lines = text(steps, "§13 \"The cat sat")
+    assert round(100 * weights[1], 1) == 71.8 and f"softmax gives \"cat\" {100 * weights[1]:.1f}%" in lines
     # No temperature in the searched range gives whole percentages within one point of the post's.
-    temperatures = attention.TEMPERATURES[:, None]
-    swept = np.exp(np.array([0.8, 4.2, 2.8, 1.1, 1.5]) / temperatures)
+    swept = np.exp(np.array(SENTENCE_SCORES) / attention.TEMPERATURES[:, None])
     swept = 100 * swept / swept.sum(axis=1, keepdims=True)
-    assert not (np.abs(np.round(swept) - np.array(post, dtype=float)) <= 1).all(axis=1).any()
-    assert "no single temperature" in text
+    assert not (np.abs(np.round(swept) - np.array(SENTENCE_POST, dtype=float)) <= 1).all(axis=1).any()
+    assert "no single temperature" in lines
 
 
-def test_three_word_weights_are_row_softmax_and_the_posts_mostly_differ(demo):
-    text = step(demo, "§13 Inside the formula")
-    scores = np.array([[4.2, 1.1, 0.5], [2.8, 3.5, 1.8], [3.1, 2.4, 0.9]])
-    post = (("0.80", "0.12", "0.08"), ("0.27", "0.55", "0.18"), ("0.40", "0.32", "0.28"))
-    words = ("cat", "sat", "mat")
-    expected = [
-        (f"{q}→{k}", post[i][j], softmax(scores[i])[j]) for i, q in enumerate(words) for j, k in enumerate(words)
-    ]
-    found = figures(text)
-    check(found, expected)
-    assert [v for *_, v in found].count("differs") == 8  # only mat→sat (0.309 vs .32) comes within a digit
-    assert "largest difference from F.softmax 0.0e+00" in text or re.search(r"F\.softmax \d\.\de-1\d", text)
+def test_three_word_weights_are_row_softmax_and_the_posts_mostly_differ(steps, by_name):
+    found = []
+    for i, query in enumerate(WORDS):
+        weights = softmax(SCORES[i])
+        for j, key in enumerate(WORDS):
+            claim = by_name[f"{query}→{key}"]
+            check(claim, POST[i][j], weights[j])
+            found.append(claim.verdict)
+            if claim.verdict == "differs":
+                check_note(claim, SCORES[i], POST[i], j, 1)
+            else:
+                assert claim.note == ""
+    assert found.count("differs") == 8  # only mat→sat (0.309 vs .32) comes within a digit
+    assert by_name["mat→sat"].verdict == "rounded"
+    lines = text(steps, "§13 Inside the formula")
+    assert "largest difference from F.softmax 0.0e+00" in lines or re.search(r"F\.softmax \d\.\de-1\d", lines)
 
 
-def test_temperature_explains_row_cat_only(demo):
-    text = step(demo, "§13 Inside the formula")
-    low, high = map(float, re.search(r"for T from (\S+) to (\S+)\n", text).groups())
-    cat = np.array([4.2, 1.1, 0.5])
-    for T in (low + 0.005, (low + high) / 2, high - 0.005):  # the printed ends are rounded to 0.01
-        assert np.abs(np.round(softmax(cat / T), 2) - [0.80, 0.12, 0.08]).max() <= 0.0100001
-    assert text.count("no single temperature") == 2  # rows sat and mat
+def test_temperature_explains_row_cat_only(steps):
+    lines = text(steps, "§13 Inside the formula")
+    low, high = map(float, re.search(r"for T from (\S+) to (\S+)\n", lines).groups())
+    cat = SCORES[0]
+    for t in (low + 0.005, (low + high) / 2, high - 0.005):  # the printed ends are rounded to 0.01
+        assert np.abs(np.round(softmax(cat / t), 2) - [0.80, 0.12, 0.08]).max() <= 0.0100001
+    assert lines.count("no single temperature") == 2  # rows sat and mat
     # Row sat cannot come from any temperature: its "cat" score is above the row's mean, its weight below.
-    sat_scores, sat_weights = np.array([2.8, 3.5, 1.8]), np.log([0.27, 0.55, 0.18])
+    sat_scores, sat_weights = SCORES[1], np.log([0.27, 0.55, 0.18])
     assert sat_scores[0] > sat_scores.mean() and sat_weights[0] < sat_weights.mean()
 
 
-def test_scores_that_would_give_the_posts_weights(demo):
-    text = step(demo, "What scores would give")
+def test_scores_that_would_give_the_posts_weights(steps):
+    lines = text(steps, "What scores would give")
     rows = {
         "The cat sat… (mat)": [0.05, 0.42, 0.28, 0.10, 0.15],
         "cat": [0.80, 0.12, 0.08], "sat": [0.27, 0.55, 0.18], "mat": [0.40, 0.32, 0.28],
     }
     for name, weights in rows.items():
-        printed = re.search(rf"  {re.escape(name)}: would need \[([^\]]*)\]", text)[1]
+        printed = re.search(rf"  {re.escape(name)}: would need \[([^\]]*)\]", lines)[1]
         needed = np.log(weights) - np.log(weights).mean()
         assert [float(x) for x in printed.split(", ")] == pytest.approx(needed, abs=0.005)
         assert softmax(needed) == pytest.approx(np.array(weights) / sum(weights))
-    found = figures(text)
-    assert len(found) == 14 and {v for *_, v in found} == {"exact"}
+    shown = re.findall(r"softmax of the needed scores: (.*)   \(the post: (.*)\)", lines)
+    assert len(shown) == 4 and all(ours == post for ours, post in shown)
+    (step,) = [step for step in steps if step.title.startswith("What scores would give")]
+    assert step.claims() == []  # the post's weights are claimed once, where they are computed
 
 
-def test_square_root_of_768(demo):
-    text = step(demo, "§13 Why divide by √d")
-    check(figures(text), [("√768", "27.7", math.sqrt(768))])
-    spread, scaled = map(float, re.search(r"standard deviation (\S+) .*has (\S+)\.", text).groups())
+def test_square_root_of_768(steps, by_name):
+    check(by_name["√768"], "27.7", math.sqrt(768))
+    assert by_name["√768"].verdict == "exact"
+    lines = text(steps, "§13 Why divide by √d")
+    spread = float(re.search(r"standard deviation (\S+) ", lines)[1])
+    scaled = float(re.search(r"q·k / √768 has (\S+)\.", lines)[1])
     assert spread == pytest.approx(math.sqrt(768), rel=0.1) and scaled == pytest.approx(1, rel=0.1)
-    unscaled_weight, scaled_weight = map(float, re.findall(r"largest weight (\S+),", text))
+    unscaled_weight, scaled_weight = map(float, re.findall(r"largest weight (\S+),", lines))
     assert unscaled_weight > 0.99 > scaled_weight
 
 
-def test_heatmap_png_is_written(demo):
-    _, out_dir = demo
-    assert (out_dir / attention.HEATMAP_PNG).read_bytes().startswith(b"\x89PNG")
+def test_every_claim_is_checked_above(by_name):
+    assert len(by_name) == 5 + 9 + 1
 
 
-def test_runs_from_the_command_line(tmp_path, capsys):
+def test_heatmap_png_is_attached_and_written(steps):
+    pictures = [path for step in steps for path, _ in step.pictures]
+    assert [path.name for path in pictures] == [attention.HEATMAP_PNG]
+    assert pictures[0].read_bytes().startswith(b"\x89PNG") and pictures[0].stat().st_size < 150_000
+
+
+def test_renders_and_runs_from_the_command_line(steps, tmp_path, capsys):
+    printed = []
+    assert run_steps(steps, pause=False, write=printed.append)
+    assert "── 4/4" in "".join(printed)
     assert main(["attention", "--no-pause", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(attention.TITLE) and "── 7/7" in out
-    assert main([]) == 0 and "attention" in capsys.readouterr().out
+    assert out.startswith(attention.TITLE) and "── 4/4" in out

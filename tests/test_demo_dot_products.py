@@ -1,0 +1,80 @@
+"""The §12 demo, headless: every claim checked against values computed here with plain NumPy."""
+
+import math
+
+import numpy as np
+import pytest
+
+from demos import dot_products
+from demos.__main__ import main
+from demos._stepper import claims, run_steps, verdict
+
+
+@pytest.fixture(scope="module")
+def steps(tmp_path_factory):
+    return dot_products.steps(tmp_path_factory.mktemp("dot_products"), fast=True)
+
+
+@pytest.fixture(scope="module")
+def by_name(steps):
+    found = claims(steps)
+    named = {claim.name: claim for claim in found}
+    assert len(named) == len(found), "claim names must be unique"
+    return named
+
+
+def check(claim, post, value, tolerance=1e-9):
+    """The claim quotes the post, shows the NumPy value and judges it as ``verdict`` does."""
+    assert claim.post == post
+    assert float(claim.engine) == pytest.approx(value, abs=tolerance), claim.name
+    assert claim.verdict == verdict(post, value), claim.name
+
+
+def test_movie_dot_products_are_exact(by_name):
+    die_hard, notebook, smith = (np.array(v) for v in ([9, 1], [1, 9], [7, 7]))
+    check(by_name["Die Hard · The Notebook"], "18", die_hard @ notebook)
+    check(by_name["Die Hard · Mr. & Mrs. Smith"], "70", die_hard @ smith)
+    assert by_name["Die Hard · The Notebook"].verdict == by_name["Die Hard · Mr. & Mrs. Smith"].verdict == "exact"
+
+
+def test_unit_vectors_at_15_90_180_degrees(by_name):
+    for degrees, post in ((15, "0.97"), (90, "0"), (180, "-1.0")):
+        claim = by_name[f"θ = {degrees}°: A · B"]
+        check(claim, post, math.cos(math.radians(degrees)), tolerance=5e-5)  # shown to 4 decimals
+        assert claim.verdict == "exact"
+
+
+def test_matrix_product_and_the_highlighted_cell(by_name):
+    a, b = np.array([[1, 2, 3], [4, 5, 6]]), np.array([[7, 8], [9, 10], [11, 12]])
+    c = a @ b
+    assert c.tolist() == [[58, 64], [139, 154]]
+    for i in range(2):
+        for j in range(2):
+            check(by_name[f"(A @ B)[{i + 1},{j + 1}]"], str(c[i, j]), c[i, j])
+    terms = a[0] * b[:, 1]
+    for name, term in zip(("1×8", "2×10", "3×12"), terms):
+        check(by_name[name], str(term), term)
+    check(by_name["their sum"], "64", terms.sum())
+    assert {claim.verdict for claim in by_name.values()} == {"exact"}
+    assert len(by_name) == 2 + 3 + 4 + 3 + 1
+
+
+def test_cosine_similarities_are_printed(steps):
+    text = "\n".join(str(line) for line in steps[0].lines)
+    die_hard, notebook, smith = (np.array(v, dtype=float) for v in ([9, 1], [1, 9], [7, 7]))
+    cosine = [x @ y / np.linalg.norm(x) / np.linalg.norm(y) for x, y in ((die_hard, notebook), (die_hard, smith))]
+    assert f"{cosine[0]:.2f} for Die Hard/The Notebook, {cosine[1]:.2f} for Die Hard/Mr. & Mrs. Smith" in text
+
+
+def test_the_arrow_picture_is_attached_and_written(steps):
+    pictures = [path for step in steps for path, _ in step.pictures]
+    assert [path.name for path in pictures] == [dot_products.ARROWS_PNG]
+    assert pictures[0].read_bytes().startswith(b"\x89PNG") and pictures[0].stat().st_size < 150_000
+
+
+def test_renders_and_runs_from_the_command_line(steps, tmp_path, capsys):
+    printed = []
+    assert run_steps(steps, pause=False, write=printed.append)
+    assert "── 3/3" in "".join(printed)
+    assert main(["dot-products", "--no-pause", "--out", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.startswith(dot_products.TITLE)
