@@ -1,23 +1,19 @@
-"""The post's Part 5 (§15–§18) on a real model: a tiny GPT learns to add, then GRPO makes it reliable.
+"""GRPO on a tiny GPT: the post's Part 5 (§15–§18) all at once, on a real model.
 
-First the post's own numbers, computed by ``tensorgrad.rl``: which of five
-answers to "What is 15% of 240?" a REINFORCE step makes more likely (§16),
-advantages as reward minus the group's mean (§17), the clipped ratio (§18);
-then forward vs reverse KL (§15): a one-peaked Q fitted to a two-peaked P by
-gradient descent on each direction.
-
-Then the whole loop on a task the project defines itself
-(``demos._arithmetic``): additions such as "27+35=" with an exact verifier.
-A tiny GPT is pre-trained on correct examples (§9) and stopped while it is
-still often wrong. GRPO (``tensorgrad.rl.GRPOTrainer``) then samples G
-answers per prompt, rewards the right ones, and learns from how each did
-against its group, with clipping and a KL leash to the pre-trained model,
-until greedy answers to held-out questions are right 95% of the time. Two
-ablations, at the same seed and step budget, show what the baseline and the
-clipping are for. Every number printed is measured while the demo runs.
+The four concepts have demos of their own (``demos.kl``, ``demos.reinforce``,
+``demos.baselines``, ``demos.clipping``); here they work together. The task
+is one the project defines itself (``demos._arithmetic``): additions such as
+"27+35=" with an exact verifier. A tiny GPT is pre-trained on correct
+examples (§9) and stopped while it is still often wrong. GRPO
+(``tensorgrad.rl.GRPOTrainer``) then samples G answers per prompt, rewards the
+right ones (§16), and learns from how each did against its group (§17), with
+clipping (§18) and a KL leash to the pre-trained model (§15), until greedy
+answers to held-out questions are right 95% of the time. Two ablations, at
+the same seed and step budget, show what the baseline and the clipping are
+for. Every number printed is measured while the demo runs; ``fast=True``
+keeps the model and its pre-training and runs a short RL budget.
 """
 
-import math
 import time
 import warnings
 from dataclasses import dataclass, field, replace
@@ -43,20 +39,11 @@ from demos._arithmetic import (
     rewards,
     split,
 )
-from demos._stepper import Step, figure, number
-from tensorgrad import GPT, generate, optim, tensor
-from tensorgrad import functional as F
-from tensorgrad.rl import (
-    GRPOConfig,
-    GRPOTrainer,
-    advantages,
-    clip_ratio,
-    clipped_objective,
-    reinforce_loss,
-    token_log_probs,
-)
+from demos._stepper import Step, number
+from tensorgrad import GPT, generate, optim
+from tensorgrad.rl import GRPOConfig, GRPOTrainer
 
-TITLE = "GRPO on a tiny GPT: rewards, group baselines, clipping and the KL leash (§15–§18)"
+TITLE = "GRPO on a tiny GPT: §15–§18 together"
 
 SEED = 0
 TARGET_ACCURACY = 0.95
@@ -93,27 +80,12 @@ PRETRAINED_NPZ = "grpo_pretrained.npz"
 POLICY_NPZ = "grpo_policy.npz"
 CURVES_NPZ = "grpo_curves.npz"
 TRAINING_PNG = "grpo_training.png"
-KL_PNG = "grpo_kl_fits.png"
 
-# §16: the post's five answers to "What is 15% of 240?" and the reward each got
-POST_ANSWERS = (
-    ("15% of 240 = 0.15 × 240 = 36", 1),
-    ("15% of 240 = 240/15 = 16", -1),
-    ("10% is 24, half of that is 12, so 24+12 = 36", 1),
-    ("15 + 240 = 255", -1),
-    ("I'm not sure, maybe 30?", -1),
-)
-REINFORCE_STEP = 0.5  # the plain gradient step taken on the five answers' logits
-
-# §15: a two-peaked P on a grid, and a one-peaked Q fitted to it
-GRID = np.linspace(-8, 8, 321)
-PEAKS = ((0.6, -2.5, 0.6), (0.4, 2.5, 0.6))  # (weight, centre, width) of each bump of P
-Q_STARTS = {"broad": (0.0, 3.0), "right": (1.0, 0.5)}  # (μ, σ) where a fit begins
-FIT_STEPS, FIT_LR = 600, 0.05
 EXAMPLES = 6  # held-out questions shown before and after GRPO
 
 
 def steps(out_dir, fast=False):
+    """Pre-train, run GRPO to the target, then the two ablations; ``fast`` runs the short RL budget (FAST)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     config = FAST if fast else FULL
@@ -131,166 +103,11 @@ def steps(out_dir, fast=False):
     runs = [grpo, *ablations]
     save_curves(out_dir / CURVES_NPZ, runs)
     return [
-        _advantage_step(),
-        _clipping_step(),
-        _kl_step(out_dir / KL_PNG),
         _task_step(train_pairs, held_out),
         _pretraining_step(config, pretrained, losses, held_out),
         _grpo_step(config, grpo, pretrained, held_out, out_dir),
         _ablation_step(runs, budget, out_dir / TRAINING_PNG),
     ]
-
-
-# ---- §16–§18: the post's figures ---------------------------------------------------------------
-def reinforce_on_post_answers():
-    """One REINFORCE step (§16) on a policy that picks one of the post's five answers.
-
-    The policy is a softmax over five logits, all 0 (each answer 20%); each
-    answer is a one-token completion. Returns (advantages, probabilities
-    before, probabilities after) with A = R (no baseline).
-    """
-    n = len(POST_ANSWERS)
-    reward = np.array([r for _, r in POST_ANSWERS], dtype=float)
-    adv = advantages(reward, baseline="none")
-    logits = tensor(np.zeros(n), requires_grad=True)
-    batch = logits + np.zeros((n, 1, n))  # the same five logits for each of the five answers: (B, T=1, V)
-    log_probs = token_log_probs(batch, np.arange(n)[:, None])  # log π(answer i)
-    loss = reinforce_loss(log_probs, adv, np.ones((n, 1), dtype=bool))
-    loss.backward()
-    before = F.softmax(logits).data
-    after = F.softmax(tensor(logits.data - REINFORCE_STEP * logits.grad)).data
-    return adv, before, after
-
-
-def _advantage_step():
-    adv, before, after = reinforce_on_post_answers()
-    lines = ["§16 \"What is 15% of 240?\": five answers, a reward each, one REINFORCE step (loss −A·log π, A = R)",
-             f"on a softmax over the five answers (each 20% to start), gradient step {REINFORCE_STEP}:"]
-    for (text, r), a, p, q in zip(POST_ANSWERS, adv, before, after):
-        lines.append(f"  R = {r:+d}  A = {a:+.1f}  {100 * p:.1f}% → {100 * q:.1f}%  "
-                     f"{'more' if q > p else 'less'} likely   {text!r}")
-    lines += [figure(f"answer {i + 1} ({'more' if r > 0 else 'less'} likely in the post): sign of the change",
-                     f"{r:+d}", np.sign(q - p)) for i, ((_, r), p, q) in enumerate(zip(POST_ANSWERS, before, after))]
-    group = advantages([r for _, r in POST_ANSWERS], baseline="group_mean")
-    lines.append(f"  with the group's mean as baseline (§17): mean R = {number(np.mean([r for _, r in POST_ANSWERS]))},"
-                 f" A = {', '.join(f'{a:+.1f}' for a in group)}: the same directions")
-    curve = advantages([1, 1, 0, 0], baseline="group_mean")
-    quiz = advantages([1, 1, 1, 0, 0, 0, 0, 0], baseline="group_mean")
-    lines += [
-        "§17 Grading on a curve: A = R − mean of the group (advantages(R, baseline=\"group_mean\"))",
-        "  rewards [1, 1, 0, 0], mean 0.5:",
-        figure("A of a response with R = 1", "+0.5", curve[0]),
-        figure("A of a response with R = 0", "-0.5", curve[-1]),
-        "  the quiz: 8 responses, 3 correct (R = 1), 5 wrong (R = 0):",
-        figure("the group's mean reward", "0.375", np.mean([1, 1, 1, 0, 0, 0, 0, 0])),
-        figure("A of a correct response", "+0.625", quiz[0]),
-        figure("A of a wrong response", "-0.375", quiz[-1]),
-    ]
-    return Step("§16–§17 The post's figures: do more of what worked, graded on a curve").say(*lines)
-
-
-def _clipping_step():
-    old, new = 0.10, 0.85
-    ratio = new / old
-    capped = clip_ratio(ratio, 0.2)
-    gates = []
-    for r, a in ((ratio, 1.0), (1.1, 1.0), (ratio, -1.0)):
-        r_t = tensor(r, requires_grad=True)
-        objective = clipped_objective(r_t, a, 0.2)
-        objective.backward()
-        gates.append((r, a, objective.item(), r_t.grad.item()))
-    lines = [
-        "§18 Clipping in action: P(\"correct approach\") 10% → 85% in one update",
-        figure("ratio π_new/π_old", "8.5", ratio),
-        figure("ratio after clip(r, 1 − ε, 1 + ε), ε = 0.2", "1.2", capped),
-        figure("what the step may do: 10% × clipped ratio, in %", "12", 100 * old * capped),
-        "L^CLIP = min(r·A, clip(r, 0.8, 1.2)·A) is a one-way gate; its gradient dL/dr (tensorgrad, backward()):",
-    ]
-    for r, a, value, grad in gates:
-        verdict = "blocked: changed enough this step" if grad == 0 else "flows"
-        lines.append(f"  r = {r:.1f}, A = {a:+.0f}: L = {value:+.2f}, dL/dr = {number(grad)}  → {verdict}")
-    lines.append("  (r = 8.5 with A < 0 is not clipped: the min keeps r·A, a move *against* the update is never capped)")
-    return Step("§18 The post's clipping example, and the one-way gate").say(*lines)
-
-
-# ---- §15: forward vs reverse KL ----------------------------------------------------------------
-def target_log_probs():
-    """log P on GRID: the mixture of PEAKS, normalised over the grid."""
-    bumps = [math.log(w) - 0.5 * ((GRID - c) / s) ** 2 - math.log(s) for w, c, s in PEAKS]
-    log_p = np.logaddexp.reduce(bumps, axis=0)
-    return log_p - np.logaddexp.reduce(log_p)
-
-
-def q_logits(mu, log_sigma):
-    """Q ∝ exp(−(x − μ)²/2σ²) on GRID, as logits (softmax normalises them): one peak, two parameters."""
-    return -0.5 * ((tensor(GRID) - mu) / log_sigma.exp()) ** 2
-
-
-@dataclass
-class Fit:
-    """Where one fit of Q ended, and both KL divergences there."""
-
-    direction: str  # "forward": minimise KL(P ‖ Q); "reverse": minimise KL(Q ‖ P)
-    start: str
-    mu: float
-    sigma: float
-    forward_kl: float  # KL(P ‖ Q) at the end
-    reverse_kl: float  # KL(Q ‖ P) at the end
-    q: np.ndarray  # the fitted Q on GRID
-
-
-def fit_q(direction, start, log_p):
-    """Gradient descent (Adam) on μ and log σ of Q to minimise one direction of KL against P (§15)."""
-    mu0, sigma0 = Q_STARTS[start]
-    mu = tensor(mu0, requires_grad=True)
-    log_sigma = tensor(math.log(sigma0), requires_grad=True)
-    optimizer = optim.Adam([mu, log_sigma], lr=FIT_LR)
-    for _ in range(FIT_STEPS):
-        logits = q_logits(mu, log_sigma)
-        loss = F.kl_divergence(log_p, logits) if direction == "forward" else F.kl_divergence(logits, log_p)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    logits = q_logits(mu, log_sigma)
-    return Fit(direction, start, mu.item(), math.exp(log_sigma.item()),
-               F.kl_divergence(log_p, logits).item(), F.kl_divergence(logits, log_p).item(),
-               F.softmax(logits).data)
-
-
-def _kl_step(png):
-    log_p = target_log_probs()
-    p = np.exp(log_p)
-    mean = float((p * GRID).sum())
-    std = math.sqrt(float((p * (GRID - mean) ** 2).sum()))
-    fits = [fit_q("forward", "broad", log_p), fit_q("reverse", "broad", log_p), fit_q("reverse", "right", log_p)]
-    forward, reverse, other = fits
-    q_mean = float((forward.q * GRID).sum())
-    q_std = math.sqrt(float((forward.q * (GRID - q_mean) ** 2).sum()))
-    (w1, c1, s1), (w2, c2, _) = PEAKS
-    lines = [
-        (f"P: two bumps on a grid of {len(GRID)} points in [{GRID[0]:.0f}, {GRID[-1]:.0f}]: {w1:.0%} at x = {c1}"
-        f" and {w2:.0%} at x = {c2}, each of width {s1}."),
-        ("Q: a single bump with a centre μ and a width σ. Adam on (μ, log σ), "
-        f"{FIT_STEPS} steps, from μ = {Q_STARTS['broad'][0]}, σ = {Q_STARTS['broad'][1]} (broad, over both peaks):"),
-        "  minimise          μ        σ      KL(P‖Q)   KL(Q‖P)",
-    ]
-    for fit in fits:
-        name = "KL(P‖Q) forward" if fit.direction == "forward" else "KL(Q‖P) reverse"
-        if fit.start != "broad":
-            name += " *"
-        lines.append(f"  {name:16} {fit.mu:+6.2f}   {fit.sigma:5.2f}   {fit.forward_kl:7.3f}   {fit.reverse_kl:7.3f}")
-    lines += [
-        (f"Forward (mode-covering): Q spreads over both peaks. Its mean {q_mean:+.2f} and spread {q_std:.2f} are P's"
-        f" ({mean:+.2f}, {std:.2f}): minimising KL(P‖Q) over this family matches them."),
-        (f"Reverse (mode-seeking): Q sits on the higher peak (μ = {reverse.mu:+.2f}, σ = {reverse.sigma:.2f}) and ignores"
-        " the other; it pays nothing for the mass of P it misses."),
-        (f"* started at μ = {Q_STARTS['right'][0]}, σ = {Q_STARTS['right'][1]}: reverse KL settles on the *lower* peak"
-        f" (μ = {other.mu:+.2f}) instead, a worse fit (KL(Q‖P) {other.reverse_kl:.3f} > {reverse.reverse_kl:.3f})"
-        " that gradient descent cannot leave. Mode-seeking picks *a* mode, not always the best one."),
-        "RLHF's and GRPO's leash is the reverse one, KL(π ‖ π_ref), with the policy first (tensorgrad.rl.kl_exact).",
-        f"  wrote {_plot_kl(p, fits, png)}",
-    ]
-    return Step("§15 Forward vs reverse KL: one bump fitted to two peaks, by gradient descent").say(*lines)
 
 
 # ---- the model: pre-training and evaluation ----------------------------------------------------
@@ -455,15 +272,18 @@ def _pretraining_step(config, model, losses, held_out):
     samples = sampled_rewards(model, held_out, config.group, np.random.default_rng(SEED + 3))
     return Step(f"Pre-training (§9): {config.pretrain_steps} steps of cross-entropy on correct examples, then stop").say(
         f"GPT(vocab {TOKENIZER.vocab_size}, block {BLOCK_SIZE}, dim {config.dim}, {config.n_heads} heads,"
-        f" {config.n_layers} layers), float32, {n_params:,} parameters; AdamW lr {config.pretrain_lr},"
-        f" batches of {config.pretrain_batch} questions, loss on the answer characters only.",
+        f" {config.n_layers} layers), float32, {n_params:,} parameters; AdamW lr {config.pretrain_lr},",
+        f"  batches of {config.pretrain_batch} questions, loss on the answer characters only.",
         f"  loss {losses[0]:.3f} → {losses[-1]:.3f} nats per answer character (first and last batch)",
-        f"  held-out accuracy (greedy): {held:.3f} ({round(held * len(held_out))} of {len(held_out)})"
-        " — stopped here on purpose: often wrong, so there is something to learn",
+        f"  held-out accuracy (greedy): {held:.3f} ({round(held * len(held_out))} of {len(held_out)}):"
+        " stopped here on purpose,",
+        "  often wrong, so there is something to learn",
         f"  sampled at temperature {SAMPLING_TEMPERATURE}: {samples.mean():.3f} of answers right; for"
-        f" {samples.any(axis=1).mean():.3f} of the questions at least one of {config.group} samples is right,",
-        f"  for {samples.all(axis=1).mean():.3f} all are, and {1 - samples.any(axis=1).mean():.3f} have none right.",
-        "A group whose answers are all right or all wrong has no signal (every A = 0, §17); RL learns from the mixed ones.",
+        f" {samples.any(axis=1).mean():.3f} of the questions",
+        f"  at least one of {config.group} samples is right, for {samples.all(axis=1).mean():.3f} all are,"
+        f" and {1 - samples.any(axis=1).mean():.3f} have none right.",
+        "A group whose answers are all right or all wrong has no signal (every A = 0, §17):",
+        "RL learns from the mixed ones.",
     )
 
 
@@ -483,9 +303,11 @@ def _grpo_step(config, run, pretrained, held_out, out_dir):
     return Step(f"GRPO: {config.prompts} questions × G = {config.group} answers per step, until held-out accuracy"
                 f" ≥ {TARGET_ACCURACY} (at most {config.max_steps} steps)").say(
         f"Each step: sample {config.group} answers per question at temperature {SAMPLING_TEMPERATURE}, reward each"
-        " with the verifier, A = (R − group mean) (§17) / group std (GRPO's scaling),",
-        f"then μ = {config.inner_steps} AdamW updates (lr {config.lr}) on the clipped surrogate (ε = {config.clip_eps},"
-        f" §18) + β·KL(π‖π_ref), β = {config.kl_beta} (§15, k3 estimate).",
+        " with the verifier (§16),",
+        "A = (R − group mean) (§17) / group std (GRPO's scaling), then",
+        f"μ = {config.inner_steps} AdamW updates (lr {config.lr}) on the clipped surrogate (ε = {config.clip_eps},"
+        " §18)",
+        f"+ β·KL(π‖π_ref), β = {config.kl_beta} (the leash of §15, estimated with k3).",
         "reward: mean over the batch's sampled answers; held-out: greedy accuracy on questions never trained on;",
         "entropy (§8) and KL to the pre-trained model: means over the answer tokens; clipped: fraction of them.",
         *shown,
@@ -493,8 +315,8 @@ def _grpo_step(config, run, pretrained, held_out, out_dir):
         f" target {TARGET_ACCURACY} {'met' if reached else 'MISSED'}  ({run.seconds:.1f} s)",
         f"  entropy {run.stats[0].entropy:.3f} → {run.stats[-1].entropy:.3f} nats; below the trainer's collapse floor"
         f" ({run.rl.entropy_floor}) at {flagged} of {len(run.stats)} steps.",
-        "  Falling entropy while accuracy rises is the model becoming sure of right answers; entropy collapse (§8)"
-        " is the same fall with accuracy stuck.",
+        "  Falling entropy while accuracy rises is the model becoming sure of right answers;",
+        "  entropy collapse (§8) is the same fall with accuracy stuck.",
         "Held-out questions the pre-trained model got wrong, answered greedily before → after GRPO:",
         *answers,
         f"  saved the policy to {out_dir / POLICY_NPZ}",
@@ -505,16 +327,16 @@ def _ablation_step(runs, budget, png):
     lines = [
         f"The same pre-trained model and the same questions at each step, {budget} steps each (as many as GRPO took).",
         "Held-out accuracy is measured every few steps; its mean over the run rewards learning early, not only the end:",
-        "  run                 baseline    clip    μ   held-out: start → end   mean   first ≥ 0.9   KL at the end   time",
+        "  run                baseline    clip    μ  held-out: start → end  mean   first ≥ 0.9  KL at the end  time",
     ]
     for run in runs:
         baseline = "none" if run.rl.baseline == "none" else "group mean"
         clip = "none" if run.rl.clip_eps_low is None else f"ε {run.rl.clip_eps_low}"
         first = first_reaching(run, 0.9)
-        lines.append(f"  {run.name:18}  {baseline:10}  {clip:6}  {run.rl.inner_steps}   {run.evals[0][1]:.3f} →"
+        lines.append(f"  {run.name:18} {baseline:10}  {clip:6}  {run.rl.inner_steps}  {run.evals[0][1]:.3f} →"
                      f" {run.final_accuracy:.3f}          {run.mean_accuracy:.3f}  "
-                     f" {'never' if first is None else f'step {first}':11}   {run.stats[-1].kl_exact:.4f}"
-                     f"          {run.seconds:.1f} s")
+                     f"{'never' if first is None else f'step {first}':11}  {run.stats[-1].kl_exact:.4f}"
+                     f"         {run.seconds:.1f} s")
     for measure, best in (("final accuracy", max(runs, key=lambda r: r.final_accuracy)),
                           ("mean accuracy", max(runs, key=lambda r: r.mean_accuracy))):
         lines.append(f"  highest {measure}: {best.name}")
@@ -525,9 +347,9 @@ def _ablation_step(runs, budget, png):
         "move a token's probability far past 1 ± ε times the old one, on a gradient computed for the old policy:",
         "the \"stale map\". The clip fraction shows how often the gate closed; the KL panel, how far each run drifted.",
         "One seed, one run each: differences of a few points at the end are within the run-to-run noise.",
-        f"  wrote {_plot_runs(runs, png)}",
     ]
-    return Step("Ablations: what the baseline and the clipping are for").say(*lines)
+    return Step("Ablations: what the baseline and the clipping are for").say(*lines).show(
+        _plot_runs(runs, png), "the three runs, step by step")
 
 
 def first_reaching(run, level):
@@ -543,28 +365,8 @@ def _thin(rows, keep):
 
 
 # ---- pictures ----------------------------------------------------------------------------------
-def _plot_kl(p, fits, path):
-    picture = Figure(figsize=(8, 4.5), layout="constrained")
-    axes = picture.subplots()
-    axes.fill_between(GRID, p, color="lightgray", label="P (two peaks)")
-    styles = {("forward", "broad"): ("tab:blue", "-"), ("reverse", "broad"): ("tab:red", "-"),
-              ("reverse", "right"): ("tab:red", ":")}
-    for fit in fits:
-        color, line = styles[fit.direction, fit.start]
-        which = "KL(P‖Q), mode-covering" if fit.direction == "forward" else "KL(Q‖P), mode-seeking"
-        axes.plot(GRID, fit.q, color=color, linestyle=line,
-                  label=f"Q minimising {which} (start {fit.start}): μ {fit.mu:+.2f}, σ {fit.sigma:.2f}")
-    axes.set_xlabel("x")
-    axes.set_ylabel("probability on the grid")
-    axes.set_title("§15 forward vs reverse KL: a one-peaked Q fitted to a two-peaked P")
-    axes.set_ylim(0, 1.4 * max(p.max(), *(fit.q.max() for fit in fits)))  # room for the legend
-    axes.legend(fontsize=8, loc="upper right")
-    picture.savefig(path, dpi=100)
-    return path
-
-
 def _plot_runs(runs, path):
-    picture = Figure(figsize=(13, 7.5), layout="constrained")
+    picture = Figure(figsize=(11, 6.4), layout="constrained")
     grid = picture.subplots(2, 3)
     panels = [
         (grid[0, 0], "reward (mean over sampled answers)", "reward_mean"),
@@ -574,7 +376,7 @@ def _plot_runs(runs, path):
     colors = ("tab:blue", "tab:orange", "tab:green")
     for axes, title, name in panels:
         for run, color in zip(runs, colors):
-            axes.plot(range(1, len(run.stats) + 1), run.series(name), color=color, linewidth=1.2, label=run.name)
+            axes.plot(range(1, len(run.stats) + 1), run.series(name), color=color, linewidth=1, label=run.name)
         axes.set_title(title)
         axes.set_xlabel("RL step")
     grpo = runs[0]

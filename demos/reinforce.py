@@ -1,0 +1,220 @@
+"""§16 Policy gradients / REINFORCE: "do more of what worked", on the post's five answers.
+
+The reward has no gradient, but the log-probability of what the model did
+has one: REINFORCE pushes along R·∇log π. Computed by ``tensorgrad``: one
+REINFORCE step on the post's five answers to "What is 15% of 240?" (the two
+right ones become more likely, the three wrong ones less); ∇log π = ∇π/π on
+a softmax policy; and why the average of R·∇log π over sampled answers can
+stand in for the true gradient of the expected reward: it is unbiased, and
+its error shrinks like 1/√n (the law of large numbers, §2). Nothing here
+trains a model, so ``fast`` changes nothing.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from demos._stepper import Step, figure, number
+from tensorgrad import functional as F
+from tensorgrad import tensor
+from tensorgrad.rl import advantages, reinforce_loss, token_log_probs
+
+TITLE = "§16 REINFORCE: do more of what worked, with R × ∇log π"
+
+SEED = 0
+# The post's five answers to "What is 15% of 240?" and the reward each got.
+POST_ANSWERS = (
+    ("15% of 240 = 0.15 × 240 = 36", 1),
+    ("15% of 240 = 240/15 = 16", -1),
+    ("10% is 24, half of that is 12, so 24+12 = 36", 1),
+    ("15 + 240 = 255", -1),
+    ("I'm not sure, maybe 30?", -1),
+)
+REINFORCE_STEP = 0.5  # the plain gradient step taken on the five answers' logits
+# A policy with preferences of its own over the same five answers (it likes "240/15" best), for the rest.
+POLICY_LOGITS = [0.0, 1.0, -0.5, 0.5, -1.5]
+SAMPLES = 10_000  # answers sampled for the running mean
+REPEATS = 400  # seeded repeats of each sample size, for the typical error
+SIZES = (10, 100, 1_000, 10_000)
+
+ESTIMATE_PNG = "reinforce_estimate.png"
+
+
+def steps(out_dir, fast=False):
+    """The demo's steps; ``fast`` is accepted like every demo's, and changes nothing (no training here)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [_five_answers(), _log_trick(), _unbiased(out_dir / ESTIMATE_PNG)]
+
+
+def rewards():
+    return np.array([r for _, r in POST_ANSWERS], dtype=float)
+
+
+# ---- one REINFORCE step on the post's five answers --------------------------------------------
+def reinforce_on_post_answers():
+    """One REINFORCE step on a policy that picks one of the post's five answers.
+
+    The policy is a softmax over five logits, all 0 (each answer 20%); each
+    answer is a one-token completion. Returns (advantages, probabilities
+    before, probabilities after) with A = R (no baseline).
+    """
+    n = len(POST_ANSWERS)
+    adv = advantages(rewards(), baseline="none")
+    logits = tensor(np.zeros(n), requires_grad=True)
+    batch = logits + np.zeros((n, 1, n))  # the same five logits for each of the five answers: (B, T=1, V)
+    log_probs = token_log_probs(batch, np.arange(n)[:, None])  # log π(answer i)
+    loss = reinforce_loss(log_probs, adv, np.ones((n, 1), dtype=bool))
+    loss.backward()
+    before = F.softmax(logits).data
+    after = F.softmax(tensor(logits.data - REINFORCE_STEP * logits.grad)).data
+    return adv, before, after
+
+
+def _five_answers():
+    adv, before, after = reinforce_on_post_answers()
+    step = Step("§16 \"What is 15% of 240?\": five answers, a reward each, one REINFORCE step").say(
+        "A policy choosing among the post's five answers, each 20% to start (softmax of five zero logits).",
+        f"Loss −A·log π with A = R (tensorgrad.rl.reinforce_loss), one gradient step of size {REINFORCE_STEP}:",
+    )
+    for (text, r), a, p, q in zip(POST_ANSWERS, adv, before, after):
+        step.say(f"  R = {r:+d}  A = {a:+.1f}  {100 * p:.1f}% → {100 * q:.1f}%  "
+                 f"{'more' if q > p else 'less'} likely   {text!r}")
+    step.say(*(figure(f"answer {i + 1} ({'more' if r > 0 else 'less'} likely in the post): sign of the change",
+                      f"{r:+d}", np.sign(q - p)) for i, ((_, r), p, q) in enumerate(zip(POST_ANSWERS, before, after))))
+    group = advantages(rewards(), baseline="group_mean")
+    return step.say(
+        f"With the group's mean as baseline (§17): mean R = {number(rewards().mean())},"
+        f" A = {', '.join(f'{a:+.1f}' for a in group)}: the same directions.",
+        "Next time, multiplying (right) is likelier, dividing or adding (wrong) less so: no label said which was right,",
+        "only a reward after the fact.",
+    )
+
+
+# ---- ∇log π = ∇π / π ---------------------------------------------------------------------------
+def gradients(logits):
+    """For each answer a, by backward(): ∇π(a) and ∇log π(a) with respect to the logits, as (V, V) arrays."""
+    n = len(logits)
+    grads = {}
+    for name, function in (("π", F.softmax), ("log π", F.log_softmax)):
+        rows = tensor(np.tile(logits, (n, 1)), requires_grad=True)  # row a: the logits, to differentiate answer a
+        function(rows).take_along_axis(np.arange(n)[:, None], axis=1).sum().backward()
+        grads[name] = rows.grad
+    return grads["π"], grads["log π"]
+
+
+def _log_trick():
+    pi = F.softmax(tensor(POLICY_LOGITS)).data
+    grad_pi, grad_log_pi = gradients(POLICY_LOGITS)
+    gap = np.abs(grad_log_pi - grad_pi / pi[:, None]).max()
+    rare, common = int(pi.argmin()), int(pi.argmax())
+    step = Step("§16 Why log π: ∇log π = ∇π / π, checked by backward()").say(
+        f"A softmax policy over the five answers, logits {POLICY_LOGITS}. For each answer a,",
+        "backward() gives ∇π(a) and ∇log π(a) with respect to all five logits; the pull on its own logit z_a:",
+        "  answer   π(a)    ∂π(a)/∂z_a   ∂log π(a)/∂z_a",
+        *(f"    {a + 1}     {pi[a]:.3f}     {grad_pi[a, a]:.3f}        {grad_log_pi[a, a]:.3f}" for a in range(len(pi))),
+        f"  largest |∇log π − ∇π/π| over all answers and logits: {gap:.1e}",
+    )
+    return step.say(
+        f"Dividing by π: the rare answer {rare + 1} (π = {pi[rare]:.3f}) gets a pull of {grad_log_pi[rare, rare]:.3f}"
+        f" on its logit, {grad_log_pi[rare, rare] / grad_pi[rare, rare]:.0f}× its ∂π/∂z;",
+        f"the common answer {common + 1} (π = {pi[common]:.3f}) gets {grad_log_pi[common, common]:.3f},"
+        f" only {grad_log_pi[common, common] / grad_pi[common, common]:.1f}× its ∂π/∂z.",
+        "A rare answer that turns out right gets a strong signal; a common one is not reinforced out of proportion.",
+    )
+
+
+# ---- E[R ∇log π] is the gradient of the expected reward ----------------------------------------
+@dataclass
+class Estimate:
+    """The exact ∇E[R], one run's running mean of R·∇log π, and the typical error at each of SIZES."""
+
+    exact: np.ndarray  # (V,)
+    running: np.ndarray  # (SAMPLES, V): the mean of the first n per-sample estimates
+    typical: np.ndarray  # (len(SIZES),): root-mean-square error over REPEATS runs of each size
+    predicted: np.ndarray  # (len(SIZES),): √(total variance of one sample / n)
+    small: np.ndarray  # (REPEATS, V): the estimates of the runs with the smallest size, SIZES[0]
+
+
+def exact_gradient(logits, reward):
+    """∇ E[R] = ∇ Σ π(a)·R(a): computable here because five answers can be listed, by backward()."""
+    z = tensor(logits, requires_grad=True)
+    (F.softmax(z) * reward).sum().backward()
+    return z.grad
+
+
+def per_sample_gradients(logits, reward, actions):
+    """R(aᵢ)·∇log π(aᵢ) for each sampled answer aᵢ, by one backward() through a row of logits per sample."""
+    rows = tensor(np.tile(logits, (len(actions), 1)), requires_grad=True)
+    log_pi = token_log_probs(rows[:, None, :], actions[:, None])  # (n, 1)
+    (log_pi[:, 0] * reward[actions]).sum().backward()
+    return rows.grad
+
+
+def estimate():
+    rng = np.random.default_rng(SEED)
+    reward = rewards()
+    pi = F.softmax(tensor(POLICY_LOGITS)).data
+    exact = exact_gradient(POLICY_LOGITS, reward)
+    samples = per_sample_gradients(POLICY_LOGITS, reward, rng.choice(len(pi), size=SAMPLES, p=pi))
+    running = samples.cumsum(axis=0) / np.arange(1, SAMPLES + 1)[:, None]
+    # A sample's R·∇log π depends only on which answer it drew: the mean of n samples is Σₐ (countₐ/n)·vectorₐ.
+    vectors = per_sample_gradients(POLICY_LOGITS, reward, np.arange(len(pi)))
+    runs = [rng.multinomial(n, pi, size=REPEATS) / n @ vectors for n in SIZES]
+    typical = [np.sqrt(((means - exact) ** 2).sum(axis=1).mean()) for means in runs]
+    variance = (pi[:, None] * (vectors - exact) ** 2).sum()
+    return Estimate(exact, running, np.array(typical), np.sqrt(variance / np.array(SIZES)), runs[0])
+
+
+def _unbiased(png):
+    result = estimate()
+    shown = " ".join(f"{g:+.4f}" for g in result.exact)
+    step = Step("§16 E[R·∇log π] is the gradient of the expected reward: unbiased, and sharper with n").say(
+        f"The same policy (logits {POLICY_LOGITS}), the post's rewards R = {rewards().astype(int).tolist()}.",
+        "With five answers, E[R] = Σ π(a)·R(a) can be written down and differentiated (backward()):",
+        f"  exact ∇E[R] = [{shown}]",
+        "A language model's answers cannot be listed, so REINFORCE samples: a ~ π, then R(a)·∇log π(a) (backward()).",
+        f"One run's mean of its first n of {SAMPLES:,} seeded samples, and the typical error (root-mean-square)",
+        f"over {REPEATS} seeded runs of each size n:",
+        f"  {'n':>7}   {'one run: mean of R·∇log π':36}  {'its error':>9}   {'typical':>7}   √(variance/n)",
+    )
+    for n, typical, predicted in zip(SIZES, result.typical, result.predicted):
+        mean = result.running[n - 1]
+        error = np.linalg.norm(mean - result.exact)
+        step.say(f"  {n:7,}   [{' '.join(f'{g:+.3f}' for g in mean)}]  {error:9.4f}   {typical:7.4f}   {predicted:.4f}")
+    average = result.small.mean(axis=0)
+    standard_error = result.small.std(axis=0) / np.sqrt(REPEATS)
+    worst = (np.abs(average - result.exact) / standard_error).max()
+    return step.say(
+        f"Unbiased: the average of {REPEATS} estimates from only n = {SIZES[0]} samples each,"
+        f" [{' '.join(f'{g:+.3f}' for g in average)}],",
+        f"  is the exact gradient to within {worst:.1f} standard errors (the largest of the five gaps).",
+        "The typical error matches √(variance of one sample / n): 100× the samples, 10× smaller error.",
+        "The law of large numbers (§2) is what makes an average of sampled R·∇log π a reliable gradient.",
+    ).show(_plot(result, png), "sample means of R·∇log π converge to the exact gradient")
+
+
+def _plot(result, path):
+    picture = Figure(figsize=(10, 3.8), layout="constrained")
+    left, right = picture.subplots(1, 2)
+    counts = np.arange(1, SAMPLES + 1)
+    colors = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple")
+    for a, color in enumerate(colors):
+        left.plot(counts, result.running[:, a], color=color, linewidth=1, label=f"∂/∂z{a + 1}")
+        left.axhline(result.exact[a], color=color, linestyle="--", linewidth=0.8)
+    left.set_xscale("log")
+    left.set_xlabel("number of sampled answers n")
+    left.set_ylabel("mean of R·∇log π")
+    left.set_title("one run's running mean (dashed: exact ∇E[R])")
+    left.legend(fontsize=8, ncol=2)
+    right.loglog(SIZES, result.typical, "o-", label=f"typical error over {REPEATS} runs")
+    right.loglog(SIZES, result.predicted, "k--", label="√(variance of one sample / n)")
+    right.set_xlabel("number of sampled answers n")
+    right.set_ylabel("‖mean − exact‖")
+    right.set_title("the error shrinks like 1/√n")
+    right.legend(fontsize=8)
+    picture.suptitle("§16 REINFORCE's estimate is unbiased: averaged over samples, it is the exact gradient")
+    picture.savefig(path, dpi=100)
+    return path

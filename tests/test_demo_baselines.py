@@ -1,0 +1,108 @@
+"""The §17 demo, headless: its claims and printed numbers recomputed with plain NumPy, not with the demo's code."""
+
+import re
+
+import numpy as np
+import pytest
+
+from demos import baselines
+from demos._stepper import claims, run_steps, verdict
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out_dir = tmp_path_factory.mktemp("baselines")
+    return baselines.steps(out_dir, fast=True), out_dir
+
+
+def claim(steps, name):
+    (found,) = [c for c in claims(steps) if c.name == name]
+    return found
+
+
+def check(steps, name, post, value):
+    c = claim(steps, name)
+    assert c.post == post
+    assert float(c.engine) == pytest.approx(value, abs=1e-12), name
+    assert c.verdict == verdict(post, value), name
+
+
+def text(steps, title_start):
+    (step,) = [s for s in steps if s.title.startswith(title_start)]
+    return "\n".join(str(line) for line in step.lines)
+
+
+def test_every_figure_is_exact(demo):
+    steps, _ = demo
+    found = claims(steps)
+    assert len(found) == len({c.name for c in found}) == 10
+    assert {c.verdict for c in found} == {"exact"}
+
+
+def test_the_exam_graded_on_a_curve(demo):
+    steps, _ = demo
+    check(steps, "82 − 78, the best student", "+4", 82 - 78)
+    check(steps, "75 − 78, the worst student", "-3", 75 - 78)
+
+
+def test_responses_a_to_d(demo):
+    steps, _ = demo
+    rewards = np.array([1.0, 1.0, 0.0, 0.0])
+    check(steps, "mean reward of A, B, C, D", "0.5", rewards.mean())
+    for name, post, a in zip("ABCD", ("+0.5", "+0.5", "-0.5", "-0.5"), rewards - rewards.mean()):
+        check(steps, f"advantage of response {name}", post, a)
+
+
+def test_quick_check(demo):
+    steps, _ = demo
+    quiz = np.array([1.0] * 3 + [0.0] * 5)
+    check(steps, "the group's mean reward", "0.375", quiz.mean())
+    check(steps, "advantage of a correct response", "+0.625", 1 - quiz.mean())
+    check(steps, "advantage of a wrong response", "-0.375", 0 - quiz.mean())
+    scaled = (quiz - quiz.mean()) / (quiz.std() + 1e-4)  # GRPO's std scaling, with the trainer's eps
+    assert f"A = {scaled[0]:+.3f} and {scaled[-1]:+.3f}" in text(steps, "§17 Quick check")
+
+
+def sampled():
+    """The demo's seeded answers again, and their per-sample gradients A·(onehot(a) − π) for the three baselines."""
+    pi = np.exp(baselines.POLICY_LOGITS) / np.exp(baselines.POLICY_LOGITS).sum()
+    actions = np.random.default_rng(baselines.SEED).choice(5, size=(4_000, 8), p=pi)
+    rewards = baselines.POSITIVE_REWARDS[actions]
+    others = (rewards.sum(axis=1, keepdims=True) - rewards) / 7
+    adv = {"none": rewards, "others": rewards - others, "group": rewards - rewards.mean(axis=1, keepdims=True)}
+    grad_log_pi = np.eye(5)[actions.ravel()] - pi
+    return pi, {name: a.ravel()[:, None] * grad_log_pi for name, a in adv.items()}
+
+
+def test_the_baseline_keeps_the_direction_and_cuts_the_variance(demo):
+    steps, _ = demo
+    pi, estimates = sampled()
+    rewards = baselines.POSITIVE_REWARDS
+    exact = pi * (rewards - pi @ rewards)  # ∂/∂z Σ π R for a softmax
+    printed = text(steps, "§17 \"Same expected direction")
+    assert f"[{' '.join(f'{g:+.4f}' for g in exact)}]" in printed
+    rows = re.findall(r"^  (.{21})  \[([^\]]+)\]\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)×$", printed, re.MULTILINE)
+    assert [label.strip() for label, *_ in rows] == ["no baseline (A = R)", "mean of the other 7", "group mean (GRPO)"]
+    variances = {}
+    for (_, mean, along, variance, ratio), (name, samples) in zip(rows, estimates.items()):
+        assert [float(g) for g in mean.split()] == pytest.approx(samples.mean(axis=0), abs=1e-4)
+        variances[name] = samples.var(axis=0).sum()
+        assert float(variance) == pytest.approx(variances[name], abs=1e-5)
+        assert float(ratio) == pytest.approx(variances["none"] / variances[name], abs=0.05)
+        standard_error = samples.std(axis=0) / np.sqrt(len(samples))
+        expected = exact * (7 / 8 if name == "group" else 1)  # the group mean includes the own reward: (G − 1)/G
+        assert np.all(np.abs(samples.mean(axis=0) - expected) < 3 * standard_error), name
+        assert float(along) == pytest.approx(samples.mean(axis=0) @ exact / (exact @ exact), abs=1e-3)
+    assert variances["none"] / variances["others"] > 10  # "dramatically reduces variance"
+    worst = rewards.argmin()
+    assert f"by R·∂log π/∂z = {rewards[worst] * (1 - pi[worst]):+.3f}" in printed  # reinforce everything
+    assert f"its A = {rewards[worst] - pi @ rewards:+.3f}" in printed
+
+
+def test_picture_exists_and_the_steps_render(demo):
+    steps, out_dir = demo
+    ((path, _),) = [picture for step in steps for picture in step.pictures]
+    assert path == out_dir / baselines.HISTOGRAM_PNG and path.read_bytes().startswith(b"\x89PNG")
+    printed = []
+    assert run_steps(steps, pause=False, write=printed.append)
+    assert "advantage of a correct response: post +0.625" in "".join(printed)
