@@ -13,7 +13,7 @@ TORCH_VERSION := 2.13.0
 .PHONY: demo test bench bench-torch lint graphviz clean
 
 demo: $(STAMP) graphviz
-	$(BIN)/python -m demos backprop --out out
+	$(BIN)/python -m demos tour --out out
 
 test: $(STAMP) graphviz
 	$(BIN)/python -m pytest

@@ -1,40 +1,87 @@
-"""python -m demos [NAME] [--no-pause] [--out DIR]
+"""python -m demos [NAME | tour] [--no-pause] [--out DIR] [--fast]
 
-Without NAME, lists the demos. In a terminal each demo waits after every step
-(Enter: next, b: back, q: quit); ``--no-pause`` or a non-terminal stdin runs
-straight through.
+Without NAME, lists the demos in the post's order. ``tour`` runs them all and
+writes ``DIR/index.html``, one page with every step, figure, verdict and
+picture. In a terminal each demo waits after every step (Enter: next, b:
+back, q: quit, or in the tour: skip to the report); ``--no-pause`` or a
+non-terminal stdin runs straight through.
 """
 
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
 # The demos' matrices are small: one BLAS thread is faster than two fighting over
 # a busy machine's cores. Set before NumPy loads; an explicit setting wins.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from demos import attention, backprop, gpt, grpo, mlp
+from tqdm import tqdm
+
+from demos import catalog
+from demos._report import Section, summary, write_report
 from demos._stepper import run_steps
 
-DEMOS = {"backprop": backprop, "mlp": mlp, "attention": attention, "gpt": gpt, "grpo": grpo}
+TOUR_PROMPT = "[Enter] next · b back · q skip to the report › "
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m demos", description=__doc__.splitlines()[0])
-    parser.add_argument("name", nargs="?", choices=sorted(DEMOS), help="the demo to run")
+    parser.add_argument("name", nargs="?", help="a demo's name, or tour for all of them (omit to list them)")
     parser.add_argument("--no-pause", action="store_true", help="do not wait between steps")
-    parser.add_argument("--out", default="out", type=Path, help="where graphs and pictures go (default: out)")
+    parser.add_argument("--out", default="out", type=Path, help="where pictures and the report go (default: out)")
+    parser.add_argument("--fast", action="store_true", help="train the training demos briefly (as the tour does)")
     args = parser.parse_args(argv)
-    if args.name is None:
-        print("Demos (run one with: python -m demos NAME):")
-        for name, module in DEMOS.items():
-            print(f"  {name:10} {module.TITLE}")
-        return 0
-    module = DEMOS[args.name]
-    print(module.TITLE)
     pause = not args.no_pause and sys.stdin.isatty()
-    run_steps(module.steps(args.out), pause)
+    if args.name is None:
+        print(listing())
+        return 0
+    if args.name == "tour":
+        return tour(args.out, pause)
+    try:
+        module = catalog.load(args.name)
+    except ValueError as error:
+        parser.error(str(error))
+    print(module.TITLE)
+    run_steps(module.steps(args.out, fast=args.fast), pause)
+    return 0
+
+
+def listing():
+    """Every demo with its one-line title, grouped by the post's parts."""
+    lines = ["Demos, in the post's order (run one with: python -m demos NAME; all: python -m demos tour)"]
+    for part, names in catalog.PARTS:
+        lines.append(f"\n{part}")
+        for name in names:
+            trains = " (trains a model; --fast trains it briefly)" if name in catalog.TRAINING else ""
+            lines.append(f"  {catalog.command_name(name):17} {catalog.load(name).TITLE}{trains}")
+    return "\n".join(lines)
+
+
+def tour(out_dir, pause):
+    """Every demo in the post's order (training demos at their fast size), then the report and its summary."""
+    sections, showing = [], True
+    remaining = None
+    for part, names in catalog.PARTS:
+        if showing:
+            print(f"\n{'═' * 100}\n{part}\n{'═' * 100}")
+        for name in names:
+            module = catalog.load(name)
+            start = time.perf_counter()
+            steps = module.steps(out_dir, fast=True)
+            sections.append(Section(part, name, module.TITLE, steps, time.perf_counter() - start))
+            if showing:
+                print(f"\n{module.TITLE}")
+                showing = run_steps(steps, pause, prompt=TOUR_PROMPT)
+                if not showing:
+                    remaining = tqdm(total=len(catalog.NAMES) - len(sections), desc="the remaining demos", unit="demo")
+            else:
+                remaining.update()
+    if remaining is not None:
+        remaining.close()
+    report = write_report(out_dir / "index.html", sections)
+    print(f"\n{summary(sections)}\n\nThe whole tour on one page: {report}")
     return 0
 
 

@@ -1,0 +1,136 @@
+"""The tour: the catalog of demos, the command line, the report page and the printed summary."""
+
+import inspect
+import re
+from types import SimpleNamespace
+
+import pytest
+from matplotlib.figure import Figure
+
+from demos import catalog
+from demos.__main__ import main
+from demos._report import Section, counts, page, summary
+from demos._stepper import VERDICTS, Step, figure, illustrative
+
+
+def test_the_catalog_follows_the_posts_five_parts_and_names_every_demo_once():
+    assert [part.split(" · ")[0] for part, _ in catalog.PARTS] == [f"Part {i}" for i in range(1, 6)]
+    assert len(catalog.NAMES) == len(set(catalog.NAMES))
+    assert set(catalog.TRAINING) <= set(catalog.NAMES)
+
+
+@pytest.mark.parametrize("name", catalog.NAMES)
+def test_every_demo_has_a_one_line_title_and_steps_that_take_fast(name):
+    module = catalog.load(name)
+    assert module.TITLE and "\n" not in module.TITLE
+    assert "fast" in inspect.signature(module.steps).parameters
+
+
+def test_names_can_be_typed_with_hyphens_or_underscores():
+    assert catalog.module_name("expected-value") == catalog.module_name("expected_value") == "expected_value"
+    assert catalog.command_name("expected_value") == "expected-value"
+
+
+def test_listing_shows_every_demo_under_its_part(capsys):
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    for part, names in catalog.PARTS:
+        assert part in out
+        for name in names:
+            assert re.search(rf"^  {re.escape(catalog.command_name(name))} +\S", out, re.MULTILINE), name
+    assert out.index("Part 1") < out.index("probability") < out.index("Part 2") < out.index("softmax")
+
+
+def test_an_unknown_demo_is_an_error_that_lists_the_demos(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["backpropagation"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "no demo called 'backpropagation'" in err and "expected-value" in err and "tour" in err
+
+
+# ---- the tour, on two small stand-in demos ------------------------------------------------------
+def _picture(path):
+    drawing = Figure(figsize=(2, 1))
+    drawing.subplots().plot([0, 1], [0, 1])
+    drawing.savefig(path, dpi=50)
+    return path
+
+
+def _stand_ins(monkeypatch):
+    """Two demos in two parts: one with a differing and a rounded figure and a PNG, one illustrative."""
+
+    def first(out_dir, fast):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        step = Step("one").say(figure("sum", "189.95", 189.888, would_give="rounded terms summed"))
+        step.show(_picture(out_dir / "first.png"), "a line")
+        return [step, Step("two").say(figure("share", "95.4", 95.456, unit="%"), "plain text")]
+
+    def second(out_dir, fast):
+        assert fast, "the tour runs every demo at its fast size"
+        return [Step("only").say(illustrative("entropy", "0.47", unit=" bits", engine=0.57, note="no inputs"))]
+
+    modules = {"first": SimpleNamespace(TITLE="§1 First", steps=first), "second": SimpleNamespace(TITLE="§2 Second", steps=second)}
+    monkeypatch.setattr(catalog, "PARTS", (("Part A", ("first",)), ("Part B", ("second",))))
+    monkeypatch.setattr(catalog, "NAMES", ("first", "second"))
+    monkeypatch.setattr(catalog, "load", modules.__getitem__)
+
+
+def test_the_tour_shows_every_demo_then_writes_the_page_and_the_summary(tmp_path, monkeypatch, capsys):
+    _stand_ins(monkeypatch)
+    assert main(["tour", "--no-pause", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.index("Part A") < out.index("§1 First") < out.index("Part B") < out.index("§2 Second")
+    assert "sum: post 189.95 · engine 189.888 · differs" in out
+    assert re.search(r"^  all +0 +1 +1 +1 ", out, re.MULTILINE)  # exact, rounded, differs, illustrative
+    assert "first · sum: post 189.95, correct 189.888\n      ↳ rounded terms summed" in out
+    report = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert 'id="first"' in report and 'id="second"' in report
+    assert "data:image/png;base64," in report
+    assert report.count('class="badge differs"') == 2  # in the list of differing figures, and in its step
+    assert "http" not in report  # nothing to fetch: the page works offline
+
+
+def test_quitting_the_tour_skips_to_the_report_with_every_demo_in_it(tmp_path, monkeypatch, capsys):
+    _stand_ins(monkeypatch)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    asked = []
+    monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or "q")
+    assert main(["tour", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert len(asked) == 1 and "skip to the report" in asked[0]
+    assert "§2 Second" not in out  # not shown ...
+    assert 'id="second"' in (tmp_path / "index.html").read_text(encoding="utf-8")  # ... but in the report
+
+
+def test_the_page_embeds_step_throughs_and_dot_source_and_names_missing_pictures(tmp_path):
+    (tmp_path / "steps.html").write_text("<p>frame & \"quote\"</p>", encoding="utf-8")
+    (tmp_path / "graph.dot").write_text("digraph { a -> b }", encoding="utf-8")
+    step = Step("pictures").show(tmp_path / "steps.html", "step-through").show(tmp_path / "graph.dot", "source")
+    step.show(tmp_path / "gone.png", "never written")
+    html = page([Section("Part 3", "backprop", "§10", [step], 0.1)])
+    assert 'srcdoc="&lt;p&gt;frame &amp; &quot;quote&quot;&lt;/p&gt;"' in html  # the browser unescapes it once
+    assert "digraph { a -&gt; b }" in html
+    assert "not written:" in html and "gone.png" in html
+
+
+def test_counts_cover_every_verdict_and_the_summary_says_when_nothing_differs():
+    section = Section("Part 1", "demo", "§1", [Step("s").say(figure("x", "1.0", 1.0))], 0.0)
+    assert counts([section]) == {verdict: int(verdict == "exact") for verdict in VERDICTS}
+    assert "Where the post's figure differs" not in summary([section])
+    assert "1 exactly" in summary([section])
+
+
+@pytest.mark.slow
+def test_the_whole_tour_runs_headless_and_reports_every_demo(tmp_path, capsys):
+    assert main(["tour", "--no-pause", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    report = (tmp_path / "index.html").read_text(encoding="utf-8")
+    for name in catalog.NAMES:
+        assert f'id="{name}"' in report, name
+        assert re.search(rf"^  {name} +\d", out, re.MULTILINE), name
+    total = re.search(r"^  all +(\d+) +(\d+) +(\d+) +(\d+) ", out, re.MULTILINE)
+    badges = [report.count(f'class="badge {verdict}"') for verdict in VERDICTS]
+    badges[VERDICTS.index("differs")] //= 2  # each differing figure is listed at the top too
+    assert [int(n) for n in total.groups()] == badges
+    assert sum(badges) > 150
