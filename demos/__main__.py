@@ -54,8 +54,9 @@ def listing():
     for part, names in catalog.PARTS:
         lines.append(f"\n{part}")
         for name in names:
-            trains = " (trains a model; --fast trains it briefly)" if name in catalog.TRAINING else ""
+            trains = " [trains]" if name in catalog.TRAINING else ""
             lines.append(f"  {catalog.command_name(name):17} {catalog.load(name).TITLE}{trains}")
+    lines.append("\n[trains]: trains a model, at full size when run alone; --fast trains it briefly, as the tour does.")
     return "\n".join(lines)
 
 

@@ -287,6 +287,12 @@ def _pretraining_step(config, model, losses, held_out):
     )
 
 
+_FULL_RUN_HINT = (
+    f"  (a short run: `python -m demos grpo` without --fast trains up to {FULL.max_steps} steps"
+    f" on {FULL.prompts} questions each)"
+)
+
+
 def _grpo_step(config, run, pretrained, held_out, out_dir):
     reached = run.final_accuracy >= TARGET_ACCURACY
     flagged = sum(s.entropy_collapse for s in run.stats)
@@ -312,7 +318,8 @@ def _grpo_step(config, run, pretrained, held_out, out_dir):
         "entropy (§8) and KL to the pre-trained model: means over the answer tokens; clipped: fraction of them.",
         *shown,
         f"  held-out accuracy {run.evals[0][1]:.3f} → {run.final_accuracy:.3f} in {len(run.stats)} steps:"
-        f" target {TARGET_ACCURACY} {'met' if reached else 'MISSED'}  ({run.seconds:.1f} s)",
+        f" target {TARGET_ACCURACY} {'met' if reached else 'not reached'}  ({run.seconds:.1f} s)",
+        *([] if reached or config.max_steps >= FULL.max_steps else [_FULL_RUN_HINT]),
         f"  entropy {run.stats[0].entropy:.3f} → {run.stats[-1].entropy:.3f} nats; below the trainer's collapse floor"
         f" ({run.rl.entropy_floor}) at {flagged} of {len(run.stats)} steps.",
         "  Falling entropy while accuracy rises is the model becoming sure of right answers;",
