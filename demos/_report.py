@@ -72,10 +72,10 @@ def summary(sections):
     wrong = differing(sections)
     if wrong:
         lines.append("\nWhere the post's figure differs from what its own inputs give:")
-        for section, claim in wrong:
+        for (section, claim), after in zip(wrong, [*wrong[1:], (None, None)]):
             lines.append(f"  {section.name} · {claim.name}: post {claim.post}{claim.unit}, correct {claim.engine}{claim.unit}")
-            if claim.note:
-                lines.append(f"      ↳ {claim.note}")
+            if claim.note and claim.note != getattr(after[1], "note", None):
+                lines.append(claim.note_line())
     return "\n".join(lines)
 
 
@@ -138,9 +138,9 @@ def _section(section):
 
 def _step(i, count, step):
     lines, pictures = [], []
-    for line in step.lines:
+    for line, show_note in step.notes_shown():
         if isinstance(line, Claim):
-            lines.append(f'<div class="claim">{_claim(line)}</div>')
+            lines.append(f'<div class="claim">{_claim(line, show_note)}</div>')
         elif not str(line).lstrip().startswith("picture: "):  # the picture itself is shown below
             lines.append(f"<div class=line>{_text(line)}</div>")
     for picture, caption in step.pictures:
@@ -151,9 +151,9 @@ def _step(i, count, step):
     )
 
 
-def _claim(claim):
+def _claim(claim, show_note=True):
     engine = f"{claim.engine}{claim.unit}" if claim.engine else "—"
-    note = f'<div class="note">↳ {_text(claim.note)}</div>' if claim.note else ""
+    note = f'<div class="note">↳ {_text(claim.note)}</div>' if claim.note and show_note else ""
     return (
         f"{_text(claim.name)}: post <b>{_text(claim.post + claim.unit)}</b> · engine <b>{_text(engine)}</b>"
         f' <span class="badge {claim.verdict}">{claim.verdict}</span>{note}'

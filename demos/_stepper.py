@@ -9,7 +9,8 @@ Each figure the post states becomes a ``Claim``: the post's number, the
 engine's number, and one of four verdicts:
 
 - exact: the engine's value, rounded to the digits the post shows, is the post's;
-- rounded: off by one unit in the last digit the post shows;
+- rounded: off by one unit in the last digit the post shows, and within 10% of it
+  (so 1% for 0.23% differs: one unit, but more than four times too big);
 - differs: anything else; the note says what inputs would give the post's figure;
 - illustrative: the post gives no inputs that determine the figure.
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 
 PROMPT = "[Enter] next · b back · q quit › "
 VERDICTS = ("exact", "rounded", "differs", "illustrative")
+ROUNDED_WITHIN = 0.1  # a rounded figure is off by one unit in its last digit and by at most 10%
 
 
 @dataclass(frozen=True)
@@ -37,10 +39,15 @@ class Claim:
         if self.verdict not in VERDICTS:
             raise ValueError(f"Claim {self.name!r}: verdict must be one of {VERDICTS}, got {self.verdict!r}")
 
-    def __str__(self):
+    def headline(self):
         engine = f"{self.engine}{self.unit}" if self.engine else "—"
-        line = f"  {self.name}: post {self.post}{self.unit} · engine {engine} · {self.verdict}"
-        return line + (f"\n      ↳ {self.note}" if self.note else "")
+        return f"  {self.name}: post {self.post}{self.unit} · engine {engine} · {self.verdict}"
+
+    def note_line(self):
+        return f"      ↳ {self.note}"
+
+    def __str__(self):
+        return self.headline() + (f"\n{self.note_line()}" if self.note else "")
 
 
 @dataclass
@@ -65,6 +72,24 @@ class Step:
     def claims(self):
         return [line for line in self.lines if isinstance(line, Claim)]
 
+    def notes_shown(self):
+        """(line, whether to show its note): claims in a row sharing one note show it once, after the last."""
+        shown = []
+        for line, after in zip(self.lines, [*self.lines[1:], None]):
+            shared = isinstance(after, Claim) and isinstance(line, Claim) and after.note == line.note
+            shown.append((line, isinstance(line, Claim) and bool(line.note) and not shared))
+        return shown
+
+    def text(self):
+        """The step's lines as printed."""
+        printed = []
+        for line, show_note in self.notes_shown():
+            if isinstance(line, Claim):
+                printed += [line.headline(), *([line.note_line()] if show_note else [])]
+            else:
+                printed.append(str(line))
+        return "".join(f"{line}\n" for line in printed)
+
 
 def run_steps(steps, pause, write=None, read=None, prompt=PROMPT):
     """Show ``steps``; returns False if the learner quit early."""
@@ -73,7 +98,7 @@ def run_steps(steps, pause, write=None, read=None, prompt=PROMPT):
     while i < len(steps):
         step = steps[i]
         write(f"\n── {i + 1}/{len(steps)} · {step.title} ──\n")
-        write("".join(f"{line}\n" for line in step.lines))
+        write(step.text())
         if not pause or i == len(steps) - 1:
             i += 1
             continue
@@ -91,12 +116,13 @@ def verdict(post, engine):
     """How the post's printed figure (a string such as "4.5", "~0" or "3,600") compares with the engine's value."""
     shown_post = _plain(post)
     digits = len(shown_post.split(".")[1]) if "." in shown_post else 0
-    shown = round(float(engine), digits)
-    if shown == float(shown_post):
+    post_value, engine = float(shown_post), float(engine)
+    shown = round(engine, digits)
+    if shown == post_value:
         return "exact"
-    if abs(shown - float(shown_post)) <= 1.000001 * 10**-digits:
-        return "rounded"
-    return "differs"
+    one_unit = abs(shown - post_value) <= 1.000001 * 10**-digits
+    close = post_value == 0 or abs(engine - post_value) <= ROUNDED_WITHIN * abs(post_value)
+    return "rounded" if one_unit and close else "differs"
 
 
 def figure(name, post, engine, unit="", would_give=""):
@@ -122,6 +148,8 @@ def shown_like(post, engine):
     if digits == 0 and float(engine).is_integer():
         return str(int(engine))  # a count: "3", not "3.0"
     short = number(engine)
+    if "e" in short:
+        return short  # 3.4e-12, not 0.000
     decimals = len(short.split(".")[1]) if "." in short else 0
     return short if decimals <= digits + 2 else f"{float(engine):.{digits + 2}f}"
 

@@ -11,13 +11,14 @@ from demos._stepper import Step, figure, number
 from scalargrad import Value
 from scalargrad.drawing import GraphvizNotFoundError, draw, render, step_through
 
+NUDGE = 1e-3  # a small change of w1: the gradient predicts the loss's change for small steps only
 TITLE = "§10 Gradients & backpropagation: numbers flow forward, gradients flow back"
 
 
-def network(loss_kind):
+def network(loss_kind, w1=2.0):
     """input 0.5 → ×w1 (2.0) → hidden → ×w2 (3.0) → output → loss, as in the post's figures."""
     x = Value(0.5, label="input")
-    w1 = Value(2.0, label="w1")
+    w1 = Value(w1, label="w1")
     w2 = Value(3.0, label="w2")
     hidden = x * w1
     hidden.label = "hidden"
@@ -99,9 +100,25 @@ def _second_network(out_dir):
         figure("dL/dw1", "4.5", w1.grad),
         figure("dL/dw2", "3", w2.grad),
         f"dL/dw1 = {number(w1.grad)}: \"increasing w1 by 1 increases loss by 4.5 — so nudge w1 down.\"",
+        *_rate_not_step(loss, w1),
     )
     _render(backward, loss, out_dir, "backprop_chain_rule")
     return [forward, backward]
+
+
+def _rate_not_step(loss, w1):
+    """A gradient is a rate at one point: what a step of 1, and a nudge of NUDGE, really do to the loss."""
+    *_, stepped = network("half square", w1=w1.data + 1)
+    *_, nudged = network("half square", w1=w1.data + NUDGE)
+    per_nudge = (nudged.data - loss.data) / NUDGE
+    return [
+        figure("loss change when w1 goes from 2 to 3", "4.5", stepped.data - loss.data, would_give=(
+            f"4.5 is the rate at w1 = 2: a nudge of {NUDGE} changes the loss by {nudged.data - loss.data:.6f},"
+            f" {per_nudge:.4f} per unit; the slope itself grows as w1 does"
+        )),
+        (f"  w1 = 3 gives loss {number(stepped.data)}: up by {number(stepped.data - loss.data)}, not 4.5,"
+        " because the loss curves upward (it is a square)."),
+    ]
 
 
 def _recipe_chain():

@@ -298,8 +298,9 @@ def _sampling_step(model, tokenizer, text, n_chars):
         real = sum(line in known for line in complete)
         lines += [
             (
-                f"{name}: mean entropy {out.entropy.mean():.2f} nats per character;"
-                f" {real} of {len(complete)} complete lines are sentences of the corpus"
+                f"{name}: mean entropy {out.entropy.mean():.2f} nats per character; "
+                + (f"{real} of {len(complete)} complete lines are sentences of the corpus" if complete
+                   else f"no complete line in {n_chars} characters")
             ),
             *(f"  │ {line}" for line in sample.split("\n")),
         ]
@@ -335,8 +336,8 @@ def _phone_step(model, tokenizer, train_text):
         f"  entropy (§8): the grammar's word distribution {entropy:.2f} nats, the model's next-character"
         f" distribution {F.entropy(logits).item():.2f} nats.",
         "Whole word: the chain rule of §5, e.g. P(way\") = P(w) · P(a | w) · P(y | wa) · P(\" | way).",
-        "Every word starts with its own letter, so the first letter alone nearly decides the word,",
-        "and the next-character distribution is nearly the word distribution.",
+        "Every word starts with its own letter, so in the grammar the first letter decides the word:",
+        "the better trained the model, the closer its first-letter and whole-word columns (compare them).",
     )
 
 

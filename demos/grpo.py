@@ -336,6 +336,9 @@ def _ablation_step(runs, budget, png):
         "Held-out accuracy is measured every few steps; its mean over the run rewards learning early, not only the end:",
         "  run                baseline    clip    μ  held-out: start → end  mean   first ≥ 0.9  KL at the end  time",
     ]
+    if budget < FULL.max_steps // 2:
+        lines.insert(0, f"A short run ({budget} steps): too few to rank the three runs;"
+                        " compare them in the full run (without --fast).")
     for run in runs:
         baseline = "none" if run.rl.baseline == "none" else "group mean"
         clip = "none" if run.rl.clip_eps_low is None else f"ε {run.rl.clip_eps_low}"

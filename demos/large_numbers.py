@@ -108,7 +108,7 @@ def _checkpoint(n, post, got):
         engine=100 * got / n,
         note=(
             f"seed {SEEDS[0]}: {got:,} of {n:,}, P = {_fair_tail(n, got):.2f};"
-            f" the post's {post_heads:,} of {n:,}: P = {_fair_tail(n, post_heads):.2f}"
+            f" the post's {post}% ({post_heads:,} of {n:,}): P = {_fair_tail(n, post_heads):.2f}"
         ),
     )
 
@@ -251,17 +251,18 @@ def _what_gives_83(votes, out_dir):
             100 * strict,
             "%",
             would_give=(
-                f"strict majority: {samples_needed} samples"
-                f" ({100 * strict_majority(samples_needed, ACCURACY):.1f}%) or {100 * p_strict:.1f}% accuracy"
-                f" at {VOTERS}; {post_rule_note}"
+                f"{post_rule_note}, as the post's explanation does; a strict majority reaches 83% with"
+                f" {samples_needed} samples ({100 * strict_majority(samples_needed, ACCURACY):.1f}%) or"
+                f" {100 * p_strict:.1f}% per-sample accuracy at {VOTERS}"
             ),
         ),
         "The other rules one could mean, each against the post's 83%:",
         f"  (b) a 5–5 tie settled by a coin: {100 * coin:.1f}%; {100 * p_coin:.1f}% per-sample accuracy would give 83%.",
         f"  (c) plurality over {PICTURED_SPREAD} equally likely wrong answers: {100 * spread:.1f}%; the"
         f" {100 * rest:.0f}% error split {100 * (rest - smaller):.1f}% + {100 * smaller:.1f}% gives 83%.",
-        "The post's second statement comes right after its explanation, so it is checked under that rule:",
-        figure("majority right, lose only with ≥6 wrong (the post's rule)", POST_VOTE_AGAIN, 100 * post_rule, "%"),
+        f"  the post's explanation: wrong only with ≥6 wrong answers, so a 5–5 tie counts as right:"
+        f" {100 * post_rule:.1f}%, its \"{POST_VOTE_AGAIN}%\".",
+        "  But a 5–5 split has no majority: counting it as a win is what turns 63% into 83%.",
         "The post's explanation (\"majority-wrong requires at least 6 wrong answers\") gives its number:",
         f"  1 − P(≥6 wrong) = {100 * post_rule:.1f}%. A strict majority of right answers is rarer:"
         f" {100 * strict:.1f}%.",

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from demos._stepper import Step, figure, illustrative
+from demos._stepper import Step, figure
 from tensorgrad import functional as F
 from tensorgrad import tensor
 from tensorgrad.sampling import sample
@@ -71,9 +71,10 @@ def _keyboard():
     rest_terms = " + ".join(f"{100 * p:.0f}%" for p in probs[TOP_THREE:])
     step = Step(f"§1 \"{PROMPT} ___\": the keyboard's probability distribution")
     return step.say(
-        "The post's bars, stored as logits z = log p; F.softmax(z) turns them back into probabilities:",
+        "The post's bars are the model's output here (its inputs, not results to check), stored as logits",
+        "z = log p, the form a model produces them in; F.softmax(z) turns them back into probabilities:",
         "  " + "   ".join(f"{word} z = {z:+.2f}" for word, z in zip(words, logits.data)),
-        *(figure(f"P({word} | \"{PROMPT}\")", post, 100 * p, "%") for (word, post), p in zip(KEYBOARD.items(), probs)),
+        "  " + "   ".join(f"{word} {100 * p:.0f}%" for word, p in zip(words, probs)),
         f"The top {TOP_THREE} ({', '.join(top)}) take {100 * top_mass:.0f}%; everything else shares the rest:",
         figure("everything else, 1 − P(way) − P(own) − P(phone)", REMAINING, 100 * (1 - top_mass), "%"),
         f"  which is {' + '.join(rest)} = {rest_terms} = {100 * probs[TOP_THREE:].sum():.0f}%.",
@@ -115,17 +116,9 @@ def _rain(rng):
     return Step("§1 \"A 70% chance of rain\": about 70 rainy days out of 100").say(
         f"P(rain) = {RAIN}: over {DAYS} days like today, expect {RAIN} × {DAYS} rainy days.",
         figure(f"expected rainy days of {DAYS}", RAINY_DAYS, expected, " days"),
-        illustrative(
-            f"rainy days in one simulated stretch of {DAYS}",
-            RAINY_DAYS,
-            " days",
-            engine=rainy,
-            note=(
-                f"seed {SEED}: {rainy} rainy days; P(at least {gap:.0f} days from {RAIN * DAYS:.0f}) = {as_far:.2f}"
-                f" (binomial, n = {DAYS}, p = {RAIN})"
-            ),
-        ),
-        "\"About 70\" is the average over many stretches of 100 days; any one stretch scatters around it.",
+        "\"About 70\" is the average over many stretches of 100 days; any one stretch scatters around it:",
+        f"  one simulated stretch (seed {SEED}) had {rainy} rainy days; a stretch lands at least {gap:.0f} days"
+        f" from {RAIN * DAYS:.0f} with probability {as_far:.2f} (binomial, n = {DAYS}, p = {RAIN}).",
     )
 
 

@@ -73,9 +73,9 @@ def _transformation():
         "2  e^z, computed by tensorgrad's Tensor.exp():",
         *(figure(f"e^{z:g}", post, e) for z, post, e in zip(LOGITS, POST_EXPS, exps.data)),
         figure("sum of the e^z", POST_SUM, total.item(), would_give=sum_note),
-        f"   The true sum is {total.item():.2f}; the post added its rounded terms. The probabilities barely notice.",
+        f"   The true sum is {total.item():.2f}: an error of {abs(float(POST_SUM) - total.item()):.2f} the probabilities barely notice.",
         "3  Divide each by the sum: probabilities, in %:",
-        *(figure(f"P({w})", post, 100 * p) for w, post, p in zip(TOKENS, POST_PROBS, probs.data)),
+        *(figure(f"P({w})", post, 100 * p, unit="%") for w, post, p in zip(TOKENS, POST_PROBS, probs.data)),
         f"   The post's own arithmetic, {rounded_terms[0]:g}/{rounded_sum:.2f}, gives {100 * rounded_terms[0] / rounded_sum:.2f}%;"
         f" exactly, P(the) = {100 * probs.data[0]:.2f}%.",
         f"   F.softmax does the three steps in one op; largest difference from them:"

@@ -66,7 +66,8 @@ def _row(T, post):
     via_sampling = 100 * F.softmax(tensor(sampling.temperature(LOGITS, T))).data
     best_T, error, best_row, reproducing = _fit(post)
     differs = any(verdict(p, x) == "differs" for p, x in zip(post, probs))
-    implied = _implied_logits(post, T) if differs else None
+    has_zeros = any(p.startswith("~") for p in post)  # "~0" has no logarithm: no logits give it exactly
+    implied = _implied_logits(post, T) if differs and not has_zeros else None
     note = _row_note(T, implied, best_T, error, reproducing) if differs else ""
     lines = [
         f"softmax({_numbers(LOGITS)} / {T:g}), in % (F.softmax(z, temperature={T:g})):",
@@ -77,7 +78,7 @@ def _row(T, post):
         f"    {_percents(best_row)}",
         _reproduced(reproducing),
     ]
-    if differs:
+    if implied is not None:
         check = 100 * F.softmax(tensor(implied), temperature=T).data
         lines += [
             f"  logits that give the post's row exactly at T = {T:g} (log p, scaled by T, top kept at {LOGITS[0]:g}):",
@@ -88,10 +89,10 @@ def _row(T, post):
                 else "  So no temperature explains this row: it needs different logits."
             ),
         ]
-    else:
+    elif differs:
         lines += [
-            f"  No figure is off by more than one unit of its last digit; still, \"{TOKENS[1]}\" is really {probs[1]:.1e}%,",
-            f"  not {post[1]}%: a row with {post[0]}% and {post[1]}% is what T ≈ {best_T:.2f} gives.",
+            (f"  \"{TOKENS[1]}\" is really {probs[1]:.1e}%, not {post[1]}%:"
+            f" a row with {post[0]}% and {post[1]}% is what T ≈ {best_T:.2f} gives."),
         ]
     return Step(f"§6 Same logits, T = {T:g}").say(*lines)
 
@@ -114,6 +115,8 @@ def _implied_logits(post, T):
 
 
 def _row_note(T, implied, best_T, error, reproducing):
+    if reproducing and implied is None:
+        return f"T from {reproducing[0]:.2f} to {reproducing[-1]:.2f} gives this row"
     if reproducing:
         return f"T from {reproducing[0]:.2f} to {reproducing[-1]:.2f} gives this row; so do logits {_numbers(implied)}"
     return f"logits {_numbers(implied)} give it at T={T:g}; no single T does (best T={best_T:.2f}, {error:.1f} points off)"

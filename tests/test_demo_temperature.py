@@ -55,8 +55,12 @@ def test_rows_are_softmax_of_the_logits(demo):
         for word, post, p in zip(TOKENS, post_row, 100 * softmax(LOGITS / T)):
             check(found[f"T={T:g} {word}"], post, p)
     verdicts = {T: [found[f"T={T:g} {w}"].verdict for w in TOKENS] for T in POST_ROWS}
-    assert verdicts[0.1] == ["rounded", "rounded", "exact", "exact", "exact"]  # 100.0 vs 99.9, 3e-12 vs 0.1
-    assert verdicts[1.0] == ["differs"] * 4 + ["rounded"]  # cat: 0.23 shows as 0
+    assert verdicts[0.1] == ["rounded", "differs", "exact", "exact", "exact"]  # 100.0 vs 99.9; 3e-12 vs 0.1
+    assert verdicts[1.0] == ["differs"] * 5  # cat: 0.23 shows as 0, one unit from 1 but four times too small
+    low, high = (float(x) for x in re.search(r"T from (\S+) to (\S+) gives this row", found["T=0.1 a"].note).groups())
+    inside = np.linspace(low + 0.005, high - 0.005, 9)  # the printed ends are rounded to 2 decimals
+    assert all(shows(POST_ROWS[0.1], 100 * softmax(LOGITS / T)) for T in inside)
+    assert not shows(POST_ROWS[0.1], 100 * softmax(LOGITS / 0.1))
     assert verdicts[2.0] == ["differs"] * 5
 
 
