@@ -48,7 +48,7 @@ def entropy(probs, base=math.e):
     if not (isinstance(base, (int, float)) and base > 0 and base != 1):
         raise ValueError(f"entropy: base must be a positive number other than 1, got {base!r}")
     terms = [p * p.log() for p in ps if p.data > 0]
-    return -sum_of(terms) / math.log(base)
+    return (0.0 - sum_of(terms)) / math.log(base)  # 0.0 − …: a certain outcome gives 0.0, not −0.0
 
 
 def kl_divergence(p, q):

@@ -380,3 +380,8 @@ def test_kl_names_the_distribution_at_fault():
 def test_softmax_rejects_a_temperature_that_is_not_a_number(temperature):
     with pytest.raises(ValueError, match=r"softmax: temperature must be > 0"):
         softmax([1.0, 2.0], temperature=temperature)
+
+
+def test_entropy_of_a_certain_outcome_is_plain_zero():
+    h = entropy([1.0, 0.0, 0.0])
+    assert h.data == 0.0 and math.copysign(1.0, h.data) == 1.0  # 0.0, never printed as -0.0
