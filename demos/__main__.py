@@ -33,6 +33,8 @@ def main(argv=None):
     parser.add_argument("--out", default="out", type=Path, help="where pictures and the report go (default: out)")
     parser.add_argument("--fast", action="store_true", help="train the training demos briefly (as the tour does)")
     args = parser.parse_args(argv)
+    if args.out.exists() and not args.out.is_dir():
+        parser.error(f"--out {args.out}: that is a file; give a folder for the pictures and the report")
     pause = not args.no_pause and sys.stdin.isatty()
     if args.name is None:
         print(listing())

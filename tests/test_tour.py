@@ -49,6 +49,14 @@ def test_an_unknown_demo_is_an_error_that_lists_the_demos(capsys):
     assert "no demo called 'backpropagation'" in err and "expected-value" in err and "tour" in err
 
 
+def test_out_must_be_a_folder(tmp_path, capsys):
+    taken = tmp_path / "report.txt"
+    taken.write_text("not a folder")
+    with pytest.raises(SystemExit):
+        main(["softmax", "--no-pause", "--out", str(taken)])
+    assert "that is a file" in capsys.readouterr().err
+
+
 # ---- the tour, on two small stand-in demos ------------------------------------------------------
 def _picture(path):
     drawing = Figure(figsize=(2, 1))
