@@ -26,6 +26,7 @@ B = [[7, 8], [9, 10], [11, 12]]
 PRODUCT = (("58", "64"), ("139", "154"))  # the post's A·B
 CELL_TERMS = (("1×8", "8"), ("2×10", "20"), ("3×12", "36"))  # row 1 · column 2, term by term
 CELL = "64"
+DOT_PRODUCTS, RESULT_SHAPE = "4", ("2", "2")  # "= 4 dot products = a 2×2 result"
 ARROWS_PNG = "dot_products_arrows.png"
 
 
@@ -87,6 +88,7 @@ def _matrix_product():
         for j, post in enumerate(row):
             step.say(figure(f"(A @ B)[{i + 1},{j + 1}]", post, c.data[i, j]))
     t = terms.data
+    rows, columns = c.shape
     return step.say(
         "The highlighted cell, row 1 · column 2:",
         f"  (1×8) + (2×10) + (3×12) = {t[0]:.0f} + {t[1]:.0f} + {t[2]:.0f} = {cell:.0f}",
@@ -96,8 +98,16 @@ def _matrix_product():
             f"Row 1 · column 2 {'is' if cell == c.data[0, 1] else 'is NOT'} the cell (A @ B)[1,2]:"
             " each cell of a matrix product is one dot product."
         ),
-        "2×3 times 3×2 = 4 dot products = a 2×2 result. Attention does the same with every query and every key.",
+        f"{_shape(a)} times {_shape(b)} = {rows} × {columns} cells, one dot product each:",
+        figure("dot products in A @ B (its cells)", DOT_PRODUCTS, rows * columns),
+        figure("rows of A @ B", RESULT_SHAPE[0], rows),
+        figure("columns of A @ B", RESULT_SHAPE[1], columns),
+        f"  a {_shape(c)} result. Attention does the same with every query and every key.",
     )
+
+
+def _shape(t):
+    return "×".join(str(n) for n in t.shape)
 
 
 def _arrows(vectors, path):

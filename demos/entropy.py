@@ -4,7 +4,9 @@ Surprise is −log p: zero for a certain event, huge for a rare one. Entropy is
 the average surprise, H = Σ p·(−log p): 0 for a one-hot distribution, log n
 (the most there is) for n equally likely outcomes. The demo computes the
 post's surprise values and weather forecasts with ``scalargrad`` (in bits
-with base 2, and in nats), checks that entropy is the expected surprise,
+with base 2, and in nats), shows that halving a probability adds log 2 to its
+surprise (1% is less than 2× as surprising as 2%, not "way more"), checks that
+entropy is the expected surprise,
 that no distribution beats the uniform one, and that entropy rises with
 temperature; then it uses the gradient of ``tensorgrad.functional.entropy``
 once, as an entropy bonus that pushes a distribution flatter (the cure for
@@ -37,6 +39,7 @@ LOW_BITS, HIGH_BITS = "0.47", "1.92"
 # (p, the post's −log p) from "Surprise levels" and "Does this make sense", then the curve's labels.
 SURPRISES = (("0.99", "0.01"), ("0.25", "1.39"), ("0.01", "4.61"), ("0.5", "0.69"), ("1", "0"))
 CURVE_LABELS = (("0.01", "4.6"), ("0.1", "2.3"), ("0.25", "1.4"), ("0.5", "0.69"), ("1.0", "0"))
+RARE, LESS_RARE = 0.01, 0.02  # "an event with 1% probability is not just 2x more surprising than 2%"
 UNIFORM_SIZES = (2, 4, 8)
 DIRICHLET_SAMPLES = 5000
 SURPRISE_DRAWS = 100_000
@@ -126,14 +129,34 @@ def _surprise(path):
     lines.append("The curve's labels:")
     for p, post in CURVE_LABELS:
         lines.append(figure(f"curve at p = {p}", post, _surprise_of(float(p))))
-    lines.append(
-        f"1% vs 2%: −log(0.01) − (−log(0.02)) = {_surprise_of(0.01) - _surprise_of(0.02):.2f}:"
-        " half as likely always adds log 2, at every scale."
-    )
+    lines += _one_vs_two_percent()
     _curve(path)
     return Step("§8 Surprise = −log p: rare events are surprising, common ones boring").say(*lines).show(
         path, "−log p with the post's marked points"
     )
+
+
+def _one_vs_two_percent():
+    """What halving a probability does to −log p: it adds log 2, it does not multiply the surprise."""
+    rare, less_rare = (0 - Value(p).log() for p in (RARE, LESS_RARE))
+    times, gap = (rare / less_rare).data, (rare - less_rare).data
+    odds, log_2 = (Value(LESS_RARE) / RARE).data, Value(2.0).log().data
+    top_gap = _surprise_of(0.5) - _surprise_of(1.0)
+    return [
+        "The post: 1% is \"not just 2x more surprising than 2%. It's way more surprising.\" Under −log p, not even 2×:",
+        (
+            f"  −log({RARE}) = {rare.data:.2f} nats vs −log({LESS_RARE}) = {less_rare.data:.2f} nats:"
+            f" only {times:.2f}× as surprising."
+        ),
+        (
+            f"  What is {odds:.0f}× is the probability ({LESS_RARE}/{RARE}); the surprise grows by {gap:.2f} nats,"
+            f" which is log 2 = {log_2:.2f},"
+        ),
+        (
+            f"  at every scale (50% vs 100%: {top_gap:.2f} nats too)."
+            " Halving a probability adds log 2; it does not multiply."
+        ),
+    ]
 
 
 def _surprise_of(p):

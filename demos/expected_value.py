@@ -1,6 +1,7 @@
 """§2 Expected value & variance: the post's two job offers, as weighted sums computed by tensorgrad.
 
-Company A pays $100K for sure; Company B pays $50K or $170K at 50/50. The
+Company A pays $100K for sure; Company B pays $50K base with a 50% chance of
+a $120K bonus, so $50K or $50K + $120K = $170K at 50/50. The
 expected value E[X] = Σ xᵢ·P(xᵢ) and the variance Var(X) = Σ (xᵢ − μ)²·P(xᵢ)
 are dot products of outcomes (or squared distances) with probabilities, so
 each is one ``@`` on tensors. The demo rebuilds the post's "1,000 parallel
@@ -19,12 +20,15 @@ from tensorgrad import tensor
 TITLE = "§2 Expected value & variance: two job offers, one average, two very different spreads"
 
 K = 1_000  # dollars per $K, the unit the post writes salaries in
+BASE, BONUS, BONUS_CHANCE = 50_000, 120_000, 0.5  # Company B: "$50,000 base with a 50% chance of a $120,000 bonus"
+WITH_BONUS = "170"  # $K: "so either $50K or $170K"
 OFFERS = {  # salary in $ → probability
     "Company A": {100_000: 1.0},
-    "Company B": {50_000: 0.5, 170_000: 0.5},
+    "Company B": {BASE: 1 - BONUS_CHANCE, BASE + BONUS: BONUS_CHANCE},
 }
 POST_MEAN = {"Company A": "100", "Company B": "110"}  # $K
 POST_VARIANCE = {"Company A": "0", "Company B": "High"}  # $²
+BILLION = 1e9  # Var(B) is shown in 10⁹ $²
 UNIVERSES = 1_000  # "Company B's deal plays out across 1,000 parallel universes"
 SHARE = "0.5"  # "500/1000 = 0.5 — that's just the probability!"
 BONUS_ODDS = 0.9  # "What if the bonus had a 90% chance?"
@@ -69,8 +73,21 @@ def _k(dollars):
     return f"${dollars / K:.0f}K"
 
 
+def _scientific(x):
+    """3600000000.0 as 3.6e9."""
+    mantissa, exponent = f"{x:.1e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
 def _two_offers(out_dir):
-    step = Step("§2 Two job offers: the same question, two very different distributions")
+    with_bonus = (tensor(float(BASE)) + tensor(float(BONUS))).item()
+    (guaranteed,) = OFFERS["Company A"]
+    step = Step("§2 Two job offers: the same question, two very different distributions").say(
+        f"Company A pays {_k(guaranteed)}, guaranteed. Company B pays {_k(BASE)} base with a"
+        f" {100 * BONUS_CHANCE:.0f}% chance of a {_k(BONUS)} bonus,",
+        f"  so either {_k(BASE)} or {_k(BASE)} + {_k(BONUS)} = {_k(with_bonus)}:",
+        figure("B's base + bonus, in $", WITH_BONUS, with_bonus / K, "K"),
+    )
     for name, offer in OFFERS.items():
         mu, var = mean(offer), variance(offer)
         outcomes = " or ".join(f"{_k(x)} ({100 * p:.0f}%)" for x, p in offer.items())
@@ -78,11 +95,11 @@ def _two_offers(out_dir):
         if POST_VARIANCE[name] == "High":
             step.say(
                 illustrative(
-                    f"Var({name[-1]})",
+                    f"Var({name[-1]}), in 10⁹ $²",
                     POST_VARIANCE[name],
-                    " $²",
-                    engine=var,
-                    note=f"the engine computes Var(B) = {var:.2e} $², a standard deviation √Var = {_k(var**0.5)}",
+                    engine=var / BILLION,
+                    note=f"the post gives no number; the engine computes Var(B) = {_scientific(var)} $²,"
+                    f" a standard deviation √Var = {_k(var**0.5)}",
                 )
             )
         else:
@@ -100,7 +117,7 @@ def _universes():
     weighted = (shares @ salaries).item()
     low, high = (_k(x) for x in offer)
     n_low, n_high = (f"{c:.0f}" for c in counts.data)
-    bonus = {50_000: 1 - BONUS_ODDS, 170_000: BONUS_ODDS}
+    bonus = {BASE: 1 - BONUS_ODDS, BASE + BONUS: BONUS_ODDS}
     odds = tensor([BONUS_ODDS]) / tensor([1 - BONUS_ODDS])
     return Step("§2 Why a weighted sum: Company B across 1,000 parallel universes").say(
         f"1  ({n_low} × {low} + {n_high} × {high}) / {UNIVERSES:,} = {_k(average)}",

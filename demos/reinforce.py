@@ -1,9 +1,11 @@
 """§16 Policy gradients / REINFORCE: "do more of what worked", on the post's five answers.
 
 The reward has no gradient, but the log-probability of what the model did
-has one: REINFORCE pushes along R·∇log π. Computed by ``tensorgrad``: one
-REINFORCE step on the post's five answers to "What is 15% of 240?" (the two
-right ones become more likely, the three wrong ones less); ∇log π = ∇π/π on
+has one: REINFORCE pushes along R·∇log π. The post's five answers to "What
+is 15% of 240?" first: their arithmetic by ``scalargrad``, and a verifier that
+gives each its reward from its final answer alone. Then, by ``tensorgrad``: one
+REINFORCE step on those five answers (the two right ones become more likely,
+the three wrong ones less); ∇log π = ∇π/π on
 a softmax policy; and why the average of R·∇log π over sampled answers can
 stand in for the true gradient of the expected reward: it is unbiased, and
 its error shrinks like 1/√n (the law of large numbers, §2). Nothing here
@@ -17,6 +19,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from demos._stepper import Step, figure, number
+from scalargrad import Value
 from tensorgrad import functional as F
 from tensorgrad import tensor
 from tensorgrad.rl import advantages, reinforce_loss, token_log_probs
@@ -24,14 +27,16 @@ from tensorgrad.rl import advantages, reinforce_loss, token_log_probs
 TITLE = "§16 REINFORCE: do more of what worked, with R × ∇log π"
 
 SEED = 0
-# The post's five answers to "What is 15% of 240?" and the reward each got.
+PERCENT, OF = 15, 240  # "What is 15% of 240?"
+# The post's five answers and the reward R it gives each.
 POST_ANSWERS = (
-    ("15% of 240 = 0.15 × 240 = 36", 1),
-    ("15% of 240 = 240/15 = 16", -1),
-    ("10% is 24, half of that is 12, so 24+12 = 36", 1),
-    ("15 + 240 = 255", -1),
-    ("I'm not sure, maybe 30?", -1),
+    ("15% of 240 = 0.15 × 240 = 36", "+1"),
+    ("15% of 240 = 240/15 = 16", "-1"),
+    ("10% is 24, half of that is 12, so 24+12 = 36", "+1"),
+    ("15 + 240 = 255", "-1"),
+    ("I'm not sure, maybe 30?", "-1"),
 )
+GUESS = 30  # answer 5's "maybe 30": a guess, with no arithmetic to check
 REINFORCE_STEP = 0.5  # the plain gradient step taken on the five answers' logits
 # A policy with preferences of its own over the same five answers (it likes "240/15" best), for the rest.
 POLICY_LOGITS = [0.0, 1.0, -0.5, 0.5, -1.5]
@@ -46,11 +51,63 @@ def steps(out_dir, fast=False):
     """The demo's steps; ``fast`` is accepted like every demo's, and changes nothing (no training here)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    return [_five_answers(), _log_trick(), _unbiased(out_dir / ESTIMATE_PNG)]
+    return [_verified(), _five_answers(), _log_trick(), _unbiased(out_dir / ESTIMATE_PNG)]
+
+
+# ---- the five answers' arithmetic, and the verifier's rewards ----------------------------------
+def true_answer():
+    """15% of 240, by scalargrad."""
+    return (Value(PERCENT) / 100 * OF).data
+
+
+def worked_answers():
+    """The arithmetic each answer writes, by scalargrad: per answer, rows (what it writes, the post's result, Value)."""
+    ten_percent = Value(0.10) * OF
+    half = ten_percent / 2
+    return (
+        [("0.15 × 240", "36", Value(0.15) * OF)],
+        [("240/15", "16", Value(OF) / PERCENT)],
+        [("10% of 240", "24", ten_percent), ("half of that", "12", half), ("24 + 12", "36", ten_percent + half)],
+        [("15 + 240", "255", Value(PERCENT) + OF)],
+        [],  # "maybe 30?"
+    )
+
+
+def final_answers():
+    """The number each answer ends on: its last computed value, or the guess."""
+    return [rows[-1][2].data if rows else float(GUESS) for rows in worked_answers()]
+
+
+def verifier(final, truth):
+    """+1 if the final answer, written out ("36"), is the true one written out, else −1. It never sees the method."""
+    return 1 if f"{final:g}" == f"{truth:g}" else -1
 
 
 def rewards():
-    return np.array([r for _, r in POST_ANSWERS], dtype=float)
+    """The verifier's reward for each of the post's five answers."""
+    truth = true_answer()
+    return np.array([verifier(final, truth) for final in final_answers()], dtype=float)
+
+
+def _verified():
+    truth, reward = true_answer(), rewards()
+    step = Step("§16 The post's five answers, checked: each one's arithmetic, and a verifier's reward").say(
+        f"The true answer, by scalargrad: {PERCENT}/100 × {OF} = {truth:g}.",
+        "Each answer's own arithmetic, by scalargrad; then the verifier compares its final answer with the truth:",
+    )
+    for i, ((text, post_reward), rows, final, r) in enumerate(
+        zip(POST_ANSWERS, worked_answers(), final_answers(), reward), start=1
+    ):
+        step.say(
+            f"{i}. {text!r}",
+            *(figure(f"answer {i}: {written}", post, value.data) for written, post, value in rows),
+            f"   final answer {final:g} {'=' if r > 0 else '≠'} {truth:g} → R = {r:+.0f}",
+            figure(f"answer {i}: reward R", post_reward, r),
+        )
+    return step.say(
+        "Answers 2 and 4 compute correctly and still get −1: the method is wrong, and the verifier sees only the",
+        "final answer. It says right or wrong, never why, and has no gradient: a black box, as §16 says.",
+    )
 
 
 # ---- one REINFORCE step on the post's five answers --------------------------------------------
@@ -79,11 +136,11 @@ def _five_answers():
         "A policy choosing among the post's five answers, each 20% to start (softmax of five zero logits).",
         f"Loss −A·log π with A = R (tensorgrad.rl.reinforce_loss), one gradient step of size {REINFORCE_STEP}:",
     )
-    for (text, r), a, p, q in zip(POST_ANSWERS, adv, before, after):
-        step.say(f"  R = {r:+d}  A = {a:+.1f}  {100 * p:.1f}% → {100 * q:.1f}%  "
+    for (text, _), r, a, p, q in zip(POST_ANSWERS, rewards(), adv, before, after):
+        step.say(f"  R = {r:+.0f}  A = {a:+.1f}  {100 * p:.1f}% → {100 * q:.1f}%  "
                  f"{'more' if q > p else 'less'} likely   {text!r}")
-    step.say(*(figure(f"answer {i + 1} ({'more' if r > 0 else 'less'} likely in the post): sign of the change",
-                      f"{r:+d}", np.sign(q - p)) for i, ((_, r), p, q) in enumerate(zip(POST_ANSWERS, before, after))))
+    step.say(*(figure(f"answer {i + 1} ({'more' if r == '+1' else 'less'} likely in the post): sign of the change",
+                      r, np.sign(q - p)) for i, ((_, r), p, q) in enumerate(zip(POST_ANSWERS, before, after))))
     group = advantages(rewards(), baseline="group_mean")
     return step.say(
         f"With the group's mean as baseline (§17): mean R = {number(rewards().mean())},"

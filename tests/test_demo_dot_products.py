@@ -56,7 +56,19 @@ def test_matrix_product_and_the_highlighted_cell(by_name):
         check(by_name[name], str(term), term)
     check(by_name["their sum"], "64", terms.sum())
     assert {claim.verdict for claim in by_name.values()} == {"exact"}
-    assert len(by_name) == 2 + 3 + 4 + 3 + 1
+    assert len(by_name) == 2 + 3 + 4 + 3 + 1 + 3
+
+
+def test_a_2x3_times_a_3x2_is_four_dot_products_in_a_2x2_result(by_name, steps):
+    """One dot product per cell: (rows of A) × (columns of B) of them, each as long as A's rows."""
+    a, b = np.ones((2, 3)), np.ones((3, 2))
+    rows, columns = (a @ b).shape
+    check(by_name["dot products in A @ B (its cells)"], "4", rows * columns)
+    check(by_name["rows of A @ B"], "2", rows)
+    check(by_name["columns of A @ B"], "2", columns)
+    assert by_name["dot products in A @ B (its cells)"].engine == "4"  # a count, not "4.0"
+    text = steps[2].text()
+    assert "2×3 times 3×2 = 2 × 2 cells, one dot product each:" in text and "a 2×2 result." in text
 
 
 def test_cosine_similarities_are_printed(steps):

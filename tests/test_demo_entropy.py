@@ -101,6 +101,21 @@ def test_surprise_values(demo):
     assert claim(steps, "-log(1)").engine == "0"
 
 
+def test_one_percent_is_only_a_little_more_surprising_than_two_percent(demo):
+    """−log 0.01 / −log 0.02 ≈ 1.18, not "way more" than 2×: halving p adds log 2 nats to the surprise."""
+    steps, _ = demo
+    said = text(steps, "§8 Surprise = −log p")
+    rare, less_rare = -math.log(0.01), -math.log(0.02)
+    assert (round(rare, 2), round(less_rare, 2), round(rare / less_rare, 2)) == (4.61, 3.91, 1.18)
+    assert f"−log(0.01) = {rare:.2f} nats vs −log(0.02) = {less_rare:.2f} nats: only {rare / less_rare:.2f}×" in said
+    gap = rare - less_rare
+    assert gap == pytest.approx(math.log(2))
+    assert f"What is 2× is the probability (0.02/0.01); the surprise grows by {gap:.2f} nats" in said
+    assert f"which is log 2 = {math.log(2):.2f}" in said
+    assert f"(50% vs 100%: {-math.log(0.5) + math.log(1.0):.2f} nats too)" in said
+    assert not any(c.name.startswith(("1%", "2%")) for c in claims(steps))  # the post gives no number to check
+
+
 def test_entropy_is_expected_surprise_four_ways(demo):
     steps, _ = demo
     said = text(steps, "§8 Entropy = expected surprise")

@@ -49,10 +49,19 @@ def test_expected_values_and_variances_of_the_two_offers(demo):
     check("E[A] in $", demo, "100", mean(*A) / 1000)
     check("E[B] in $", demo, "110", mean(*B) / 1000)
     check("Var(A)", demo, "0", var(*A))
-    high = claim(demo, "Var(B)")
-    assert (high.post, high.verdict) == ("High", "illustrative")
-    assert float(high.engine) == pytest.approx(var(*B)) == 3.6e9
-    assert f"{var(*B):.2e} $²" in high.note and f"√Var = ${np.sqrt(var(*B)) / 1000:.0f}K" in high.note
+    high = claim(demo, "Var(B), in 10⁹ $²")
+    assert (high.post, high.unit, high.verdict) == ("High", "", "illustrative")  # "High" carries no unit
+    assert float(high.engine) == pytest.approx(var(*B) / 1e9) == 3.6
+    assert "Var(B) = 3.6e9 $²" in high.note and f"√Var = ${np.sqrt(var(*B)) / 1000:.0f}K" in high.note
+    assert np.sqrt(var(*B)) == 60_000
+
+
+def test_base_plus_bonus(demo):
+    """"$50,000 base with a 50% chance of a $120,000 bonus — so either $50K or $170K"."""
+    check("B's base + bonus, in $", demo, "170", (50_000 + 120_000) / 1000)
+    assert claim(demo, "B's base + bonus, in $").unit == "K"
+    assert "so either $50K or $50K + $120K = $170K:" in text(demo, "§2 Two job offers")
+    assert sorted(expected_value.OFFERS["Company B"].items()) == list(zip(B[0], B[1]))
 
 
 def test_the_thousand_universes(demo):

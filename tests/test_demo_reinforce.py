@@ -18,6 +18,11 @@ def demo(tmp_path_factory):
     return reinforce.steps(out_dir, fast=True), out_dir
 
 
+def claim(steps, name):
+    (found,) = [c for c in claims(steps) if c.name == name]
+    return found
+
+
 def text(steps, title_start):
     (step,) = [s for s in steps if s.title.startswith(title_start)]
     return "\n".join(str(line) for line in step.lines)
@@ -26,6 +31,47 @@ def text(steps, title_start):
 def softmax(z):
     e = np.exp(z - np.max(z))
     return e / e.sum()
+
+
+def sign_claims(steps):
+    return [c for c in claims(steps) if c.name.endswith("sign of the change")]
+
+
+def test_each_answers_arithmetic_is_checked_against_the_post(demo):
+    """0.15 × 240, 240/15, 10% of 240, half of it, their sum, 15 + 240: what the answers write, recomputed here."""
+    steps, _ = demo
+    ten_percent = 240 / 10
+    expected = {
+        "answer 1: 0.15 × 240": ("36", 15 * 240 / 100),
+        "answer 2: 240/15": ("16", 240 / 15),
+        "answer 3: 10% of 240": ("24", ten_percent),
+        "answer 3: half of that": ("12", ten_percent / 2),
+        "answer 3: 24 + 12": ("36", ten_percent + ten_percent / 2),
+        "answer 4: 15 + 240": ("255", 15 + 240),
+    }
+    found = {c.name: c for c in claims(steps) if not c.name.endswith(("reward R", "sign of the change"))}
+    assert set(found) == set(expected)
+    for name, (post, value) in expected.items():
+        c = found[name]
+        assert (c.post, c.engine) == (post, f"{value:.0f}")  # whole numbers, shown without decimals
+        assert c.verdict == verdict(post, value) == "exact"
+
+
+def test_the_verifier_rewards_match_the_posts(demo):
+    """Only the final answer counts: 36 is right (15% of 240), 16, 255 and the guess 30 are wrong."""
+    steps, _ = demo
+    finals = [36, 16, 36, 255, 30]
+    independent = [1 if final == 15 * 240 // 100 else -1 for final in finals]
+    assert independent == list(REWARDS)
+    for i, r in enumerate(independent, start=1):
+        c = claim(steps, f"answer {i}: reward R")
+        assert (c.post, float(c.engine)) == (f"{r:+d}", r)
+        assert c.verdict == verdict(c.post, r) == "exact"
+    printed = text(steps, "§16 The post's five answers, checked")
+    assert "15/100 × 240 = 36." in printed
+    assert re.findall(r"final answer (\d+) ([=≠]) 36 → R = ([+-]1)", printed) == [
+        (str(f), "=" if r > 0 else "≠", f"{r:+d}") for f, r in zip(finals, independent)
+    ]
 
 
 def test_reinforce_step_on_the_five_answers_recomputed_with_numpy(demo):
@@ -50,8 +96,8 @@ def test_the_sign_claims_match_the_posts_more_and_less_likely(demo):
     steps, _ = demo
     n = len(REWARDS)
     change = softmax(-reinforce.REINFORCE_STEP * -(REWARDS - REWARDS.sum() / n) / n) - 1 / n
-    found = claims(steps)
-    assert len(found) == 5 and len({c.name for c in found}) == 5
+    found = sign_claims(steps)
+    assert len(found) == 5 and len({c.name for c in claims(steps)}) == len(claims(steps)) == 5 + 5 + 6
     for c, r, d in zip(found, REWARDS, change):
         assert c.post == f"{r:+.0f}"
         assert float(c.engine) == np.sign(d)
