@@ -55,8 +55,8 @@ def _sentence():
         "Query: \"mat\". Scores Q·K: " + ", ".join(f"{w} {s}" for w, s in zip(SENTENCE, SENTENCE_SCORES)),
         "softmax(scores), in %:",
     )
-    for j, (word, p, w) in enumerate(zip(SENTENCE, SENTENCE_WEIGHTS, weights.data)):
-        step.say(figure(word, p, 100 * w, unit="%", would_give=fit.would_give(j)))
+    for word, p, w in zip(SENTENCE, SENTENCE_WEIGHTS, weights.data):
+        step.say(figure(word, p, 100 * w, unit="%", would_give=fit.would_give()))
     return step.say(
         (
             f"The post's weights are not the softmax of its scores: softmax gives \"cat\""
@@ -124,13 +124,13 @@ class _Fit:
             )
         return lines
 
-    def would_give(self, j):
-        """The note for weight j: the scores that give the post's figure, and whether a temperature does."""
-        scores = f"scores log w − mean = {_numbers(self.needed)} give {_shown([self.from_needed[j]], self.scale)}"
+    def would_give(self):
+        """The row's note: the scores that give the post's figures, and whether a temperature does."""
+        scores = f"scores log w − mean = {_numbers(self.needed)} give the post's row: {_shown(self.from_needed, self.scale)}"
         if self.found:
             return f"{scores}; so does softmax(scores / T), T {self.found[0]:.2f}–{self.found[-1]:.2f}"
         if self.best:
-            return f"{scores}; no T does (best, {self.best:.2f}: {_shown([self.from_best[j]], self.scale)})"
+            return f"{scores}; no T does (the best, T = {self.best:.2f}, gives {_shown(self.from_best, self.scale)})"
         return f"{scores}; no T does"
 
 
@@ -160,8 +160,7 @@ def _score_matrix(out_dir):
         f"is that table, V = one-hot rows) gives the row-wise softmax (largest difference from F.softmax {gap:.1e}):",
     )
     for word, row, post_row, fit in zip(WORDS, weights.data, WEIGHTS, fits):
-        step.say(*(figure(f"{word}→{key}", p, w, would_give=fit.would_give(j))
-                   for j, (key, p, w) in enumerate(zip(WORDS, post_row, row))))
+        step.say(*(figure(f"{word}→{key}", p, w, would_give=fit.would_give()) for key, p, w in zip(WORDS, post_row, row)))
     step.say("Output = weights · V, one mix per word:")
     for word, row in zip(WORDS, out.data):
         step.say(f"  {word}'s output = " + " + ".join(f"{100 * w:.1f}% {key}" for key, w in zip(WORDS, row)))

@@ -16,7 +16,7 @@ SENTENCE_POST = ("5", "42", "28", "10", "15")  # percent
 WORDS = ("cat", "sat", "mat")
 SCORES = np.array([[4.2, 1.1, 0.5], [2.8, 3.5, 1.8], [3.1, 2.4, 0.9]])
 POST = (("0.80", "0.12", "0.08"), ("0.27", "0.55", "0.18"), ("0.40", "0.32", "0.28"))
-NOTE = re.compile(r"^scores log w − mean = \[([^\]]*)\] give (\S+?)%?; (.*)$")
+NOTE = re.compile(r"^scores log w − mean = \[([^\]]*)\] give the post's row: (.*?); (.*)$")
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +59,13 @@ def reproduces(row, post, scale):
     return all(verdict(p, scale * w) != "differs" for p, w in zip(post, row))
 
 
-def check_note(claim, scores, post, j, scale):
-    """The note's scores are log w − mean, give the post's figure j, and its temperature part is true."""
+def shown(weights, scale):
+    """Weights printed as the post prints them."""
+    return ", ".join(f"{100 * w:.0f}%" if scale == 100 else f"{w:.2f}" for w in weights)
+
+
+def check_note(claim, scores, post, scale):
+    """The note's scores are log w − mean, give the post's row, and its temperature part is true."""
     match = NOTE.match(claim.note)
     assert match, claim.note
     needed = np.array([float(x) for x in match[1].split(", ")])
@@ -68,20 +73,20 @@ def check_note(claim, scores, post, j, scale):
     assert needed == pytest.approx(np.log(weights) - np.log(weights).mean(), abs=0.005)
     from_needed = softmax(needed)
     assert reproduces(from_needed, post, scale), claim.name
-    assert float(match[2]) == round(scale * from_needed[j], 2 if scale == 1 else 0)
+    assert match[2] == shown(from_needed, scale)
     temperature = match[3]
     if found := re.fullmatch(r"so does softmax\(scores / T\), T (\S+)–(\S+)", temperature):
         low, high = float(found[1]), float(found[2])
         for t in (low + 0.005, (low + high) / 2, high - 0.005):  # the printed ends are rounded to 0.01
             assert reproduces(softmax(np.array(scores) / t), post, scale), (claim.name, t)
     else:
-        best = re.fullmatch(r"no T does \(best, (\S+): (\S+?)%?\)", temperature)
+        best = re.fullmatch(r"no T does \(the best, T = (\S+), gives (.*)\)", temperature)
         assert best, claim.note
         # The least-squares temperature: log w = s/T + c, fitted on the centred values.
         x, y = np.array(scores) - np.mean(scores), np.log(weights) - np.log(weights).mean()
         t = (x @ x) / (x @ y)
         assert float(best[1]) == pytest.approx(t, abs=0.005)
-        assert float(best[2]) == round(scale * softmax(np.array(scores) / t)[j], 2 if scale == 1 else 0)
+        assert best[2] == shown(softmax(np.array(scores) / t), scale)
         swept = np.exp(np.array(scores) / attention.TEMPERATURES[:, None])
         swept = np.round(scale * swept / swept.sum(axis=1, keepdims=True), 2 if scale == 1 else 0)
         within_a_digit = np.abs(swept - np.array(post, dtype=float)) <= 1.000001 * (0.01 if scale == 1 else 1)
@@ -90,11 +95,11 @@ def check_note(claim, scores, post, j, scale):
 
 def test_sentence_weights_are_softmax_of_the_scores_and_differ_from_the_post(steps, by_name):
     weights = softmax(SENTENCE_SCORES)
-    for j, (word, post, w) in enumerate(zip(SENTENCE, SENTENCE_POST, weights)):
+    for word, post, w in zip(SENTENCE, SENTENCE_POST, weights):
         claim = by_name[word]
         check(claim, post, 100 * w)
         assert claim.unit == "%" and claim.verdict == "differs"
-        check_note(claim, SENTENCE_SCORES, SENTENCE_POST, j, 100)
+        check_note(claim, SENTENCE_SCORES, SENTENCE_POST, 100)
     lines = text(steps, "§13 \"The cat sat")
     assert round(100 * weights[1], 1) == 71.8 and f"softmax gives \"cat\" {100 * weights[1]:.1f}%" in lines
     # No temperature in the searched range gives whole percentages within one point of the post's.
@@ -113,7 +118,7 @@ def test_three_word_weights_are_row_softmax_and_the_posts_mostly_differ(steps, b
             check(claim, POST[i][j], weights[j])
             found.append(claim.verdict)
             if claim.verdict == "differs":
-                check_note(claim, SCORES[i], POST[i], j, 1)
+                check_note(claim, SCORES[i], POST[i], 1)
             else:
                 assert claim.note == ""
     assert found.count("differs") == 8  # only mat→sat (0.309 vs .32) comes within a digit
