@@ -138,7 +138,7 @@ def figure(name, post, engine, unit="", would_give=""):
 
 def illustrative(name, post, unit="", engine=None, note=""):
     """A figure the post gives no inputs for; ``engine`` and ``note`` say what the engine computes instead."""
-    return Claim(name, post, "" if engine is None else number(engine), "illustrative", unit, note)
+    return Claim(name, post, "" if engine is None else shown_like(post, engine), "illustrative", unit, note)
 
 
 def shown_like(post, engine):

@@ -93,15 +93,15 @@ def _negative_log():
 def _asymmetry():
     saved = _neg_log(0.9) - _neg_log(1.0)
     cost = _neg_log(0.01) - _neg_log(0.1)
-    rounded = round(_neg_log(0.01), 2), round(_neg_log(0.1), 2)
-    by_the_table = f"its rounded table values subtracted: {rounded[0]:.2f} − {rounded[1]:.2f} = {rounded[0] - rounded[1]:.2f}"
+    table = round(_neg_log(0.01), 2), round(_neg_log(0.1), 2)  # the post's table shows −log p to 2 decimals
     linear = (1 - Value(0.001)) - (1 - Value(0.01))
     log_added = _neg_log(0.001) - _neg_log(0.01)
     return Step("§9 The asymmetry: confident mistakes cost far more than small gains save").say(
         figure("90% → 100% saves", "0.105", saved),
-        figure("10% → 1% costs", "2.31", cost, would_give=f"the post's 2.31 is {by_the_table}"),
+        figure("10% → 1% costs", "2.31", cost),
         f"  −log(0.01) − (−log(0.1)) = log 10 = {cost:.4f}, which rounds to {cost:.2f};",
-        f"  the post's 2.31 is {by_the_table}.",
+        f"  the post's 2.31 is its rounded table values subtracted:"
+        f" {table[0]:.2f} − {table[1]:.2f} = {table[0] - table[1]:.2f}.",
         "Why not the simpler loss 1 − p? From 1% to 0.1% on the right answer:",
         figure("1 − p adds", "0.009", linear.data),
         figure("−log p adds", "2.3", log_added),

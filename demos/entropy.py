@@ -5,12 +5,12 @@ the average surprise, H = Σ p·(−log p): 0 for a one-hot distribution, log n
 (the most there is) for n equally likely outcomes. The demo computes the
 post's surprise values and weather forecasts with ``scalargrad`` (in bits
 with base 2, and in nats), shows that halving a probability adds log 2 to its
-surprise (1% is less than 2× as surprising as 2%, not "way more"), checks that
-entropy is the expected surprise,
-that no distribution beats the uniform one, and that entropy rises with
-temperature; then it uses the gradient of ``tensorgrad.functional.entropy``
-once, as an entropy bonus that pushes a distribution flatter (the cure for
-the "entropy collapse" of RL training).
+surprise (1% is less than 2× as surprising as 2%, not "way more"), and checks
+that entropy is the expected surprise, that no distribution beats the
+uniform one, and that entropy rises with temperature. Last, it uses the
+gradient of ``tensorgrad.functional.entropy`` once, as an entropy bonus that
+pushes a distribution flatter (the cure for the "entropy collapse" of RL
+training).
 
 The post's "H = 0.47 bits", "H = 1.92 bits" and "from 2.5 to 0.01" come
 without distributions: the demo finds distributions that have those
@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from demos._solve import bisect
 from demos._stepper import Step, figure, illustrative
 from scalargrad import Value, entropy, sum_of
 from tensorgrad import functional as F
@@ -81,11 +82,7 @@ def _family(q):
 
 def _with_entropy(bits):
     """The q ∈ [1/4, 1] whose _family(q) has ``bits`` of entropy, by bisection (H falls as q rises)."""
-    low, high = 0.25, 1.0
-    for _ in range(60):
-        q = (low + high) / 2
-        low, high = (q, high) if _bits(_family(q)) > bits else (low, q)
-    return _family((low + high) / 2)
+    return _family(bisect(lambda q: _bits(_family(q)), bits, 0.25, 1.0))
 
 
 def _shown(probs):
@@ -174,7 +171,7 @@ def _expected_surprise(rng):
         "  " + " + ".join(f"{p}·{s:.3f}" for p, s in zip(FORECAST_B, surprises)) + f" = {weighted.data:.6f} nats",
         f"  scalargrad.entropy(p)                    = {_nats(FORECAST_B):.6f} nats",
         f"  tensorgrad.functional.entropy(logits)   = {from_logits:.6f} nats (logits = log p)",
-        f"  mean surprise of {SURPRISE_DRAWS} seeded weather draws = {surprises[draws].mean():.6f} nats",
+        f"  mean surprise of {SURPRISE_DRAWS:,} seeded weather draws = {surprises[draws].mean():.6f} nats",
         "Rare outcomes are very surprising but seldom happen; common ones happen often but surprise little.",
     )
 
@@ -191,7 +188,7 @@ def _extremes(rng):
     hs = F.entropy(tensor(samples).log()).data
     lines += [
         (
-            f"{DIRICHLET_SAMPLES} random distributions on {n} outcomes (Dirichlet(1, …, 1)):"
+            f"{DIRICHLET_SAMPLES:,} random distributions on {n} outcomes (Dirichlet(1, …, 1)):"
             f" entropies from {hs.min():.3f} to {hs.max():.3f} nats,"
         ),
         (
@@ -235,11 +232,8 @@ def _temperature(rng):
 
 def _temperature_for(logits, nats):
     """The temperature at which softmax(logits / T) has entropy ``nats``, by bisection on log T."""
-    low, high = math.log(1e-3), math.log(1e3)
-    for _ in range(60):
-        mid = (low + high) / 2
-        low, high = (mid, high) if F.entropy(tensor(logits / math.exp(mid))).item() < nats else (low, mid)
-    return math.exp((low + high) / 2)
+    log_t = bisect(lambda log_t: F.entropy(tensor(logits / math.exp(log_t))).item(), nats, math.log(1e-3), math.log(1e3))
+    return math.exp(log_t)
 
 
 def _entropy_bonus(probs):
@@ -257,7 +251,8 @@ def _entropy_bonus(probs):
         "  engine:  [" + ", ".join(f"{g:+.4f}" for g in logits.grad) + "]",
         "  −p(log p + H) by hand: [" + ", ".join(f"{g:+.4f}" for g in by_hand) + "]"
         f"  (largest gap {np.abs(logits.grad - by_hand).max():.1e})",
-        "It lowers the top logit and raises the others: the push of an entropy bonus (as in DAPO).",
+        "It lowers the top logit and raises the others: the push of an entropy bonus.",
+        "(The post credits DAPO with such bonuses; DAPO's own fix for collapse is a wider upper clip, Clip-Higher.)",
         f"One step logits + {BONUS_STEP} × gradient gives {_shown(after)},",
         f"  with H = {_bits(after):.3f} bits (was {_bits(p):.3f}): flatter, so the model keeps exploring.",
     )
@@ -283,7 +278,7 @@ def _curve(path):
         ax.axhspan(low, high, color=colour)
         ax.text(0.98, (low + high) / 2, name, ha="right", va="center", color="grey")
     ax.plot(grid, -tensor(grid).log().data, color="black")
-    for p, post in CURVE_LABELS:
+    for p, _ in CURVE_LABELS:
         s = _surprise_of(float(p))
         ax.plot(float(p), s, "o", color="tab:red")
         left = float(p) > 0.9  # the label of p = 1 goes inside the axes

@@ -35,7 +35,7 @@ BONUS_ODDS = 0.9  # "What if the bonus had a 90% chance?"
 INFLUENCE = "9"  # "An outcome that happens 90% of the time should have 9x the influence of one at 10%"
 DISTANCE = "60"  # $K: "$50K is $60K below the mean. $170K is $60K above. Average distance = $60K"
 BIG_GAP, SMALL_GAP = 60_000, 1_000  # $
-BIG_SQUARE, SMALL_SQUARE, SQUARE_RATIO = "3600000000", "1000000", "3600"  # "3,600,000,000", "1,000,000", "3,600x"
+BIG_SQUARE, SMALL_SQUARE, SQUARE_RATIO = "3,600,000,000", "1,000,000", "3,600"  # "... The big gap counts 3,600x more"
 NARROW = {109_000: 0.5, 111_000: 0.5}  # "outcomes at $109K and $111K (tiny spread)"
 SIGNED_SUM = "0"  # "both sum to zero"
 BASELINES = (110_000, 50_000)  # constants subtracted from Company B's pay
@@ -117,7 +117,7 @@ def _universes():
     weighted = (shares @ salaries).item()
     low, high = (_k(x) for x in offer)
     n_low, n_high = (f"{c:.0f}" for c in counts.data)
-    bonus = {BASE: 1 - BONUS_ODDS, BASE + BONUS: BONUS_ODDS}
+    likely_bonus = {BASE: 1 - BONUS_ODDS, BASE + BONUS: BONUS_ODDS}
     odds = tensor([BONUS_ODDS]) / tensor([1 - BONUS_ODDS])
     return Step("§2 Why a weighted sum: Company B across 1,000 parallel universes").say(
         f"1  ({n_low} × {low} + {n_high} × {high}) / {UNIVERSES:,} = {_k(average)}",
@@ -127,8 +127,9 @@ def _universes():
         figure(f"{n_low}/{UNIVERSES}", SHARE, shares.data[0]),
         f"4  {shares.data[0]} × {low} + {shares.data[1]} × {high} = {_k(weighted)}: outcome × probability, summed",
         figure("E[B] = Σ x·P(x), in $", POST_MEAN["Company B"], weighted / K, "K"),
-        f"With a {100 * BONUS_ODDS:.0f}% bonus instead (not a figure of the post):",
-        f"  {1 - BONUS_ODDS:.1f} × {low} + {BONUS_ODDS} × {high} = {_k(mean(bonus))}: the likely outcome dominates.",
+        f"With a {100 * BONUS_ODDS:.0f}% chance of the bonus instead (not a figure of the post):",
+        f"  {1 - BONUS_ODDS:.1f} × {low} + {BONUS_ODDS} × {high} = {_k(mean(likely_bonus))}:"
+        " the likely outcome dominates.",
         figure("influence of a 90% outcome over a 10% one", INFLUENCE, odds.item(), "x"),
     )
 
@@ -155,8 +156,8 @@ def _variance():
         figure(f"({_k(BIG_GAP)})²", BIG_SQUARE, squares.data[0], " $²"),
         figure(f"({_k(SMALL_GAP)})²", SMALL_SQUARE, squares.data[1], " $²"),
         figure("how much more the big gap counts", SQUARE_RATIO, (squares[0] / squares[1]).item(), "x"),
-        f"Var(B) = Σ (x − μ)²·P(x) = {var:.2e} $² (standard deviation {_k(var**0.5)});"
-        f" Var of $109K/$111K = {variance(NARROW):.0e} $².",
+        f"Var(B) = Σ (x − μ)²·P(x) = {_scientific(var)} $² (standard deviation {_k(var**0.5)});"
+        f" Var of $109K/$111K = {_scientific(variance(NARROW))} $².",
         "Same mean, wildly different variance: the square makes variance scream when outcomes spread out.",
     )
 
@@ -171,9 +172,12 @@ def _baseline():
     step.say("Subtract a constant b from every outcome: E[X − b] = E[X] − b, Var(X − b) = Var(X).")
     for b in (0, *BASELINES):
         shifted = {x - b: p for x, p in offer.items()}
-        step.say(f"  b = {_k(b):>5}   E[B − b] = {_k(mean(shifted)):>5}   Var(B − b) = {variance(shifted):.2e} $²")
+        step.say(
+            f"  b = {_k(b):>5}   E[B − b] = {_k(mean(shifted)):>5}   Var(B − b) = {_scientific(variance(shifted))} $²"
+        )
     return step.say(
-        "RL subtracts such a baseline from rewards: the signal keeps its direction, its noise drops (§17).",
+        "The spread never changes. An RL baseline b is subtracted from the rewards R; what it shrinks is",
+        "the noise of the gradient estimate (R − b) × ∇log p, whose expected direction stays the same (§17).",
     )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from demos._solve import bisect
 from demos._stepper import Step, illustrative, number
 from scalargrad import Value, grad
 
@@ -23,7 +24,6 @@ TITLE = "§10 Gradients: the slope of the tangent, and walking downhill"
 BEST_WEIGHT = 3.0  # loss(w) = (w − BEST_WEIGHT)²: the demo's choice of curve
 POST_SLOPES = ("-7", "-3", "0", "+5")  # the tangent slopes the post marks, left to right
 BRACKET = (-100.0, 100.0)  # where bisection looks for each slope
-BISECTIONS = 60
 H = 1e-5  # the finite difference's nudge
 LR = 0.2
 DESCENT_STEPS = 8
@@ -44,7 +44,7 @@ def steps(out_dir, fast=False):
     return [
         _tangents(marked, out_dir),
         _backward_vs_finite_difference(marked),
-        _walking_downhill(good, out_dir / DESCENT_PNG, too_large),
+        _walking_downhill(good, too_large, out_dir / DESCENT_PNG),
         _too_large(too_large),
     ]
 
@@ -63,11 +63,7 @@ def slope(w):
 
 def weight_with_slope(target):
     """The weight where the slope is ``target``, by bisection (the curve bends upward, so the slope only grows)."""
-    low, high = BRACKET
-    for _ in range(BISECTIONS):
-        middle = (low + high) / 2
-        low, high = (middle, high) if slope(middle) < target else (low, middle)
-    return (low + high) / 2
+    return bisect(slope, target, *BRACKET)
 
 
 def descend(start, lr, n_steps):
@@ -108,7 +104,7 @@ def _tangents(marked, out_dir):
             ),
         ]
     lines.append("The rule: move opposite to the gradient. Negative slope → go right, positive → go left.")
-    step = Step("What is a derivative? The slope of the tangent line").say(*lines)
+    step = Step("§10 What is a derivative? The slope of the tangent line").say(*lines)
     return step.show(_draw_tangents(marked, out_dir / TANGENTS_PNG), "the loss curve and its tangents")
 
 
@@ -123,7 +119,7 @@ def _backward_vs_finite_difference(marked):
         numeric = (loss(Value(w + H)).data - loss(Value(w - H)).data) / (2 * H)
         lines.append(f"  {number(w):>5}  {number(analytic):>10}  {numeric:>29.8f}  {abs(analytic - numeric):>10.1e}")
     lines.append("Same slopes: backward() gets them in one pass, without nudging anything.")
-    return Step("backward() vs nudging the weight: the same slope").say(*lines)
+    return Step("§10 backward() vs nudging the weight: the same slope").say(*lines)
 
 
 def _table(rows):
@@ -133,7 +129,8 @@ def _table(rows):
     return lines
 
 
-def _walking_downhill(good, path, too_large):
+def _walking_downhill(good, too_large, path):
+    """The lr = LR walk as a table; the picture shows it beside the ``too_large`` one."""
     rows, final = good
     sizes = [abs(step) for *_, step in rows]
     lines = [
@@ -144,18 +141,18 @@ def _walking_downhill(good, path, too_large):
             f"Steps get smaller as the slope flattens near the bottom: {sizes[0]:.2f}, {sizes[1]:.2f}, {sizes[2]:.2f}, …"
             f" each {sizes[1] / sizes[0]:.2f}× the one before:"
         ),
-        "the step is lr × slope, and the slope shrinks with the distance to the bottom, so no step overshoots.",
+        f"the slope is 2 × (w − 3), so a step of lr × slope covers {200 * LR:.0f}% of the distance left: it never overshoots.",
     ]
-    step = Step("Gradient descent: walking downhill to better weights").say(*lines)
+    step = Step("§10 Gradient descent: walking downhill to better weights").say(*lines)
     _draw_descent(good, too_large, path)
     return step.show(path, f"lr = {LR} walks down, lr = {LR_TOO_LARGE} diverges")
 
 
 def _too_large(too_large):
     rows, final = too_large
-    w = Value(rows[0][0])
-    (first,) = grad(loss(w), [w], create_graph=True)
-    (curvature,) = grad(first, [w])  # the second derivative: how fast the slope changes
+    start = Value(rows[0][0])
+    (first,) = grad(loss(start), [start], create_graph=True)
+    (curvature,) = grad(first, [start])  # the second derivative: how fast the slope changes
     distances = [abs(w - BEST_WEIGHT) for w, *_ in rows] + [abs(final - BEST_WEIGHT)]
     lines = [
         f"Same start, lr = {LR_TOO_LARGE}:",
@@ -174,7 +171,7 @@ def _too_large(too_large):
             f" and further away once lr > 2/{number(curvature)} = {number(2 / curvature)}."
         ),
     ]
-    return Step("A learning rate that is too large: overshooting the minimum").say(*lines)
+    return Step("§10 A learning rate that is too large: overshooting the minimum").say(*lines)
 
 
 def _curve(axes, weights):

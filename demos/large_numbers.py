@@ -23,16 +23,17 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from demos._solve import bisect
 from demos._stepper import Step, figure, illustrative, verdict
 from tensorgrad import tensor
 from tensorgrad.sampling import sample
 
-TITLE = "§3 The law of large numbers: more samples, closer to the truth (and why majority votes work)"
+TITLE = "§3 The law of large numbers: more samples, closer to the truth; why majority votes work"
 
 HEADS = 0.5  # a fair coin
 FAIR = "50"  # "True probability: 50%"
 CHECKPOINTS = ((1, "100"), (10, "70"), (100, "54"), (10_000, "50.2"))  # flips, the post's % heads
-POST_COUNTS = {"heads": "5023", "tails": "4977"}  # "Flip it 10,000 times: 5,023 heads, 4,977 tails"
+POST_COUNTS = {"heads": 5023, "tails": 4977}  # "Flip it 10,000 times: 5,023 heads, 4,977 tails"
 TEN_FLIPS = {"heads": 7, "tails": 3}  # "Flip it 10 times: 7 heads, 3 tails"
 SEEDS = (0, 1, 2, 3, 4)  # coin-flip runs; the first is the one quoted
 ACCURACY, VOTERS = 0.6, 10  # "correct 60% of the time ... 10 independent samples"
@@ -66,6 +67,7 @@ def _coin(out_dir):
     logits = np.broadcast_to(coin.log().data, (flips, 2))
     heads = np.stack([sample(logits, rng=np.random.default_rng(seed)).tokens == 0 for seed in SEEDS])
     running = np.cumsum(heads, axis=1) / np.arange(1, flips + 1)  # share of heads after each flip, per run
+    quoted_heads = int(heads[0].sum())  # in the quoted run's 10,000 flips
     step = Step("§3 Flip a coin 1, 10, 100, 10,000 times: the share of heads closes in on 50%")
     step.say(
         f"A fair coin: E[heads] = 1 × {HEADS} + 0 × {1 - HEADS} per flip.",
@@ -73,10 +75,13 @@ def _coin(out_dir):
         f"The post's flips are one random run; here is the engine's (tensorgrad.sampling.sample, seed {SEEDS[0]}).",
         "P: how often a fair coin lands at least that far from 50% (exact binomial sums).",
         *(_checkpoint(n, post, int(heads[0, :n].sum())) for n, post in CHECKPOINTS),
-        *(_count(side, post, flips, got) for (side, post), got in zip(POST_COUNTS.items(), _sides(heads[0]))),
+        *(
+            _count(side, post, flips, got)
+            for (side, post), got in zip(POST_COUNTS.items(), (quoted_heads, flips - quoted_heads))
+        ),
         "The post's own counts agree with its percentages:",
         figure(
-            f"{int(POST_COUNTS['heads']):,} of {flips:,} as a share",
+            f"{POST_COUNTS['heads']:,} of {flips:,} as a share",
             CHECKPOINTS[-1][1],
             100 * (tensor(float(POST_COUNTS["heads"])) / flips).item(),
             "%",
@@ -91,11 +96,6 @@ def _coin(out_dir):
         "  " + ", ".join(f"±{50 / math.sqrt(n):.1f} at {n:,} flips" for n, _ in CHECKPOINTS[1:]) + ".",
     )
     return step.show(_coin_picture(running, out_dir / COIN_PNG), f"share of heads vs number of flips, {len(SEEDS)} runs")
-
-
-def _sides(heads):
-    """(heads, tails) in a run of flips."""
-    return int(heads.sum()), int(len(heads) - heads.sum())
 
 
 def _checkpoint(n, post, got):
@@ -114,12 +114,13 @@ def _checkpoint(n, post, got):
 
 
 def _count(side, post, flips, got):
+    """The post's count of ``side`` in ``flips`` flips beside the engine's, each with its fair-coin P."""
     return illustrative(
         f"{side} in {flips:,} flips",
-        post,
+        f"{post:,}",
         engine=got,
-        note=f"seed {SEEDS[0]}: {got:,} {side}, P = {_fair_tail(flips, got):.2f}; the post's {int(post):,}:"
-        f" P = {_fair_tail(flips, int(post)):.2f}",
+        note=f"seed {SEEDS[0]}: {got:,} {side}, P = {_fair_tail(flips, got):.2f}; the post's {post:,}:"
+        f" P = {_fair_tail(flips, post):.2f}",
     )
 
 
@@ -183,6 +184,7 @@ def plurality(n, p, wrong):
 
 
 def _even(k):
+    """The wrong answers' probabilities when the model's error mass is split evenly over k of them."""
     return [(1 - ACCURACY) / k] * k
 
 
@@ -238,11 +240,10 @@ def _what_gives_83(votes, out_dir):
     strict, coin, spread, post_rule = votes.values()
     target = float(POST_VOTE) / 100
     samples_needed = next(n for n in count(1) if verdict(POST_VOTE, 100 * strict_majority(n, ACCURACY)) == "exact")
-    p_strict = _solve(lambda p: strict_majority(VOTERS, p), target)
-    p_coin = _solve(lambda p: coin_flip_ties(VOTERS, p), target)
+    p_strict = bisect(lambda p: strict_majority(VOTERS, p), target, 0.0, 1.0)
+    p_coin = bisect(lambda p: coin_flip_ties(VOTERS, p), target, 0.0, 1.0)
     rest = 1 - ACCURACY
-    smaller = _solve(lambda q: plurality(VOTERS, ACCURACY, [rest - q, q]), target, high=rest / 2)
-    post_rule_note = f"5–5 ties counted as right give {100 * post_rule:.1f}%"
+    smaller = bisect(lambda q: plurality(VOTERS, ACCURACY, [rest - q, q]), target, 0.0, rest / 2)
     step = Step("§3 Where does \"about 83%\" come from? Each voting rule, checked")
     step.say(
         figure(
@@ -250,35 +251,24 @@ def _what_gives_83(votes, out_dir):
             POST_VOTE,
             100 * strict,
             "%",
-            would_give=(
-                f"{post_rule_note}, as the post's explanation does; a strict majority reaches 83% with"
-                f" {samples_needed} samples ({100 * strict_majority(samples_needed, ACCURACY):.1f}%) or"
-                f" {100 * p_strict:.1f}% per-sample accuracy at {VOTERS}"
-            ),
+            would_give=f"5–5 ties counted as right give {100 * post_rule:.1f}%, as the post's explanation does",
         ),
+        f"  (a) reaches 83% with {samples_needed} samples"
+        f" ({100 * strict_majority(samples_needed, ACCURACY):.1f}%), or at {VOTERS} samples with"
+        f" {100 * p_strict:.1f}% per-sample accuracy.",
         "The other rules one could mean, each against the post's 83%:",
         f"  (b) a 5–5 tie settled by a coin: {100 * coin:.1f}%; {100 * p_coin:.1f}% per-sample accuracy would give 83%.",
         f"  (c) plurality over {PICTURED_SPREAD} equally likely wrong answers: {100 * spread:.1f}%; the"
         f" {100 * rest:.0f}% error split {100 * (rest - smaller):.1f}% + {100 * smaller:.1f}% gives 83%.",
         f"  the post's explanation: wrong only with ≥6 wrong answers, so a 5–5 tie counts as right:"
         f" {100 * post_rule:.1f}%, its \"{POST_VOTE_AGAIN}%\".",
-        "  But a 5–5 split has no majority: counting it as a win is what turns 63% into 83%.",
-        "The post's explanation (\"majority-wrong requires at least 6 wrong answers\") gives its number:",
-        f"  1 − P(≥6 wrong) = {100 * post_rule:.1f}%. A strict majority of right answers is rarer:"
-        f" {100 * strict:.1f}%.",
+        f"  But a 5–5 split has no majority: counting it as a win is what turns {100 * strict:.0f}%"
+        f" into {100 * post_rule:.0f}%.",
         "Plurality with the error spread evenly over k wrong answers (wrong answers split their votes):",
         "  " + "   ".join(f"k = {k}: {100 * plurality(VOTERS, ACCURACY, _even(k)):.1f}%" for k in WRONG_SPREADS),
         "Every rule beats a single answer's 60%, and more samples push each one higher:",
     )
     return step.show(_vote_picture(votes, out_dir / VOTE_PNG), "P(vote right) vs number of samples, 60% model")
-
-
-def _solve(f, target, low=0.0, high=1.0):
-    """The x in [low, high] with f(x) = target, for an increasing f (bisection)."""
-    for _ in range(60):
-        middle = (low + high) / 2
-        low, high = (middle, high) if f(middle) < target else (low, middle)
-    return (low + high) / 2
 
 
 def _strong_model():

@@ -112,7 +112,7 @@ def _hundred_tokens():
             ),
         ),
         f"{product.data:.1e} is still a float64 number, but a few hundred more tokens and it is not (next step).",
-        f"The sum of logs just grows by {-log_total.data / SEQUENCE_LENGTH:.2f} per token on average, far from any limit.",
+        f"The sum of logs just falls by {-log_total.data / SEQUENCE_LENGTH:.2f} per token on average, far from any limit.",
     )
 
 

@@ -135,7 +135,7 @@ def _norms():
     ]
     for name, v in (("one outlier", OUTLIER), ("spread out", SPREAD)):
         lines.append(f"  {name:11} {v}: ‖w‖₁ = {number(l1(v).data)}, ‖w‖₂ = {number(l2_norm(v).data)}")
-    return Step("Norms: measuring how far weights have drifted").say(*lines)
+    return Step("§11 Norms: measuring how far weights have drifted").say(*lines)
 
 
 def _rubber_band(path):
@@ -164,7 +164,7 @@ def _rubber_band(path):
         "which is what drives small weights all the way to 0.",
     ]
     _draw_rubber_band(w, path)
-    return Step("L2 regularization: bigger weights get pulled harder").say(*lines).show(
+    return Step("§11 L2 regularization: bigger weights get pulled harder").say(*lines).show(
         path, "each weight's pull toward 0"
     )
 
@@ -191,7 +191,7 @@ def _paths(lambdas, l1_path, l2_path, path):
             lines.append(f"  {name}  {lam:7.4f}  {shown}   {int(np.sum(w == 0))}")
     lines += [
         f"L1 encourages sparse weights (many zeros): {int(np.sum(l1_path == 0))} exact zeros over the sweep.",
-        "As λ falls, its weights leave 0 one by one (at the first λ of the sweep where they are non-zero;",
+        "As λ falls, its weights leave 0 in turn (at the first λ of the sweep where they are non-zero;",
         "true weight in brackets):",
         *_entries(lambdas, l1_path),
         (
@@ -200,7 +200,7 @@ def _paths(lambdas, l1_path, l2_path, path):
         ),
     ]
     _draw_paths(lambdas, l1_path, l2_path, path)
-    return Step("L1 vs L2 regularization paths: zeros vs shrinking").say(*lines).show(
+    return Step("§11 L1 vs L2 regularization paths: zeros vs shrinking").say(*lines).show(
         path, "each weight as λ falls: L1 hits 0, L2 only shrinks"
     )
 
@@ -224,10 +224,12 @@ def _held_out(problem, lambdas, l1_path, l2_path):
             f" (noise variance {NOISE**2:g}):"
         )
     ]
+    weakest_train = []  # each path's training error at the weakest penalty
     for name, weights in (("L1", l1_path), ("L2", l2_path)):
         train = [2 * fit_loss(tensor(w), x, y).item() for w in weights]
         held = [2 * fit_loss(tensor(w), x_held, y_held).item() for w in weights]
         best = int(np.argmin(held))
+        weakest_train.append(train[-1])
         lines += [
             f"  {name} weakest penalty λ = {lambdas[-1]:.4f}: train {train[-1]:.3f}, held-out {held[-1]:.3f}",
             (
@@ -238,13 +240,13 @@ def _held_out(problem, lambdas, l1_path, l2_path):
     lines += [
         f"The true weights would score about {NOISE**2:g} (the noise) on both. With the weakest penalty the training",
         (
-            f"error is {'below' if train[-1] < NOISE**2 else 'not below'} that: the fit has bent toward this"
+            f"error is {'below' if max(weakest_train) < NOISE**2 else 'not below'} that: the fit has bent toward this"
             " sample's noise, and new data shows it."
         ),
         "A penalty trades a little training error for better answers on new data; the gain is modest here",
         f"({TRAIN} samples for {len(TRUE_WEIGHTS)} weights leave little room to overfit).",
     ]
-    return Step("Overfitting: training error vs new data").say(*lines)
+    return Step("§11 Overfitting: training error vs new data").say(*lines)
 
 
 def _weight_decay(x, y):
@@ -269,7 +271,7 @@ def _weight_decay(x, y):
         "  since (λ/2)·Σw² has gradient λ·w: w − lr·(∇fit + λ·w) = (1 − lr·λ)·w − lr·∇fit.",
         *_adamw(x, y, start),
     ]
-    return Step("Weight decay: a small L2 penalty at every update").say(*lines)
+    return Step("§11 Weight decay: a small L2 penalty at every update").say(*lines)
 
 
 def _adamw(x, y, start):

@@ -53,13 +53,13 @@ def steps(out_dir, fast=False):
     return [_keyboard(), _two_properties(), _rain(rng), _next_token_loop(rng), _many_samples(rng, out_dir)]
 
 
-def _log_probs(probabilities):
+def _logits_for(probabilities):
     """Logits whose softmax is ``probabilities``: z = log p (any constant could be added, §4)."""
     return tensor(list(probabilities)).log()
 
 
 def _keyboard_logits():
-    return _log_probs(float(p) / 100 for p in KEYBOARD.values())
+    return _logits_for(float(p) / 100 for p in KEYBOARD.values())
 
 
 def _keyboard():
@@ -71,8 +71,8 @@ def _keyboard():
     rest_terms = " + ".join(f"{100 * p:.0f}%" for p in probs[TOP_THREE:])
     step = Step(f"§1 \"{PROMPT} ___\": the keyboard's probability distribution")
     return step.say(
-        "The post's bars are the model's output here (its inputs, not results to check), stored as logits",
-        "z = log p, the form a model produces them in; F.softmax(z) turns them back into probabilities:",
+        "The post's bars are this demo's inputs, not results to check. A model outputs logits, so they are",
+        "stored as z = log p, and F.softmax(z) turns them back into probabilities:",
         "  " + "   ".join(f"{word} z = {z:+.2f}" for word, z in zip(words, logits.data)),
         "  " + "   ".join(f"{word} {100 * p:.0f}%" for word, p in zip(words, probs)),
         f"The top {TOP_THREE} ({', '.join(top)}) take {100 * top_mass:.0f}%; everything else shares the rest:",
@@ -95,10 +95,10 @@ def _two_properties():
             f"  (1) every p in [0, 1]: {in_range}   (2) they sum to 1: {sums_to_one}",
         )
     return step.say(
-        "softmax makes ANY list of real numbers a distribution: e^z is never negative, dividing by the sum makes 1.",
+        "softmax makes ANY list of real numbers a distribution: e^z is always positive, dividing by the sum makes 1.",
         f"Dividing the raw scores by their sum instead gives {', '.join(f'{d:+.2f}' for d in divided)}:",
         f"  every p in [0, 1]: {_yes(((divided >= 0) & (divided <= 1)).all())}"
-        " — negative 'probabilities', which is why §4 needs softmax.",
+        " — 'probabilities' below 0 and above 1, which is why §4 needs softmax.",
     )
 
 
@@ -109,7 +109,7 @@ def _yes(ok):
 def _rain(rng):
     per_day = (tensor([RAIN, 1 - RAIN]) @ tensor([1.0, 0.0])).item()  # E[rain] = 1 × 0.7 + 0 × 0.3
     expected = DAYS * per_day
-    days = sample(np.tile(_log_probs([RAIN, 1 - RAIN]).data, (DAYS, 1)), rng=rng).tokens
+    days = sample(np.tile(_logits_for([RAIN, 1 - RAIN]).data, (DAYS, 1)), rng=rng).tokens
     rainy = int((days == 0).sum())
     gap = abs(rainy - RAIN * DAYS)
     as_far = _binomial_tail(DAYS, RAIN, gap)
@@ -117,8 +117,9 @@ def _rain(rng):
         f"P(rain) = {RAIN}: over {DAYS} days like today, expect {RAIN} × {DAYS} rainy days.",
         figure(f"expected rainy days of {DAYS}", RAINY_DAYS, expected, " days"),
         "\"About 70\" is the average over many stretches of 100 days; any one stretch scatters around it:",
-        f"  one simulated stretch (seed {SEED}) had {rainy} rainy days; a stretch lands at least {gap:.0f} days"
-        f" from {RAIN * DAYS:.0f} with probability {as_far:.2f} (binomial, n = {DAYS}, p = {RAIN}).",
+        f"  one simulated stretch (seed {SEED}) had {rainy} rainy days;",
+        f"  a stretch lands at least {gap:.0f} days from {RAIN * DAYS:.0f} with probability {as_far:.2f}"
+        f" (binomial, n = {DAYS}, p = {RAIN}).",
     )
 
 
@@ -133,8 +134,9 @@ def _next_token_loop(rng):
     step.say(f"A toy model (its first row is the post's keyboard; the rest is made up) continues \"{PROMPT}\":")
     while words[-1] != END and len(words) < len(PROMPT.split()) + MAX_NEW_WORDS:
         row = TOY_MODEL.get(words[-1], {END: 1.0})
-        probs = F.softmax(_log_probs(row.values())).data
-        picked = list(row)[sample(_log_probs(row.values()).data, rng=rng).tokens.item()]
+        logits = _logits_for(row.values())
+        probs = F.softmax(logits).data
+        picked = list(row)[sample(logits.data, rng=rng).tokens.item()]
         top = sorted(zip(row, probs), key=lambda pair: -pair[1])[:3]
         shown = ", ".join(f"{w} {100 * p:.0f}%" for w, p in top)
         step.say(f"  \"{' '.join(words)}\" → {shown}  → picked \"{picked}\"")
@@ -142,7 +144,7 @@ def _next_token_loop(rng):
     return step.say(
         f"Result: \"{' '.join(words).replace(' ' + END, END)}\".",
         "Each new word comes from a fresh distribution over what comes next, given everything so far.",
-        "An LLM does exactly this over 100,000+ tokens, hundreds of times per answer",
+        "An LLM does exactly this over a vocabulary of 100,000+ tokens, hundreds of times per answer",
         "(tensorgrad.sampling.generate runs this loop for a real model).",
     )
 

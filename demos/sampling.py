@@ -68,10 +68,12 @@ def _kept(filtered):
 
 
 def _percent(probs):
+    """Each token's share in %, leaving out the tokens a filter removed (share 0)."""
     return ", ".join(f"{token} {100 * p:.1f}%" for token, p in zip(TOKENS, probs) if p > 0)
 
 
 def _frequencies(tokens):
+    """How often each token id was drawn, as a share of all draws."""
     return np.bincount(tokens, minlength=len(TOKENS)) / len(tokens)
 
 
@@ -93,7 +95,7 @@ def _full_sampling(logits, rng):
     freq = _frequencies(drawn)
     spread = np.sqrt(np.array(PROBS) * (1 - np.array(PROBS)) / DRAWS)  # binomial standard deviation
     lines = [
-        f"Full sampling: every token in the hat, weighted by its probability. {DRAWS} seeded draws:",
+        f"Full sampling: every token in the hat, weighted by its probability. {DRAWS:,} seeded draws:",
         *(
             f"  {token:4} p = {100 * p:4.1f}%   drawn {100 * f:5.2f}% of the time"
             f"   ({(f - p) / s:+.1f} standard deviations)"
@@ -110,10 +112,11 @@ def _top_k(logits, rng):
     share = F.softmax(tensor(logits)).data[kept].sum()
     drawn = sampling.sample(np.tile(logits, (DRAWS, 1)), top_k=K, rng=rng).tokens
     return Step(f"§7 Top-k (k = {K}): keep exactly the top {K} tokens, discard the rest").say(
-        "top_k(logits, 3) keeps: " + ", ".join(t for t, k in zip(TOKENS, kept) if k),
+        f"top_k(logits, {K}) keeps: " + ", ".join(t for t, k in zip(TOKENS, kept) if k),
         figure("top-k: tokens kept", str(K), kept.sum()),
         f"They held {100 * share:.0f}% of the mass; renormalised to 100% they become: {_percent(renormalised)}",
-        f"{DRAWS} draws with top_k=3: " + _percent(_frequencies(drawn)) + " — the other four never appear.",
+        f"{DRAWS:,} draws with top_k={K}: " + _percent(_frequencies(drawn))
+        + f" — the other {len(TOKENS) - K} never appear.",
     )
 
 
@@ -123,11 +126,11 @@ def _top_p(logits, rng):
     drawn = sampling.sample(np.tile(logits, (DRAWS, 1)), top_p=P, rng=rng).tokens
     return Step(f"§7 Top-p (p = {P}): keep adding tokens until the mass reaches 90%").say(
         "Running total: " + " → ".join(f"{100 * c:.0f}%" for c in np.cumsum(probs)),
-        "top_p(logits, 0.9) keeps: " + ", ".join(t for t, k in zip(TOKENS, kept) if k),
+        f"top_p(logits, {P}) keeps: " + ", ".join(t for t, k in zip(TOKENS, kept) if k),
         figure("top-p: tokens kept", "4", kept.sum()),
         figure("top-p: 45+20+15+10", "90", 100 * probs[kept].sum(), unit="%"),
         "Renormalised: " + _percent(sampling.sample(logits, top_p=P, rng=rng).probs),
-        f"{DRAWS} draws with top_p=0.9: " + _percent(_frequencies(drawn)),
+        f"{DRAWS:,} draws with top_p={P}: " + _percent(_frequencies(drawn)),
     )
 
 
@@ -167,9 +170,9 @@ def _adaptivity(confident, rng):
             ]
     drawn = sampling.sample(np.tile(tensor(confident).log().data, (DRAWS, 1)), top_p=P, rng=rng).tokens
     lines.append(
-        f"  With 'the' at 95%, {DRAWS} top-p draws gave 'the' {np.count_nonzero(drawn == 0)} times: acting like greedy."
+        f"  With 'the' at 95%, {DRAWS:,} top-p draws gave 'the' {np.count_nonzero(drawn == 0):,} times: acting like greedy."
     )
-    lines.append("Top-k's problem: always 3 tokens, whether the model is 95% sure or completely unsure.")
+    lines.append(f"Top-k's problem: always {K} tokens, whether the model is 95% sure or completely unsure.")
     lines.append("The restaurant: keep adding dishes until they cover 90% of your preference weight.")
     for post, menu, shape in (
         ("2", SURE_MENU, "62%, 30% and eight dishes at 1%"),

@@ -69,7 +69,7 @@ def _transformation():
         + f" = {rounded_sum:.2f}"
     )
     return Step("§4 Watching the transformation: logits → e^z → ÷ sum").say(
-        "1  Raw logits: " + ", ".join(f"{w} {z:g}" for w, z in zip(TOKENS, LOGITS)) + "  (negative, do not sum to 1)",
+        "1  Raw logits: " + ", ".join(f"{w} {z:g}" for w, z in zip(TOKENS, LOGITS)) + "  (one is negative; they do not sum to 1)",
         "2  e^z, computed by tensorgrad's Tensor.exp():",
         *(figure(f"e^{z:g}", post, e) for z, post, e in zip(LOGITS, POST_EXPS, exps.data)),
         figure("sum of the e^z", POST_SUM, total.item(), would_give=sum_note),
@@ -89,7 +89,7 @@ def _naive_division():
     shares = 100 * z / total
     return Step("§4 Why not just divide each logit by the total?").say(
         figure("Σ logits", POST_NAIVE_SUM, total.item()),
-        *(figure(f"{z:g} / {total.item():g}", post, s) for z, post, s in zip(LOGITS, POST_NAIVE, shares.data)),
+        *(figure(f"{z:g} / {total.item():g}", post, s, unit="%") for z, post, s in zip(LOGITS, POST_NAIVE, shares.data)),
         f"They do sum to {shares.sum().item():.0f}%, but \"cat\" gets {shares.data[2]:.1f}%: a negative probability.",
         "Logits can be any number; e^x turns every one of them into a positive number, keeping the order.",
     )
@@ -208,6 +208,7 @@ def _attempt(compute):
 
 
 def _decimals(post):
+    """How many digits the post shows after the point: "181.3" → 1, so the post rounded e^5.2 to 1 decimal."""
     return len(post.split(".")[1]) if "." in post else 0
 
 

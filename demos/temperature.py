@@ -115,6 +115,7 @@ def _implied_logits(post, T):
 
 
 def _row_note(T, implied, best_T, error, reproducing):
+    """What would give a differing row: the temperatures that reproduce it, or logits that do at T."""
     if reproducing and implied is None:
         return f"T from {reproducing[0]:.2f} to {reproducing[-1]:.2f} gives this row"
     if reproducing:
@@ -123,6 +124,7 @@ def _row_note(T, implied, best_T, error, reproducing):
 
 
 def _reproduced(reproducing):
+    """The line saying which temperatures of the search reproduce the post's row, if any."""
     if reproducing:
         return (
             f"  softmax(z / T) reproduces the post's row for T from {reproducing[0]:.2f} to {reproducing[-1]:.2f}"
@@ -165,9 +167,8 @@ def _gap_rule():
         figure(f"e^{GAP:g} (a logit gap of {GAP:g})", POST_GAP_FACTOR, ratio.data, unit="x", would_give=note),
         f"  e^3 is {ratio.data:.1f}: the post's 22x is §4's gap of 3.1 (e^3.1 = {meant.data:.1f}), rounded to 3 here.",
     ]
-    gap = tensor([GAP, 0.0])
     for T, post in POST_DIVIDED_GAPS:
-        divided = sampling.temperature(gap.data, T)
+        divided = sampling.temperature([GAP, 0.0], T)
         lines.append(figure(f"a gap of {GAP:.1f} divided by T={T:g}", post, divided[0] - divided[1]))
     lines.append("Dividing by T > 1 shrinks every gap (flatter); by T < 1 stretches them (sharper).")
     return Step("§6 Why dividing the logits controls confidence").say(*lines)
@@ -245,6 +246,7 @@ def _numbers(values):
 
 
 def _percents(values, digits=1):
+    """Percentages labelled with their tokens: "the 92.6%, a 4.2%, ..."."""
     return ", ".join(f"{w} {v:.{digits}f}%" for w, v in zip(TOKENS, values))
 
 

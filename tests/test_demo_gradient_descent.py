@@ -52,7 +52,7 @@ def test_the_four_marked_slopes_are_illustrative_at_the_weights_the_notes_name(d
 
 def test_backward_matches_the_finite_difference(demo):
     steps, _ = demo
-    rows = re.findall(r"^\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)$", text(steps, "backward() vs"), re.MULTILINE)
+    rows = re.findall(r"^\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)$", text(steps, "§10 backward() vs"), re.MULTILINE)
     numbers = [tuple(map(float, row)) for row in rows]
     assert len(numbers) == 4
     for w, analytic, numeric, difference in numbers:
@@ -63,7 +63,7 @@ def test_backward_matches_the_finite_difference(demo):
 
 def test_descent_steps_follow_the_rule_and_shrink(demo):
     steps, _ = demo
-    said = text(steps, "Gradient descent")
+    said = text(steps, "§10 Gradient descent")
     rows = table(said)
     assert len(rows) == gradient_descent.DESCENT_STEPS
     w = -0.5  # where the slope is −7
@@ -74,12 +74,13 @@ def test_descent_steps_follow_the_rule_and_shrink(demo):
     sizes = [abs(step) for *_, step in rows]
     assert all(b < a for a, b in pairwise(sizes))
     assert "each 0.60× the one before" in said  # 1 − lr·2 with lr = 0.2
+    assert "covers 40% of the distance left: it never overshoots" in said  # lr·2 = 0.4
     assert f"after {len(rows)} steps w = {w:.4f}, loss {loss(w):.6f}" in said
 
 
 def test_too_large_a_learning_rate_diverges(demo):
     steps, _ = demo
-    said = text(steps, "A learning rate that is too large")
+    said = text(steps, "§10 A learning rate that is too large")
     rows = table(said)
     w, distances = -0.5, [3.5]
     for printed in rows:

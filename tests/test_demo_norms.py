@@ -31,7 +31,7 @@ def by_name(steps):
 
 def test_norms_of_the_rubber_band_weights(demo):
     steps, _ = demo
-    said = text(steps, "Norms")
+    said = text(steps, "§11 Norms")
     w = np.array(WEIGHTS)
     assert f"= {sum(abs(w)):g}   (scalargrad l1" in said
     assert f"= {sum(w * w):g}   (scalargrad l2:" in said
@@ -47,7 +47,7 @@ def test_pulls_are_the_size_of_2w_and_point_toward_zero(demo):
         assert claim.post == post
         assert float(claim.engine) == pytest.approx(abs(2 * w), abs=1e-12)
         assert claim.verdict == verdict(post, abs(2 * w)) == "exact"
-    said = text(steps, "L2 regularization")
+    said = text(steps, "§11 L2 regularization")
     assert "gradient  -6.0, so a descent step −lr·(-6.0) moves it up, toward 0" in said
     assert "gradient  10.0, so a descent step −lr·(10.0) moves it down, toward 0" in said
     assert "L1's pull is sign(w) = [1.0, 1.0, 1.0, -1.0]" in said
@@ -115,7 +115,7 @@ def paths():
 def test_l1_path_matches_coordinate_descent_with_the_same_exact_zeros(demo, paths):
     steps, _ = demo
     grid, l1, _ = paths
-    rows = printed_rows(text(steps, "L1 vs L2"), "L1")
+    rows = printed_rows(text(steps, "§11 L1 vs L2"), "L1")
     assert len(rows) == 10
     for (lam, weights, zeros), expected_lam, expected in zip(rows, grid[::3], l1[::3]):
         assert lam == round(expected_lam, 4)
@@ -123,13 +123,13 @@ def test_l1_path_matches_coordinate_descent_with_the_same_exact_zeros(demo, path
         assert [v == "0" for v in weights] == list(zero(expected))
         assert zeros == int(np.sum(zero(expected)))
     assert rows[0][2] == 8 and rows[-1][2] == 0  # all zero at the top of the sweep, none at the bottom
-    assert f"{int(np.sum(zero(l1)))} exact zeros over the sweep" in text(steps, "L1 vs L2")
+    assert f"{int(np.sum(zero(l1)))} exact zeros over the sweep" in text(steps, "§11 L1 vs L2")
 
 
 def test_l2_path_matches_the_closed_form_and_has_no_zeros(demo, paths):
     steps, _ = demo
     grid, _, l2 = paths
-    said = text(steps, "L1 vs L2")
+    said = text(steps, "§11 L1 vs L2")
     rows = printed_rows(said, "L2")
     assert len(rows) == 10
     for (lam, weights, zeros), expected_lam, expected in zip(rows, grid[::3], l2[::3]):
@@ -143,7 +143,7 @@ def test_held_out_errors(demo, paths):
     steps, _ = demo
     grid, l1, l2 = paths
     x, y, x_held, y_held = norms.regression_problem()
-    said = text(steps, "Overfitting")
+    said = text(steps, "§11 Overfitting")
     for name, path in (("L1", l1), ("L2", l2)):
         train = [np.mean((x @ w - y) ** 2) for w in path]
         held = [np.mean((x_held @ w - y_held) ** 2) for w in path]
@@ -156,7 +156,7 @@ def test_held_out_errors(demo, paths):
 
 def test_weight_decay_is_the_l2_penalty_gradient(demo):
     steps, _ = demo
-    said = text(steps, "Weight decay")
+    said = text(steps, "§11 Weight decay")
     gaps = [float(g) for g in re.findall(r"largest difference (?:between the final weights: )?(\S+?)\)?:? ", said)]
     assert len(gaps) == 2 and max(gaps) < 1e-12
     assert "(1 − lr·λ) = 0.95" in said  # lr 0.1, λ 0.5

@@ -66,7 +66,7 @@ def test_both_properties_hold_for_softmax_and_fail_for_plain_division(demo):
 def test_rain_expected_days_and_a_simulated_stretch(demo):
     check(claim(demo, "expected rainy days of 100"), "70", 0.7 * 100, 0.006)
     shown = text(demo, "§1 \"A 70% chance of rain\"")
-    rainy, gap = (int(x) for x in re.search(r"had (\d+) rainy days; a stretch lands at least (\d+) days", shown).groups())
+    rainy, gap = (int(x) for x in re.search(r"had (\d+) rainy days;\s+a stretch lands at least (\d+) days", shown).groups())
     assert 0 <= rainy <= 100 and gap == abs(rainy - 70)
     tail = sum(math.comb(100, k) * 0.7**k * 0.3 ** (100 - k) for k in range(101) if abs(k - 70) >= gap)
     assert f"from 70 with probability {tail:.2f}" in shown

@@ -142,7 +142,7 @@ def test_top_k_and_top_p_draws_stay_inside_their_sets(demo):
     assert re.findall(r"(\w+) [\d.]+%", k_line) == ["the", "a", "an"]
     p_line = re.search(r"draws with top_p=0.9: (.*)", text(steps, "§7 Top-p (p"))[1]
     assert re.findall(r"(\w+) [\d.]+%", p_line) == ["the", "a", "an", "big"]
-    assert f"gave 'the' {sampling.DRAWS} times" in text(steps, "§7 Why top-p")
+    assert f"gave 'the' {sampling.DRAWS:,} times" in text(steps, "§7 Why top-p")
 
 
 def test_picture_and_rendering(demo):

@@ -63,7 +63,7 @@ def test_naive_division(demo):
     check(found["Σ logits"], "6.5", sum(LOGITS))
     for z, post in zip(LOGITS, ("80", "32", "-12")):
         check(found[f"{z:g} / 6.5"], post, 100 * z / sum(LOGITS))
-        assert found[f"{z:g} / 6.5"].verdict == "exact"
+        assert found[f"{z:g} / 6.5"].verdict == "exact" and found[f"{z:g} / 6.5"].unit == "%"  # the post's "80%"
 
 
 def test_amplification_and_the_curve_labels(demo):
@@ -115,7 +115,7 @@ def test_picture_and_rendering(demo):
     assert path.read_bytes().startswith(b"\x89PNG") and 1000 < path.stat().st_size < 150_000
     assert [p for step in steps for p, _ in step.pictures] == [path]
     printed = []
-    run_steps(steps, pause=False, write=printed.append)
+    assert run_steps(steps, pause=False, write=printed.append)
     lines = "".join(printed).splitlines()
     assert any("e^5.2: post 181.3" in line for line in lines)
     assert all(len(line) <= 110 for line in lines if "picture:" not in line)

@@ -154,7 +154,7 @@ def test_picture_entropies_and_rendering(demo):
     assert path.read_bytes().startswith(b"\x89PNG") and 1000 < path.stat().st_size < 150_000
     assert [p for step in steps for p, _ in step.pictures] == [path]
     printed = []
-    run_steps(steps, pause=False, write=printed.append)
+    assert run_steps(steps, pause=False, write=printed.append)
     lines = "".join(printed).splitlines()
     assert any("T=1 the: post 72%" in line for line in lines)
     assert all(len(line) <= 110 for line in lines if "picture:" not in line)
