@@ -125,13 +125,14 @@ class _Fit:
         return lines
 
     def would_give(self):
-        """The row's note: the scores that give the post's figures, and whether a temperature does."""
-        scores = f"scores log w − mean = {_numbers(self.needed)} give the post's row: {_shown(self.from_needed, self.scale)}"
+        """The row's note, one terminal line: the scores that give the post's row, and whether a temperature does.
+
+        The best temperature and the row it gives are in ``lines``; the row the scores give, in the step on scores.
+        """
+        scores = f"scores {_numbers(self.needed)} (log w − mean) give the post's row"
         if self.found:
-            return f"{scores}; so does softmax(scores / T), T {self.found[0]:.2f}–{self.found[-1]:.2f}"
-        if self.best:
-            return f"{scores}; no T does (the best, T = {self.best:.2f}, gives {_shown(self.from_best, self.scale)})"
-        return f"{scores}; no T does"
+            return f"{scores}; so do temperatures T {self.found[0]:.2f}–{self.found[-1]:.2f}"
+        return f"{scores}; no temperature does"
 
 
 def _shown(weights, scale):

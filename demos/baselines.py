@@ -6,8 +6,9 @@ the quick check (8 responses, 3 right: mean 0.375, advantages +0.625 and
 −0.375). Then the claim behind it, measured: on a policy whose rewards are
 all positive (between +0.5 and +1.0, as at the end of §16), per-sample
 REINFORCE gradients with and without a baseline have the same expected
-direction, and the baseline's are far less spread out. Nothing here trains a
-model, so ``fast`` changes nothing.
+direction, and the baseline's are far less spread out (the gradients are
+computed as in §16, by ``demos.reinforce``). Nothing here trains a model, so
+``fast`` changes nothing.
 """
 
 from dataclasses import dataclass
@@ -17,9 +18,10 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from demos._stepper import Step, figure
+from demos.reinforce import exact_gradient, per_sample_gradients
 from tensorgrad import functional as F
 from tensorgrad import tensor
-from tensorgrad.rl import advantages, token_log_probs
+from tensorgrad.rl import advantages
 
 TITLE = "§17 Baselines: grading on a curve, same direction, far less noise"
 
@@ -71,7 +73,10 @@ def _responses():
     )
     step.say(*(figure(f"advantage of response {name}", post, a)
                for name, post, a in zip(RESPONSES, CURVE_ADVANTAGES, adv)))
-    return step.say("A and B did better than the group, C and D worse: the group IS the curve, no critic needed.")
+    return step.say(
+        "A and B did better than the group, C and D worse. The group IS the curve: no second model (PPO's",
+        "\"critic\") is needed to estimate the baseline.",
+    )
 
 
 def _quick_check():
@@ -82,9 +87,9 @@ def _quick_check():
         figure("the group's mean reward", QUIZ_MEAN, tensor(rewards).mean().item()),
         figure("advantage of a correct response", QUIZ_RIGHT, adv[0]),
         figure("advantage of a wrong response", QUIZ_WRONG, adv[-1]),
-        "GRPO's trainer also divides by the group's spread (normalize_std=True, spread"
-        f" {rewards.std():.3f}): A = {scaled[0]:+.3f} and {scaled[-1]:+.3f},",
-        "the same signs, on a scale that does not depend on how rewards are measured.",
+        f"GRPO's trainer also divides by the group's spread (standard deviation {rewards.std():.3f}, normalize_std=True):",
+        f"A = {scaled[0]:+.3f} and {scaled[-1]:+.3f}, the same signs, on a scale that does not depend on how rewards"
+        " are measured.",
     )
 
 
@@ -93,7 +98,6 @@ def _quick_check():
 class Estimator:
     """Per-sample REINFORCE gradients A·∇log π with one choice of baseline, and their statistics."""
 
-    name: str
     label: str
     samples: np.ndarray  # (n, V)
 
@@ -111,64 +115,56 @@ class Estimator:
         return float(self.samples.var(axis=0).sum())
 
 
-def per_sample_gradients(actions, adv):
-    """Aᵢ·∇log π(aᵢ) for each sampled answer, by one backward() through a row of logits per sample."""
-    rows = tensor(np.tile(POLICY_LOGITS, (len(actions), 1)), requires_grad=True)
-    log_pi = token_log_probs(rows[:, None, :], actions[:, None])  # (n, 1)
-    (log_pi[:, 0] * adv).sum().backward()
-    return rows.grad
-
-
-def exact_gradient():
-    """∇ Σ π(a)·R(a), by backward(): what every unbiased estimator averages to."""
-    z = tensor(POLICY_LOGITS, requires_grad=True)
-    (F.softmax(z) * POSITIVE_REWARDS).sum().backward()
-    return z.grad
-
-
 def estimators():
+    """GROUPS seeded groups of G answers, and every answer's A·∇log π under each of the BASELINES."""
     pi = F.softmax(tensor(POLICY_LOGITS)).data
     actions = np.random.default_rng(SEED).choice(len(pi), size=(GROUPS, GROUP), p=pi)
     rewards = POSITIVE_REWARDS[actions]  # (GROUPS, G): one row per group
-    return [Estimator(name, label, per_sample_gradients(actions.ravel(), advantages(rewards, baseline=name).ravel()))
-            for name, label in BASELINES]
+    return [
+        Estimator(label, per_sample_gradients(POLICY_LOGITS, actions.ravel(), advantages(rewards, baseline=name).ravel()))
+        for name, label in BASELINES
+    ]
 
 
 def _variance(png):
     pi = F.softmax(tensor(POLICY_LOGITS)).data
-    exact = exact_gradient()
+    exact = exact_gradient(POLICY_LOGITS, POSITIVE_REWARDS)
     found = estimators()
-    plain = found[0]
-    own_pull = per_sample_gradients(np.arange(len(pi)), np.ones(len(pi))).diagonal()  # ∂log π(a)/∂z_a
+    none, others, group = found
+    own_pull = per_sample_gradients(POLICY_LOGITS, np.arange(len(pi)), np.ones(len(pi))).diagonal()  # ∂log π(a)/∂z_a
     expected_reward = float(pi @ POSITIVE_REWARDS)
     worst = int(POSITIVE_REWARDS.argmin())
-    step = Step("§17 \"Same expected direction, far less variance\": measured").say(
-        f"Five answers with rewards {POSITIVE_REWARDS.tolist()}, all positive,",
-        f"  and a policy π = softmax({POLICY_LOGITS}) = [{', '.join(f'{p:.3f}' for p in pi)}].",
+    step = Step("§17 Same expected direction, much less variance: measured").say(
+        "§16 ended on a problem: when all rewards are positive, \"the gradient says 'reinforce everything' — even",
+        "the worst response\". Five answers with rewards"
+        f" {POSITIVE_REWARDS.tolist()}, and a policy",
+        f"  π = softmax({POLICY_LOGITS}) = [{', '.join(f'{p:.3f}' for p in pi)}].",
         f"Without a baseline, drawing the worst answer (R = {POSITIVE_REWARDS[worst]}) still pushes its own logit"
-        f" up, by R·∂log π/∂z = {POSITIVE_REWARDS[worst] * own_pull[worst]:+.3f}:",
-        f"\"reinforce everything\". Measured against the expected reward {expected_reward:.3f}, its A ="
+        f" up, by R·∂log π/∂z = {POSITIVE_REWARDS[worst] * own_pull[worst]:+.3f}.",
+        f"Graded on a curve (the expected reward is {expected_reward:.3f}), its advantage A ="
         f" {POSITIVE_REWARDS[worst] - expected_reward:+.3f} pushes it down instead.",
-        f"Exact ∇E[R] = ∇Σ π(a)·R(a) (backward()) = [{' '.join(f'{g:+.4f}' for g in exact)}].",
-        f"{GROUPS:,} seeded groups of G = {GROUP} sampled answers: per-sample A·∇log π (one backward()) for three"
+        f"The exact gradient, ∇E[R] = ∇Σ π(a)·R(a) by backward() as in §16: [{' '.join(f'{g:+.4f}' for g in exact)}].",
+        f"{GROUPS:,} seeded groups of G = {GROUP} sampled answers; each answer's estimate A·∇log π, with three"
         " baselines:",
         "  baseline               mean of the estimates                    along exact   total variance   ratio",
     )
     for estimator in found:
         mean = estimator.mean
         step.say(f"  {estimator.label:21}  [{' '.join(f'{g:+.4f}' for g in mean)}]   {length(mean, exact):6.3f}"
-                 f"     {estimator.variance:.5f}       {plain.variance / estimator.variance:5.1f}×")
-    none, others, group = found
+                 f"     {estimator.variance:.5f}       {none.variance / estimator.variance:5.1f}×")
     step.say(
-        "No baseline, and the mean of the *other* answers: both average to the exact gradient (within"
-        f" {max(gap(none, exact), gap(others, exact)):.1f}",
-        f"standard errors), and the baseline's estimates are {plain.variance / others.variance:.0f}× less spread out."
-        " The others' mean",
-        "never looks at the answer's own reward, so it changes nothing on average: E[b·∇log π] = b·∇Σπ = b·∇1 = 0.",
-        "GRPO's group mean includes the answer's own reward (weight 1/G), so its average is (G − 1)/G ="
+        "  (along exact: the mean's length along the exact gradient, 1 when it is the same on average;",
+        "   total variance: how spread out single estimates are; ratio: the no-baseline variance ÷ this one)",
+        "No baseline and the mean of the *other* answers both average to the exact gradient (within"
+        f" {max(gap(none, exact), gap(others, exact)):.1f} standard",
+        f"errors), and that baseline's estimates are {none.variance / others.variance:.0f}× less spread out:"
+        " \"doesn't change the expected direction,",
+        "but dramatically reduces variance\". A baseline that never looks at the answer's own reward changes",
+        "nothing on average: E[b·∇log π] = b·∇Σπ = b·∇1 = 0.",
+        "GRPO's group mean includes the answer's own reward (weight 1/G), so on average it gives (G − 1)/G ="
         f" {(GROUP - 1) / GROUP}",
         f"of the exact gradient (measured {length(group.mean, exact):.3f}, within"
-        f" {gap(group, exact * (GROUP - 1) / GROUP):.1f} standard errors): same direction, shorter step.",
+        f" {gap(group, exact * (GROUP - 1) / GROUP):.1f} standard errors): the same direction, a shorter step.",
     )
     return step.show(_plot(found, exact, png), "gradient estimates with and without a baseline")
 

@@ -57,7 +57,7 @@ def _in_action():
         f"With ε = {EPS} (tensorgrad.rl.clip_ratio):",
         figure("ratio capped by clip(r, 1 − ε, 1 + ε)", CAPPED, capped, "x"),
         figure("what the step may do: 10% × the capped ratio", CAPPED_STEP, 100 * allowed, "%"),
-        "The gradient was computed at the old policy: the further the policy moves, the more that map lies.",
+        "The gradient was computed for the old policy: move far in one step and you steer with a stale map.",
     )
 
 
@@ -73,8 +73,8 @@ def _the_ratio():
         figure(f"r = {SMALL_RATIO}: how many times less likely", TIMES_LESS, less, "x"),
         figure(f"r = {CAPPED}: how much more likely", MORE_LIKELY, more, "%"),
         "  whatever the start: " + ", ".join(f"{p:.0%} → {q:.0%}" for p, q in grown)
-        + ". A ratio has no units; it is the same for every action.",
-        f"The band for ε = {EPS}: clip_ratio of a ratio far below and far above it gives its edges,",
+        + ". A ratio has no units: it means the same for rare and common tokens.",
+        f"The band for ε = {EPS}: clipping a ratio far below it and one far above it gives its two edges,",
         figure("lower edge, 1 − ε", BAND[0], low),
         figure("upper edge, 1 + ε", BAND[1], high),
         f"The post's \"5% to 80%\" is a ratio of {jump:.0f}; clipped to {float(high):.1f}, that step may only reach"
@@ -108,7 +108,8 @@ def zero_runs(ratios, grad):
 
 def _gate(png):
     step = Step("§18 L^CLIP = min(r·A, clip(r, 1 − ε, 1 + ε)·A): a one-way gate").say(
-        "L^CLIP and its gradient dL/dr, by tensorgrad.rl.clipped_objective and backward(), ε = 0.2:",
+        f"The post's formula, by tensorgrad.rl.clipped_objective with ε = {EPS}. A is the advantage (§17): +1 for a",
+        "good action, −1 for a bad one. The update maximises L; dL/dr (by backward()) is how hard it still pushes r:",
         "      r     A = +1: L    dL/dr     A = −1: L    dL/dr",
     )
     table = {a: objective_and_gradient(SHOWN_RATIOS, a) for a in (1.0, -1.0)}
@@ -116,23 +117,24 @@ def _gate(png):
         (up, d_up), (down, d_down) = ((table[a][0][i], table[a][1][i]) for a in (1.0, -1.0))
         step.say(f"  {r:5.1f}      {up:+6.2f}    {d_up + 0.0:+5.1f}        {down:+6.2f}    {d_down + 0.0:+5.1f}")
     curves = {}
-    for a, pushes, side in ((1.0, "up", "above"), (-1.0, "down", "below")):
+    for a, action, side, other in ((1.0, "a good action, pushed up", "above", "below"),
+                                   (-1.0, "a bad action, pushed down", "below", "above")):
         value, grad = objective_and_gradient(R_GRID, a)
         curves[a] = value, grad
         outside_low, outside_high = R_GRID < 1 - EPS, R_GRID > 1 + EPS
         zero_side = outside_high if a > 0 else outside_low
         flowing_side = outside_low if a > 0 else outside_high
         step.say(
-            f"  A = {a:+.0f} (the update pushes r {pushes}): over r from {R_GRID[0]:.3f} to {R_GRID[-1]:.3f},"
+            f"  A = {a:+.0f} ({action}): over r from {R_GRID[0]:.3f} to {R_GRID[-1]:.3f},"
             f" dL/dr = 0 at {int((grad == 0).sum())} of {len(R_GRID)} ratios:",
             f"    at {np.mean(grad[zero_side] == 0):.0%} of those {side} the band, at"
-            f" {np.mean(grad[flowing_side] == 0):.0%} of those on the other side (there dL/dr ="
-            f" {np.unique(grad[flowing_side])[0]:+.0f}, as for r·A);",
-            f"    the largest L^CLIP − r·A is {(value - R_GRID * a).max() + 0.0:.1f}: clipping only ever lowers the"
-            " objective.",
+            f" {np.mean(grad[flowing_side] == 0):.0%} of those {other} it (there dL/dr ="
+            f" {np.unique(grad[flowing_side])[0]:+.0f}, as without clipping);",
+            f"    the largest L^CLIP − r·A is {(value - R_GRID * a).max() + 0.0:.1f}: clipping can only reduce the"
+            " update, never increase it.",
         )
     step.say(
-        "So \"outside the clip range the gradient is zeroed\" holds on one side only: past 1 + ε when A > 0, below",
+        "So \"outside clip range: gradient is zeroed out\" holds on one side only: past 1 + ε when A > 0, below",
         "1 − ε when A < 0, once the token has moved far enough the way its advantage asks. A token that moved the",
         "*wrong* way (r < 0.8 with A > 0, r > 1.2 with A < 0) keeps its full gradient, pulling it back: the post's",
         "summary leaves this side out. min() takes the more conservative of the two, so the gate opens one way only.",
@@ -149,10 +151,10 @@ def _dapo():
     _, grad = objective_and_gradient(R_GRID, 1.0, DAPO_EPS_HIGH)
     return Step("§18 DAPO: a wider band for reinforcing than for suppressing").say(
         f"DAPO (arXiv 2503.14476) keeps ε_low = {EPS} and widens the top to ε_high = {DAPO_EPS_HIGH}:",
-        f"  band [{low:.2f}, {top:.2f}] (rl.clip_ratio(r, {EPS}, {DAPO_EPS_HIGH}) of ratios far outside it)",
+        f"  band [{low:.2f}, {top:.2f}] (rl.clip_ratio(r, {EPS}, {DAPO_EPS_HIGH}) of a ratio far below and one far above)",
         f"  the post's 10% → 85%: ratio capped at {capped:.2f}, so 10% → {100 * OLD * capped:.1f}% this step"
         f" (symmetric: {100 * OLD * (1 + EPS):.0f}%)",
-        f"  A > 0: dL/dr = 0 only from r = {R_GRID[grad == 0].min():.3f} on the grid (the symmetric band: from"
+        f"  A > 0 (a good action): dL/dr = 0 only from r = {R_GRID[grad == 0].min():.3f} on the grid (the symmetric band: from"
         f" {1 + EPS + (R_GRID[1] - R_GRID[0]) / 2:.3f})",
         f"  a rare good token at {RARE:.0%}, capped every update for {UPDATES} updates: {100 * symmetric:.1f}%"
         f" with ε = {EPS}, {100 * wider:.1f}% with ε_high = {DAPO_EPS_HIGH}",

@@ -50,19 +50,20 @@ def _movies(out_dir):
             figure(f"{first} · {second}", post, dot),
         )
     die_hard, smith = vectors["Die Hard"], vectors["Mr. & Mrs. Smith"]
-    cosines = [_cosine(vectors[first], vectors[second]) for first, second, _ in MOVIE_DOTS]
+    cosines = [f"{_cosine(vectors[first], vectors[second]):.2f} for {first}/{second}" for first, second, _ in MOVIE_DOTS]
     step.say(
         (
             "The dot product also grows with length: Mr. & Mrs. Smith · itself is"
             f" {(smith @ smith).item():.0f}, Die Hard · itself {(die_hard @ die_hard).item():.0f}."
         ),
         "Divided by both lengths, only the angle is left (cosine similarity):",
-        f"  {cosines[0]:.2f} for Die Hard/The Notebook, {cosines[1]:.2f} for Die Hard/Mr. & Mrs. Smith.",
+        f"  {', '.join(cosines)}.",
     )
     return step.show(_arrows(vectors, out_dir / ARROWS_PNG), "the three movies as arrows, with their dot products")
 
 
 def _cosine(a, b):
+    """a·b / (|a|·|b|): the dot product with both lengths divided out, 1 for the same direction."""
     return (a @ b).item() / math.sqrt((a @ a).item() * (b @ b).item())
 
 
@@ -89,9 +90,10 @@ def _matrix_product():
             step.say(figure(f"(A @ B)[{i + 1},{j + 1}]", post, c.data[i, j]))
     t = terms.data
     rows, columns = c.shape
+    products = " + ".join(f"({x}×{y})" for x, y in zip(A[0], [row[1] for row in B]))
     return step.say(
         "The highlighted cell, row 1 · column 2:",
-        f"  (1×8) + (2×10) + (3×12) = {t[0]:.0f} + {t[1]:.0f} + {t[2]:.0f} = {cell:.0f}",
+        f"  {products} = {' + '.join(f'{x:.0f}' for x in t)} = {cell:.0f}",
         *(figure(name, post, value) for (name, post), value in zip(CELL_TERMS, t)),
         figure("their sum", CELL, cell),
         (
@@ -107,6 +109,7 @@ def _matrix_product():
 
 
 def _shape(t):
+    """A tensor's shape as the post writes it: "2×3"."""
     return "×".join(str(n) for n in t.shape)
 
 
@@ -120,7 +123,8 @@ def _arrows(vectors, path):
         axes.annotate("", xy=(x, y), xytext=(0, 0), arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 2})
         axes.text(x + 0.2, y + 0.2, f"{name} [{x:.0f}, {y:.0f}]", color=colour)
     names = list(vectors)
-    pairs = list(zip(names, names[1:] + names[:1]))
+    pairs = list(zip(names, names[1:] + names[:1]))  # every pair once: 1·2, 2·3, 3·1
+    lines = []
     for radius, (first, second) in zip((2.5, 4.0, 5.5), pairs):
         a, b = vectors[first].data, vectors[second].data
         start, end = sorted(math.atan2(v[1], v[0]) for v in (a, b))
@@ -130,7 +134,7 @@ def _arrows(vectors, path):
         dot = (vectors[first] @ vectors[second]).item()
         axes.text(radius * math.cos(middle), radius * math.sin(middle), f"{dot:.0f}", ha="center", va="center",
                   bbox={"boxstyle": "round", "fc": "lightyellow", "ec": "grey"})
-    lines = [f"{first} · {second} = {(vectors[first] @ vectors[second]).item():.0f}" for first, second in pairs]
+        lines.append(f"{first} · {second} = {dot:.0f}")
     axes.text(11.8, 10.8, "\n".join(lines), ha="right", va="top", fontsize=8)
     axes.set_xlim(0, 12)
     axes.set_ylim(0, 11)

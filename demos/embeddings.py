@@ -248,7 +248,7 @@ def _word_order_step():
         f"  outputs of \"man bites dog\" = those of \"dog bites man\", reordered: largest difference"
         f" {np.abs(out_b - out_a[order]).max():.1e}",
         f"  pooled (mean) attention output: largest difference {np.abs(pooled_a - pooled_b).max():.1e}",
-        "Attention is permutation-equivariant: shuffle the words and the outputs shuffle the same way.",
+        "Without positions, attention only reorders: shuffle the words and the outputs shuffle the same way.",
         "A model that reads the pooled output cannot tell who bit whom.",
         "Add a position vector to each embedding first, and the two sentences read differently:",
     )
@@ -264,7 +264,8 @@ def _word_order_step():
     except ValueError:
         beyond = f"it has no vector for position {BLOCK_SIZE} and beyond (ValueError)"
     return step.say(
-        "(The learned table here is untrained, N(0, 0.02²) like GPT-2's: a small difference, which training grows.)",
+        "(This learned table is untrained, small random numbers as GPT-2's starts out (spread 0.02): hence the",
+        " small difference, which training grows.)",
         f"A learned table has {BLOCK_SIZE} rows: {beyond}.",
     )
 
@@ -290,7 +291,8 @@ def _sinusoidal_step(out_dir):
     gaps = np.linalg.norm(rows[:, None] - rows[None, :], axis=-1)[~np.eye(PE_LENGTH, dtype=bool)]
     step = Step("§14 Sinusoidal positions: a unique timestamp for every position")
     step.say(
-        "PE[p, 2i] = sin(p·ωᵢ), PE[p, 2i+1] = cos(p·ωᵢ), ωᵢ = 10000^(−2i/d), added to the embedding at position p.",
+        "PE[p, 2i] = sin(p·ωᵢ), PE[p, 2i+1] = cos(p·ωᵢ), with ωᵢ = 10000^(−2i/d):",
+        "  row p is added to the embedding of the word at position p.",
         "Each pair of entries is a clock hand turning at its own speed, fast in the first columns, slow in the last.",
         f"  {PE_LENGTH} positions × {PE_DIM} dimensions: every entry in [{rows.min():+.2f}, {rows.max():+.2f}],"
         f" every row of length {np.linalg.norm(rows, axis=1).mean():.2f} (√{PE_DIM // 2}),",

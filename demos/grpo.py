@@ -8,10 +8,11 @@ examples (§9) and stopped while it is still often wrong. GRPO
 (``tensorgrad.rl.GRPOTrainer``) then samples G answers per prompt, rewards the
 right ones (§16), and learns from how each did against its group (§17), with
 clipping (§18) and a KL leash to the pre-trained model (§15), until greedy
-answers to held-out questions are right 95% of the time. Two ablations, at
-the same seed and step budget, show what the baseline and the clipping are
-for. Every number printed is measured while the demo runs; ``fast=True``
-keeps the model and its pre-training and runs a short RL budget.
+answers to held-out questions are right 95% of the time. Two runs with parts
+taken away ("ablations": plain REINFORCE, and GRPO without clipping), at the
+same seed and step budget, show what the baseline and the clipping are for.
+Every number printed is measured while the demo runs; ``fast=True`` keeps the
+model and its pre-training and runs a short RL budget.
 """
 
 import time
@@ -159,12 +160,15 @@ def grpo_config(config):
 
 
 def ablation_configs(config):
-    """GRPO with one refinement taken away at a time; the rest (lr, KL leash) unchanged."""
+    """GRPO with parts taken away; the rest (lr, KL leash) unchanged.
+
+    REINFORCE loses the baseline and the clipping, and takes one update per batch of samples, as plain
+    REINFORCE does (sample, update, sample again); "GRPO, no clipping" loses the clipping alone.
+    """
+    grpo = grpo_config(config)
     return {
-        "REINFORCE": GRPOConfig(baseline="none", normalize_std=False, clip_eps_low=None, kl_beta=config.kl_beta,
-                                inner_steps=1, lr=config.lr),
-        "GRPO, no clipping": GRPOConfig(baseline="group_mean", normalize_std=True, clip_eps_low=None,
-                                        kl_beta=config.kl_beta, inner_steps=config.inner_steps, lr=config.lr),
+        "REINFORCE": replace(grpo, baseline="none", normalize_std=False, clip_eps_low=None, inner_steps=1),
+        "GRPO, no clipping": replace(grpo, clip_eps_low=None),
     }
 
 
@@ -287,12 +291,6 @@ def _pretraining_step(config, model, losses, held_out):
     )
 
 
-_FULL_RUN_HINT = (
-    f"  (a short run: `python -m demos grpo` without --fast trains up to {FULL.max_steps} steps"
-    f" on {FULL.prompts} questions each)"
-)
-
-
 def _grpo_step(config, run, pretrained, held_out, out_dir):
     reached = run.final_accuracy >= TARGET_ACCURACY
     flagged = sum(s.entropy_collapse for s in run.stats)
@@ -306,20 +304,26 @@ def _grpo_step(config, run, pretrained, held_out, out_dir):
     before, after = greedy_answers(pretrained, wrong), greedy_answers(run.model, wrong)
     answers = [f"  {prompt(a, b)}  {TOKENIZER.decode(old)} → {TOKENIZER.decode(new)}  {'right' if r else 'still wrong'}"
                for (a, b), old, new, r in zip(wrong, before, after, rewards(after, wrong))]
+    short = not reached and config.max_steps < FULL.max_steps
+    full_run = (f"  (a short run: `python -m demos grpo` without --fast trains up to {FULL.max_steps} steps"
+                f" on {FULL.prompts} questions each)")
     return Step(f"GRPO: {config.prompts} questions × G = {config.group} answers per step, until held-out accuracy"
                 f" ≥ {TARGET_ACCURACY} (at most {config.max_steps} steps)").say(
         f"Each step: sample {config.group} answers per question at temperature {SAMPLING_TEMPERATURE}, reward each"
-        " with the verifier (§16),",
-        "A = (R − group mean) (§17) / group std (GRPO's scaling), then",
-        f"μ = {config.inner_steps} AdamW updates (lr {config.lr}) on the clipped surrogate (ε = {config.clip_eps},"
-        " §18)",
-        f"+ β·KL(π‖π_ref), β = {config.kl_beta} (the leash of §15, estimated with k3).",
-        "reward: mean over the batch's sampled answers; held-out: greedy accuracy on questions never trained on;",
-        "entropy (§8) and KL to the pre-trained model: means over the answer tokens; clipped: fraction of them.",
+        " with the verifier (§16);",
+        "grade each on a curve: A = (R − the group's mean reward) / the group's spread (§17);",
+        f"then μ = {config.inner_steps} AdamW updates (lr {config.lr}) on those same samples, each with the ratio"
+        " r = π_new/π_old clipped",
+        f"to [{1 - config.clip_eps:.1f}, {1 + config.clip_eps:.1f}] (ε = {config.clip_eps}, §18) and a KL leash"
+        f" to the pre-trained model π_ref, β = {config.kl_beta}",
+        "(§15; the KL estimated from the sampled tokens with k3, as in the KL demo).",
+        "Columns: reward, the mean over the batch's sampled answers; held-out, greedy accuracy on questions never",
+        "trained on; entropy (§8) and exact KL to the pre-trained model, means over the answer tokens; clipped,",
+        "the fraction of answer tokens whose gradient the clipping switched off.",
         *shown,
         f"  held-out accuracy {run.evals[0][1]:.3f} → {run.final_accuracy:.3f} in {len(run.stats)} steps:"
         f" target {TARGET_ACCURACY} {'met' if reached else 'not reached'}  ({run.seconds:.1f} s)",
-        *([] if reached or config.max_steps >= FULL.max_steps else [_FULL_RUN_HINT]),
+        *([full_run] if short else []),
         f"  entropy {run.stats[0].entropy:.3f} → {run.stats[-1].entropy:.3f} nats; below the trainer's collapse floor"
         f" ({run.rl.entropy_floor}) at {flagged} of {len(run.stats)} steps.",
         "  Falling entropy while accuracy rises is the model becoming sure of right answers;",
@@ -332,8 +336,10 @@ def _grpo_step(config, run, pretrained, held_out, out_dir):
 
 def _ablation_step(runs, budget, png):
     lines = [
-        f"The same pre-trained model and the same questions at each step, {budget} steps each (as many as GRPO took).",
-        "Held-out accuracy is measured every few steps; its mean over the run rewards learning early, not only the end:",
+        "Two runs with parts of GRPO taken away: REINFORCE (no baseline, no clipping, one update per batch) and",
+        f"GRPO without clipping. The same pre-trained model and the same questions at each step, {budget} steps each",
+        "(as many as GRPO took). μ: updates per batch of samples. Held-out accuracy is measured every few steps;",
+        "its mean over the run rewards learning early, not only the end:",
         "  run                baseline    clip    μ  held-out: start → end  mean   first ≥ 0.9  KL at the end  time",
     ]
     if budget < FULL.max_steps // 2:
@@ -351,14 +357,15 @@ def _ablation_step(runs, budget, png):
                           ("mean accuracy", max(runs, key=lambda r: r.mean_accuracy))):
         lines.append(f"  highest {measure}: {best.name}")
     lines += [
-        "REINFORCE (§16) uses A = R: with rewards 0 or 1 it pushes right answers up, gives wrong ones no push of",
-        "their own, and how hard it pushes depends on how lucky the batch was. GRPO's group baseline (§17) compares",
-        "each answer with the others to the same question. Without clipping (§18) the μ updates on the same samples may",
-        "move a token's probability far past 1 ± ε times the old one, on a gradient computed for the old policy:",
-        "the \"stale map\". The clip fraction shows how often the gate closed; the KL panel, how far each run drifted.",
+        "REINFORCE (§16) uses the raw reward, A = R: with rewards 0 or 1 it pushes right answers up, gives wrong ones",
+        "no push of their own, and how hard it pushes depends on how lucky the batch was. GRPO grades each answer on",
+        "a curve, against the other answers to the same question (§17). Without clipping (§18), the μ updates on the",
+        "same samples may move a token's probability far past 1 ± ε times the old one while the gradient still",
+        "describes the old model: steering with a stale map. The picture shows how often GRPO's clipping stepped in,",
+        "and how far each run drifted from the pre-trained model (KL).",
         "One seed, one run each: differences of a few points at the end are within the run-to-run noise.",
     ]
-    return Step("Ablations: what the baseline and the clipping are for").say(*lines).show(
+    return Step("Parts taken away: what the baseline and the clipping are for").say(*lines).show(
         _plot_runs(runs, png), "the three runs, step by step")
 
 
@@ -394,7 +401,7 @@ def _plot_runs(runs, path):
     for name, color, label in (("clip_fraction_high", "tab:blue", "A > 0, r > 1 + ε"),
                                ("clip_fraction_low", "tab:cyan", "A < 0, r < 1 − ε")):
         clip_axes.plot(range(1, len(grpo.stats) + 1), grpo.series(name), color=color, linewidth=1.2, label=label)
-    clip_axes.set_title("GRPO's clip fraction (the ablations never clip)")
+    clip_axes.set_title("GRPO's clip fraction (the other runs never clip)")
     clip_axes.set_xlabel("RL step")
     clip_axes.legend(fontsize=8)
     accuracy_axes = grid[0, 1]
@@ -408,6 +415,6 @@ def _plot_runs(runs, path):
     legend = grid[1, 2]
     legend.axis("off")
     legend.legend(*accuracy_axes.get_legend_handles_labels(), loc="center", title="runs (same seed, same questions)")
-    picture.suptitle("GRPO vs its ablations on two-digit addition")
+    picture.suptitle("GRPO vs GRPO with parts taken away, on two-digit addition")
     picture.savefig(path, dpi=100)
     return path

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from demos._solve import bisect
 from demos._stepper import Step, figure, illustrative, number
 from tensorgrad import functional as F
 from tensorgrad import optim, tensor
@@ -64,14 +65,6 @@ def steps(out_dir, fast=False):
         _forward_vs_reverse(out_dir / FITS_PNG),
         _estimates(drifts, out_dir / ESTIMATES_PNG),
     ]
-
-
-def bisect(f, target, low, high, iterations=60):
-    """The x in [low, high] where the increasing function f reaches ``target``."""
-    for _ in range(iterations):
-        middle = (low + high) / 2
-        low, high = (middle, high) if f(middle) < target else (low, middle)
-    return (low + high) / 2
 
 
 def kl(p_logits, q_logits):
@@ -135,7 +128,7 @@ def entropy(logits):
 
 def surprise_pair():
     """P with H(P) = 1.5 and Q with H(P, Q) = 2.3, the post's numbers, found by two bisections."""
-    sharpness = bisect(lambda a: -entropy(a * SCORES), -float(H_P), 0.0, 10.0)  # H falls as a grows
+    sharpness = bisect(lambda a: entropy(a * SCORES), float(H_P), 0.0, 10.0)  # H falls as a grows
     p = sharpness * SCORES
     tilt = bisect(lambda t: kl(p, p + t * TILT), float(H_PQ) - float(H_P), 0.0, 20.0)
     return sharpness, tilt, p, p + tilt * TILT
@@ -279,13 +272,13 @@ def _forward_vs_reverse(png):
         f" and {w2:.0%} at x = {c2}, each of width {s1}.",
         f"Q: a single bump with a centre μ and a width σ. Adam on (μ, log σ), {FIT_STEPS} steps,",
         f"  from μ = {Q_STARTS['broad'][0]}, σ = {Q_STARTS['broad'][1]} (broad, over both peaks):",
-        "  minimise          μ        σ      KL(P‖Q)   KL(Q‖P)",
+        "  minimise           μ        σ      KL(P‖Q)   KL(Q‖P)",
     )
     for fit in fits:
         name = "KL(P‖Q) forward" if fit.direction == "forward" else "KL(Q‖P) reverse"
         if fit.start != "broad":
             name += " *"
-        step.say(f"  {name:16} {fit.mu:+6.2f}   {fit.sigma:5.2f}   {fit.forward_kl:7.3f}   {fit.reverse_kl:7.3f}")
+        step.say(f"  {name:17} {fit.mu:+6.2f}   {fit.sigma:5.2f}   {fit.forward_kl:7.3f}   {fit.reverse_kl:7.3f}")
     step.say(
         f"Forward (mode-covering): Q spreads over both peaks. Its mean {q_mean:+.2f} and spread {q_std:.2f} are P's"
         f" ({mean:+.2f}, {std:.2f}):",
@@ -331,7 +324,7 @@ def _estimates(drifts, png):
     rng = np.random.default_rng(SEED)
     runs = [estimates(drift, rng) for drift in drifts]
     healthy = runs[0]
-    step = Step("§15 KL from samples: the k1 and k3 estimates approach the exact KL (law of large numbers)").say(
+    step = Step("§15 KL from samples: the k1 and k3 estimates approach the exact KL (law of large numbers, §3)").say(
         "A trainer sees only the tokens π sampled, not whole distributions. With r = π_ref(x)/π(x) for a sampled x:",
         "  k1 = −log r and k3 = r − 1 − log r both average to KL(π‖π_ref) (tensorgrad.rl.kl_estimate);",
         "  k3 is never negative (log r ≤ r − 1). Here π = Q and π_ref = P of the healthy drift,",
@@ -339,9 +332,10 @@ def _estimates(drifts, png):
         "       n      k1 mean    k3 mean",
         *(f"  {n:7,}     {healthy.k1[n - 1]:.4f}     {healthy.k3[n - 1]:.4f}" for n in SAMPLES),
     )
-    for (post, words), run in zip(DRIFTS, runs):
-        step.say(f"  {words.lower()} (exact {run.exact:.2f}): a sample's spread k1 ± {run.spread[0]:.2f},"
-                 f" k3 ± {run.spread[1]:.2f}; mean of {max(SAMPLES):,}: k1 {run.k1[-1]:.3f}, k3 {run.k3[-1]:.3f}")
+    for (_, words), run in zip(DRIFTS, runs):
+        step.say(f"  {words.lower()} (exact KL {run.exact:.2f}): one sample's spread k1 ± {run.spread[0]:.2f},"
+                 f" k3 ± {run.spread[1]:.2f};",
+                 f"    mean of {max(SAMPLES):,} samples: k1 {run.k1[-1]:.3f}, k3 {run.k3[-1]:.3f}")
     step.say(
         "Close to π_ref, k3 varies less than k1. Far from it, a rare token with a huge r makes k3 jump (the picture):",
         "its spread is then far larger than k1's.",

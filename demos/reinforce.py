@@ -5,11 +5,11 @@ has one: REINFORCE pushes along R·∇log π. The post's five answers to "What
 is 15% of 240?" first: their arithmetic by ``scalargrad``, and a verifier that
 gives each its reward from its final answer alone. Then, by ``tensorgrad``: one
 REINFORCE step on those five answers (the two right ones become more likely,
-the three wrong ones less); ∇log π = ∇π/π on
-a softmax policy; and why the average of R·∇log π over sampled answers can
-stand in for the true gradient of the expected reward: it is unbiased, and
-its error shrinks like 1/√n (the law of large numbers, §2). Nothing here
-trains a model, so ``fast`` changes nothing.
+the three wrong ones less); ∇log π = ∇π/π on a softmax policy; and why the
+average of R·∇log π over sampled answers can stand in for the true gradient
+of the expected reward: it is unbiased, and its error shrinks like 1/√n (the
+law of large numbers, §3). Nothing here trains a model, so ``fast`` changes
+nothing.
 """
 
 from dataclasses import dataclass
@@ -131,19 +131,20 @@ def reinforce_on_post_answers():
 
 
 def _five_answers():
+    reward = rewards()
     adv, before, after = reinforce_on_post_answers()
     step = Step("§16 \"What is 15% of 240?\": five answers, a reward each, one REINFORCE step").say(
         "A policy choosing among the post's five answers, each 20% to start (softmax of five zero logits).",
         f"Loss −A·log π with A = R (tensorgrad.rl.reinforce_loss), one gradient step of size {REINFORCE_STEP}:",
     )
-    for (text, _), r, a, p, q in zip(POST_ANSWERS, rewards(), adv, before, after):
+    for (text, _), r, a, p, q in zip(POST_ANSWERS, reward, adv, before, after):
         step.say(f"  R = {r:+.0f}  A = {a:+.1f}  {100 * p:.1f}% → {100 * q:.1f}%  "
                  f"{'more' if q > p else 'less'} likely   {text!r}")
     step.say(*(figure(f"answer {i + 1} ({'more' if r == '+1' else 'less'} likely in the post): sign of the change",
                       r, np.sign(q - p)) for i, ((_, r), p, q) in enumerate(zip(POST_ANSWERS, before, after))))
-    group = advantages(rewards(), baseline="group_mean")
+    group = advantages(reward, baseline="group_mean")
     return step.say(
-        f"With the group's mean as baseline (§17): mean R = {number(rewards().mean())},"
+        f"With the group's mean as baseline (§17): mean R = {number(reward.mean())},"
         f" A = {', '.join(f'{a:+.1f}' for a in group)}: the same directions.",
         "Next time, multiplying (right) is likelier, dividing or adding (wrong) less so: no label said which was right,",
         "only a reward after the fact.",
@@ -202,23 +203,28 @@ def exact_gradient(logits, reward):
     return z.grad
 
 
-def per_sample_gradients(logits, reward, actions):
-    """R(aᵢ)·∇log π(aᵢ) for each sampled answer aᵢ, by one backward() through a row of logits per sample."""
+def per_sample_gradients(logits, actions, weights):
+    """weightᵢ·∇log π(aᵢ) for each sampled answer aᵢ (weight: its reward R, or §17's advantage A).
+
+    One backward() through a row of logits per sample: row i's gradient is sample i's estimate.
+    """
     rows = tensor(np.tile(logits, (len(actions), 1)), requires_grad=True)
     log_pi = token_log_probs(rows[:, None, :], actions[:, None])  # (n, 1)
-    (log_pi[:, 0] * reward[actions]).sum().backward()
+    (log_pi[:, 0] * weights).sum().backward()
     return rows.grad
 
 
 def estimate():
+    """The exact gradient beside its sampled estimates: one run's running mean, and REPEATS runs of each size."""
     rng = np.random.default_rng(SEED)
     reward = rewards()
     pi = F.softmax(tensor(POLICY_LOGITS)).data
     exact = exact_gradient(POLICY_LOGITS, reward)
-    samples = per_sample_gradients(POLICY_LOGITS, reward, rng.choice(len(pi), size=SAMPLES, p=pi))
+    actions = rng.choice(len(pi), size=SAMPLES, p=pi)
+    samples = per_sample_gradients(POLICY_LOGITS, actions, reward[actions])
     running = samples.cumsum(axis=0) / np.arange(1, SAMPLES + 1)[:, None]
     # A sample's R·∇log π depends only on which answer it drew: the mean of n samples is Σₐ (countₐ/n)·vectorₐ.
-    vectors = per_sample_gradients(POLICY_LOGITS, reward, np.arange(len(pi)))
+    vectors = per_sample_gradients(POLICY_LOGITS, np.arange(len(pi)), reward)
     runs = [rng.multinomial(n, pi, size=REPEATS) / n @ vectors for n in SIZES]
     typical = [np.sqrt(((means - exact) ** 2).sum(axis=1).mean()) for means in runs]
     variance = (pi[:, None] * (vectors - exact) ** 2).sum()
@@ -249,7 +255,7 @@ def _unbiased(png):
         f" [{' '.join(f'{g:+.3f}' for g in average)}],",
         f"  is the exact gradient to within {worst:.1f} standard errors (the largest of the five gaps).",
         "The typical error matches √(variance of one sample / n): 100× the samples, 10× smaller error.",
-        "The law of large numbers (§2) is what makes an average of sampled R·∇log π a reliable gradient.",
+        "The law of large numbers (§3) is what makes an average of sampled R·∇log π a reliable gradient.",
     ).show(_plot(result, png), "sample means of R·∇log π converge to the exact gradient")
 
 

@@ -16,7 +16,7 @@ SENTENCE_POST = ("5", "42", "28", "10", "15")  # percent
 WORDS = ("cat", "sat", "mat")
 SCORES = np.array([[4.2, 1.1, 0.5], [2.8, 3.5, 1.8], [3.1, 2.4, 0.9]])
 POST = (("0.80", "0.12", "0.08"), ("0.27", "0.55", "0.18"), ("0.40", "0.32", "0.28"))
-NOTE = re.compile(r"^scores log w − mean = \[([^\]]*)\] give the post's row: (.*?); (.*)$")
+NOTE = re.compile(r"^scores \[([^\]]*)\] \(log w − mean\) give the post's row; (.*)$")
 
 
 @pytest.fixture(scope="module")
@@ -65,28 +65,20 @@ def shown(weights, scale):
 
 
 def check_note(claim, scores, post, scale):
-    """The note's scores are log w − mean, give the post's row, and its temperature part is true."""
+    """The note's scores are log w − mean and give the post's row, and its temperature part is true."""
     match = NOTE.match(claim.note)
     assert match, claim.note
     needed = np.array([float(x) for x in match[1].split(", ")])
     weights = np.array([float(p) for p in post]) / scale
     assert needed == pytest.approx(np.log(weights) - np.log(weights).mean(), abs=0.005)
-    from_needed = softmax(needed)
-    assert reproduces(from_needed, post, scale), claim.name
-    assert match[2] == shown(from_needed, scale)
-    temperature = match[3]
-    if found := re.fullmatch(r"so does softmax\(scores / T\), T (\S+)–(\S+)", temperature):
+    assert reproduces(softmax(needed), post, scale), claim.name
+    temperature = match[2]
+    if found := re.fullmatch(r"so do temperatures T (\S+)–(\S+)", temperature):
         low, high = float(found[1]), float(found[2])
         for t in (low + 0.005, (low + high) / 2, high - 0.005):  # the printed ends are rounded to 0.01
             assert reproduces(softmax(np.array(scores) / t), post, scale), (claim.name, t)
     else:
-        best = re.fullmatch(r"no T does \(the best, T = (\S+), gives (.*)\)", temperature)
-        assert best, claim.note
-        # The least-squares temperature: log w = s/T + c, fitted on the centred values.
-        x, y = np.array(scores) - np.mean(scores), np.log(weights) - np.log(weights).mean()
-        t = (x @ x) / (x @ y)
-        assert float(best[1]) == pytest.approx(t, abs=0.005)
-        assert best[2] == shown(softmax(np.array(scores) / t), scale)
+        assert temperature == "no temperature does", claim.note
         swept = np.exp(np.array(scores) / attention.TEMPERATURES[:, None])
         swept = np.round(scale * swept / swept.sum(axis=1, keepdims=True), 2 if scale == 1 else 0)
         within_a_digit = np.abs(swept - np.array(post, dtype=float)) <= 1.000001 * (0.01 if scale == 1 else 1)
@@ -137,6 +129,20 @@ def test_temperature_explains_row_cat_only(steps):
     # Row sat cannot come from any temperature: its "cat" score is above the row's mean, its weight below.
     sat_scores, sat_weights = SCORES[1], np.log([0.27, 0.55, 0.18])
     assert sat_scores[0] > sat_scores.mean() and sat_weights[0] < sat_weights.mean()
+
+
+def test_the_best_temperature_of_each_row(steps):
+    """Least squares on log w = s/T + c (centred): the T printed for each row, and the row softmax(s/T) gives."""
+    lines = text(steps, "§13 \"The cat sat") + "\n" + text(steps, "§13 Inside the formula")
+    printed = re.findall(r"best single temperature \(least squares on log-weights\): T = (\S+), giving (.*)", lines)
+    rows = [(SENTENCE_SCORES, SENTENCE_POST, 100)] + [(s, w, 1) for s, w in zip(SCORES, POST)]
+    assert len(printed) == len(rows)
+    for (t_printed, row), (scores, post, scale) in zip(printed, rows):
+        weights = np.array([float(p) for p in post]) / scale
+        x, y = np.array(scores) - np.mean(scores), np.log(weights) - np.log(weights).mean()
+        t = (x @ x) / (x @ y)
+        assert float(t_printed) == pytest.approx(t, abs=0.005)
+        assert row == shown(softmax(np.array(scores) / t), scale)
 
 
 def test_scores_that_would_give_the_posts_weights(steps):

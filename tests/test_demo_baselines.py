@@ -79,7 +79,7 @@ def test_the_baseline_keeps_the_direction_and_cuts_the_variance(demo):
     pi, estimates = sampled()
     rewards = baselines.POSITIVE_REWARDS
     exact = pi * (rewards - pi @ rewards)  # ∂/∂z Σ π R for a softmax
-    printed = text(steps, "§17 \"Same expected direction")
+    printed = text(steps, "§17 Same expected direction")
     assert f"[{' '.join(f'{g:+.4f}' for g in exact)}]" in printed
     rows = re.findall(r"^  (.{21})  \[([^\]]+)\]\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)×$", printed, re.MULTILINE)
     assert [label.strip() for label, *_ in rows] == ["no baseline (A = R)", "mean of the other 7", "group mean (GRPO)"]
@@ -96,7 +96,7 @@ def test_the_baseline_keeps_the_direction_and_cuts_the_variance(demo):
     assert variances["none"] / variances["others"] > 10  # "dramatically reduces variance"
     worst = rewards.argmin()
     assert f"by R·∂log π/∂z = {rewards[worst] * (1 - pi[worst]):+.3f}" in printed  # reinforce everything
-    assert f"its A = {rewards[worst] - pi @ rewards:+.3f}" in printed
+    assert f"its advantage A = {rewards[worst] - pi @ rewards:+.3f} pushes it down" in printed
 
 
 def test_picture_exists_and_the_steps_render(demo):

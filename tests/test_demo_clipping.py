@@ -69,14 +69,14 @@ def test_gate_table_and_one_sided_zero_gradient(demo):
         (up, d_up), (down, d_down) = (l_clip(np.array(r), a) for a in (1.0, -1.0))
         assert f"  {r:5.1f}      {up:+6.2f}    {d_up + 0:+5.1f}        {down:+6.2f}    {d_down + 0:+5.1f}" in printed
     grid = np.arange(0.005, 2.0, 0.01)
-    for a, side in ((1.0, "above"), (-1.0, "below")):
+    for a, side, other in ((1.0, "above", "below"), (-1.0, "below", "above")):
         _, grad = l_clip(grid, a)
         zero_side = grid > 1.2 if a > 0 else grid < 0.8
         other_side = grid < 0.8 if a > 0 else grid > 1.2
         assert (grad[zero_side] == 0).all() and (grad[other_side] == a).all()
         assert (grad == 0).sum() == zero_side.sum() == 80
         assert (f"dL/dr = 0 at {(grad == 0).sum()} of {len(grid)} ratios:\n    at 100% of those {side} the band,"
-                f" at 0% of those on the other side (there dL/dr = {a:+.0f}, as for r·A)") in printed
+                f" at 0% of those {other} it (there dL/dr = {a:+.0f}, as without clipping)") in printed
     assert printed.count("the largest L^CLIP − r·A is 0.0") == 2
     assert "the post's\nsummary leaves this side out" in printed
 

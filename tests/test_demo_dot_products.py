@@ -44,7 +44,7 @@ def test_unit_vectors_at_15_90_180_degrees(by_name):
         assert claim.verdict == "exact"
 
 
-def test_matrix_product_and_the_highlighted_cell(by_name):
+def test_matrix_product_and_the_highlighted_cell(by_name, steps):
     a, b = np.array([[1, 2, 3], [4, 5, 6]]), np.array([[7, 8], [9, 10], [11, 12]])
     c = a @ b
     assert c.tolist() == [[58, 64], [139, 154]]
@@ -55,6 +55,7 @@ def test_matrix_product_and_the_highlighted_cell(by_name):
     for name, term in zip(("1×8", "2×10", "3×12"), terms):
         check(by_name[name], str(term), term)
     check(by_name["their sum"], "64", terms.sum())
+    assert "  (1×8) + (2×10) + (3×12) = 8 + 20 + 36 = 64\n" in steps[2].text()  # the post's line, term by term
     assert {claim.verdict for claim in by_name.values()} == {"exact"}
     assert len(by_name) == 2 + 3 + 4 + 3 + 1 + 3
 

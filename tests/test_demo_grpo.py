@@ -1,12 +1,12 @@
 """The GRPO demo, headless and fast: its accuracies and curves checked with NumPy, not with the demo's code."""
 
 import re
+from dataclasses import fields
 
 import numpy as np
 import pytest
 
 from demos import grpo
-from demos.__main__ import main
 from demos._stepper import run_steps
 from tensorgrad import GPT, no_grad
 
@@ -83,6 +83,10 @@ def test_ablation_table_matches_the_saved_curves(demo):
                 round(accuracy[0], 3), round(accuracy[-1], 3), round(accuracy.mean(), 3))
     best = ["GRPO", "REINFORCE", "GRPO, no clipping"][int(np.argmax([float(mean) for *_, mean in rows]))]
     assert f"highest mean accuracy: {best}" in text
+    # Each run's parts: baseline, clipping and μ (updates per batch): one or more taken away from GRPO's.
+    for parts in ("GRPO               group mean  ε 0.2   2", "REINFORCE          none        none    1",
+                  "GRPO, no clipping  group mean  none    2"):
+        assert f"\n  {parts}  " in text, parts
 
 
 @pytest.mark.slow
@@ -94,6 +98,8 @@ def test_training_plot_is_written(demo):
     assert f"picture: {picture}" in text
 
 
-def test_demo_is_listed(capsys):
-    assert main([]) == 0
-    assert "grpo" in capsys.readouterr().out
+def test_fast_keeps_the_model_and_its_pretraining_and_shortens_the_rl_run():
+    """The tour runs FAST: it must train the same model as FULL, only for fewer RL steps on fewer questions."""
+    changed = {f.name for f in fields(grpo.Config) if getattr(grpo.FAST, f.name) != getattr(grpo.FULL, f.name)}
+    assert changed == {"prompts", "max_steps"}
+    assert grpo.FAST.max_steps < grpo.FULL.max_steps and grpo.FAST.prompts < grpo.FULL.prompts
