@@ -73,11 +73,18 @@ class Step:
         return [line for line in self.lines if isinstance(line, Claim)]
 
     def notes_shown(self):
-        """(line, whether to show its note): claims in a row sharing one note show it once, after the last."""
+        """(line, whether to show its note): claims in one run sharing a note show it once, after the last."""
         shown = []
-        for line, after in zip(self.lines, [*self.lines[1:], None]):
-            shared = isinstance(after, Claim) and isinstance(line, Claim) and after.note == line.note
-            shown.append((line, isinstance(line, Claim) and bool(line.note) and not shared))
+        for i, line in enumerate(self.lines):
+            if not (isinstance(line, Claim) and line.note):
+                shown.append((line, False))
+                continue
+            run = []
+            for later in self.lines[i + 1 :]:
+                if not isinstance(later, Claim):
+                    break
+                run.append(later.note)
+            shown.append((line, line.note not in run))
         return shown
 
     def text(self):

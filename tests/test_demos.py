@@ -183,6 +183,9 @@ def test_claims_sharing_a_note_show_it_once_after_the_last(tmp_path):
     assert [shown for _, shown in step.notes_shown()] == [False, True, False, True]
     assert step.text().count(note) == 1
     assert step.text().index("  b: post 15") < step.text().index(note) < step.text().index("text")
+    exact_between = Step("row").say(figure("a", "72", 92.6, would_give=note), figure("b", "1", 1.0),
+                                    figure("c", "15", 4.2, would_give=note))
+    assert [shown for _, shown in exact_between.notes_shown()] == [False, False, True]
 
 
 def test_tiny_engine_values_keep_their_digits():
