@@ -4,32 +4,18 @@ import re
 
 import numpy as np
 import pytest
+from demo_checks import check, claim, step_text
 
 from demos import baselines
-from demos._stepper import claims, run_steps, verdict
+from demos._stepper import claims, run_steps
+
+TOLERANCE = 1e-12  # the figures are means and differences of a few rewards: exact up to float rounding
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     out_dir = tmp_path_factory.mktemp("baselines")
     return baselines.steps(out_dir, fast=True), out_dir
-
-
-def claim(steps, name):
-    (found,) = [c for c in claims(steps) if c.name == name]
-    return found
-
-
-def check(steps, name, post, value):
-    c = claim(steps, name)
-    assert c.post == post
-    assert float(c.engine) == pytest.approx(value, abs=1e-12), name
-    assert c.verdict == verdict(post, value), name
-
-
-def text(steps, title_start):
-    (step,) = [s for s in steps if s.title.startswith(title_start)]
-    return "\n".join(str(line) for line in step.lines)
 
 
 def test_every_figure_is_exact(demo):
@@ -41,26 +27,26 @@ def test_every_figure_is_exact(demo):
 
 def test_the_exam_graded_on_a_curve(demo):
     steps, _ = demo
-    check(steps, "82 − 78, the best student", "+4", 82 - 78)
-    check(steps, "75 − 78, the worst student", "-3", 75 - 78)
+    check(claim(steps, "82 − 78, the best student"), "+4", 82 - 78, TOLERANCE)
+    check(claim(steps, "75 − 78, the worst student"), "-3", 75 - 78, TOLERANCE)
 
 
 def test_responses_a_to_d(demo):
     steps, _ = demo
     rewards = np.array([1.0, 1.0, 0.0, 0.0])
-    check(steps, "mean reward of A, B, C, D", "0.5", rewards.mean())
+    check(claim(steps, "mean reward of A, B, C, D"), "0.5", rewards.mean(), TOLERANCE)
     for name, post, a in zip("ABCD", ("+0.5", "+0.5", "-0.5", "-0.5"), rewards - rewards.mean()):
-        check(steps, f"advantage of response {name}", post, a)
+        check(claim(steps, f"advantage of response {name}"), post, a, TOLERANCE)
 
 
 def test_quick_check(demo):
     steps, _ = demo
     quiz = np.array([1.0] * 3 + [0.0] * 5)
-    check(steps, "the group's mean reward", "0.375", quiz.mean())
-    check(steps, "advantage of a correct response", "+0.625", 1 - quiz.mean())
-    check(steps, "advantage of a wrong response", "-0.375", 0 - quiz.mean())
+    check(claim(steps, "the group's mean reward"), "0.375", quiz.mean(), TOLERANCE)
+    check(claim(steps, "advantage of a correct response"), "+0.625", 1 - quiz.mean(), TOLERANCE)
+    check(claim(steps, "advantage of a wrong response"), "-0.375", 0 - quiz.mean(), TOLERANCE)
     scaled = (quiz - quiz.mean()) / (quiz.std() + 1e-4)  # GRPO's std scaling, with the trainer's eps
-    assert f"A = {scaled[0]:+.3f} and {scaled[-1]:+.3f}" in text(steps, "§17 Quick check")
+    assert f"A = {scaled[0]:+.3f} and {scaled[-1]:+.3f}" in step_text(steps, "§17 Quick check")
 
 
 def sampled():
@@ -79,7 +65,7 @@ def test_the_baseline_keeps_the_direction_and_cuts_the_variance(demo):
     pi, estimates = sampled()
     rewards = baselines.POSITIVE_REWARDS
     exact = pi * (rewards - pi @ rewards)  # ∂/∂z Σ π R for a softmax
-    printed = text(steps, "§17 Same expected direction")
+    printed = step_text(steps, "§17 Same expected direction")
     assert f"[{' '.join(f'{g:+.4f}' for g in exact)}]" in printed
     rows = re.findall(r"^  (.{21})  \[([^\]]+)\]\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)×$", printed, re.MULTILINE)
     assert [label.strip() for label, *_ in rows] == ["no baseline (A = R)", "mean of the other 7", "group mean (GRPO)"]

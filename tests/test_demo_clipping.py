@@ -4,27 +4,18 @@ import re
 
 import numpy as np
 import pytest
+from demo_checks import check, claim, step_text
 
 from demos import clipping
-from demos._stepper import claims, run_steps, verdict
+from demos._stepper import claims, run_steps
+
+TOLERANCE = 1e-9  # the figures are ratios and percentages of the post's round numbers
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     out_dir = tmp_path_factory.mktemp("clipping")
     return clipping.steps(out_dir, fast=True), out_dir
-
-
-def check(steps, name, post, value, abs_tol=1e-9):
-    (c,) = [c for c in claims(steps) if c.name == name]
-    assert c.post == post
-    assert float(c.engine) == pytest.approx(value, abs=abs_tol), name
-    assert c.verdict == verdict(post, value), name
-
-
-def text(steps, title_start):
-    (step,) = [s for s in steps if s.title.startswith(title_start)]
-    return "\n".join(str(line) for line in step.lines)
 
 
 def l_clip(r, a, low=0.2, high=0.2):
@@ -46,25 +37,25 @@ def test_clipping_in_action(demo):
     steps, _ = demo
     ratio = 0.85 / 0.10
     capped = min(max(ratio, 0.8), 1.2)
-    check(steps, "ratio 85% / 10%", "8.5", ratio)
-    check(steps, "ratio capped by clip(r, 1 − ε, 1 + ε)", "1.2", capped)
-    check(steps, "what the step may do: 10% × the capped ratio", "12", 100 * 0.10 * capped)
+    check(claim(steps, "ratio 85% / 10%"), "8.5", ratio, TOLERANCE)
+    check(claim(steps, "ratio capped by clip(r, 1 − ε, 1 + ε)"), "1.2", capped, TOLERANCE)
+    check(claim(steps, "what the step may do: 10% × the capped ratio"), "12", 100 * 0.10 * capped, TOLERANCE)
 
 
 def test_reading_the_ratio_and_the_band(demo):
     steps, _ = demo
-    check(steps, "r = 0.1: how many times less likely", "10", 1 / 0.1)
-    check(steps, "r = 1.2: how much more likely", "20", (1.2 - 1) * 100)
-    check(steps, "lower edge, 1 − ε", "0.8", 1 - 0.2)
-    check(steps, "upper edge, 1 + ε", "1.2", 1 + 0.2)
-    printed = text(steps, "§18 Reading the ratio")
+    check(claim(steps, "r = 0.1: how many times less likely"), "10", 1 / 0.1, TOLERANCE)
+    check(claim(steps, "r = 1.2: how much more likely"), "20", (1.2 - 1) * 100, TOLERANCE)
+    check(claim(steps, "lower edge, 1 − ε"), "0.8", 1 - 0.2, TOLERANCE)
+    check(claim(steps, "upper edge, 1 + ε"), "1.2", 1 + 0.2, TOLERANCE)
+    printed = step_text(steps, "§18 Reading the ratio")
     assert "5% → 6%, 50% → 60%" in printed
     assert f"a ratio of {0.80 / 0.05:.0f}; clipped to 1.2, that step may only reach {0.05 * 1.2:.0%}" in printed
 
 
 def test_gate_table_and_one_sided_zero_gradient(demo):
     steps, _ = demo
-    printed = text(steps, "§18 L^CLIP")
+    printed = step_text(steps, "§18 L^CLIP")
     for r in (0.5, 0.9, 1.1, 1.5, 8.5):
         (up, d_up), (down, d_down) = (l_clip(np.array(r), a) for a in (1.0, -1.0))
         assert f"  {r:5.1f}      {up:+6.2f}    {d_up + 0:+5.1f}        {down:+6.2f}    {d_down + 0:+5.1f}" in printed
@@ -83,7 +74,7 @@ def test_gate_table_and_one_sided_zero_gradient(demo):
 
 def test_dapo(demo):
     steps, _ = demo
-    printed = text(steps, "§18 DAPO")
+    printed = step_text(steps, "§18 DAPO")
     assert "band [0.80, 1.28]" in printed
     assert f"ratio capped at 1.28, so 10% → {100 * 0.10 * 1.28:.1f}%" in printed
     grid = np.arange(0.005, 2.0, 0.01)

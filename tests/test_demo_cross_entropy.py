@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import pytest
+from demo_checks import check, claim, step_text
 
 from demos import cross_entropy
 from demos._stepper import claims, run_steps, verdict
@@ -17,26 +18,6 @@ TEACHER = np.array([0.70, 0.20, 0.10])
 def demo(tmp_path_factory):
     out_dir = tmp_path_factory.mktemp("cross_entropy")
     return cross_entropy.steps(out_dir, fast=True), out_dir
-
-
-def claim(steps, name):
-    (found,) = [c for c in claims(steps) if c.name == name]
-    return found
-
-
-def text(steps, title_start):
-    (step,) = [s for s in steps if s.title.startswith(title_start)]
-    return "\n".join(str(line) for line in step.lines)
-
-
-def decimals(shown):
-    return len(shown.split(".")[1]) if "." in shown else 0
-
-
-def check(c, post, value):
-    assert c.post == post
-    assert float(c.engine) == pytest.approx(value, abs=0.51 * 10 ** -decimals(c.engine))
-    assert c.verdict == verdict(post, value)
 
 
 def numbers(s):
@@ -78,7 +59,7 @@ def test_asymmetry_and_the_posts_rounded_subtraction(demo):
     check(cost, "2.31", math.log(10))
     # log 10 = 2.3026 shows as 2.30, one unit of the last digit from 2.31: the rule says "rounded", so no note.
     assert cost.verdict == "rounded" and cost.note == ""
-    said = text(steps, "§9 The asymmetry")
+    said = step_text(steps, "§9 The asymmetry")
     table = round(-math.log(0.01), 2), round(-math.log(0.1), 2)
     assert f"{table[0]:.2f} − {table[1]:.2f} = {table[0] - table[1]:.2f}" in said
     assert verdict("2.31", table[0] - table[1]) == "exact"  # subtracting the table's rounded values gives the post's
@@ -98,7 +79,7 @@ def test_tangent_slopes(demo):
 
 def test_cross_entropy_is_entropy_plus_kl(demo):
     steps, _ = demo
-    said = text(steps, "§9 Cross-entropy = entropy")
+    said = step_text(steps, "§9 Cross-entropy = entropy")
     p, q = np.random.default_rng(cross_entropy.SEED).dirichlet(np.ones(cross_entropy.CLASSES), size=2)
     pairs = {"random p, q": (p, q), "teacher vs the 40/35/25 model": (TEACHER, UNCERTAIN),
              "model matching the teacher": (TEACHER, TEACHER)}
@@ -116,7 +97,7 @@ def test_cross_entropy_is_entropy_plus_kl(demo):
 
 def test_one_training_step(demo):
     steps, _ = demo
-    said = text(steps, "§9 One training step")
+    said = step_text(steps, "§9 One training step")
     grad = UNCERTAIN - np.eye(3)[0]
     assert numbers(re.search(r"engine:\s+\[(.*)\]", said)[1]) == pytest.approx(grad, abs=5.1e-5)
     assert numbers(re.search(r"onehot:\s+\[(.*)\]", said)[1]) == pytest.approx(grad, abs=5.1e-5)

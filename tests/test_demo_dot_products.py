@@ -4,10 +4,13 @@ import math
 
 import numpy as np
 import pytest
+from demo_checks import check
 
 from demos import dot_products
 from demos.__main__ import main
-from demos._stepper import claims, run_steps, verdict
+from demos._stepper import claims, run_steps
+
+TOLERANCE = 1e-9  # the figures are dot products and counts of small integers
 
 
 @pytest.fixture(scope="module")
@@ -23,17 +26,10 @@ def by_name(steps):
     return named
 
 
-def check(claim, post, value, tolerance=1e-9):
-    """The claim quotes the post, shows the NumPy value and judges it as ``verdict`` does."""
-    assert claim.post == post
-    assert float(claim.engine) == pytest.approx(value, abs=tolerance), claim.name
-    assert claim.verdict == verdict(post, value), claim.name
-
-
 def test_movie_dot_products_are_exact(by_name):
     die_hard, notebook, smith = (np.array(v) for v in ([9, 1], [1, 9], [7, 7]))
-    check(by_name["Die Hard · The Notebook"], "18", die_hard @ notebook)
-    check(by_name["Die Hard · Mr. & Mrs. Smith"], "70", die_hard @ smith)
+    check(by_name["Die Hard · The Notebook"], "18", die_hard @ notebook, TOLERANCE)
+    check(by_name["Die Hard · Mr. & Mrs. Smith"], "70", die_hard @ smith, TOLERANCE)
     assert by_name["Die Hard · The Notebook"].verdict == by_name["Die Hard · Mr. & Mrs. Smith"].verdict == "exact"
 
 
@@ -50,11 +46,11 @@ def test_matrix_product_and_the_highlighted_cell(by_name, steps):
     assert c.tolist() == [[58, 64], [139, 154]]
     for i in range(2):
         for j in range(2):
-            check(by_name[f"(A @ B)[{i + 1},{j + 1}]"], str(c[i, j]), c[i, j])
+            check(by_name[f"(A @ B)[{i + 1},{j + 1}]"], str(c[i, j]), c[i, j], TOLERANCE)
     terms = a[0] * b[:, 1]
     for name, term in zip(("1×8", "2×10", "3×12"), terms):
-        check(by_name[name], str(term), term)
-    check(by_name["their sum"], "64", terms.sum())
+        check(by_name[name], str(term), term, TOLERANCE)
+    check(by_name["their sum"], "64", terms.sum(), TOLERANCE)
     assert "  (1×8) + (2×10) + (3×12) = 8 + 20 + 36 = 64\n" in steps[2].text()  # the post's line, term by term
     assert {claim.verdict for claim in by_name.values()} == {"exact"}
     assert len(by_name) == 2 + 3 + 4 + 3 + 1 + 3
@@ -64,9 +60,9 @@ def test_a_2x3_times_a_3x2_is_four_dot_products_in_a_2x2_result(by_name, steps):
     """One dot product per cell: (rows of A) × (columns of B) of them, each as long as A's rows."""
     a, b = np.ones((2, 3)), np.ones((3, 2))
     rows, columns = (a @ b).shape
-    check(by_name["dot products in A @ B (its cells)"], "4", rows * columns)
-    check(by_name["rows of A @ B"], "2", rows)
-    check(by_name["columns of A @ B"], "2", columns)
+    check(by_name["dot products in A @ B (its cells)"], "4", rows * columns, TOLERANCE)
+    check(by_name["rows of A @ B"], "2", rows, TOLERANCE)
+    check(by_name["columns of A @ B"], "2", columns, TOLERANCE)
     assert by_name["dot products in A @ B (its cells)"].engine == "4"  # a count, not "4.0"
     text = steps[2].text()
     assert "2×3 times 3×2 = 2 × 2 cells, one dot product each:" in text and "a 2×2 result." in text

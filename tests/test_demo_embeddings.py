@@ -4,6 +4,7 @@ import re
 
 import numpy as np
 import pytest
+from demo_checks import step_text
 
 from demos import embeddings
 from demos._stepper import claims, run_steps
@@ -22,11 +23,6 @@ def saved(demo):
     with np.load(out_dir / embeddings.EMBEDDINGS_NPZ) as npz:
         words = list(npz["words"])
         return {int(key.split("_")[1]): dict(zip(words, npz[key])) for key in npz.files if key != "words"}
-
-
-def text(steps, title_start):
-    (step,) = [step for step in steps if step.title.startswith(title_start)]
-    return "\n".join(str(line) for line in step.lines)
 
 
 def cosine(a, b):
@@ -64,7 +60,7 @@ def test_random_vectors_do_not_cluster_and_trained_ones_do(saved):
 
 def test_printed_similarities_match_the_saved_vectors(demo, saved):
     steps, _ = demo
-    lines = text(steps, "§14 Cosine similarity")
+    lines = step_text(steps, "§14 Cosine similarity")
     for when, label in ((0, "random"), (embeddings.SNAPSHOT, f"step {embeddings.SNAPSHOT}"),
                         (embeddings.FAST_STEPS, f"step {embeddings.FAST_STEPS}")):
         printed = re.search(
@@ -97,7 +93,7 @@ def sinusoidal(length, dim):
 
 def test_word_order_is_invisible_without_positions_and_visible_with_them(demo):
     steps, _ = demo
-    lines = text(steps, "§14 \"dog bites man\"")
+    lines = step_text(steps, "§14 \"dog bites man\"")
     none = [float(x) for x in re.findall(r"largest difference (\S+)", lines)]
     assert len(none) == 3 and max(none) < 1e-12
     with_positions = [float(x) for x in re.findall(r"pooled outputs differ by up to (\S+);", lines)]
@@ -117,7 +113,7 @@ def test_sinusoidal_rows_are_distinct(demo):
     steps, _ = demo
     table = sinusoidal(embeddings.PE_LENGTH, embeddings.PE_DIM)
     gaps = np.linalg.norm(table[:, None] - table[None, :], axis=-1)[~np.eye(embeddings.PE_LENGTH, dtype=bool)]
-    assert f"the closest two are {gaps.min():.2f} apart" in text(steps, "§14 Sinusoidal")
+    assert f"the closest two are {gaps.min():.2f} apart" in step_text(steps, "§14 Sinusoidal")
 
 
 def rotate(x, position):
@@ -132,7 +128,7 @@ def rotate(x, position):
 
 def test_rope_scores_depend_only_on_the_distance(demo):
     steps, _ = demo
-    lines = text(steps, "§14 RoPE")
+    lines = step_text(steps, "§14 RoPE")
     printed = {
         (int(m), int(n)): float(score)
         for m, n, score in re.findall(r"m = +(\d+), n = +(\d+), m − n = \S+: score (\S+)", lines)

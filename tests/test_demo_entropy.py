@@ -5,9 +5,10 @@ import re
 
 import numpy as np
 import pytest
+from demo_checks import check, claim, step_text
 
 from demos import entropy
-from demos._stepper import claims, run_steps, verdict
+from demos._stepper import claims, run_steps
 
 FORECAST_B = np.array([0.30, 0.25, 0.25, 0.20])
 
@@ -16,26 +17,6 @@ FORECAST_B = np.array([0.30, 0.25, 0.25, 0.20])
 def demo(tmp_path_factory):
     out_dir = tmp_path_factory.mktemp("entropy")
     return entropy.steps(out_dir, fast=True), out_dir
-
-
-def claim(steps, name):
-    (found,) = [c for c in claims(steps) if c.name == name]
-    return found
-
-
-def text(steps, title_start):
-    (step,) = [s for s in steps if s.title.startswith(title_start)]
-    return "\n".join(str(line) for line in step.lines)
-
-
-def decimals(shown):
-    return len(shown.split(".")[1]) if "." in shown else 0
-
-
-def check(c, post, value):
-    assert c.post == post
-    assert float(c.engine) == pytest.approx(value, abs=0.51 * 10 ** -decimals(c.engine))
-    assert c.verdict == verdict(post, value)
 
 
 def h(p, base=math.e):
@@ -72,7 +53,7 @@ def test_forecasts(demo):
     steps, _ = demo
     check(claim(steps, "H(Forecast A)"), "0", h([1.0, 0, 0, 0], 2))
     assert claim(steps, "H(Forecast A)").engine == "0"  # not "-0.0"
-    said = text(steps, "§8 Two forecasts")
+    said = step_text(steps, "§8 Two forecasts")
     bits, nats = map(float, re.search(r"H\(Forecast B\) = (\S+) bits = (\S+) nats", said).groups())
     assert bits == pytest.approx(h(FORECAST_B, 2), abs=5e-5) and nats == pytest.approx(h(FORECAST_B), abs=5e-5)
     assert round(bits, 2) == 1.99  # near log2(4) = 2: "high entropy", though not the post's 1.92
@@ -104,7 +85,7 @@ def test_surprise_values(demo):
 def test_one_percent_is_only_a_little_more_surprising_than_two_percent(demo):
     """−log 0.01 / −log 0.02 ≈ 1.18, not "way more" than 2×: halving p adds log 2 nats to the surprise."""
     steps, _ = demo
-    said = text(steps, "§8 Surprise = −log p")
+    said = step_text(steps, "§8 Surprise = −log p")
     rare, less_rare = -math.log(0.01), -math.log(0.02)
     assert (round(rare, 2), round(less_rare, 2), round(rare / less_rare, 2)) == (4.61, 3.91, 1.18)
     assert f"−log(0.01) = {rare:.2f} nats vs −log(0.02) = {less_rare:.2f} nats: only {rare / less_rare:.2f}×" in said
@@ -118,7 +99,7 @@ def test_one_percent_is_only_a_little_more_surprising_than_two_percent(demo):
 
 def test_entropy_is_expected_surprise_four_ways(demo):
     steps, _ = demo
-    said = text(steps, "§8 Entropy = expected surprise")
+    said = step_text(steps, "§8 Entropy = expected surprise")
     weighted, by_scalargrad, by_tensorgrad, sampled = (
         float(x) for x in re.findall(r"= (\d\.\d{6}) nats", said)
     )
@@ -131,7 +112,7 @@ def test_entropy_is_expected_surprise_four_ways(demo):
 def test_one_hot_zero_and_uniform_log_n_is_the_maximum(demo):
     steps, _ = demo
     check(claim(steps, "H(one-hot, 8 outcomes)"), "0", h([1.0] + [0.0] * 7, 2))
-    said = text(steps, "§8 Edge cases")
+    said = step_text(steps, "§8 Edge cases")
     for n in (2, 4, 8):
         hn, log_n, bits = map(float, re.search(rf"uniform over {n}: H = (\S+) nats, log {n} = (\S+) \((\S+) bits", said).groups())
         assert hn == log_n == pytest.approx(math.log(n), abs=5e-7) and bits == pytest.approx(math.log2(n), abs=5e-4)
@@ -142,7 +123,7 @@ def test_one_hot_zero_and_uniform_log_n_is_the_maximum(demo):
 
 def test_temperature_raises_entropy_and_reaches_the_posts_illustrative_values(demo):
     steps, _ = demo
-    said = text(steps, "§8 Entropy and temperature")
+    said = step_text(steps, "§8 Entropy and temperature")
     assert "from 0.05 to 20: yes" in said
     logits = entropy.LOGIT_SCALE * np.random.default_rng(entropy.SEED).standard_normal(entropy.VOCAB)
 
@@ -164,7 +145,7 @@ def test_temperature_raises_entropy_and_reaches_the_posts_illustrative_values(de
 
 def test_entropy_bonus_gradient_and_step(demo):
     steps, _ = demo
-    said = text(steps, "§8 An entropy bonus")
+    said = step_text(steps, "§8 An entropy bonus")
     p = np.array(family_with_bits(0.47))  # the "low entropy" distribution, found here independently
     assert float(re.search(r"sun ([\d.]+)%", said)[1]) == pytest.approx(100 * p[0], abs=0.05)
     H = h(p)

@@ -4,6 +4,7 @@ import re
 from itertools import pairwise
 
 import pytest
+from demo_checks import step_text
 
 from demos import gradient_descent
 from demos._stepper import claims, run_steps
@@ -24,11 +25,6 @@ def demo(tmp_path_factory):
     out_dir = tmp_path_factory.mktemp("gradient_descent")
     steps = gradient_descent.steps(out_dir, fast=True)
     return steps, out_dir
-
-
-def text(steps, title_start):
-    (step,) = [s for s in steps if s.title.startswith(title_start)]
-    return "\n".join(str(line) for line in step.lines)
 
 
 def table(text):
@@ -52,7 +48,7 @@ def test_the_four_marked_slopes_are_illustrative_at_the_weights_the_notes_name(d
 
 def test_backward_matches_the_finite_difference(demo):
     steps, _ = demo
-    rows = re.findall(r"^\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)$", text(steps, "§10 backward() vs"), re.MULTILINE)
+    rows = re.findall(r"^\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)$", step_text(steps, "§10 backward() vs"), re.MULTILINE)
     numbers = [tuple(map(float, row)) for row in rows]
     assert len(numbers) == 4
     for w, analytic, numeric, difference in numbers:
@@ -63,7 +59,7 @@ def test_backward_matches_the_finite_difference(demo):
 
 def test_descent_steps_follow_the_rule_and_shrink(demo):
     steps, _ = demo
-    said = text(steps, "§10 Gradient descent")
+    said = step_text(steps, "§10 Gradient descent")
     rows = table(said)
     assert len(rows) == gradient_descent.DESCENT_STEPS
     w = -0.5  # where the slope is −7
@@ -80,7 +76,7 @@ def test_descent_steps_follow_the_rule_and_shrink(demo):
 
 def test_too_large_a_learning_rate_diverges(demo):
     steps, _ = demo
-    said = text(steps, "§10 A learning rate that is too large")
+    said = step_text(steps, "§10 A learning rate that is too large")
     rows = table(said)
     w, distances = -0.5, [3.5]
     for printed in rows:

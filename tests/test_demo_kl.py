@@ -4,6 +4,7 @@ import re
 
 import numpy as np
 import pytest
+from demo_checks import claim, softmax, step_text
 
 from demos import kl
 from demos._stepper import claims, run_steps, verdict
@@ -13,22 +14,6 @@ from demos._stepper import claims, run_steps, verdict
 def demo(tmp_path_factory):
     out_dir = tmp_path_factory.mktemp("kl")
     return kl.steps(out_dir, fast=True), out_dir
-
-
-def claim(steps, name):
-    (found,) = [c for c in claims(steps) if c.name == name]
-    return found
-
-
-def text(steps, title_start):
-    """The printed lines of the one step whose title starts with ``title_start``."""
-    (step,) = [s for s in steps if s.title.startswith(title_start)]
-    return "\n".join(str(line) for line in step.lines)
-
-
-def softmax(z):
-    e = np.exp(z - np.max(z))
-    return e / e.sum()
 
 
 def kl_np(p, q):
@@ -68,7 +53,7 @@ def test_leash_figures_are_shifted_bells_with_that_kl(demo, name, post):
 
 def test_extra_surprise_pair_has_the_posts_entropies(demo):
     steps, _ = demo
-    printed = text(steps, "§15 KL is the extra surprise")
+    printed = step_text(steps, "§15 KL is the extra surprise")
     sharpness = float(re.search(r"P = softmax\(([\d.]+) ×", printed)[1])
     tilt = float(re.search(r"Q = softmax\(that \+ ([\d.]+) ×", printed)[1])
     p_logits = sharpness * np.array([2.0, 1.0, 0.5, 0.0, -0.5, -1.0])
@@ -95,7 +80,7 @@ def test_kl_is_never_negative_on_the_same_random_pairs(demo):
     log_p = p_logits - np.log(np.exp(p_logits).sum(axis=1, keepdims=True))
     log_q = q_logits - np.log(np.exp(q_logits).sum(axis=1, keepdims=True))
     divergences = (np.exp(log_p) * (log_p - log_q)).sum(axis=1)
-    printed = text(steps, "§15 KL ≥ 0")
+    printed = step_text(steps, "§15 KL ≥ 0")
     assert f"smallest KL(P‖Q) {divergences.min():.2e}, negative ones 0, largest {divergences.max():.2f}" in printed
     assert divergences.min() > 0
 
@@ -103,14 +88,14 @@ def test_kl_is_never_negative_on_the_same_random_pairs(demo):
 def test_asymmetry_recomputed(demo):
     steps, _ = demo
     p, q = np.array([0.49, 0.49, 0.02]), np.array([0.98, 0.01, 0.01])
-    printed = text(steps, "§15 KL is not symmetric")
+    printed = step_text(steps, "§15 KL is not symmetric")
     assert f"D(P‖Q) = {kl_np(p, q):.3f} nats" in printed and f"D(Q‖P) = {kl_np(q, p):.3f} nats" in printed
     assert abs(kl_np(p, q) - kl_np(q, p)) > 0.5
 
 
 def test_reward_adjusted_table(demo):
     steps, _ = demo
-    printed = text(steps, "§15 The leash on the reward")
+    printed = step_text(steps, "§15 The leash on the reward")
     for beta in (0.01, 0.1, 1.0):
         row = f"  {beta:5}      " + "      ".join(f"{1.0 - beta * d:+.3f}" for d in (0.3, 4.8))
         assert row in printed
@@ -126,7 +111,7 @@ def test_forward_and_reverse_fits_recomputed_by_grid_search(demo):
     def q(mu, sigma):
         return softmax(-0.5 * ((x - mu) / sigma) ** 2)
 
-    printed = text(steps, "§15 Forward vs reverse KL")
+    printed = step_text(steps, "§15 Forward vs reverse KL")
     rows = {name.strip(): (float(mu), float(s)) for name, mu, s in
             re.findall(r"  (KL\(\S+\) \w+(?: \*)?)\s+([+-][\d.]+)\s+([\d.]+)\s+[\d.]+\s+[\d.]+", printed)}
     assert set(rows) == {"KL(P‖Q) forward", "KL(Q‖P) reverse", "KL(Q‖P) reverse *"}
@@ -152,7 +137,7 @@ def test_sample_estimates_approach_the_exact_kl(demo):
     log_r = np.log(p) - np.log(q)
     k1, k3 = -log_r, np.exp(log_r) - 1 - log_r  # per-token values; their spreads under x ~ q
     spread = [np.sqrt(np.sum(q * (k - exact) ** 2)) for k in (k1, k3)]
-    printed = text(steps, "§15 KL from samples")
+    printed = step_text(steps, "§15 KL from samples")
     assert f"is {exact:.4f}:" in printed
     last = re.search(r"100,000\s+([\d.]+)\s+([\d.]+)", printed)
     for estimate, sd in zip((float(last[1]), float(last[2])), spread):

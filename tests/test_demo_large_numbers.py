@@ -5,33 +5,16 @@ import math
 import re
 
 import pytest
+from demo_checks import check, claim, step_text
 
 from demos import large_numbers
-from demos._stepper import claims, run_steps, verdict
+from demos._stepper import claims, run_steps
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     out_dir = tmp_path_factory.mktemp("large_numbers")
     return large_numbers.steps(out_dir, fast=True), out_dir
-
-
-def claim(demo, name):
-    steps, _ = demo
-    (found,) = [c for c in claims(steps) if c.name == name]
-    return found
-
-
-def text(demo, title_start):
-    steps, _ = demo
-    (step,) = [s for s in steps if s.title.startswith(title_start)]
-    return "\n".join(str(line) for line in step.lines)
-
-
-def check(found, post, value, tolerance):
-    assert found.post == post
-    assert float(found.engine) == pytest.approx(value, abs=tolerance)
-    assert found.verdict == verdict(post, value)
 
 
 def fair_tail(n, heads):
@@ -65,15 +48,17 @@ def vote_by_counts(n, probs):
 
 
 def test_fair_coin_and_the_posts_own_counts(demo):
-    check(claim(demo, "true probability of heads"), "50", 100 * 0.5, 0.006)
-    check(claim(demo, "5,023 of 10,000 as a share"), "50.2", 100 * 5023 / 10000, 0.0006)
-    check(claim(demo, "7 heads of 10 as a share"), "70", 100 * 7 / 10, 0.006)
-    assert claim(demo, "5,023 of 10,000 as a share").verdict == "exact"
+    steps, _ = demo
+    check(claim(steps, "true probability of heads"), "50", 100 * 0.5, 0.006)
+    check(claim(steps, "5,023 of 10,000 as a share"), "50.2", 100 * 5023 / 10000, 0.0006)
+    check(claim(steps, "7 heads of 10 as a share"), "70", 100 * 7 / 10, 0.006)
+    assert claim(steps, "5,023 of 10,000 as a share").verdict == "exact"
 
 
 @pytest.mark.parametrize(("n", "post"), [(1, "100"), (10, "70"), (100, "54"), (10_000, "50.2")])
 def test_coin_checkpoints_are_illustrative_with_fair_coin_odds(demo, n, post):
-    found = claim(demo, f"heads after {n:,} flip{'s' if n > 1 else ''}")
+    steps, _ = demo
+    found = claim(steps, f"heads after {n:,} flip{'s' if n > 1 else ''}")
     assert (found.post, found.verdict, found.unit) == (post, "illustrative", "%")
     got = float(found.engine) / 100 * n
     assert got == pytest.approx(round(got)) and 0 <= got <= n
@@ -83,25 +68,28 @@ def test_coin_checkpoints_are_illustrative_with_fair_coin_odds(demo, n, post):
 
 
 def test_ten_thousand_flips_heads_and_tails(demo):
-    heads, tails = claim(demo, "heads in 10,000 flips"), claim(demo, "tails in 10,000 flips")
+    steps, _ = demo
+    heads, tails = claim(steps, "heads in 10,000 flips"), claim(steps, "tails in 10,000 flips")
     assert (heads.post, tails.post) == ("5,023", "4,977")  # as the post prints them
     assert float(heads.engine) + float(tails.engine) == 10_000
-    assert float(heads.engine) == pytest.approx(float(claim(demo, "heads after 10,000 flips").engine) * 100)
+    assert float(heads.engine) == pytest.approx(float(claim(steps, "heads after 10,000 flips").engine) * 100)
     assert abs(float(heads.engine) - 5000) < 4 * 50  # four standard deviations of a fair coin
     assert heads.note.endswith(f"the post's 5,023: P = {fair_tail(10_000, 5023):.2f}")  # 0.65
 
 
 def test_expected_counts_of_ten_answers(demo):
-    check(claim(demo, "expected correct answers"), "6", 10 * 0.6, 1e-9)
-    check(claim(demo, "expected incorrect answers"), "4", 10 * 0.4, 1e-9)
+    steps, _ = demo
+    check(claim(steps, "expected correct answers"), "6", 10 * 0.6, 1e-9)
+    check(claim(steps, "expected incorrect answers"), "4", 10 * 0.4, 1e-9)
 
 
 def test_vote_table_exact_by_brute_force_and_simulation_close(demo):
+    steps, _ = demo
     exact = vote_by_counts(10, [0.6, 0.2, 0.2])
     a, b, _, post = vote_by_counts(10, [0.6, 0.4])  # rules (a), (b) and the post's see only right vs wrong
     assert (a, b, post) == pytest.approx((exact[0], exact[1], exact[3]))
-    rows = re.findall(r"^  (\(a\)|\(b\)|\(c\)|post:).*?([\d.]+)%\s+([\d.]+)%$", text(demo, "§3 Self-consistency"),
-                      re.MULTILINE)
+    rows = re.findall(r"^  (\(a\)|\(b\)|\(c\)|post:).*?([\d.]+)%\s+([\d.]+)%$",
+                      step_text(steps, "§3 Self-consistency"), re.MULTILINE)
     assert [r for r, *_ in rows] == ["(a)", "(b)", "(c)", "post:"]
     for (_, shown, simulated), value in zip(rows, exact):
         assert float(shown) == round(100 * value, 1)
@@ -110,11 +98,12 @@ def test_vote_table_exact_by_brute_force_and_simulation_close(demo):
 
 
 def test_each_voting_rule_against_the_posts_83(demo):
+    steps, _ = demo
     a, b, c, post = vote_by_counts(10, [0.6, 0.2, 0.2])
-    check(claim(demo, "majority right, (a) strict majority ≥6 of 10"), "83", 100 * a, 0.006)
-    shown = text(demo, "§3 Where does")
+    check(claim(steps, "majority right, (a) strict majority ≥6 of 10"), "83", 100 * a, 0.006)
+    shown = step_text(steps, "§3 Where does")
     assert f"a 5–5 tie counts as right: {100 * post:.1f}%, its \"~83%\"" in shown
-    verdicts = [c.verdict for c in claims(demo[0]) if "83" in c.post]
+    verdicts = [c.verdict for c in claims(steps) if "83" in c.post]
     assert f"(b) a 5–5 tie settled by a coin: {100 * b:.1f}%" in shown
     assert f"(c) plurality over 2 equally likely wrong answers: {100 * c:.1f}%" in shown
     assert verdicts == ["differs"]  # one figure, one verdict: 63.3 against "83" (83.4 only with ties as wins)
@@ -125,11 +114,12 @@ def strict(n, p):
 
 
 def test_what_would_give_83_really_gives_it(demo):
-    note = claim(demo, "majority right, (a) strict majority ≥6 of 10").note
+    steps, _ = demo
+    note = claim(steps, "majority right, (a) strict majority ≥6 of 10").note
     post_rule = re.search(r"5–5 ties counted as right give ([\d.]+)%, as the post's explanation does", note)[1]
     n, shown, accuracy = re.search(
         r"\(a\) reaches 83% with (\d+) samples \(([\d.]+)%\), or at 10 samples with ([\d.]+)% per-sample accuracy",
-        text(demo, "§3 Where does"),
+        step_text(steps, "§3 Where does"),
     ).groups()
     n = int(n)
     assert round(100 * strict(n, 0.6)) == 83 and float(shown) == round(100 * strict(n, 0.6), 1)
@@ -137,7 +127,7 @@ def test_what_would_give_83_really_gives_it(demo):
     assert 100 * strict(10, float(accuracy) / 100) == pytest.approx(83, abs=0.2)
     assert float(post_rule) == round(100 * sum(binomial(10, k, 0.6) for k in range(5, 11)), 1)
 
-    shown = text(demo, "§3 Where does")
+    shown = step_text(steps, "§3 Where does")
     p = float(re.search(r"([\d.]+)% per-sample accuracy would give 83%", shown)[1]) / 100
     assert 100 * (strict(10, p) + binomial(10, 5, p) / 2) == pytest.approx(83, abs=0.2)
 
@@ -147,11 +137,12 @@ def test_what_would_give_83_really_gives_it(demo):
 
 
 def test_plurality_for_several_spreads_and_the_70_percent_model(demo):
-    shown = text(demo, "§3 Where does")
+    steps, _ = demo
+    shown = step_text(steps, "§3 Where does")
     for k in (1, 2, 3):
         value = vote_by_counts(10, [0.6] + [0.4 / k] * k)[2]
         assert f"k = {k}: {100 * value:.1f}%" in shown
-    strong = text(demo, "§3 A 70% model")
+    strong = step_text(steps, "§3 A 70% model")
     a, b = strict(10, 0.7), strict(10, 0.7) + binomial(10, 5, 0.7) / 2
     ties = a + binomial(10, 5, 0.7)
     assert f"strict majority {100 * a:.1f}%, ties by coin {100 * b:.1f}%, ties as right {100 * ties:.1f}%" in strong

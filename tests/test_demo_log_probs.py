@@ -5,9 +5,10 @@ import re
 
 import numpy as np
 import pytest
+from demo_checks import check, step_text
 
 from demos import log_probs
-from demos._stepper import claims, run_steps, verdict
+from demos._stepper import claims, run_steps
 
 TOKEN_PROBS = (0.02, 0.15, 0.08, 0.12, 0.03, 0.22)
 
@@ -17,19 +18,6 @@ def demo(tmp_path_factory):
     out_dir = tmp_path_factory.mktemp("log_probs")
     steps = log_probs.steps(out_dir, fast=True)
     return steps, {claim.name: claim for claim in claims(steps)}, out_dir
-
-
-def text(steps, title_start):
-    (step,) = [step for step in steps if step.title.startswith(title_start)]
-    return "\n".join(str(line) for line in step.lines)
-
-
-def check(claim, post, value):
-    """The claim quotes ``post``, shows ``value`` to its printed digits, and judges it as verdict() does."""
-    decimals = len(claim.engine.split(".")[1]) if "." in claim.engine else 0
-    assert claim.post == post, claim.name
-    assert float(claim.engine) == pytest.approx(value, abs=0.5 * 10**-decimals * (1 + 1e-9) + 1e-12), claim.name
-    assert claim.verdict == verdict(post, value), claim.name
 
 
 def cycled(n):
@@ -76,7 +64,7 @@ def first_underflow(dtype):
 
 def test_underflow_token_counts(demo):
     steps, _, _ = demo
-    shown = text(steps, "§5 Underflow")
+    shown = step_text(steps, "§5 Underflow")
     for dtype in ("float64", "float32"):
         below, zero, log_sum = first_underflow(dtype)
         found = re.search(rf"{dtype}: below .* after (\d+) tokens .*\n.*exactly 0\.0 after (\d+) tokens.* plain (\S+)", shown)
@@ -102,14 +90,14 @@ def test_chain_rule_and_readings(demo):
     check(found["log 0.02 + log 0.15 + log 0.08"], "-8.34", exact)
     assert found["log 0.02 + log 0.15 + log 0.08"].verdict == "rounded"  # -8.3349 shows as -8.33
     rounded = sum(round(math.log(p), 2) for p in (0.02, 0.15, 0.08))
-    assert f"= {rounded:.2f}." in text(steps, "§5 Why a sequence") and f"{rounded:.2f}" == "-8.34"
+    assert f"= {rounded:.2f}." in step_text(steps, "§5 Why a sequence") and f"{rounded:.2f}" == "-8.34"
     check(found["log-prob -0.1 → probability"], "90", 100 * math.exp(-0.1))
     check(found["log-prob -4.6 → probability"], "1", 100 * math.exp(-4.6))
 
 
 def test_fused_log_softmax_stays_finite(demo):
     steps, _, _ = demo
-    shown = text(steps, "§5 Why frameworks fuse")
+    shown = step_text(steps, "§5 Why frameworks fuse")
     assert shown.count("log(softmax) in tensorgrad: ValueError") == 2
     assert shown.count("log(softmax) in plain NumPy: [0.0, -inf]") == 2
     printed = re.findall(r"F\.log_softmax = \[(\S+), (\S+)\], finite; its gradient of log p\[1\]: \[(\S+), (\S+)\]", shown)

@@ -5,9 +5,10 @@ import re
 
 import numpy as np
 import pytest
+from demo_checks import check, claim, step_text
 
 from demos import norms
-from demos._stepper import claims, run_steps, verdict
+from demos._stepper import claims, run_steps
 
 WEIGHTS = [5.0, 2.0, 0.3, -3.0]
 N_LAMBDAS = 30
@@ -20,18 +21,9 @@ def demo(tmp_path_factory):
     return steps, out_dir
 
 
-def text(steps, title_start):
-    (step,) = [s for s in steps if s.title.startswith(title_start)]
-    return "\n".join(str(line) for line in step.lines)
-
-
-def by_name(steps):
-    return {c.name: c for c in claims(steps)}
-
-
 def test_norms_of_the_rubber_band_weights(demo):
     steps, _ = demo
-    said = text(steps, "§11 Norms")
+    said = step_text(steps, "§11 Norms")
     w = np.array(WEIGHTS)
     assert f"= {sum(abs(w)):g}   (scalargrad l1" in said
     assert f"= {sum(w * w):g}   (scalargrad l2:" in said
@@ -41,13 +33,11 @@ def test_norms_of_the_rubber_band_weights(demo):
 
 def test_pulls_are_the_size_of_2w_and_point_toward_zero(demo):
     steps, _ = demo
-    found = by_name(steps)
     for w, post in zip(WEIGHTS, ("10.0", "4.0", "0.6", "6.0")):
-        claim = found[f"pull on {w}"]
-        assert claim.post == post
-        assert float(claim.engine) == pytest.approx(abs(2 * w), abs=1e-12)
-        assert claim.verdict == verdict(post, abs(2 * w)) == "exact"
-    said = text(steps, "§11 L2 regularization")
+        pull = claim(steps, f"pull on {w}")
+        check(pull, post, abs(2 * w), 1e-12)
+        assert pull.verdict == "exact"
+    said = step_text(steps, "§11 L2 regularization")
     assert "gradient  -6.0, so a descent step −lr·(-6.0) moves it up, toward 0" in said
     assert "gradient  10.0, so a descent step −lr·(10.0) moves it down, toward 0" in said
     assert "L1's pull is sign(w) = [1.0, 1.0, 1.0, -1.0]" in said
@@ -55,13 +45,11 @@ def test_pulls_are_the_size_of_2w_and_point_toward_zero(demo):
 
 def test_penalties_are_the_squares(demo):
     steps, _ = demo
-    found = by_name(steps)
     for w, post in ((5.0, "25"), (0.3, "0.09")):
-        claim = found[f"penalty of {w}"]
-        assert claim.post == post
-        assert float(claim.engine) == pytest.approx(w * w, abs=1e-12)
-        assert claim.verdict == verdict(post, w * w) == "exact"
-    assert len(found) == 6  # four pulls, two penalties: every figure of §11
+        penalty = claim(steps, f"penalty of {w}")
+        check(penalty, post, w * w, 1e-12)
+        assert penalty.verdict == "exact"
+    assert len(claims(steps)) == 6  # four pulls, two penalties: every figure of §11
 
 
 def lambdas(x, y):
@@ -115,7 +103,7 @@ def paths():
 def test_l1_path_matches_coordinate_descent_with_the_same_exact_zeros(demo, paths):
     steps, _ = demo
     grid, l1, _ = paths
-    rows = printed_rows(text(steps, "§11 L1 vs L2"), "L1")
+    rows = printed_rows(step_text(steps, "§11 L1 vs L2"), "L1")
     assert len(rows) == 10
     for (lam, weights, zeros), expected_lam, expected in zip(rows, grid[::3], l1[::3]):
         assert lam == round(expected_lam, 4)
@@ -123,13 +111,13 @@ def test_l1_path_matches_coordinate_descent_with_the_same_exact_zeros(demo, path
         assert [v == "0" for v in weights] == list(zero(expected))
         assert zeros == int(np.sum(zero(expected)))
     assert rows[0][2] == 8 and rows[-1][2] == 0  # all zero at the top of the sweep, none at the bottom
-    assert f"{int(np.sum(zero(l1)))} exact zeros over the sweep" in text(steps, "§11 L1 vs L2")
+    assert f"{int(np.sum(zero(l1)))} exact zeros over the sweep" in step_text(steps, "§11 L1 vs L2")
 
 
 def test_l2_path_matches_the_closed_form_and_has_no_zeros(demo, paths):
     steps, _ = demo
     grid, _, l2 = paths
-    said = text(steps, "§11 L1 vs L2")
+    said = step_text(steps, "§11 L1 vs L2")
     rows = printed_rows(said, "L2")
     assert len(rows) == 10
     for (lam, weights, zeros), expected_lam, expected in zip(rows, grid[::3], l2[::3]):
@@ -143,7 +131,7 @@ def test_held_out_errors(demo, paths):
     steps, _ = demo
     grid, l1, l2 = paths
     x, y, x_held, y_held = norms.regression_problem()
-    said = text(steps, "§11 Overfitting")
+    said = step_text(steps, "§11 Overfitting")
     for name, path in (("L1", l1), ("L2", l2)):
         train = [np.mean((x @ w - y) ** 2) for w in path]
         held = [np.mean((x_held @ w - y_held) ** 2) for w in path]
@@ -156,7 +144,7 @@ def test_held_out_errors(demo, paths):
 
 def test_weight_decay_is_the_l2_penalty_gradient(demo):
     steps, _ = demo
-    said = text(steps, "§11 Weight decay")
+    said = step_text(steps, "§11 Weight decay")
     gaps = [float(g) for g in re.findall(r"largest difference (?:between the final weights: )?(\S+?)\)?:? ", said)]
     assert len(gaps) == 2 and max(gaps) < 1e-12
     assert "(1 − lr·λ) = 0.95" in said  # lr 0.1, λ 0.5

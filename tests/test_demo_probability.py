@@ -5,9 +5,10 @@ import re
 
 import numpy as np
 import pytest
+from demo_checks import check, claim, softmax, step_text
 
 from demos import probability
-from demos._stepper import claims, run_steps, verdict
+from demos._stepper import claims, run_steps
 
 KEYBOARD = {"way": 0.60, "own": 0.15, "phone": 0.08, "mind": 0.05, "break": 0.03, "...rest": 0.09}
 
@@ -18,42 +19,21 @@ def demo(tmp_path_factory):
     return probability.steps(out_dir, fast=True), out_dir
 
 
-def claim(demo, name):
-    steps, _ = demo
-    (found,) = [c for c in claims(steps) if c.name == name]
-    return found
-
-
-def text(demo, title_start):
-    steps, _ = demo
-    (step,) = [s for s in steps if s.title.startswith(title_start)]
-    return "\n".join(str(line) for line in step.lines)
-
-
-def check(found, post, value, tolerance):
-    assert found.post == post
-    assert float(found.engine) == pytest.approx(value, abs=tolerance)
-    assert found.verdict == verdict(post, value)
-
-
-def softmax(z):
-    e = np.exp(np.asarray(z, dtype=float) - np.max(z))
-    return e / e.sum()
-
-
 def test_keyboard_probabilities_come_back_from_their_logits(demo):
+    steps, _ = demo
     probs = softmax(np.log(list(KEYBOARD.values())))
-    shown = text(demo, '§1 "I\'m on my')
+    shown = step_text(steps, '§1 "I\'m on my')
     assert "   ".join(f"{word} {100 * p:.0f}%" for word, p in zip(KEYBOARD, probs)) in shown
-    assert not any(c.name.startswith("P(") for c in claims(demo[0]))  # the post's inputs are not checked as results
+    assert not any(c.name.startswith("P(") for c in claims(steps))  # the post's inputs are not checked as results
     rest = 100 * (1 - KEYBOARD["way"] - KEYBOARD["own"] - KEYBOARD["phone"])
-    check(claim(demo, "everything else, 1 − P(way) − P(own) − P(phone)"), "17", rest, 0.006)
-    check(claim(demo, "all probabilities together, Σ p"), "100", 100 * probs.sum(), 0.006)
+    check(claim(steps, "everything else, 1 − P(way) − P(own) − P(phone)"), "17", rest, 0.006)
+    check(claim(steps, "all probabilities together, Σ p"), "100", 100 * probs.sum(), 0.006)
     assert "mind + break + ...rest = 5% + 3% + 9% = 17%" in shown
 
 
 def test_both_properties_hold_for_softmax_and_fail_for_plain_division(demo):
-    shown = text(demo, "§1 The two properties")
+    steps, _ = demo
+    shown = step_text(steps, "§1 The two properties")
     scores = np.array(probability.RAW_SCORES)
     p = softmax(scores)
     assert f"smallest p {p.min():.3f}, largest {p.max():.3f}" in shown
@@ -64,8 +44,9 @@ def test_both_properties_hold_for_softmax_and_fail_for_plain_division(demo):
 
 
 def test_rain_expected_days_and_a_simulated_stretch(demo):
-    check(claim(demo, "expected rainy days of 100"), "70", 0.7 * 100, 0.006)
-    shown = text(demo, "§1 \"A 70% chance of rain\"")
+    steps, _ = demo
+    check(claim(steps, "expected rainy days of 100"), "70", 0.7 * 100, 0.006)
+    shown = step_text(steps, "§1 \"A 70% chance of rain\"")
     rainy, gap = (int(x) for x in re.search(r"had (\d+) rainy days;\s+a stretch lands at least (\d+) days", shown).groups())
     assert 0 <= rainy <= 100 and gap == abs(rainy - 70)
     tail = sum(math.comb(100, k) * 0.7**k * 0.3 ** (100 - k) for k in range(101) if abs(k - 70) >= gap)
@@ -73,7 +54,8 @@ def test_rain_expected_days_and_a_simulated_stretch(demo):
 
 
 def test_next_token_loop_picks_only_words_the_model_allows(demo):
-    shown = text(demo, "§1 Next-token prediction")
+    steps, _ = demo
+    shown = step_text(steps, "§1 Next-token prediction")
     picks = re.findall(r'  "([^"]+)" → (.+?)  → picked "([^"]+)"', shown)
     assert picks and picks[0][0] == "I'm on my"
     assert picks[0][1] == "way 60%, own 15%, ...rest 9%"  # the keyboard's top three
@@ -86,7 +68,8 @@ def test_next_token_loop_picks_only_words_the_model_allows(demo):
 
 
 def test_sampled_shares_approach_the_distribution(demo):
-    shown = text(demo, "§1 Sampling the keyboard")
+    steps, _ = demo
+    shown = step_text(steps, "§1 Sampling the keyboard")
     rows = {int(n.replace(",", "")): [float(x) for x in re.findall(r"([\d.]+)%", rest)]
             for n, rest in re.findall(r"^\s+([\d,]+)\s{3}(.*points)$", shown, re.MULTILINE)}
     assert list(rows) == [10, 100, 1_000, 10_000, 100_000]

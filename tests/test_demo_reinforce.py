@@ -4,6 +4,7 @@ import re
 
 import numpy as np
 import pytest
+from demo_checks import claim, softmax, step_text
 
 from demos import reinforce
 from demos._stepper import claims, run_steps, verdict
@@ -16,21 +17,6 @@ LOGITS = np.array(reinforce.POLICY_LOGITS)
 def demo(tmp_path_factory):
     out_dir = tmp_path_factory.mktemp("reinforce")
     return reinforce.steps(out_dir, fast=True), out_dir
-
-
-def claim(steps, name):
-    (found,) = [c for c in claims(steps) if c.name == name]
-    return found
-
-
-def text(steps, title_start):
-    (step,) = [s for s in steps if s.title.startswith(title_start)]
-    return "\n".join(str(line) for line in step.lines)
-
-
-def softmax(z):
-    e = np.exp(z - np.max(z))
-    return e / e.sum()
 
 
 def sign_claims(steps):
@@ -67,7 +53,7 @@ def test_the_verifier_rewards_match_the_posts(demo):
         c = claim(steps, f"answer {i}: reward R")
         assert (c.post, float(c.engine)) == (f"{r:+d}", r)
         assert c.verdict == verdict(c.post, r) == "exact"
-    printed = text(steps, "§16 The post's five answers, checked")
+    printed = step_text(steps, "§16 The post's five answers, checked")
     assert "15/100 × 240 = 36." in printed
     assert re.findall(r"final answer (\d+) ([=≠]) 36 → R = ([+-]1)", printed) == [
         (str(f), "=" if r > 0 else "≠", f"{r:+d}") for f, r in zip(finals, independent)
@@ -82,7 +68,7 @@ def test_reinforce_step_on_the_five_answers_recomputed_with_numpy(demo):
     grad = -(REWARDS - p * REWARDS.sum()) / n
     z = -reinforce.REINFORCE_STEP * grad
     after = softmax(z)
-    printed = text(steps, "§16 \"What is 15% of 240?\"")
+    printed = step_text(steps, "§16 \"What is 15% of 240?\"")
     rows = re.findall(r"R = ([+-]\d)  A = ([+-][\d.]+)  ([\d.]+)% → ([\d.]+)%  (more|less) likely", printed)
     assert [float(r) for r, *_ in rows] == list(REWARDS)
     assert [float(a) for _, a, *_ in rows] == list(REWARDS)  # no baseline: A = R
@@ -108,7 +94,7 @@ def test_log_trick_table(demo):
     """For a softmax, ∂π_a/∂z_a = π_a(1 − π_a) and ∂log π_a/∂z_a = 1 − π_a."""
     steps, _ = demo
     pi = softmax(LOGITS)
-    printed = text(steps, "§16 Why log π")
+    printed = step_text(steps, "§16 Why log π")
     for a, p in enumerate(pi):
         assert f"    {a + 1}     {p:.3f}     {p * (1 - p):.3f}        {1 - p:.3f}" in printed
     assert float(re.search(r"largest \|∇log π − ∇π/π\| over all answers and logits: (\S+)", printed)[1]) < 1e-12
@@ -124,7 +110,7 @@ def test_the_sampled_estimate_is_unbiased_and_its_error_shrinks_like_one_over_ro
     vectors = REWARDS[:, None] * (np.eye(len(pi)) - pi)
     assert np.allclose(pi @ vectors, exact)  # the expectation of one sample is the exact gradient
     spread = np.sqrt(pi @ ((vectors - exact) ** 2).sum(axis=1))
-    printed = text(steps, "§16 E[R·∇log π]")
+    printed = step_text(steps, "§16 E[R·∇log π]")
     assert f"exact ∇E[R] = [{' '.join(f'{g:+.4f}' for g in exact)}]" in printed
     rows = re.findall(r"^\s+([\d,]+)\s+\[([^\]]+)\]\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$", printed, re.MULTILINE)
     assert [int(n.replace(",", "")) for n, *_ in rows] == list(reinforce.SIZES)

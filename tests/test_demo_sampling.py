@@ -5,9 +5,10 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from demo_checks import check, claim, step_text
 
 from demos import sampling
-from demos._stepper import claims, run_steps, verdict
+from demos._stepper import claims, run_steps
 
 POST = [Fraction(n, 100) for n in (45, 20, 15, 10, 5, 3, 2)]
 TOKENS = ("the", "a", "an", "big", "old", "my", "red")
@@ -17,27 +18,6 @@ TOKENS = ("the", "a", "an", "big", "old", "my", "red")
 def demo(tmp_path_factory):
     out_dir = tmp_path_factory.mktemp("sampling")
     return sampling.steps(out_dir, fast=True), out_dir
-
-
-def claim(steps, name):
-    (found,) = [c for c in claims(steps) if c.name == name]
-    return found
-
-
-def text(steps, title_start):
-    (step,) = [s for s in steps if s.title.startswith(title_start)]
-    return "\n".join(str(line) for line in step.lines)
-
-
-def decimals(shown):
-    return len(shown.split(".")[1]) if "." in shown else 0
-
-
-def check(c, post, value):
-    """The claim quotes ``post``, shows ``value`` to its printed digits, and judges it as the rule does."""
-    assert c.post == post
-    assert float(c.engine) == pytest.approx(float(value), abs=0.51 * 10 ** -decimals(c.engine))
-    assert c.verdict == verdict(post, float(value))
 
 
 def top_p_count(probs, p):
@@ -70,7 +50,7 @@ def test_top_k_keeps_three(demo):
     steps, _ = demo
     check(claim(steps, "top-k: tokens kept"), "3", 3)
     renormalised = [float(100 * q / sum(POST[:3])) for q in POST[:3]]  # 56.25, 25, 18.75
-    line = re.search(r"become: (.*)", text(steps, "§7 Top-k"))[1]
+    line = re.search(r"become: (.*)", step_text(steps, "§7 Top-k"))[1]
     shown = [float(x) for x in re.findall(r"([\d.]+)%", line)]
     assert shown == pytest.approx(renormalised, abs=0.051)
 
@@ -86,7 +66,7 @@ def test_top_p_keeps_four_tokens_holding_90_percent(demo):
 
 def test_top_p_survives_float_rounding_at_exactly_90_percent(demo):
     steps, _ = demo
-    said = text(steps, "§7 Top-p at exactly 90%")
+    said = step_text(steps, "§7 Top-p at exactly 90%")
     assert f"kept 4 tokens for every one of the {len(sampling.SHIFTS)} shifts" in said
     # Independently: shifted logits give four-token masses on both sides of 0.9 in float64.
     z = np.log(np.array(sampling.PROBS))[None, :] + sampling.SHIFTS[:, None]
@@ -102,7 +82,8 @@ def test_confident_distribution_top_p_one_top_k_three(demo):
     check(claim(steps, "top-p kept, 'the' at 95%"), "1", top_p_count(confident(), Fraction(9, 10)))
     check(claim(steps, "top-k kept, 'the' at 95%"), "3", 3)
     unsure = [Fraction(n, 100) for n in (14, 13, 12, 11, 10, 10, 9, 8, 7, 6)]
-    assert f"top-p keeps {top_p_count(unsure, Fraction(9, 10))} of 10, top-k keeps 3" in text(steps, "§7 Why top-p")
+    kept = top_p_count(unsure, Fraction(9, 10))
+    assert f"top-p keeps {kept} of 10, top-k keeps 3" in step_text(steps, "§7 Why top-p")
 
 
 def test_restaurant_menus_are_illustrative_with_the_counts_they_give(demo):
@@ -121,14 +102,14 @@ def test_restaurant_menus_are_illustrative_with_the_counts_they_give(demo):
 
 def test_greedy_always_picks_the(demo):
     steps, _ = demo
-    said = text(steps, "§7 The post's distribution")
+    said = step_text(steps, "§7 The post's distribution")
     assert re.findall(r"'(\w+)' × (\d+)", said) == [("the", str(sampling.GREEDY_CALLS))]
     assert "it picks 'the'" in said
 
 
 def test_full_sampling_frequencies_approach_the_distribution(demo):
     steps, _ = demo
-    found = re.findall(r"(\w+)\s+p = \s*([\d.]+)%\s+drawn\s+([\d.]+)%", text(steps, "§7 Full sampling"))
+    found = re.findall(r"(\w+)\s+p = \s*([\d.]+)%\s+drawn\s+([\d.]+)%", step_text(steps, "§7 Full sampling"))
     assert [t for t, _, _ in found] == list(TOKENS)
     for (_, _, freq), p in zip(found, POST):
         p = float(p)
@@ -138,11 +119,11 @@ def test_full_sampling_frequencies_approach_the_distribution(demo):
 
 def test_top_k_and_top_p_draws_stay_inside_their_sets(demo):
     steps, _ = demo
-    k_line = re.search(r"draws with top_k=3: (.*) —", text(steps, "§7 Top-k"))[1]
+    k_line = re.search(r"draws with top_k=3: (.*) —", step_text(steps, "§7 Top-k"))[1]
     assert re.findall(r"(\w+) [\d.]+%", k_line) == ["the", "a", "an"]
-    p_line = re.search(r"draws with top_p=0.9: (.*)", text(steps, "§7 Top-p (p"))[1]
+    p_line = re.search(r"draws with top_p=0.9: (.*)", step_text(steps, "§7 Top-p (p"))[1]
     assert re.findall(r"(\w+) [\d.]+%", p_line) == ["the", "a", "an", "big"]
-    assert f"gave 'the' {sampling.DRAWS:,} times" in text(steps, "§7 Why top-p")
+    assert f"gave 'the' {sampling.DRAWS:,} times" in step_text(steps, "§7 Why top-p")
 
 
 def test_picture_and_rendering(demo):

@@ -5,9 +5,10 @@ import re
 
 import numpy as np
 import pytest
+from demo_checks import check, step_text
 
 from demos import softmax
-from demos._stepper import claims, run_steps, verdict
+from demos._stepper import claims, run_steps
 
 LOGITS = [5.2, 2.1, -0.8]
 
@@ -17,19 +18,6 @@ def demo(tmp_path_factory):
     out_dir = tmp_path_factory.mktemp("softmax")
     steps = softmax.steps(out_dir, fast=True)
     return steps, {claim.name: claim for claim in claims(steps)}, out_dir
-
-
-def text(steps, title_start):
-    (step,) = [step for step in steps if step.title.startswith(title_start)]
-    return "\n".join(str(line) for line in step.lines)
-
-
-def check(claim, post, value):
-    """The claim quotes ``post``, shows ``value`` to its printed digits, and judges it as verdict() does."""
-    decimals = len(claim.engine.split(".")[1]) if "." in claim.engine else 0
-    assert claim.post == post, claim.name
-    assert float(claim.engine) == pytest.approx(value, abs=0.5 * 10**-decimals * (1 + 1e-9) + 1e-12), claim.name
-    assert claim.verdict == verdict(post, value), claim.name
 
 
 def exact_softmax(z):
@@ -81,7 +69,7 @@ def test_amplification_and_the_curve_labels(demo):
 
 def test_three_properties_hold(demo):
     steps, _, _ = demo
-    shown = text(steps, "§4 The three things")
+    shown = step_text(steps, "§4 The three things")
     assert "every p > 0: True" in shown and "same order in every row: True" in shown
     assert "ranking kept: logits order the > a > cat, probabilities order the > a > cat" in shown
     assert float(re.search(r"largest \|Σ p − 1\|: (\S+)", shown)[1]) < 1e-14
@@ -89,7 +77,7 @@ def test_three_properties_hold(demo):
 
 def test_jacobian_matches_the_closed_form(demo):
     steps, _, _ = demo
-    shown = text(steps, "§4 Softmax's gradient")
+    shown = step_text(steps, "§4 Softmax's gradient")
     p = np.array(exact_softmax(LOGITS))
     formula = np.diag(p) - np.outer(p, p)
     rows = re.findall(r"∂p\(\w+\)/∂z = \[([^\]]*)\]", shown)
@@ -101,7 +89,7 @@ def test_jacobian_matches_the_closed_form(demo):
 
 def test_shift_invariance_and_the_max_trick(demo):
     steps, _, _ = demo
-    shown = text(steps, "§4 Only the gaps matter")
+    shown = step_text(steps, "§4 Only the gaps matter")
     changes = [float(x) for x in re.findall(r"largest change in any probability (\S+)", shown)]
     assert len(changes) == 2 and max(changes) < 1e-12
     assert "OverflowError" in shown and "[nan nan]" in shown

@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import pytest
+from demo_checks import check, softmax, step_text
 
 from demos import temperature
 from demos._stepper import claims, run_steps, verdict
@@ -24,24 +25,6 @@ def demo(tmp_path_factory):
     out_dir = tmp_path_factory.mktemp("temperature")
     steps = temperature.steps(out_dir, fast=True)
     return steps, {claim.name: claim for claim in claims(steps)}, out_dir
-
-
-def text(steps, title_start):
-    (step,) = [step for step in steps if step.title.startswith(title_start)]
-    return "\n".join(str(line) for line in step.lines)
-
-
-def check(claim, post, value):
-    """The claim quotes ``post``, shows ``value`` to its printed digits, and judges it as verdict() does."""
-    decimals = len(claim.engine.split(".")[1]) if "." in claim.engine else 0
-    assert claim.post == post, claim.name
-    assert float(claim.engine) == pytest.approx(value, abs=0.5 * 10**-decimals * (1 + 1e-9) + 1e-12), claim.name
-    assert claim.verdict == verdict(post, value), claim.name
-
-
-def softmax(z):
-    e = np.exp(np.asarray(z, dtype=float) - np.max(z))
-    return e / e.sum()
 
 
 def shows(post_row, percents):
@@ -79,12 +62,13 @@ def test_differing_rows_no_temperature_but_the_named_logits(demo):
         errors = np.abs(sweep - [float(p) for p in post_row]).max(axis=1)
         best = float(re.search(r"best T=(\S+),", note)[1])
         assert best == pytest.approx(TEMPERATURES[errors.argmin()], abs=0.01)
-        assert "no single T" in note and "no temperature explains this row" in text(steps, f"§6 Same logits, T = {T:g}")
+        shown = step_text(steps, f"§6 Same logits, T = {T:g}")
+        assert "no single T" in note and "no temperature explains this row" in shown
 
 
 def test_low_temperature_row_is_rounded_and_what_T_would_print_it(demo):
     steps, _, _ = demo
-    shown = text(steps, "§6 Same logits, T = 0.1")
+    shown = step_text(steps, "§6 Same logits, T = 0.1")
     T = float(re.search(r"is what T ≈ (\S+) gives", shown)[1])
     assert shows(POST_ROWS[0.1], 100 * softmax(LOGITS / T))
     assert all(verdict(p, x) == "exact" for p, x in zip(POST_ROWS[0.1], 100 * softmax(LOGITS / T)))
@@ -93,7 +77,7 @@ def test_low_temperature_row_is_rounded_and_what_T_would_print_it(demo):
 
 def test_the_posts_rows_disagree_with_each_other(demo):
     steps, _, _ = demo
-    shown = text(steps, "§6 Do the post's own rows")
+    shown = step_text(steps, "§6 Do the post's own rows")
     one = np.array([72, 15, 8, 4, 1]) / 100
     heated = 100 * np.sqrt(one) / np.sqrt(one).sum()  # softmax(log p / 2)
     printed = re.search(r"the same logits at T = 2: +(.*) %", shown)[1]
@@ -130,7 +114,7 @@ def test_two_token_example(demo):
 
 def test_limits(demo):
     steps, _, _ = demo
-    shown = text(steps, "§6 The edge cases")
+    shown = step_text(steps, "§6 The edge cases")
     for T in (0.05, 0.01, 0.001):
         assert f"T = {T:g}: P(the) = 100.0%" in shown
     assert "[0.0, -inf, -inf, -inf, -inf]" in shown
@@ -143,7 +127,7 @@ def test_limits(demo):
 
 def test_picture_entropies_and_rendering(demo):
     steps, _, out_dir = demo
-    shown = text(steps, "§6 The confidence dial")
+    shown = step_text(steps, "§6 The confidence dial")
     entropies = re.findall(r"T = (\S+) .*entropy (\S+) bits", shown)
     assert len(entropies) == 5
     for T, bits in entropies:

@@ -1,0 +1,57 @@
+"""Helpers shared by the demo tests: find a claim, read a step's printed text, check a claim, softmax.
+
+A demo test computes the post's figures itself, with plain math or NumPy, and
+checks each ``Claim`` of the demo against them: the claim quotes the post, its
+engine figure is the independent value, and its verdict is the one the rule in
+``demos._stepper.verdict`` gives for that value.
+"""
+
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from demos._stepper import claims, verdict
+
+
+def claim(steps, name):
+    """The one Claim in ``steps`` named ``name``; fails if there is none or more than one."""
+    (found,) = [c for c in claims(steps) if c.name == name]
+    return found
+
+
+def step_text(steps, title_start):
+    """What the one step whose title starts with ``title_start`` prints (``Step.text()``).
+
+    A claim shows its note as printed: once after a run of claims sharing it.
+    """
+    (step,) = [s for s in steps if s.title.startswith(title_start)]
+    return step.text()
+
+
+def half_a_digit(shown):
+    """Half a unit of the last digit ``shown`` prints, and a hair more for float noise: "0.105" → 0.0005."""
+    half = 0.5 * 10.0 ** Decimal(shown).as_tuple().exponent  # "27.713" → -3, "42" → 0, "8.4e-113" → -114
+    return half + min(half / 50, half * 1e-9 + 1e-12)
+
+
+def check(claim, post, value, tolerance=None):
+    """``claim`` quotes ``post``, its engine figure is ``value``, and its verdict is ``verdict(post, value)``.
+
+    ``tolerance=None``: the engine figure is ``value`` to the digits it prints
+    (within half a unit of its last digit); a number: within that absolute
+    tolerance. ``value`` may be a Fraction or a NumPy scalar.
+    """
+    value = float(value)
+    if tolerance is None:
+        tolerance = half_a_digit(claim.engine)
+    assert claim.post == post, claim.name
+    assert float(claim.engine) == pytest.approx(value, abs=tolerance), claim.name
+    assert claim.verdict == verdict(post, value), claim.name
+
+
+def softmax(z):
+    """Softmax of a vector in plain NumPy, the largest logit subtracted first so nothing overflows."""
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.max())
+    return e / e.sum()
