@@ -37,7 +37,7 @@ from tensorgrad import (
 )
 from tensorgrad import functional as F
 
-TITLE = "§14 Embeddings & positional encoding: similar words cluster, positions tell word order"
+TITLE = "§14 Embeddings & positional encoding: similar words cluster, positions give order"
 
 # The post's groups ("Animals: cat dog bird", "Actions: run walk", "Abstract: freedom justice", "Cat and
 # democracy would be far apart"), each with a few more words so every group has company.

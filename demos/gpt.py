@@ -32,7 +32,7 @@ from demos._stepper import Step
 from tensorgrad import GPT, CharTokenizer, generate, no_grad, optim
 from tensorgrad import functional as F
 
-TITLE = "A tiny GPT trained on the CPU: next-character prediction, attention, sampling (§4–§9, §12–§14)"
+TITLE = "A tiny GPT: next-character prediction, attention, sampling (§4–§9, §12–§14)"
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from demos._stepper import Step
 from tensorgrad import functional as F
 from tensorgrad import nn, no_grad, optim, tensor
 
-TITLE = "§10 in practice: an MLP learns two moons, tensorgrad (whole batches) vs scalargrad (one Value at a time)"
+TITLE = "§10 in practice: an MLP learns two moons, in tensorgrad and in scalargrad"
 
 POINTS = 100
 SEED = 0
