@@ -20,6 +20,13 @@ def claim(steps, name):
     return found
 
 
+def by_name(steps):
+    """Every claim of ``steps`` by its name; names must be unique within a demo."""
+    found = {c.name: c for c in claims(steps)}
+    assert len(found) == len(claims(steps)), "two claims share a name"
+    return found
+
+
 def step_text(steps, title_start):
     """What the one step whose title starts with ``title_start`` prints (``Step.text()``).
 

@@ -5,10 +5,10 @@ import re
 
 import numpy as np
 import pytest
-from demo_checks import check, step_text
+from demo_checks import by_name, check, step_text
 
 from demos import log_probs
-from demos._stepper import claims, run_steps
+from demos._stepper import run_steps
 
 TOKEN_PROBS = (0.02, 0.15, 0.08, 0.12, 0.03, 0.22)
 
@@ -17,7 +17,7 @@ TOKEN_PROBS = (0.02, 0.15, 0.08, 0.12, 0.03, 0.22)
 def demo(tmp_path_factory):
     out_dir = tmp_path_factory.mktemp("log_probs")
     steps = log_probs.steps(out_dir, fast=True)
-    return steps, {claim.name: claim for claim in claims(steps)}, out_dir
+    return steps, by_name(steps), out_dir
 
 
 def cycled(n):

@@ -5,10 +5,10 @@ import re
 
 import numpy as np
 import pytest
-from demo_checks import check, step_text
+from demo_checks import by_name, check, step_text
 
 from demos import softmax
-from demos._stepper import claims, run_steps
+from demos._stepper import run_steps
 
 LOGITS = [5.2, 2.1, -0.8]
 
@@ -17,7 +17,7 @@ LOGITS = [5.2, 2.1, -0.8]
 def demo(tmp_path_factory):
     out_dir = tmp_path_factory.mktemp("softmax")
     steps = softmax.steps(out_dir, fast=True)
-    return steps, {claim.name: claim for claim in claims(steps)}, out_dir
+    return steps, by_name(steps), out_dir
 
 
 def exact_softmax(z):

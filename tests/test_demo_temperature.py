@@ -5,10 +5,10 @@ import re
 
 import numpy as np
 import pytest
-from demo_checks import check, softmax, step_text
+from demo_checks import by_name, check, softmax, step_text
 
 from demos import temperature
-from demos._stepper import claims, run_steps, verdict
+from demos._stepper import run_steps, verdict
 
 TOKENS = ("the", "a", "an", "big", "cat")
 LOGITS = np.array([5.2, 2.1, 1.5, 0.3, -0.8])
@@ -24,7 +24,7 @@ TEMPERATURES = np.geomspace(0.05, 50, 20001)  # a finer grid than the demo's
 def demo(tmp_path_factory):
     out_dir = tmp_path_factory.mktemp("temperature")
     steps = temperature.steps(out_dir, fast=True)
-    return steps, {claim.name: claim for claim in claims(steps)}, out_dir
+    return steps, by_name(steps), out_dir
 
 
 def shows(post_row, percents):
