@@ -6,12 +6,13 @@ engine figure is the independent value, and its verdict is the one the rule in
 ``demos._stepper.verdict`` gives for that value.
 """
 
+import re
 from decimal import Decimal
 
 import numpy as np
 import pytest
 
-from demos._stepper import claims, verdict
+from demos._stepper import claims, run_steps, verdict
 
 
 def claim(steps, name):
@@ -25,6 +26,18 @@ def by_name(steps):
     found = {c.name: c for c in claims(steps)}
     assert len(found) == len(claims(steps)), "two claims share a name"
     return found
+
+
+def printed(steps):
+    """Everything the demo prints with --no-pause, as one string; fails if the stepper stops early."""
+    written = []
+    assert run_steps(steps, pause=False, write=written.append)
+    return "".join(written)
+
+
+def numbers(text):
+    """The decimal numbers in ``text``, in order (integers without a point are skipped)."""
+    return [float(x) for x in re.findall(r"[-+]?\d+\.\d+", text)]
 
 
 def step_text(steps, title_start):

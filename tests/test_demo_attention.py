@@ -5,11 +5,12 @@ import re
 
 import numpy as np
 import pytest
-from demo_checks import check, softmax, step_text
+from demo_checks import by_name as claims_by_name
+from demo_checks import check, printed, softmax, step_text
 
 from demos import attention
 from demos.__main__ import main
-from demos._stepper import claims, run_steps, verdict
+from demos._stepper import verdict
 
 SENTENCE = ("The", "cat", "sat", "on", "the")
 SENTENCE_SCORES = [0.8, 4.2, 2.8, 1.1, 1.5]
@@ -27,10 +28,7 @@ def steps(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def by_name(steps):
-    found = claims(steps)
-    named = {claim.name: claim for claim in found}
-    assert len(named) == len(found), "claim names must be unique"
-    return named
+    return claims_by_name(steps)
 
 
 def past_the_post(post):
@@ -173,9 +171,8 @@ def test_heatmap_png_is_attached_and_written(steps):
 
 
 def test_renders_and_runs_from_the_command_line(steps, tmp_path, capsys):
-    printed = []
-    assert run_steps(steps, pause=False, write=printed.append)
-    assert "── 4/4" in "".join(printed)
+    shown = printed(steps)
+    assert "── 4/4" in shown
     assert main(["attention", "--no-pause", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert out.startswith(attention.TITLE) and "── 4/4" in out

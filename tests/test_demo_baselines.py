@@ -4,10 +4,10 @@ import re
 
 import numpy as np
 import pytest
-from demo_checks import check, claim, step_text
+from demo_checks import check, claim, printed, step_text
 
 from demos import baselines
-from demos._stepper import claims, run_steps
+from demos._stepper import claims
 
 TOLERANCE = 1e-12  # the figures are means and differences of a few rewards: exact up to float rounding
 
@@ -89,6 +89,5 @@ def test_picture_exists_and_the_steps_render(demo):
     steps, out_dir = demo
     ((path, _),) = [picture for step in steps for picture in step.pictures]
     assert path == out_dir / baselines.HISTOGRAM_PNG and path.read_bytes().startswith(b"\x89PNG")
-    printed = []
-    assert run_steps(steps, pause=False, write=printed.append)
-    assert "advantage of a correct response: post +0.625" in "".join(printed)
+    shown = printed(steps)
+    assert "advantage of a correct response: post +0.625" in shown

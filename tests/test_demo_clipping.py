@@ -4,10 +4,10 @@ import re
 
 import numpy as np
 import pytest
-from demo_checks import check, claim, step_text
+from demo_checks import check, claim, printed, step_text
 
 from demos import clipping
-from demos._stepper import claims, run_steps
+from demos._stepper import claims
 
 TOLERANCE = 1e-9  # the figures are ratios and percentages of the post's round numbers
 
@@ -89,6 +89,5 @@ def test_picture_exists_and_the_steps_render(demo):
     steps, out_dir = demo
     ((path, _),) = [picture for step in steps for picture in step.pictures]
     assert path == out_dir / clipping.CLIP_PNG and path.read_bytes().startswith(b"\x89PNG")
-    printed = []
-    assert run_steps(steps, pause=False, write=printed.append)
-    assert "ratio 85% / 10%: post 8.5x" in "".join(printed)
+    shown = printed(steps)
+    assert "ratio 85% / 10%: post 8.5x" in shown

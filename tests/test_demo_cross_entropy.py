@@ -5,10 +5,10 @@ import re
 
 import numpy as np
 import pytest
-from demo_checks import check, claim, step_text
+from demo_checks import check, claim, numbers, printed, step_text
 
 from demos import cross_entropy
-from demos._stepper import claims, run_steps, verdict
+from demos._stepper import claims, verdict
 
 UNCERTAIN = np.array([0.40, 0.35, 0.25])
 TEACHER = np.array([0.70, 0.20, 0.10])
@@ -18,10 +18,6 @@ TEACHER = np.array([0.70, 0.20, 0.10])
 def demo(tmp_path_factory):
     out_dir = tmp_path_factory.mktemp("cross_entropy")
     return cross_entropy.steps(out_dir, fast=True), out_dir
-
-
-def numbers(s):
-    return [float(x) for x in re.findall(r"[-+]?\d+\.\d+", s)]
 
 
 def test_claim_names_are_unique_and_all_checked(demo):
@@ -117,6 +113,5 @@ def test_picture_and_rendering(demo):
     png = out_dir / cross_entropy.PICTURE
     assert png.read_bytes().startswith(b"\x89PNG") and 10_000 < png.stat().st_size < 150_000
     assert [p for s in steps for p, _ in s.pictures] == [png]
-    printed = []
-    assert run_steps(steps, pause=False, write=printed.append)
-    assert all(s.title in "".join(printed) for s in steps)
+    shown = printed(steps)
+    assert all(s.title in shown for s in steps)

@@ -4,11 +4,11 @@ import math
 
 import numpy as np
 import pytest
-from demo_checks import check
+from demo_checks import by_name as claims_by_name
+from demo_checks import check, printed
 
 from demos import dot_products
 from demos.__main__ import main
-from demos._stepper import claims, run_steps
 
 TOLERANCE = 1e-9  # the figures are dot products and counts of small integers
 
@@ -20,10 +20,7 @@ def steps(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def by_name(steps):
-    found = claims(steps)
-    named = {claim.name: claim for claim in found}
-    assert len(named) == len(found), "claim names must be unique"
-    return named
+    return claims_by_name(steps)
 
 
 def test_movie_dot_products_are_exact(by_name):
@@ -82,8 +79,7 @@ def test_the_arrow_picture_is_attached_and_written(steps):
 
 
 def test_renders_and_runs_from_the_command_line(steps, tmp_path, capsys):
-    printed = []
-    assert run_steps(steps, pause=False, write=printed.append)
-    assert "── 3/3" in "".join(printed)
+    shown = printed(steps)
+    assert "── 3/3" in shown
     assert main(["dot-products", "--no-pause", "--out", str(tmp_path)]) == 0
     assert capsys.readouterr().out.startswith(dot_products.TITLE)

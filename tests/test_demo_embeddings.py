@@ -4,10 +4,10 @@ import re
 
 import numpy as np
 import pytest
-from demo_checks import step_text
+from demo_checks import printed, step_text
 
 from demos import embeddings
-from demos._stepper import claims, run_steps
+from demos._stepper import claims
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +103,8 @@ def test_word_order_is_invisible_without_positions_and_visible_with_them(demo):
     out_first, out_second = attend(np.array(first) + pe), attend(np.array(second) + pe)
     assert with_positions[0] == pytest.approx(np.abs(out_first.mean(0) - out_second.mean(0)).max(), rel=0.06)
     dog = re.search(r"\"dog\"'s output \[([^\]]*)\] in sentence 1, \[([^\]]*)\] in 2", lines)
-    for printed, ours in zip(dog.groups(), (out_first[0], out_second[2])):
-        assert [float(x) for x in printed.split(", ")] == pytest.approx(ours, abs=0.0006)
+    for shown_row, ours in zip(dog.groups(), (out_first[0], out_second[2])):
+        assert [float(x) for x in shown_row.split(", ")] == pytest.approx(ours, abs=0.0006)
     assert np.abs(attend(np.array(second)) - attend(np.array(first))[[2, 1, 0]]).max() < 1e-12
     assert f"no vector for position {embeddings.BLOCK_SIZE} and beyond" in lines
 
@@ -155,6 +155,5 @@ def test_pictures_are_attached_and_written(demo):
 
 def test_renders(demo):
     steps, _ = demo
-    printed = []
-    assert run_steps(steps, pause=False, write=printed.append)
-    assert f"── {len(steps)}/{len(steps)}" in "".join(printed)
+    shown = printed(steps)
+    assert f"── {len(steps)}/{len(steps)}" in shown

@@ -5,10 +5,10 @@ import re
 
 import numpy as np
 import pytest
-from demo_checks import check, claim, step_text
+from demo_checks import check, claim, numbers, printed, step_text
 
 from demos import entropy
-from demos._stepper import claims, run_steps
+from demos._stepper import claims
 
 FORECAST_B = np.array([0.30, 0.25, 0.25, 0.20])
 
@@ -32,10 +32,6 @@ def family_with_bits(bits):
         q = (low + high) / 2
         low, high = (q, high) if h([q, *[(1 - q) / 3] * 3], 2) > bits else (low, q)
     return [q, *[(1 - q) / 3] * 3]
-
-
-def numbers(s):
-    return [float(x) for x in re.findall(r"[-+]?\d+\.\d+", s)]
 
 
 def test_claim_names_are_unique_and_all_checked(demo):
@@ -166,6 +162,5 @@ def test_pictures_and_rendering(demo):
     assert pictures == [out_dir / entropy.BARS_PNG, out_dir / entropy.CURVE_PNG]
     for png in pictures:
         assert png.read_bytes().startswith(b"\x89PNG") and 10_000 < png.stat().st_size < 150_000
-    printed = []
-    assert run_steps(steps, pause=False, write=printed.append)
-    assert all(s.title in "".join(printed) for s in steps)
+    shown = printed(steps)
+    assert all(s.title in shown for s in steps)

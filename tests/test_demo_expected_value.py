@@ -4,10 +4,9 @@ import re
 
 import numpy as np
 import pytest
-from demo_checks import check, claim, step_text
+from demo_checks import check, claim, printed, step_text
 
 from demos import expected_value
-from demos._stepper import run_steps
 
 A = (np.array([100_000.0]), np.array([1.0]))
 B = (np.array([50_000.0, 170_000.0]), np.array([0.5, 0.5]))
@@ -108,6 +107,5 @@ def test_picture_and_rendering(demo):
     png = out_dir / expected_value.OFFERS_PNG
     assert png.read_bytes().startswith(b"\x89PNG") and 0 < png.stat().st_size < 120_000
     assert [path for step in steps for path, _ in step.pictures] == [png]
-    printed = []
-    assert run_steps(steps, pause=False, write=printed.append)
-    assert "── 5/5" in "".join(printed)
+    shown = printed(steps)
+    assert "── 5/5" in shown

@@ -4,10 +4,10 @@ import re
 from itertools import pairwise
 
 import pytest
-from demo_checks import step_text
+from demo_checks import printed, step_text
 
 from demos import gradient_descent
-from demos._stepper import claims, run_steps
+from demos._stepper import claims
 
 ROW = re.compile(r"^\s+(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+([+-]\S+)$", re.MULTILINE)
 
@@ -63,9 +63,9 @@ def test_descent_steps_follow_the_rule_and_shrink(demo):
     rows = table(said)
     assert len(rows) == gradient_descent.DESCENT_STEPS
     w = -0.5  # where the slope is −7
-    for printed in rows:
+    for row in rows:
         expected = (w, loss(w), slope(w), -0.2 * slope(w))
-        assert printed == pytest.approx(expected, abs=6e-5)
+        assert row == pytest.approx(expected, abs=6e-5)
         w += expected[3]
     sizes = [abs(step) for *_, step in rows]
     assert all(b < a for a, b in pairwise(sizes))
@@ -79,9 +79,9 @@ def test_too_large_a_learning_rate_diverges(demo):
     said = step_text(steps, "§10 A learning rate that is too large")
     rows = table(said)
     w, distances = -0.5, [3.5]
-    for printed in rows:
+    for row in rows:
         expected = (w, loss(w), slope(w), -1.1 * slope(w))
-        assert printed == pytest.approx(expected, abs=6e-5)
+        assert row == pytest.approx(expected, abs=6e-5)
         w += expected[3]
         distances.append(abs(w - 3.0))
     assert all(b == pytest.approx(1.2 * a) for a, b in pairwise(distances))
@@ -97,6 +97,5 @@ def test_pictures_are_written_and_every_step_renders(demo):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     pictures = [path for step in steps for path, _ in step.pictures]
     assert sorted(p.name for p in pictures) == sorted((gradient_descent.TANGENTS_PNG, gradient_descent.DESCENT_PNG))
-    printed = []
-    assert run_steps(steps, pause=False, write=printed.append)
-    assert "4/4" in "".join(printed)
+    shown = printed(steps)
+    assert "4/4" in shown

@@ -4,10 +4,10 @@ import re
 
 import numpy as np
 import pytest
-from demo_checks import claim, softmax, step_text
+from demo_checks import claim, printed, softmax, step_text
 
 from demos import kl
-from demos._stepper import claims, run_steps, verdict
+from demos._stepper import claims, verdict
 
 
 @pytest.fixture(scope="module")
@@ -152,6 +152,5 @@ def test_pictures_exist_and_the_steps_render(demo):
     assert sorted(p.name for p in pictures) == sorted([kl.LEASH_PNG, kl.FITS_PNG, kl.ESTIMATES_PNG])
     for path in pictures:
         assert path.parent == out_dir and path.read_bytes().startswith(b"\x89PNG")
-    printed = []
-    assert run_steps(steps, pause=False, write=printed.append)
-    assert "penalty kicks in: post 4.8 nats" in "".join(printed)
+    shown = printed(steps)
+    assert "penalty kicks in: post 4.8 nats" in shown

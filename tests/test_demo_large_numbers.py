@@ -5,10 +5,10 @@ import math
 import re
 
 import pytest
-from demo_checks import check, claim, step_text
+from demo_checks import check, claim, printed, step_text
 
 from demos import large_numbers
-from demos._stepper import claims, run_steps
+from demos._stepper import claims
 
 
 @pytest.fixture(scope="module")
@@ -156,6 +156,5 @@ def test_pictures_and_rendering(demo):
     for png in pngs:
         assert png.read_bytes().startswith(b"\x89PNG") and 0 < png.stat().st_size < 120_000
     assert [path for step in steps for path, _ in step.pictures] == pngs
-    printed = []
-    assert run_steps(steps, pause=False, write=printed.append)
-    assert "── 4/4" in "".join(printed)
+    shown = printed(steps)
+    assert "── 4/4" in shown

@@ -5,10 +5,10 @@ import re
 
 import numpy as np
 import pytest
-from demo_checks import check, claim, softmax, step_text
+from demo_checks import check, claim, printed, softmax, step_text
 
 from demos import probability
-from demos._stepper import claims, run_steps
+from demos._stepper import claims
 
 KEYBOARD = {"way": 0.60, "own": 0.15, "phone": 0.08, "mind": 0.05, "break": 0.03, "...rest": 0.09}
 
@@ -87,6 +87,5 @@ def test_picture_and_rendering(demo):
     png = out_dir / probability.BARS_PNG
     assert png.read_bytes().startswith(b"\x89PNG") and 0 < png.stat().st_size < 120_000
     assert [path for step in steps for path, _ in step.pictures] == [png]
-    printed = []
-    assert run_steps(steps, pause=False, write=printed.append)
-    assert "── 5/5" in "".join(printed)
+    shown = printed(steps)
+    assert "── 5/5" in shown

@@ -4,10 +4,10 @@ import re
 
 import numpy as np
 import pytest
-from demo_checks import claim, softmax, step_text
+from demo_checks import claim, printed, softmax, step_text
 
 from demos import reinforce
-from demos._stepper import claims, run_steps, verdict
+from demos._stepper import claims, verdict
 
 REWARDS = np.array([1, -1, 1, -1, -1], dtype=float)  # the post's five answers: right, wrong, right, wrong, wrong
 LOGITS = np.array(reinforce.POLICY_LOGITS)
@@ -129,6 +129,5 @@ def test_picture_exists_and_the_steps_render(demo):
     steps, out_dir = demo
     ((path, _),) = [picture for step in steps for picture in step.pictures]
     assert path == out_dir / reinforce.ESTIMATE_PNG and path.read_bytes().startswith(b"\x89PNG")
-    printed = []
-    assert run_steps(steps, pause=False, write=printed.append)
-    assert "answer 5 (less likely in the post): sign of the change: post -1" in "".join(printed)
+    shown = printed(steps)
+    assert "answer 5 (less likely in the post): sign of the change: post -1" in shown

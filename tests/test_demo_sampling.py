@@ -5,10 +5,10 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from demo_checks import check, claim, step_text
+from demo_checks import check, claim, printed, step_text
 
 from demos import sampling
-from demos._stepper import claims, run_steps
+from demos._stepper import claims
 
 POST = [Fraction(n, 100) for n in (45, 20, 15, 10, 5, 3, 2)]
 TOKENS = ("the", "a", "an", "big", "old", "my", "red")
@@ -131,6 +131,5 @@ def test_picture_and_rendering(demo):
     png = out_dir / sampling.PICTURE
     assert png.read_bytes().startswith(b"\x89PNG") and 10_000 < png.stat().st_size < 150_000
     assert [p for s in steps for p, _ in s.pictures] == [png]
-    printed = []
-    assert run_steps(steps, pause=False, write=printed.append)
-    assert all(s.title in "".join(printed) for s in steps)
+    shown = printed(steps)
+    assert all(s.title in shown for s in steps)

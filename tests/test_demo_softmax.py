@@ -5,10 +5,9 @@ import re
 
 import numpy as np
 import pytest
-from demo_checks import by_name, check, step_text
+from demo_checks import by_name, check, printed, step_text
 
 from demos import softmax
-from demos._stepper import run_steps
 
 LOGITS = [5.2, 2.1, -0.8]
 
@@ -102,8 +101,6 @@ def test_picture_and_rendering(demo):
     path = out_dir / softmax.CURVE_PNG
     assert path.read_bytes().startswith(b"\x89PNG") and 1000 < path.stat().st_size < 150_000
     assert [p for step in steps for p, _ in step.pictures] == [path]
-    printed = []
-    assert run_steps(steps, pause=False, write=printed.append)
-    lines = "".join(printed).splitlines()
+    lines = printed(steps).splitlines()
     assert any("e^5.2: post 181.3" in line for line in lines)
     assert all(len(line) <= 110 for line in lines if "picture:" not in line)

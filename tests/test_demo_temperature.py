@@ -5,10 +5,10 @@ import re
 
 import numpy as np
 import pytest
-from demo_checks import by_name, check, softmax, step_text
+from demo_checks import by_name, check, printed, softmax, step_text
 
 from demos import temperature
-from demos._stepper import run_steps, verdict
+from demos._stepper import verdict
 
 TOKENS = ("the", "a", "an", "big", "cat")
 LOGITS = np.array([5.2, 2.1, 1.5, 0.3, -0.8])
@@ -137,8 +137,6 @@ def test_picture_entropies_and_rendering(demo):
     path = out_dir / temperature.PICTURE_PNG
     assert path.read_bytes().startswith(b"\x89PNG") and 1000 < path.stat().st_size < 150_000
     assert [p for step in steps for p, _ in step.pictures] == [path]
-    printed = []
-    assert run_steps(steps, pause=False, write=printed.append)
-    lines = "".join(printed).splitlines()
+    lines = printed(steps).splitlines()
     assert any("T=1 the: post 72%" in line for line in lines)
     assert all(len(line) <= 110 for line in lines if "picture:" not in line)
