@@ -168,7 +168,7 @@ def _plain(post):
 
 def number(x):
     """A float as a learner would write it: 3.0, 4.5, 0.3 (not 0.30000000000000004), 8.4e-113 (not 0.0)."""
-    x = float(x)
+    x = float(x) + 0.0  # + 0.0 turns −0.0 (−log 1, say) into 0.0
     if 0 < abs(x) < 1e-6:
         return f"{x:.2g}"
     return repr(round(x, 10))

@@ -60,7 +60,7 @@ def _loss(probs, target=PARIS):
 
 
 def _neg_log(p):
-    return (0 - Value(p).log()).data  # 0 − log p: −log 1 comes out as 0.0, not −0.0
+    return -Value(p).log().data
 
 
 def _shown(probs):

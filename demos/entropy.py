@@ -68,11 +68,11 @@ def steps(out_dir, fast=False):
 
 
 def _bits(probs):
-    return entropy(list(probs), base=2).data + 0.0  # + 0.0: −(1·log 1) is −0.0, shown as 0.0
+    return entropy(list(probs), base=2).data
 
 
 def _nats(probs):
-    return entropy(list(probs)).data + 0.0
+    return entropy(list(probs)).data
 
 
 def _family(q):
@@ -157,7 +157,7 @@ def _one_vs_two_percent():
 
 
 def _surprise_of(p):
-    return (0 - Value(p).log()).data  # 0 − log p: −log 1 comes out as 0.0, not −0.0
+    return -Value(p).log().data
 
 
 def _expected_surprise(rng):

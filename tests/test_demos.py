@@ -32,6 +32,7 @@ def test_verdict_exact_rounded_differs():
 
 def test_number_prints_floats_as_a_learner_writes_them():
     assert number(0.1 + 0.2) == "0.3"
+    assert number(-0.0) == "0.0" and figure("-log(1.0)", "0.0", -0.0).engine == "0.0"
     assert number(3) == "3.0"
 
 
