@@ -141,7 +141,7 @@ def _step(i, count, step):
     for line, show_note in step.notes_shown():
         if isinstance(line, Claim):
             lines.append(f'<div class="claim">{_claim(line, show_note)}</div>')
-        elif not str(line).lstrip().startswith("picture: "):  # the picture itself is shown below
+        else:
             lines.append(f"<div class=line>{_text(line)}</div>")
     for picture, caption in step.pictures:
         pictures.append(_picture(picture, caption))

@@ -63,10 +63,8 @@ class Step:
         return self
 
     def show(self, path, caption=""):
-        """Attach a picture the demo wrote (the tour's report embeds it) and say where it is."""
-        path = Path(path)
-        self.pictures.append((path, caption))
-        self.lines.append(f"  picture: {path}" + (f" ({caption})" if caption else ""))
+        """Attach a picture the demo wrote: the terminal says where it is, the tour's report embeds it."""
+        self.pictures.append((Path(path), caption))
         return self
 
     def claims(self):
@@ -95,6 +93,7 @@ class Step:
                 printed += [line.headline(), *([line.note_line()] if show_note else [])]
             else:
                 printed.append(str(line))
+        printed += [f"  picture: {path}" + (f" ({caption})" if caption else "") for path, caption in self.pictures]
         return "".join(f"{line}\n" for line in printed)
 
 

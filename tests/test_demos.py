@@ -73,7 +73,7 @@ def test_claim_rejects_an_unknown_verdict():
 def test_steps_collect_their_claims_and_pictures(tmp_path):
     step = Step("s").say("text", figure("a", "1", 1.0)).show(tmp_path / "p.png", "a picture")
     assert step.pictures == [(tmp_path / "p.png", "a picture")]
-    assert step.lines[-1] == f"  picture: {tmp_path / 'p.png'} (a picture)"
+    assert step.text().endswith(f"  picture: {tmp_path / 'p.png'} (a picture)\n")
     assert [c.name for c in claims([step, Step("t").say(figure("b", "2", 2.0))])] == ["a", "b"]
 
 
