@@ -120,9 +120,8 @@ def run_steps(steps, pause, write=None, read=None, prompt=PROMPT):
 
 def verdict(post, engine):
     """How the post's printed figure (a string such as "4.5", "~0" or "3,600") compares with the engine's value."""
-    shown_post = _plain(post)
-    digits = len(shown_post.split(".")[1]) if "." in shown_post else 0
-    post_value, engine = float(shown_post), float(engine)
+    digits = decimals(post)
+    post_value, engine = float(_plain(post)), float(engine)
     shown = round(engine, digits)
     if shown == post_value:
         return "exact"
@@ -149,15 +148,19 @@ def illustrative(name, post, unit="", engine=None, note=""):
 
 def shown_like(post, engine):
     """The engine's value with two more decimals than the post shows: enough to see the rounding."""
-    shown_post = _plain(post)
-    digits = len(shown_post.split(".")[1]) if "." in shown_post else 0
+    digits = decimals(post)
     if digits == 0 and float(engine).is_integer():
         return str(int(engine))  # a count: "3", not "3.0"
     short = number(engine)
     if "e" in short:
         return short  # 3.4e-12, not 0.000
-    decimals = len(short.split(".")[1]) if "." in short else 0
-    return short if decimals <= digits + 2 else f"{float(engine):.{digits + 2}f}"
+    return short if decimals(short) <= digits + 2 else f"{float(engine):.{digits + 2}f}"
+
+
+def decimals(figure_text):
+    """How many digits a printed number shows after the point: "181.3" → 1, "~0" → 0."""
+    plain = _plain(figure_text)
+    return len(plain.split(".")[1]) if "." in plain else 0
 
 
 def _plain(post):

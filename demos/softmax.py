@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from demos._stepper import Step, figure
+from demos._stepper import Step, decimals, figure
 from scalargrad import Value
 from scalargrad import functional as SF
 from tensorgrad import functional as F
@@ -61,7 +61,7 @@ def _transformation():
     total = exps.sum()
     probs = exps / total
     fused = F.softmax(z)
-    rounded_terms = [round(e, _decimals(post)) for e, post in zip(exps.data, POST_EXPS)]
+    rounded_terms = [round(e, decimals(post)) for e, post in zip(exps.data, POST_EXPS)]
     rounded_sum = sum(rounded_terms)
     sum_note = (
         "the post summed its rounded terms: "
@@ -205,11 +205,6 @@ def _attempt(compute):
         return str(compute())
     except (OverflowError, ValueError) as error:
         return f"{type(error).__name__}: {error}"
-
-
-def _decimals(post):
-    """How many digits the post shows after the point: "181.3" → 1, so the post rounded e^5.2 to 1 decimal."""
-    return len(post.split(".")[1]) if "." in post else 0
 
 
 def _plot_exp(marked, gap, path):
