@@ -14,7 +14,7 @@ of p·log p as p → 0).
 
 import math
 
-from scalargrad.value import Value, _lift_all, dot, sum_of
+from scalargrad.value import Value, dot, lift_all, sum_of
 
 
 def softmax(logits, temperature=1.0):
@@ -100,7 +100,7 @@ def _weights(weights, where):
 
 
 def _nonempty(xs, where, what):
-    values = _lift_all(xs, where)
+    values = lift_all(xs, where)
     if not values:
         raise ValueError(f"{where}: needs at least one {what}")
     return values

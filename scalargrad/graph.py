@@ -1,4 +1,4 @@
-"""Walking a computation graph, without recursion.
+"""Walking a computation graph without recursion, and the chain rule that walks it.
 
 Every node of either engine exposes ``_parents``: the nodes it was computed
 from. Backpropagation (§10) must visit a node only after every node that uses
@@ -39,3 +39,32 @@ def topological_order(root):
                 visited.add(parent)
                 order.append(parent)
     return order
+
+
+def backpropagate(root, seed, vjp):
+    """The chain rule (§10), once for both engines: yield ``(node, gradient, sent)`` from the root back.
+
+    ``vjp(node, g)`` says what a node with gradient ``g`` sends each of its
+    parents (None: nothing): for a scalar op ``upstream × local``, for a
+    tensor op its vector-Jacobian product. A node used twice receives both
+    shares and adds them up; walking in reverse topological order means a
+    node's gradient is complete before it is passed on. Each gradient is let
+    go as soon as it has been passed on, so the caller decides what to keep:
+    ``backward()`` stores gradients in ``.grad``, ``grad()`` returns the
+    inputs', and the drawings write ``sent`` (one entry per parent) on the edges.
+    Nodes that receive no gradient are skipped.
+    """
+    pending = {root: seed}
+    for node in reversed(topological_order(root)):
+        g = pending.pop(node, None)
+        if g is None:
+            continue
+        sent = vjp(node, g) if node._parents else ()
+        for parent, share in zip(node._parents, sent):
+            if share is None:
+                continue
+            if parent in pending:
+                pending[parent] = pending[parent] + share
+            else:
+                pending[parent] = share
+        yield node, g, sent

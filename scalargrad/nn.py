@@ -7,7 +7,7 @@ than a chain of 2n additions and multiplications: the same derivatives
 
 import random
 
-from scalargrad.value import Value, _lift_all, dot
+from scalargrad.value import Value, dot, lift_all
 
 _ACTIVATIONS = {
     "relu": Value.relu,
@@ -61,7 +61,7 @@ class Layer(Module):
         self.neurons = [Neuron(n_inputs, activation, rng, f"{name}.n{j}") for j in range(n_outputs)]
 
     def __call__(self, x):
-        x = _lift_all(x, "Layer")  # once here, not once per neuron
+        x = lift_all(x, "Layer")  # once here, not once per neuron
         return [neuron(x) for neuron in self.neurons]
 
     def parameters(self):

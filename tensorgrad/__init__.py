@@ -10,9 +10,11 @@ from tensorgrad import (
     transformer,
 )
 from tensorgrad.attention import scaled_dot_product_attention
+from tensorgrad.autograd import grad
 
 # Importing tensorgrad.drawing also teaches scalargrad's drawing module to draw Tensors.
 from tensorgrad.drawing import GraphvizNotFoundError, draw, render, step_through
+from tensorgrad.function import enable_grad
 from tensorgrad.gradcheck import gradcheck
 from tensorgrad.positional import (
     LearnedPositionalEmbedding,
@@ -55,8 +57,10 @@ __all__ = [
     "clip",
     "concatenate",
     "draw",
+    "enable_grad",
     "functional",
     "generate",
+    "grad",
     "gradcheck",
     "is_grad_enabled",
     "matmul",

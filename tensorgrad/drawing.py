@@ -29,7 +29,9 @@ from scalargrad.drawing import (
     render,
     step_through,
 )
-from tensorgrad.tensor import Tensor, _check_versions, unbroadcast
+from scalargrad.graph import backpropagate
+from tensorgrad.autograd import vjp
+from tensorgrad.tensor import Tensor
 
 __all__ = ["GraphvizNotFoundError", "TensorStyle", "draw", "edge_gradients", "preview", "render", "step_through"]
 
@@ -41,26 +43,23 @@ def edge_gradients(order):
 
     ``order`` is the graph in topological order, root last; the root is seeded
     with ones (for a non-scalar root these are the gradients of ``root.sum()``).
-    The walk is ``Tensor.backward``'s, keeping every gradient instead of freeing
-    it, and refusing arrays overwritten since the forward pass as it does. Returns ``(sent, totals)``: ``sent[child, slot]`` is what input number
-    ``slot`` of node ``child`` received (summed back to its shape), and
-    ``totals[i]`` the gradient of node i, None if it takes no gradient.
+    The walk is ``backward()``'s own chain-rule loop, keeping what it passes on
+    instead of freeing it. Returns ``(sent, totals)``: ``sent[child, slot]`` is
+    what input number ``slot`` of node ``child`` received (summed back to its
+    shape), and ``totals[i]`` the gradient of node i, None if it takes no gradient.
     """
     position = {node: i for i, node in enumerate(order)}
     totals = [None] * len(order)
-    totals[-1] = np.ones_like(order[-1].data)
     sent = {}
-    for child in reversed(range(len(order))):
-        node = order[child]
-        if node.op is None:
-            continue
-        _check_versions(node)
-        for slot, (parent, grad) in enumerate(zip(node._parents, node.op.backward(node._ctx, totals[child]))):
-            if grad is None or not parent.requires_grad:
-                continue
-            grad = sent[child, slot] = unbroadcast(grad, parent.shape)
-            i = position[parent]
-            totals[i] = grad if totals[i] is None else totals[i] + grad
+    root = order[-1]
+    seed = np.ones_like(root.data)
+    walk = backpropagate(root, seed, vjp) if root.requires_grad else [(root, seed, ())]
+    for node, grad, shares in walk:
+        child = position[node]
+        totals[child] = grad
+        for slot, share in enumerate(shares):
+            if share is not None:
+                sent[child, slot] = share
     return sent, totals
 
 

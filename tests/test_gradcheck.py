@@ -1,7 +1,7 @@
 """Tests for gradcheck itself: it must pass correct derivatives and catch wrong ones.
 
 A checker that never fails proves nothing, so the wrong derivatives here are
-made on purpose: tiny Op subclasses whose ``derivatives`` rule is off,
+made on purpose: tiny Ops whose ``derivative`` rule is off,
 applied with ``scalargrad.value.apply`` exactly as the engine's own ops are.
 """
 
@@ -16,31 +16,17 @@ from scalargrad import (
     gradcheck,
     numerical_gradient,
 )
-from scalargrad.value import Op, apply
+from scalargrad.elementwise import Op
+from scalargrad.value import apply
 
+# x², but claims d/dx = x instead of 2x.
+SquareWithWrongSlope = Op("bad_square", "x²?", lambda a: a * a, lambda a, out: (a,))
 
-class SquareWithWrongSlope(Op):
-    """x², but claims d/dx = x instead of 2x."""
+# a·b with the right ∂/∂a = b but a wrong ∂/∂b = 2a.
+MulWithWrongSecondSlope = Op("bad_mul", "×?", lambda a, b: a * b, lambda a, b, out: (b, 2 * a))
 
-    name, symbol = "bad_square", "x²?"
-    forward = staticmethod(lambda a: a * a)
-    derivatives = staticmethod(lambda a, out: (a,))
-
-
-class MulWithWrongSecondSlope(Op):
-    """a·b with the right ∂/∂a = b but a wrong ∂/∂b = 2a."""
-
-    name, symbol = "bad_mul", "×?"
-    forward = staticmethod(lambda a, b: a * b)
-    derivatives = staticmethod(lambda a, b, out: (b, 2 * a))
-
-
-class SlightlyOffExp(Op):
-    """exp whose derivative is off by a relative 1e-3: small, but far above the tolerance."""
-
-    name, symbol = "bad_exp", "exp?"
-    forward = staticmethod(math.exp)
-    derivatives = staticmethod(lambda a, out: (out * (1 + 1e-3),))
+# exp whose derivative is off by a relative 1e-3: small, but far above the tolerance.
+SlightlyOffExp = Op("bad_exp", "exp?", math.exp, lambda a, out: (out * (1 + 1e-3),))
 
 
 def test_passes_on_correct_gradients():

@@ -31,18 +31,48 @@ def test_higher_order_example_gives_12_and_12():
     assert namespace["d2y"] == 12.0
 
 
-def test_add_an_op_example_works_when_pasted_into_value():
-    from scalargrad import gradcheck, value
+def test_add_an_op_example_works_in_both_engines_when_pasted_in():
+    """The README's leaky ReLU: one table entry and one method per engine give values,
+    gradients (checked by finite differences, away from the kink) and second derivatives in both."""
+    import importlib
 
-    op_block = next(b for b in BLOCKS if "class LeakyRelu(Op)" in b)
-    method_block = next(b for b in BLOCKS if "def leaky_relu" in b)
-    namespace = vars(value).copy()
-    exec(op_block, namespace)  # noqa: S102
-    exec(method_block.replace("    def", "def", 1), namespace)  # noqa: S102
-    leaky_relu = namespace["leaky_relu"]
-    assert leaky_relu(value.Value(-2.0)).data == -0.02
+    import numpy as np
+
+    import tensorgrad
+    from scalargrad import elementwise, gradcheck, value
+
+    tensor = importlib.import_module("tensorgrad.tensor")  # the module, not the tensor() function
+
+    entry_block = next(b for b in BLOCKS if "leaky_relu = Op(" in b)
+    value_method, tensor_method = next(b for b in BLOCKS if "def leaky_relu" in b).split("\n\n")
+    table = vars(elementwise).copy()
+    exec(entry_block, table)  # noqa: S102
+    ew = type("Table", (), {"leaky_relu": table["leaky_relu"]})
+    on_values = {**vars(value), "ew": ew}
+    exec(value_method.strip().replace("    return", "return"), on_values)  # noqa: S102
+    on_tensors = {**vars(tensor), "ew": ew}
+    exec(tensor_method.strip().replace("    return", "return"), on_tensors)  # noqa: S102
+    leaky_value, leaky_tensor = on_values["leaky_relu"], on_tensors["leaky_relu"]
+
+    assert leaky_value(value.Value(-2.0)).data == -0.02
     for x in (-1.5, 0.7):
-        assert gradcheck(leaky_relu, [x]).ok
+        assert gradcheck(leaky_value, [x]).ok
+    x = tensorgrad.Tensor(np.array([-1.5, 0.7], dtype=np.float32), requires_grad=True)
+    y = leaky_tensor(x)
+    np.testing.assert_allclose(y.data, [-0.015, 0.7], rtol=1e-6)
+    assert y.dtype == np.float32
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, [0.01, 1.0], rtol=1e-6)
+    assert tensorgrad.gradcheck(leaky_tensor, np.array([-1.5, 0.7, 2.0])).ok
+    # d²/dx² of leaky(x)² is 2·slope², in both engines
+    xv = value.Value(-1.5)
+    (dy,) = value.grad(leaky_value(xv) ** 2, [xv], create_graph=True)
+    (d2y,) = value.grad(dy, [xv])
+    xt = tensorgrad.Tensor([-1.5, 0.7], requires_grad=True)
+    (dyt,) = tensorgrad.grad((leaky_tensor(xt) ** 2).sum(), [xt], create_graph=True)
+    (d2yt,) = tensorgrad.grad(dyt.sum(), [xt])
+    assert d2y == 2 * 0.01**2
+    np.testing.assert_allclose(d2yt, [2 * 0.01**2, 2.0], rtol=1e-12)
 
 
 def test_tensorgrad_example_shows_p_minus_onehot():

@@ -13,13 +13,14 @@ from tensorgrad.ops.elementwise import (
     Mul,
     Neg,
     Pow,
-    PowScalar,
+    PowOfTensors,
     Relu,
     Sigmoid,
     Sqrt,
     Sub,
     Tanh,
     Where,
+    elementwise,
 )
 from tensorgrad.ops.index import Select, Slice, TakeAlongAxis, is_basic
 from tensorgrad.ops.linalg import MatMul
@@ -47,7 +48,7 @@ __all__ = [
     "Neg",
     "Permute",
     "Pow",
-    "PowScalar",
+    "PowOfTensors",
     "Relu",
     "Reshape",
     "Select",
@@ -61,6 +62,7 @@ __all__ = [
     "Tanh",
     "Var",
     "Where",
+    "elementwise",
     "is_basic",
     "normalize_axes",
 ]

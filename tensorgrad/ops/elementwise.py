@@ -1,266 +1,116 @@
 """Elementwise ops: the output's entry i depends only on the inputs' entries i.
 
-So each vector-Jacobian product is just scalargrad's local derivative applied
-entrywise: ``grad * local``. Broadcasting is undone by the backward walk.
+Their forward rules and local derivatives are scalargrad's: one table,
+``scalargrad.elementwise``, serves both engines. ``elementwise(op)`` turns an
+entry of that table into a Function whose vector-Jacobian product is
+``upstream × local``, entrywise; broadcasting is undone by the backward walk.
+The same code runs on Tensors under ``grad(..., create_graph=True)``.
+
+Written here are only the ops that choose between entries (maximum, minimum,
+clip, where): their derivative is a mask, a constant.
 """
 
-import math
+import functools
 
 import numpy as np
 
-from tensorgrad.tensor import Function
+from scalargrad import elementwise as table
+from scalargrad.elementwise import plain
+from tensorgrad.function import Function, Node
 
 
-def _refuse(name, array, bad, rule):
-    """A clear error for inputs outside an op's domain, naming the first offending entry."""
-    if bad.any():
-        index = tuple(int(i) for i in np.argwhere(bad)[0])
-        value = array[index] if array.ndim else array
-        raise ValueError(f"{name}: {rule}, got {value!r} at index {index} (input shape {array.shape})")
+class Elementwise(Function):
+    """An op from the shared table (``op``): forward refuses inputs outside its domain; backward is g × local."""
 
+    op = None
+    differentiable_backward = True
 
-def _check_overflow(name, out):
-    if not np.isfinite(out).all():
-        index = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
-        raise OverflowError(f"{name}: the result overflows {out.dtype} at index {index} (output shape {out.shape})")
-
-
-class Add(Function):
-    name, symbol = "add", "+"
-
-    @staticmethod
-    def forward(ctx, a, b):
-        return a + b
-
-    @staticmethod
-    def backward(ctx, g):
-        return g, g
-
-
-class Sub(Function):
-    name, symbol = "sub", "−"
-
-    @staticmethod
-    def forward(ctx, a, b):
-        return a - b
-
-    @staticmethod
-    def backward(ctx, g):
-        return g, -g
-
-
-class Mul(Function):
-    name, symbol = "mul", "×"
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return a * b
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved
-        return g * b, g * a
-
-
-class Div(Function):
-    name, symbol = "div", "÷"
-
-    @staticmethod
-    def forward(ctx, a, b):
-        _refuse("div", b, b == 0, "division by zero: the divisor")
-        ctx.save_for_backward(a, b)
-        return a / b
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved
-        return g / b, -g * a / (b * b)
-
-
-class Neg(Function):
-    name, symbol = "neg", "−x"
-
-    @staticmethod
-    def forward(ctx, a):
-        return -a
-
-    @staticmethod
-    def backward(ctx, g):
-        return (-g,)
-
-
-class PowScalar(Function):
-    """a ** k for a plain number k."""
-
-    name, symbol = "pow", "xᵏ"
-
-    @staticmethod
-    def forward(ctx, a, exponent):
-        if not float(exponent).is_integer():
-            _refuse("pow", a, a < 0, f"a negative base to the fractional power {exponent} has no real value")
-        if exponent < 0:
-            _refuse("pow", a, a == 0, f"0 to the negative power {exponent} divides by zero")
-        ctx.save_for_backward(a)
-        ctx.exponent = exponent
-        return a**exponent
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved
-        k = ctx.exponent
-        if k == 0:
-            return (np.zeros_like(g),)
-        if k < 1:
-            _refuse("backward through pow", a, a == 0, f"the derivative of x**{k} at 0 is infinite")
-        return (g * k * a ** (k - 1),)
-
-
-class Pow(Function):
-    """a ** b where the exponent is a tensor too (needs a > 0: d/db = a**b · ln a)."""
-
-    name, symbol = "pow", "aᵇ"
-
-    @staticmethod
-    def forward(ctx, a, b):
-        _refuse("pow", a, a <= 0, "with a tensor exponent the base must be positive")
-        out = a**b
-        ctx.save_for_backward(a, b, out)
+    @classmethod
+    def forward(cls, ctx, *arrays):
+        op = cls.op
+        for refuse in op.domain:
+            bad = refuse.bad(*arrays)
+            if np.any(bad):
+                _refuse(op.name, refuse, arrays, bad)
+        if op.name in MAY_OVERFLOW:
+            with np.errstate(over="ignore", invalid="ignore"):
+                out = op.forward(*arrays)
+            _check_finite(f"{op.name}: the result overflows {out.dtype}", out, arrays, OverflowError)
+        else:
+            out = op.forward(*arrays)
+        if not op.constant_slope:
+            ctx.save_for_backward(*arrays, out)
         return out
 
-    @staticmethod
-    def backward(ctx, g):
-        a, b, out = ctx.saved
-        return g * b * a ** (b - 1), g * out * np.log(a)
+    @classmethod
+    def backward(cls, ctx, g):
+        op = cls.op
+        needs = ctx.needs_input_grad
+        if op.constant_slope:  # + and −: plain numbers, whatever the inputs (none were saved)
+            slopes = op.derivative(*needs, None)
+            return tuple((g if slope == 1 else slope * g) if needed else None for slope, needed in zip(slopes, needs))
+        *inputs, out = ctx.saved
+        if op.singular:
+            with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+                locals_ = op.derivative(*inputs, out)
+            for local, needed in zip(locals_, needs):
+                if needed:
+                    _check_finite(f"backward through {op.name}: its derivative is infinite", local, inputs)
+        else:
+            locals_ = op.derivative(*inputs, out)
+        return tuple(g * local if needed else None for local, needed in zip(locals_, needs))
 
 
-class Exp(Function):
-    name, symbol = "exp", "exp"
-
-    @staticmethod
-    def forward(ctx, a):
-        with np.errstate(over="ignore"):
-            out = np.exp(a)
-        _check_overflow("exp", out)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved
-        return (g * out,)
+MAY_OVERFLOW = {"exp", "pow"}
 
 
-class Log(Function):
-    name, symbol = "log", "log"
-
-    @staticmethod
-    def forward(ctx, a):
-        _refuse("log", a, a <= 0, "input must be positive")
-        ctx.save_for_backward(a)
-        return np.log(a)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved
-        return (g / a,)
+@functools.cache
+def elementwise(op):
+    """The Function for one op of the shared table (made once per op)."""
+    return type(op.name.title().replace("_", ""), (Elementwise,), {"op": op, "name": op.name, "symbol": op.symbol})
 
 
-class Sqrt(Function):
-    name, symbol = "sqrt", "√"
-
-    @staticmethod
-    def forward(ctx, a):
-        _refuse("sqrt", a, a < 0, "input must be non-negative")
-        out = np.sqrt(a)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved
-        _refuse("backward through sqrt", out, out == 0, "the derivative at 0 is infinite")
-        return (g * 0.5 / out,)
-
-
-class Abs(Function):
-    name, symbol = "abs", "|x|"
-
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.abs(a)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved
-        return (g * np.sign(a),)
+Add = elementwise(table.add)
+Sub = elementwise(table.sub)
+Mul = elementwise(table.mul)
+Div = elementwise(table.div)
+Neg = elementwise(table.neg)
+Pow = elementwise(table.power)
+PowOfTensors = elementwise(table.power_of_variables)
+Exp = elementwise(table.exponential)
+Log = elementwise(table.logarithm)
+Sqrt = elementwise(table.square_root)
+Abs = elementwise(table.absolute)
+Tanh = elementwise(table.hyperbolic_tangent)
+Sigmoid = elementwise(table.sigmoid)
+Relu = elementwise(table.relu)
+Gelu = elementwise(table.gelu)
 
 
-class Tanh(Function):
-    name, symbol = "tanh", "tanh"
-
-    @staticmethod
-    def forward(ctx, a):
-        out = np.tanh(a)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved
-        return (g * (1 - out * out),)
+def _refuse(name, refuse, arrays, bad):
+    """A clear error for inputs outside an op's domain, naming the first offending entry and its values."""
+    shape = np.broadcast_shapes(np.shape(bad), *[np.shape(a) for a in arrays])
+    index = tuple(int(i) for i in np.argwhere(np.broadcast_to(bad, shape))[0])
+    values = [float(np.broadcast_to(a, shape)[index]) for a in arrays]
+    shapes = ", ".join(str(np.shape(a)) for a in arrays)
+    where = f" at index {index}" if index else ""
+    raise refuse.error(f"{name}: {refuse.message.format(*values)}{where} (input shapes {shapes})")
 
 
-class Sigmoid(Function):
-    name, symbol = "sigmoid", "σ"
-
-    @staticmethod
-    def forward(ctx, a):
-        e = np.exp(-np.abs(a))  # never overflows: the exponent is ≤ 0
-        out = np.where(a >= 0, 1 / (1 + e), e / (1 + e))
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved
-        return (g * out * (1 - out),)
+def _check_finite(problem, array, inputs, error=ValueError):
+    array = plain(array)
+    if not np.isfinite(array).all():
+        shape = np.broadcast_shapes(np.shape(array), *[np.shape(plain(a)) for a in inputs])
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(np.broadcast_to(array, shape)))[0])
+        values = ", ".join(f"{float(np.broadcast_to(plain(a), shape)[index]):.6g}" for a in inputs)
+        raise error(f"{problem} at index {index}, input(s) {values} (shape {shape})")
 
 
-class Relu(Function):
-    name, symbol = "relu", "relu"
-
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.maximum(a, 0)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved
-        return (g * (a > 0),)
-
-
-GELU_C = math.sqrt(2 / math.pi)  # a Python float, so float32 stays float32
-
-
-class Gelu(Function):
-    """x·Φ(x) in GPT-2's tanh approximation: ½x(1 + tanh(√(2/π)(x + 0.044715x³)))."""
-
-    name, symbol = "gelu", "gelu"
-
-    @staticmethod
-    def forward(ctx, a):
-        t = np.tanh(GELU_C * (a + 0.044715 * (a * a * a)))
-        ctx.save_for_backward(a, t)
-        return 0.5 * a * (1 + t)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, t = ctx.saved
-        inner_slope = GELU_C * (1 + 3 * 0.044715 * a * a)
-        return (g * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * inner_slope),)
+def _where(condition, a, b):
+    """np.where on arrays; the where op on Tensors (a constant condition either way)."""
+    if isinstance(a, Node) or isinstance(b, Node):
+        return Where.apply(a, b, condition=condition)
+    return np.where(condition, a, b)
 
 
 class _Choose(Function):
@@ -273,9 +123,11 @@ class _Choose(Function):
         ctx.save_for_backward(a, b)
         return cls.pick(a, b)
 
+    differentiable_backward = True
+
     @classmethod
     def backward(cls, ctx, g):
-        a, b = ctx.saved
+        a, b = plain(ctx.saved[0]), plain(ctx.saved[1])
         to_a = g * cls.beats(a, b) + (0.5 * g) * (a == b)
         return to_a, g - to_a
 
@@ -303,9 +155,11 @@ class Clip(Function):
         ctx.low, ctx.high = low, high
         return np.clip(a, low, high)
 
+    differentiable_backward = True
+
     @staticmethod
     def backward(ctx, g):
-        (a,) = ctx.saved
+        a = plain(ctx.saved[0])
         inside = np.ones(a.shape, dtype=bool)
         if ctx.low is not None:
             inside &= a >= ctx.low
@@ -324,6 +178,8 @@ class Where(Function):
         ctx.condition = condition.copy()  # a later change to the caller's mask must not reach backward
         return np.where(condition, a, b)
 
+    differentiable_backward = True
+
     @staticmethod
     def backward(ctx, g):
-        return np.where(ctx.condition, g, 0), np.where(ctx.condition, 0, g)
+        return _where(ctx.condition, g, 0.0), _where(ctx.condition, 0.0, g)

@@ -7,8 +7,8 @@ token in two positions of an embedding lookup) receives the sum.
 
 import numpy as np
 
+from tensorgrad.function import Function, Node
 from tensorgrad.ops.reduce import normalize_axes
-from tensorgrad.tensor import Function
 
 
 def is_basic(index):
@@ -22,6 +22,7 @@ class Slice(Function):
 
     name, symbol = "slice", "[:]"
     view = True
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, a, index):
@@ -33,6 +34,8 @@ class Slice(Function):
 
     @staticmethod
     def backward(ctx, g):
+        if isinstance(g, Node):
+            return (Scatter.apply(g, index=ctx.index, shape=ctx.shape),)
         grad = np.zeros(ctx.shape, dtype=g.dtype)
         grad[ctx.index] = g
         return (grad,)
@@ -46,9 +49,30 @@ class Select(Slice):
 
     @staticmethod
     def backward(ctx, g):
+        if isinstance(g, Node):
+            return (Scatter.apply(g, index=ctx.index, shape=ctx.shape),)
         grad = np.zeros(ctx.shape, dtype=g.dtype)
         np.add.at(grad, ctx.index, g)  # an entry picked twice gets both gradients
         return (grad,)
+
+
+class Scatter(Function):
+    """The backward of picking entries, as an op: zeros of ``shape`` with ``g`` added where
+    ``index`` picked. Its own backward picks again, so gradients of gradients flow through indexing."""
+
+    name, symbol = "scatter", "scatter"
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx, g, index, shape):
+        ctx.index = index
+        grad = np.zeros(shape, dtype=g.dtype)
+        np.add.at(grad, index, g)
+        return grad
+
+    @staticmethod
+    def backward(ctx, gg):
+        return (gg[ctx.index],)
 
 
 class TakeAlongAxis(Function):

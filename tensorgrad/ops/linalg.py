@@ -8,7 +8,7 @@ dimensions broadcast; the backward walk sums the broadcast copies.
 
 import numpy as np
 
-from tensorgrad.tensor import Function
+from tensorgrad.function import Function, Node
 
 
 def _check_shapes(a, b):
@@ -27,8 +27,13 @@ def _check_shapes(a, b):
         ) from None
 
 
+def _transpose_last_two(x):
+    return x.swapaxes(-1, -2) if isinstance(x, Node) else np.swapaxes(x, -1, -2)
+
+
 class MatMul(Function):
     name, symbol = "matmul", "@"
+    differentiable_backward = True  # its backward is two matmuls: they run on Tensors too
 
     @staticmethod
     def forward(ctx, a, b):
@@ -43,13 +48,13 @@ class MatMul(Function):
             return g * b, g * a
         a2 = a[None, :] if a.ndim == 1 else a  # a row vector
         b2 = b[:, None] if b.ndim == 1 else b  # a column vector
-        g2 = np.expand_dims(g, -2) if a.ndim == 1 else g
-        g2 = np.expand_dims(g2, -1) if b.ndim == 1 else g2
+        g2 = g[..., None, :] if a.ndim == 1 else g
+        g2 = g2[..., None] if b.ndim == 1 else g2
         grad_a = grad_b = None  # skipped when that input needs no gradient (e.g. the data)
         if ctx.needs_input_grad[0]:
-            grad_a = g2 @ np.swapaxes(b2, -1, -2)
+            grad_a = g2 @ _transpose_last_two(b2)
             grad_a = grad_a[..., 0, :] if a.ndim == 1 else grad_a
         if ctx.needs_input_grad[1]:
-            grad_b = np.swapaxes(a2, -1, -2) @ g2
+            grad_b = _transpose_last_two(a2) @ g2
             grad_b = grad_b[..., 0] if b.ndim == 1 else grad_b
         return grad_a, grad_b

@@ -7,7 +7,7 @@ broadcasting copies the gradient along them.
 
 import numpy as np
 
-from tensorgrad.tensor import Function
+from tensorgrad.function import Function, Node
 
 
 def normalize_axes(axis, ndim, name):
@@ -25,13 +25,20 @@ def normalize_axes(axis, ndim, name):
     return tuple(sorted(result))
 
 
-def expand(g, axes, keepdims):
+def expand(g, ctx):
     """Put the reduced axes back as length-1 axes, so ``g`` broadcasts against the input."""
-    return g if keepdims else np.expand_dims(g, axes)
+    return g if ctx.keepdims else g.reshape(tuple(1 if i in ctx.axes else n for i, n in enumerate(ctx.shape)))
+
+
+def broadcast_to(g, shape):
+    """np.broadcast_to on arrays, the broadcast_to op on Tensors."""
+    return g.broadcast_to(shape) if isinstance(g, Node) else np.broadcast_to(g, shape)
 
 
 class _Reduction(Function):
     """Shared forward bookkeeping: the axes reduced and whether they were kept."""
+
+    differentiable_backward = True
 
     @classmethod
     def prepare(cls, ctx, a, axis, keepdims):
@@ -52,7 +59,7 @@ class Sum(_Reduction):
 
     @staticmethod
     def backward(ctx, g):
-        return (np.broadcast_to(expand(g, ctx.axes, ctx.keepdims), ctx.shape),)
+        return (broadcast_to(expand(g, ctx), ctx.shape),)
 
 
 class Mean(_Reduction):
@@ -66,7 +73,7 @@ class Mean(_Reduction):
 
     @staticmethod
     def backward(ctx, g):
-        return (np.broadcast_to(expand(g, ctx.axes, ctx.keepdims) / ctx.count, ctx.shape),)
+        return (broadcast_to(expand(g, ctx) / ctx.count, ctx.shape),)
 
 
 class _Extreme(_Reduction):
@@ -87,7 +94,7 @@ class _Extreme(_Reduction):
     def backward(ctx, g):
         winners = ctx.winners
         count = winners.sum(axis=ctx.axes, keepdims=True).astype(g.dtype)
-        share = expand(g, ctx.axes, ctx.keepdims) / count
+        share = expand(g, ctx) / count
         return (share * winners,)
 
 
@@ -112,13 +119,16 @@ class Var(_Reduction):
         count = int(np.prod([a.shape[ax] for ax in axes]))
         if count - ddof <= 0:
             raise ValueError(f"var: {count} value(s) with ddof={ddof} leave no degrees of freedom")
-        ctx.centered = a - a.mean(axis=axes, keepdims=True)
+        ctx.save_for_backward(a)
         ctx.divisor = count - ddof
-        return (ctx.centered * ctx.centered).sum(axis=axes, keepdims=keepdims) / ctx.divisor
+        centered = a - a.mean(axis=axes, keepdims=True)
+        return (centered * centered).sum(axis=axes, keepdims=keepdims) / ctx.divisor
 
     @staticmethod
     def backward(ctx, g):
-        return (expand(g, ctx.axes, ctx.keepdims) * (2 / ctx.divisor) * ctx.centered,)
+        (a,) = ctx.saved
+        centered = a - a.mean(axis=ctx.axes, keepdims=True)
+        return (expand(g, ctx) * (2 / ctx.divisor) * centered,)
 
 
 class LogSumExp(_Reduction):
@@ -134,8 +144,13 @@ class LogSumExp(_Reduction):
         total = exps.sum(axis=axes, keepdims=True)
         ctx.softmax = exps / total  # d lse / dx is softmax(x)
         out = top + np.log(total)
-        return out if keepdims else np.squeeze(out, axis=axes)
+        out = out if keepdims else np.squeeze(out, axis=axes)
+        ctx.save_for_backward(a, out)
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        return (expand(g, ctx.axes, ctx.keepdims) * ctx.softmax,)
+        if isinstance(g, Node):  # create_graph: softmax(a) again, as a graph of Tensors
+            a, out = ctx.saved
+            return (expand(g, ctx) * (a - expand(out, ctx)).exp(),)
+        return (expand(g, ctx) * ctx.softmax,)

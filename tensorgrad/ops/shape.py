@@ -7,12 +7,13 @@ the backward walk's ``unbroadcast``.)
 
 import numpy as np
 
-from tensorgrad.tensor import Function
+from tensorgrad.function import Function, Node
 
 
 class Reshape(Function):
     name, symbol = "reshape", "reshape"
     view = True
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, a, shape):
@@ -32,6 +33,7 @@ class Permute(Function):
 
     name, symbol = "permute", "permute"
     view = True
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, a, axes):
@@ -44,12 +46,14 @@ class Permute(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return (np.transpose(g, np.argsort(ctx.axes)),)
+        back = tuple(int(i) for i in np.argsort(ctx.axes))
+        return (g.permute(back) if isinstance(g, Node) else np.transpose(g, back),)
 
 
 class BroadcastTo(Function):
     name, symbol = "broadcast_to", "bcast"
     view = True
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, a, shape):
@@ -76,30 +80,35 @@ class Concatenate(Function):
     """Join tensors along an existing axis; the gradient is split at the same places."""
 
     name, symbol = "concatenate", "concat"
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, *arrays, axis=0):
         out = _join(np.concatenate, "concatenate", arrays, axis)
-        ctx.axis = axis
-        ctx.splits = np.cumsum([a.shape[axis] for a in arrays])[:-1]
+        ctx.axis = axis % out.ndim
+        ends = np.cumsum([a.shape[axis] for a in arrays])
+        ctx.pieces = [slice(int(end - a.shape[axis]), int(end)) for a, end in zip(arrays, ends)]
         return out
 
     @staticmethod
     def backward(ctx, g):
-        return tuple(np.split(g, ctx.splits, axis=ctx.axis))
+        before = (slice(None),) * ctx.axis
+        return tuple(g[(*before, piece)] for piece in ctx.pieces)
 
 
 class Stack(Function):
     """Join equally shaped tensors along a new axis."""
 
     name, symbol = "stack", "stack"
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, *arrays, axis=0):
         out = _join(np.stack, "stack", arrays, axis)
-        ctx.axis = axis
+        ctx.axis = axis % out.ndim
         return out
 
     @staticmethod
     def backward(ctx, g):
-        return tuple(np.moveaxis(g, ctx.axis, 0))
+        before = (slice(None),) * ctx.axis
+        return tuple(g[(*before, i)] for i in range(g.shape[ctx.axis]))

@@ -1,0 +1,212 @@
+"""The elementwise ops of both engines, each written once: forward beside local derivative (§10).
+
+An elementwise op works on each entry on its own, so its local derivative is
+one number per entry and input. Each rule below is plain arithmetic plus the
+few helpers at the top (``exp``, ``log``, ``step``, ...), which work on
+whatever they are given:
+
+    a float             scalargrad's forward and backward pass
+    a NumPy array       tensorgrad's: the vector-Jacobian product is upstream × local, entrywise
+    a Value or Tensor   ``grad(..., create_graph=True)`` in either engine: the derivative is
+                        itself a graph, so it can be differentiated again (second derivatives)
+
+Each engine turns a rule into its own op (``scalargrad.value.apply``,
+``tensorgrad.ops.elementwise.elementwise``), so adding an elementwise op is
+one rule here plus one method on ``Value`` and one on ``Tensor``; gradcheck,
+higher-order gradients and drawing then work in both.
+
+``derivative(*inputs, out)`` returns one local derivative per input:
+d(out)/d(input). It may use the output (``tanh: 1 − out²``), which both
+engines have at hand. ``domain`` lists the inputs an op refuses, each as
+``Refuse(bad, message, error)``: ``bad(*inputs)`` is True (for arrays, a
+mask) where the input is outside the domain, and ``message`` is formatted
+with the offending input values.
+"""
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+_ARRAYS = (np.ndarray, np.generic)
+
+
+# ---- helpers that work on floats, arrays, Values and Tensors -------------------------
+def exp(x):
+    if type(x) is float:
+        return math.exp(x)
+    return np.exp(x) if isinstance(x, _ARRAYS) else x.exp()
+
+
+def log(x):
+    if type(x) is float:
+        return math.log(x)
+    return np.log(x) if isinstance(x, _ARRAYS) else x.log()
+
+
+def sqrt(x):
+    if type(x) is float:
+        return math.sqrt(x)
+    return np.sqrt(x) if isinstance(x, _ARRAYS) else x.sqrt()
+
+
+def tanh(x):
+    if type(x) is float:
+        return math.tanh(x)
+    return np.tanh(x) if isinstance(x, _ARRAYS) else x.tanh()
+
+
+def plain(x):
+    """The number or array inside a Value or Tensor (a constant: no gradient flows through it)."""
+    return x if isinstance(x, (float, int, *_ARRAYS)) else x.data
+
+
+def step(x):
+    """1 where x > 0, else 0 (also at 0, as PyTorch): relu's slope. A constant, never a graph."""
+    x = plain(x)
+    if isinstance(x, _ARRAYS):
+        return np.heaviside(x, 0.0)  # of x's own dtype: float32 stays float32
+    return 1.0 if x > 0 else 0.0
+
+
+def sign(x):
+    """−1, 0 or 1: the slope of |x| (0 at the kink, as PyTorch). A constant, never a graph."""
+    x = plain(x)
+    if isinstance(x, _ARRAYS):
+        return np.sign(x)
+    return float((x > 0) - (x < 0))
+
+
+def positive_part(x):
+    """max(x, 0), entrywise."""
+    if isinstance(x, _ARRAYS):
+        return np.maximum(x, 0)
+    return x if x > 0 else 0.0
+
+
+def choose(condition, a, b):
+    """a where the condition holds, else b (both are computed)."""
+    if isinstance(condition, _ARRAYS):
+        return np.where(condition, a, b)
+    return a if condition else b
+
+
+def is_integer(k):
+    return float(k).is_integer()
+
+
+# ---- the table -------------------------------------------------------------------------
+class DivisionByZero(ZeroDivisionError, ValueError):
+    """Division by zero, 0 to a negative power: Python's ZeroDivisionError, and a bad input value."""
+
+
+@dataclass(frozen=True)
+class Refuse:
+    """Inputs an op cannot take: ``bad(*inputs)`` marks them, ``message`` says why."""
+
+    bad: Callable
+    message: str  # formatted with the inputs' offending values: "division by zero ({0} / {1})"
+    error: type = ValueError
+
+
+@dataclass(frozen=True)
+class Op:
+    """An op: its name and symbol (for errors and drawings), forward and local derivatives."""
+
+    name: str
+    symbol: str
+    forward: Callable
+    derivative: Callable
+    domain: tuple = ()
+    constant_slope: bool = False  # the local derivatives are plain numbers (+, −): nothing to save
+    singular: bool = False  # the local derivative can be infinite inside the domain (1/x at 0)
+
+
+add = Op("add", "+", lambda a, b: a + b, lambda a, b, out: (1.0, 1.0), constant_slope=True)
+
+sub = Op("sub", "−", lambda a, b: a - b, lambda a, b, out: (1.0, -1.0), constant_slope=True)
+
+neg = Op("neg", "−x", lambda a: -a, lambda a, out: (-1.0,), constant_slope=True)
+
+mul = Op("mul", "×", lambda a, b: a * b, lambda a, b, out: (b, a))
+
+div = Op(
+    "div", "÷",
+    lambda a, b: a / b,
+    lambda a, b, out: (1 / b, -(out / b)),  # −a/b² as −(a/b)/b: b² alone underflows at b = 1e-170
+    domain=(Refuse(lambda a, b: b == 0, "division by zero ({0} / {1})", DivisionByZero),),
+    singular=True,
+)
+
+def _power_slope(a, k, out):
+    k = plain(k)  # the exponent is a constant: no gradient flows to it
+    return (0.0 if k == 0 else k * a ** (k - 1), 0.0)  # x⁰ is constant: slope 0, even at 0
+
+
+power = Op(  # x ** k for a constant k
+    "pow", "xᵏ",
+    lambda a, k: a**k,
+    _power_slope,
+    domain=(
+        Refuse(lambda a, k: (a < 0) & (not is_integer(k)),
+               "a negative base ({0}) to a fractional power ({1}) has no real value"),
+        Refuse(lambda a, k: (a == 0) & (k < 0), "0 to a negative power ({1}) divides by zero", DivisionByZero),
+    ),
+    singular=True,
+)
+
+power_of_variables = Op(  # a ** b where the exponent is differentiated too
+    "pow", "aᵇ",
+    lambda a, b: a**b,
+    lambda a, b, out: (b * a ** (b - 1), out * log(a)),
+    domain=(Refuse(lambda a, b: a <= 0,
+                   "with a variable exponent the base must be positive (d/db aᵇ = aᵇ·ln a), got base {0}"),),
+    singular=True,
+)
+
+exponential = Op("exp", "exp", exp, lambda a, out: (out,))
+
+logarithm = Op(
+    "log", "log", log, lambda a, out: (1 / a,),
+    domain=(Refuse(lambda a: a <= 0, "input must be positive, got {0}"),),
+    singular=True,
+)
+
+square_root = Op(
+    "sqrt", "√",
+    sqrt,
+    lambda a, out: (0.5 / out,),
+    domain=(Refuse(lambda a: a < 0, "input must be non-negative, got {0}"),),
+    singular=True,
+)
+
+hyperbolic_tangent = Op("tanh", "tanh", tanh, lambda a, out: (1 - out * out,))
+
+
+def _sigmoid(a):
+    e = exp(-abs(a))  # the exponent is ≤ 0, so it never overflows, whatever the sign of a
+    return choose(a >= 0, 1 / (1 + e), e / (1 + e))
+
+
+sigmoid = Op("sigmoid", "σ", _sigmoid, lambda a, out: (out * (1 - out),))
+
+relu = Op("relu", "relu", positive_part, lambda a, out: (step(a),))
+
+absolute = Op("abs", "|x|", abs, lambda a, out: (sign(a),))
+
+GELU_C = math.sqrt(2 / math.pi)  # a Python float, so float32 stays float32
+
+
+def _gelu_inner(a):
+    return GELU_C * (a + 0.044715 * (a * a * a))
+
+
+def _gelu_slope(a, out):
+    t = tanh(_gelu_inner(a))
+    return (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * (GELU_C * (1 + 3 * 0.044715 * (a * a))),)
+
+
+gelu = Op(  # x·Φ(x) in GPT-2's tanh approximation: ½x(1 + tanh(√(2/π)(x + 0.044715x³)))
+    "gelu", "gelu", lambda a: 0.5 * a * (1 + tanh(_gelu_inner(a))), _gelu_slope
+)

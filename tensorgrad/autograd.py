@@ -1,0 +1,199 @@
+"""Reverse mode for tensors: ``backward()`` and ``grad()``, both through the one chain-rule loop.
+
+The loop is scalargrad's (``scalargrad.graph.backpropagate``): a dictionary of
+pending gradients filled in reverse topological order. What a tensor op adds
+is its vector-Jacobian product ``op.backward(ctx, g)``, and one more step in
+exactly one place: broadcasting copied an input along some axes, so its
+gradient is summed back to the input's shape (``unbroadcast``).
+
+With ``create_graph=True`` each VJP runs on Tensors instead of arrays: the
+saved arrays are replaced by the nodes they belong to, so the gradient is a
+graph of its own, which can be differentiated again (Hessian-vector products,
+the curvature of a loss).
+"""
+
+import numpy as np
+
+from scalargrad.graph import backpropagate
+from tensorgrad.function import Context, Node, enable_grad
+
+
+def backward(root, grad=None):
+    """``root.backward(grad)``: add d(root)/d(leaf) into the ``.grad`` of every leaf that requires grad.
+
+    Intermediate gradients are let go as soon as they are passed on, unless
+    ``retain_grad()`` asked to keep one.
+    """
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward: this tensor does not require grad: no input of the ops that made it "
+            "has requires_grad=True (or it was computed under no_grad())"
+        )
+    for node, g, _ in backpropagate(root, seed_gradient(root, grad, "backward"), vjp):
+        if node.op is None or node._retains_grad:
+            _accumulate(node, g)
+
+
+def grad(outputs, inputs, grad_outputs=None, create_graph=False):
+    """d(outputs)/d(x) for each x in ``inputs``, without touching any ``.grad``.
+
+    ``outputs`` is a tensor or a list of them; a non-scalar output needs its
+    ``grad_outputs`` entry (the gradient of some loss with respect to it). An
+    input that the outputs do not depend on gets zeros. With
+    ``create_graph=True`` the gradients are Tensors whose graph leads back to
+    the inputs, so they can be differentiated again::
+
+        x = Tensor([1.0, 2.0], requires_grad=True)
+        (g,) = grad((x ** 3).sum(), [x], create_graph=True)   # 3x²
+        (h,) = grad((g * v).sum(), [x])                        # the Hessian times v: 6x·v
+    """
+    single = isinstance(outputs, Node)
+    outputs = [outputs] if single else list(outputs)
+    if grad_outputs is None or isinstance(grad_outputs, Node) and single:
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    inputs = list(inputs)
+    for x in [*outputs, *inputs]:
+        if not isinstance(x, Node):
+            raise TypeError(f"grad: outputs and inputs must be Tensors, got {type(x).__name__}")
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(outputs)} output(s) but {len(grad_outputs)} grad_outputs")
+    wanted = {x: None for x in inputs}
+    for output, seed in zip(outputs, grad_outputs):
+        if not output.requires_grad:
+            continue
+        seed = seed_gradient(output, seed, "grad")
+        if create_graph:
+            seed = type(output)(seed)
+        for node, g, _ in backpropagate(output, seed, vjp_on_tensors if create_graph else vjp):
+            if node in wanted:
+                wanted[node] = g if wanted[node] is None else wanted[node] + g
+    results = []
+    for x in inputs:
+        g = wanted[x]
+        if g is None:
+            g = np.zeros_like(x._data)
+            g = type(x)(g) if create_graph else g
+        elif not create_graph:
+            g = np.array(g, dtype=x._data.dtype)
+        results.append(g)
+    return results
+
+
+def vjp(node, g):
+    """What ``node`` sends each parent, on arrays: its op's VJP, summed back to each parent's shape."""
+    op, ctx = node.op, node._ctx
+    if ctx.saved:
+        check_versions(node)
+    sent = []
+    for parent, parent_grad in zip(node._parents, op.backward(ctx, g)):
+        if parent_grad is None or not parent.requires_grad:
+            sent.append(None)
+            continue
+        shape = parent._data.shape
+        if parent_grad.shape != shape:
+            parent_grad = unbroadcast_checked(parent_grad, shape, op)
+        sent.append(parent_grad)
+    return sent
+
+
+def vjp_on_tensors(node, g):
+    """The same VJP on Tensors (``create_graph=True``): the saved arrays become their nodes."""
+    op = node.op
+    if not op.differentiable_backward:
+        raise RuntimeError(
+            f"grad(create_graph=True): {op.name} has no second derivative here (its backward is written "
+            "for arrays only); use create_graph=False, or build the function from ops that have one"
+        )
+    check_versions(node)
+    owners = (node, *node._parents)
+    ctx = Context()
+    vars(ctx).update(vars(node._ctx))
+    ctx.saved = tuple(_owner_of(array, owners, op) for array in node._ctx.saved)
+    with enable_grad():
+        sent = []
+        for parent, parent_grad in zip(node._parents, op.backward(ctx, g)):
+            if parent_grad is None or not parent.requires_grad:
+                sent.append(None)
+                continue
+            if not isinstance(parent_grad, Node):  # a constant gradient (e.g. zeros)
+                parent_grad = type(node)(np.broadcast_to(parent_grad, g.shape))
+            shape = parent._data.shape
+            if parent_grad.shape != shape:
+                parent_grad = unbroadcast_checked(parent_grad, shape, op)
+            sent.append(parent_grad)
+    return sent
+
+
+def _owner_of(array, owners, op):
+    for owner in owners:
+        if owner._data is array:
+            return owner
+    raise RuntimeError(f"grad(create_graph=True): {op.name} saved an array that is not one of its inputs or its "
+                       "output, so its backward cannot be differentiated here")
+
+
+def seed_gradient(root, grad, where):
+    """The gradient the walk starts from: 1 for a one-element root, else ``grad`` (same shape)."""
+    if grad is None:
+        if root._data.size != 1:
+            raise RuntimeError(
+                f"{where}: the root has shape {root._data.shape}, so it needs a seed gradient of that shape "
+                "(backward(grad=...)), or reduce it to a scalar first (e.g. loss.mean())"
+            )
+        return np.ones_like(root._data)
+    seed = grad._data if isinstance(grad, Node) else np.asarray(grad, dtype=root._data.dtype)
+    if seed.shape != root._data.shape:
+        raise ValueError(f"{where}: seed gradient has shape {seed.shape}, the root has shape {root._data.shape}")
+    return seed
+
+
+def _accumulate(node, g):
+    """Add ``g`` into ``node.grad``, always a fresh array of the node's dtype and shape.
+
+    Fresh, so two leaves never share one; an array even for a 0-d tensor (NumPy
+    arithmetic on 0-d arrays returns scalars, which cannot be updated in place).
+    """
+    g = np.array(g, dtype=node._data.dtype)
+    node.grad = g if node.grad is None else np.asarray(node.grad + g)
+
+
+def check_versions(node):
+    """Refuse to backpropagate through arrays that were overwritten after the forward pass."""
+    ctx = node._ctx
+    for owner, version in zip((node, *node._parents), ctx.versions):
+        if owner._version.count != version and any(owner._data is saved for saved in ctx.saved):
+            which = "its output" if owner is node else f"input of shape {owner._data.shape}"
+            raise RuntimeError(
+                f"backward through {node.op.name}: {which} was modified in place after the forward "
+                f"pass (version {owner._version.count}, saved at version {version}); its gradient "
+                "would be wrong. Update parameters only after backward(), or compute on a copy."
+            )
+
+
+def unbroadcast_checked(grad, shape, op):
+    """unbroadcast, and a clear error if an op's backward returned a wrong shape."""
+    grad = unbroadcast(grad, shape)
+    if grad.shape != shape:
+        raise RuntimeError(
+            f"backward through {op.name}: its backward returned a gradient of shape "
+            f"{grad.shape} for an input of shape {shape}"
+        )
+    return grad
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` down to ``shape``: the backward of NumPy broadcasting, in one place.
+
+    Broadcasting copies an input along new leading axes and along axes of
+    length 1; each copy received its own share of the gradient, so the
+    input's gradient is their sum. Works on arrays and on Tensors.
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad

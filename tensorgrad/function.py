@@ -1,0 +1,175 @@
+"""The graph node and the op protocol: what every tensor op is made of.
+
+A ``Node`` is the part of a tensor the graph needs: its array, the op that
+made it, its parents, what the op saved for backward, and a version counter.
+``tensorgrad.tensor.Tensor`` is a Node with the user's API on top (operators,
+methods, checks on what the user passes in).
+
+An op is a ``Function`` subclass with, side by side:
+
+    forward(ctx, *arrays, **settings)   the output array
+    backward(ctx, g)                    one gradient per input (None: no gradient),
+                                        the vector-Jacobian product
+
+``Function.apply`` runs an op on nodes and makes the output node. It takes the
+node type from its inputs, so this module needs nothing from ``tensor.py``,
+which in turn imports the ops: the dependencies point one way.
+
+``no_grad`` is the one piece of global state: an explicit mode.
+"""
+
+import math
+
+import numpy as np
+
+
+# ---- grad mode -----------------------------------------------------------------------
+class _GradMode:
+    enabled = True
+
+
+class no_grad:
+    """``with no_grad():`` ops build no graph (evaluation, optimizer updates)."""
+
+    def __enter__(self):
+        self._previous = _GradMode.enabled
+        _GradMode.enabled = False
+
+    def __exit__(self, *exc):
+        _GradMode.enabled = self._previous
+
+
+class enable_grad(no_grad):
+    """``with enable_grad():`` ops build a graph again (inside ``no_grad``, or for ``create_graph``)."""
+
+    def __enter__(self):
+        self._previous = _GradMode.enabled
+        _GradMode.enabled = True
+
+
+def is_grad_enabled():
+    return _GradMode.enabled
+
+
+class Version:
+    """How many in-place writes a node's array has had (shared by views of it)."""
+
+    __slots__ = ("count",)
+
+    def __init__(self):
+        self.count = 0
+
+
+# ---- the node ---------------------------------------------------------------------------
+class Node:
+    """A node of the graph: ``_data`` (its array), ``op`` (the Function that made it, None for a
+    leaf), ``_parents`` (its inputs), ``_ctx`` (what the op saved), ``grad``, ``requires_grad``."""
+
+    __slots__ = ("_ctx", "_data", "_parents", "_retains_grad", "_version", "grad", "label", "op", "requires_grad")
+
+    @classmethod
+    def from_op(cls, data, op=None, parents=(), ctx=None):
+        """A node around an array an op made (or a constant): no copy, no checks."""
+        node = cls.__new__(cls)
+        node._data = data
+        node.requires_grad = op is not None
+        node.grad = None
+        node.label = None
+        node.op = op
+        node._parents = parents
+        node._ctx = ctx
+        node._version = Version()
+        node._retains_grad = False
+        return node
+
+
+# ---- ops -------------------------------------------------------------------------------
+class Context:
+    """What an op's forward leaves for its backward: saved arrays and any settings.
+
+    ``needs_input_grad[i]`` says whether input i wants a gradient, so a backward
+    can skip work no one will use (as in PyTorch).
+    """
+
+    saved = ()
+
+    def save_for_backward(self, *arrays):
+        self.saved = arrays
+
+
+class Function:
+    """An op: ``forward(ctx, *arrays, **settings)`` beside ``backward(ctx, g)``.
+
+    ``differentiable_backward = True`` declares that ``backward`` also runs
+    when ``g`` and the saved arrays are Tensors (it uses only operations that
+    Tensors have), so ``grad(..., create_graph=True)`` can differentiate the
+    gradient again. Ops without it raise a clear error there instead.
+    """
+
+    name = "op"
+    symbol = "op"
+    view = False  # True if forward returns a view of its first input's array
+    differentiable_backward = False
+
+    @classmethod
+    def apply(cls, *inputs, **settings):
+        """Run the op on tensors (plain numbers and arrays become constants of the tensors' dtype)."""
+        nodes = inputs
+        for x in inputs:
+            if not isinstance(x, Node):
+                nodes = _lift(inputs, cls.name)
+                break
+        requires_grad = False
+        if _GradMode.enabled:
+            for t in nodes:
+                if t.requires_grad:
+                    requires_grad = True
+                    break
+        ctx = Context()
+        try:
+            out = cls.forward(ctx, *[t._data for t in nodes], **settings)
+        except ValueError as error:
+            if "could not be broadcast" not in str(error):
+                raise
+            shapes = " and ".join(str(t._data.shape) for t in nodes)
+            raise ValueError(f"{cls.name}: shapes {shapes} do not broadcast together") from None
+        node_type = type(nodes[0])
+        if requires_grad:
+            node = node_type.from_op(out, cls, nodes, ctx)
+            ctx.needs_input_grad = [t.requires_grad for t in nodes]
+        else:
+            node = node_type.from_op(out)
+        if cls.view:
+            node._version = nodes[0]._version
+        if requires_grad:
+            ctx.versions = [node._version.count, *[t._version.count for t in nodes]]
+        return node
+
+    @staticmethod
+    def forward(ctx, *arrays, **settings):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, g):
+        raise NotImplementedError
+
+
+def _lift(inputs, name):
+    """Nodes for an op's inputs: numbers and arrays become constants of the inputs' float dtype."""
+    node_type = dtype = None
+    for x in inputs:
+        if isinstance(x, Node):
+            node_type = node_type or type(x)
+            if x._data.dtype.kind == "f":
+                dtype = x._data.dtype
+                break
+    if node_type is None:
+        raise TypeError(f"{name}: needs at least one Tensor, got {', '.join(type(x).__name__ for x in inputs)}")
+    return tuple([x if isinstance(x, Node) else constant_node(node_type, x, dtype) for x in inputs])
+
+
+def constant_node(node_type, x, dtype=None):
+    """A node of ``node_type`` for a number or array that takes no gradient."""
+    if type(x) is float and dtype is not None and math.isfinite(x):  # the common case, made fast
+        return node_type.from_op(np.array(x, dtype=dtype))
+    return node_type(x, dtype=dtype)
