@@ -42,7 +42,7 @@ def topological_order(root):
 
 
 def backpropagate(root, seed, vjp):
-    """The chain rule (§10), once for both engines: yield ``(node, gradient, sent)`` from the root back.
+    """The chain rule (§10), once for both engines: yield ``(node, gradient)`` from the root back.
 
     ``vjp(node, g)`` says what a node with gradient ``g`` sends each of its
     parents (None: nothing): for a scalar op ``upstream × local``, for a
@@ -51,20 +51,21 @@ def backpropagate(root, seed, vjp):
     node's gradient is complete before it is passed on. Each gradient is let
     go as soon as it has been passed on, so the caller decides what to keep:
     ``backward()`` stores gradients in ``.grad``, ``grad()`` returns the
-    inputs', and the drawings write ``sent`` (one entry per parent) on the edges.
-    Nodes that receive no gradient are skipped.
+    inputs', and the drawings record what each ``vjp`` call sent along each
+    edge. Nodes that receive no gradient are skipped.
     """
     pending = {root: seed}
+    take = pending.pop
     for node in reversed(topological_order(root)):
-        g = pending.pop(node, None)
+        g = take(node, None)
         if g is None:
             continue
-        sent = vjp(node, g) if node._parents else ()
-        for parent, share in zip(node._parents, sent):
-            if share is None:
-                continue
-            if parent in pending:
-                pending[parent] = pending[parent] + share
-            else:
-                pending[parent] = share
-        yield node, g, sent
+        if node._parents:
+            for parent, share in zip(node._parents, vjp(node, g)):
+                if share is None:
+                    continue
+                if parent in pending:
+                    pending[parent] = pending[parent] + share
+                else:
+                    pending[parent] = share
+        yield node, g

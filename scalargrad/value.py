@@ -129,15 +129,15 @@ class Value:
         summed. Call ``zero_grad`` before each training step.
         """
         seed = _as_float(grad, "backward: the seed gradient")
-        nodes, grads = [], []
-        for node, g, _ in backpropagate(self, seed, _vjp_on_floats):
+        total = 0.0  # one sum to see cheaply that no gradient overflowed
+        for node, g in backpropagate(self, seed, _vjp_on_floats):
             if node._parents:
                 node.grad = g
             else:
                 node.grad += g
-            nodes.append(node)
-            grads.append(g)
-        _check_finite(nodes, grads)
+            total += g
+        if not math.isfinite(total):
+            _check_finite(self, seed)
 
 
 # ---- building nodes ------------------------------------------------------------
@@ -151,16 +151,22 @@ def apply(op, *inputs):
         out = op.forward(*args)
     except OverflowError:
         out = math.inf
+    return _node(op, inputs, out)
+
+
+def _node(op, parents, out):
+    """The node for ``op``'s result ``out``: an error instead if it overflowed."""
     if type(out) is not float:
         out = float(out)
-    if not math.isfinite(out):
-        raise OverflowError(f"{op.name}: the result for input(s) {_show(args)} overflows a float")
+    if out - out != 0.0:  # inf or nan: the cheapest finiteness test there is
+        inputs = _show([p.data for p in parents])
+        raise OverflowError(f"{op.name}: the result for input(s) {inputs} overflows a float")
     node = Value.__new__(Value)
     node.data = out
     node.grad = 0.0
     node.label = None
     node.op = op
-    node._parents = inputs
+    node._parents = parents
     return node
 
 
@@ -181,10 +187,24 @@ def sum_of(values):
 
 
 def _binary(op, a, b):
-    a, b = lift(a), lift(b)
-    if a is None or b is None:
-        return NotImplemented
-    return apply(op, a, b)
+    """``apply`` for the two-input operators, made lean: they build most of any graph."""
+    if type(a) is not Value:
+        a = lift(a)
+        if a is None:
+            return NotImplemented
+    if type(b) is not Value:
+        b = lift(b)
+        if b is None:
+            return NotImplemented
+    x, y = a.data, b.data
+    for refuse in op.domain:
+        if refuse.bad(x, y):
+            raise refuse.error(f"{op.name}: {refuse.message.format(x, y)}")
+    try:
+        out = op.forward(x, y)
+    except OverflowError:
+        out = math.inf
+    return _node(op, (a, b), out)
 
 
 def lift(x):
@@ -233,22 +253,28 @@ def _show(args):
 # ---- the chain rule's local step, shared by backward() and grad() ---------------------
 def local_derivatives(node, as_values):
     """d(node)/d(parent) for each parent: numbers, or Values (a graph) if ``as_values``."""
-    parents = node._parents
     try:
         if as_values:
-            return node.op.derivative(*parents, node)
-        return node.op.derivative(*[p.data for p in parents], node.data)
-    except ZeroDivisionError:
-        error, problem = ZeroDivisionError, "is infinite"
-    except OverflowError:
-        error, problem = OverflowError, "overflows a float"
-    inputs = _show([p.data for p in parents])
-    raise error(f"backward through {node.op.name}: its derivative at input(s) {inputs} {problem}")
+            return node.op.derivative(*node._parents, node)
+        return node.op.derivative(*[p.data for p in node._parents], node.data)
+    except (ZeroDivisionError, OverflowError) as error:
+        problem = "is infinite" if isinstance(error, ZeroDivisionError) else "overflows a float"
+        inputs = _show([p.data for p in node._parents])
+        raise type(error)(f"backward through {node.op.name}: its derivative at input(s) {inputs} {problem}") from None
 
 
 def _vjp_on_floats(node, upstream):
     """What ``node`` sends each parent: upstream × local (§10)."""
-    return [local * upstream for local in local_derivatives(node, as_values=False)]
+    parents = node._parents
+    try:
+        if len(parents) == 2:  # most nodes: spelled out, since building lists costs more than the math
+            a, b = parents
+            local_a, local_b = node.op.derivative(a.data, b.data, node.data)
+            return local_a * upstream, local_b * upstream
+        locals_ = node.op.derivative(*[p.data for p in parents], node.data)
+    except (ZeroDivisionError, OverflowError):
+        locals_ = local_derivatives(node, as_values=False)  # raises, naming the op and the inputs
+    return [local * upstream for local in locals_]
 
 
 def _vjp_on_values(node, upstream):
@@ -256,21 +282,17 @@ def _vjp_on_values(node, upstream):
     return [local * upstream for local in local_derivatives(node, as_values=True)]
 
 
-def _check_finite(nodes, grads):
-    """Raise, naming the op, if a gradient overflowed (``grads[i]`` is ``nodes[i]``'s, root first)."""
-    if math.isfinite(sum(map(float, grads))):
-        return
-    bad = next((i for i in range(len(nodes)) if not math.isfinite(grads[i])), None)
+def _check_finite(root, seed):
+    """Raise, naming the op, if a gradient overflowed: the walk again, keeping every gradient."""
+    walk = [(node, g) for node, g in backpropagate(root, seed, _vjp_on_floats)]
+    bad = next((i for i, (_, g) in enumerate(walk) if not math.isfinite(g)), None)
     if bad is None:  # only the quick sum overflowed; every gradient is finite
         return
-    node = nodes[bad]
+    node, g = walk[bad]
     # The culprit is the op that sent this node a non-finite share: one of the nodes it feeds.
-    users = [user.op.name for user in nodes[:bad] if any(p is node for p in user._parents)]
+    users = [user.op.name for user, _ in walk[:bad] if any(p is node for p in user._parents)]
     where = f"backward through {users[0]}" if users else "backward"
-    raise OverflowError(
-        f"{where}: the gradient of its input (data {node.data:.6g}) is {float(grads[bad])}, "
-        "too large for a float"
-    )
+    raise OverflowError(f"{where}: the gradient of its input (data {node.data:.6g}) is {g}, too large for a float")
 
 
 def grad(output, inputs, create_graph=False):
@@ -289,15 +311,20 @@ def grad(output, inputs, create_graph=False):
     for x in inputs:
         if not isinstance(x, Value):
             raise TypeError(f"grad: inputs must be Values, got {type(x).__name__} {x!r}")
+    wanted = set(inputs)
+    found = {}
     if create_graph:
-        found = {node: g for node, g, _ in backpropagate(output, Value(1.0), _vjp_on_values)}
+        for node, g in backpropagate(output, Value(1.0), _vjp_on_values):
+            if node in wanted:
+                found[node] = g
     else:
-        nodes, grads = [], []
-        for node, g, _ in backpropagate(output, 1.0, _vjp_on_floats):
-            nodes.append(node)
-            grads.append(g)
-        _check_finite(nodes, grads)
-        found = dict(zip(nodes, grads))
+        total = 0.0  # one sum to see cheaply that no gradient overflowed
+        for node, g in backpropagate(output, 1.0, _vjp_on_floats):
+            total += g
+            if node in wanted:
+                found[node] = g
+        if not math.isfinite(total):
+            _check_finite(output, 1.0)
     zero = Value(0.0) if create_graph else 0.0
     return [found.get(x, zero) for x in inputs]
 

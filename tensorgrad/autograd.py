@@ -29,7 +29,7 @@ def backward(root, grad=None):
             "backward: this tensor does not require grad: no input of the ops that made it "
             "has requires_grad=True (or it was computed under no_grad())"
         )
-    for node, g, _ in backpropagate(root, seed_gradient(root, grad, "backward"), vjp):
+    for node, g in backpropagate(root, seed_gradient(root, grad, "backward"), vjp):
         if node.op is None or node._retains_grad:
             _accumulate(node, g)
 
@@ -64,7 +64,7 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False):
         seed = seed_gradient(output, seed, "grad")
         if create_graph:
             seed = type(output)(seed)
-        for node, g, _ in backpropagate(output, seed, vjp_on_tensors if create_graph else vjp):
+        for node, g in backpropagate(output, seed, vjp_on_tensors if create_graph else vjp):
             if node in wanted:
                 wanted[node] = g if wanted[node] is None else wanted[node] + g
     results = []

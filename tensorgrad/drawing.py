@@ -51,15 +51,19 @@ def edge_gradients(order):
     position = {node: i for i, node in enumerate(order)}
     totals = [None] * len(order)
     sent = {}
-    root = order[-1]
-    seed = np.ones_like(root.data)
-    walk = backpropagate(root, seed, vjp) if root.requires_grad else [(root, seed, ())]
-    for node, grad, shares in walk:
-        child = position[node]
-        totals[child] = grad
+
+    def recording_vjp(node, grad):
+        shares = vjp(node, grad)
         for slot, share in enumerate(shares):
             if share is not None:
-                sent[child, slot] = share
+                sent[position[node], slot] = share
+        return shares
+
+    root = order[-1]
+    seed = np.ones_like(root.data)
+    walk = backpropagate(root, seed, recording_vjp) if root.requires_grad else [(root, seed)]
+    for node, grad in walk:
+        totals[position[node]] = grad
     return sent, totals
 
 
