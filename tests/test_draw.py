@@ -19,9 +19,9 @@ from scalargrad.drawing import (
     draw,
     format_number,
     render,
-    step_through,
 )
 from scalargrad.graph import topological_order
+from scalargrad.stepper import step_through
 from scalargrad.value import Value
 
 EDGE = re.compile(r"^\s*(n\d+) -> (n\d+)", re.MULTILINE)
