@@ -9,7 +9,8 @@ from pathlib import Path
 
 from demos._stepper import Step, figure, number
 from scalargrad import Value
-from scalargrad.drawing import GraphvizNotFoundError, draw, render, step_through
+from scalargrad.drawing import GraphvizNotFoundError, draw, render
+from scalargrad.stepper import step_through
 
 NUDGE = 1e-3  # a small change of w1: the gradient predicts the loss's change for small steps only
 TITLE = "§10 Gradients & backpropagation: numbers flow forward, gradients flow back"

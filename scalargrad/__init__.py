@@ -8,7 +8,7 @@
 """
 
 from scalargrad import nn
-from scalargrad.drawing import GraphvizNotFoundError, draw, render, step_through
+from scalargrad.drawing import GraphvizNotFoundError, draw, render
 from scalargrad.functional import (
     cross_entropy,
     entropy,
@@ -25,6 +25,7 @@ from scalargrad.gradcheck import (
     gradcheck,
     numerical_gradient,
 )
+from scalargrad.stepper import step_through
 from scalargrad.value import Value, dot, grad, sum_of, zero_grad
 
 __all__ = [

@@ -1,11 +1,12 @@
 """Pictures of a computation graph: values forward, gradients backward (§10).
 
-Three entry points, all drawn by Graphviz:
+Two entry points, both drawn by Graphviz:
 
     draw(root, view)          a graphviz.Digraph (Jupyter shows it inline)
     render(graph, path)       writes <path>.dot, then the picture <path>.svg or .png
-    step_through(root, dir)   one frame per step of both passes, and an HTML page
-                              to click (or arrow-key) through them
+
+The step-through of both passes (``step_through``) lives in ``stepper.py`` and
+draws its frames with ``Walk`` and ``digraph`` from here.
 
 The backward view writes on every edge the chain-rule step that ran along it,
 ``upstream × local = contribution``: the gradient of the node the edge leads
@@ -16,18 +17,17 @@ Nodes are read through a small protocol only, so any engine can be drawn:
 ``_parents``, ``op`` (None for a leaf, else with ``.name`` and ``.symbol``),
 ``label`` and ``data``. What differs between engines (how a value and a
 gradient are written, what an edge says, the chain rule of a step) is a
-*style*, one per node type, in ``STYLES``: ``ScalarStyle`` here for Values,
+*style*, one per node type: ``ScalarStyle`` here for Values, and
 ``tensorgrad.drawing.TensorStyle`` for Tensors (shapes, dtypes, previews and the
-norm of the gradient each edge carries). How numbers and nodes are named
-lives in two functions, ``format_number`` and ``node_name``.
+norm of the gradient each edge carries), which tensorgrad hands over with
+``register_style(Tensor, TensorStyle)`` in its ``__init__.py``. How numbers
+and nodes are named lives in two functions, ``format_number`` and ``node_name``.
 """
 
 import html
-import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from string import Template
 from typing import NamedTuple
 
 import graphviz
@@ -67,7 +67,7 @@ def node_name(node, index, constant):
 
 
 # ---- the graph, walked once ------------------------------------------------------
-class _Edge(NamedTuple):
+class Edge(NamedTuple):
     """One use of a node: ``parent`` is input number ``slot`` of ``child`` (positions in the walk)."""
 
     parent: int
@@ -75,8 +75,11 @@ class _Edge(NamedTuple):
     slot: int
 
 
-class _Walk:
-    """The nodes of a graph in topological order (root last), their names, edges and style."""
+class Walk:
+    """The nodes of a graph in topological order (root last), their names, edges and style.
+
+    ``caller`` ("draw", "step_through") names the entry point in error messages.
+    """
 
     def __init__(self, root, max_nodes, caller):
         style = _style_for(root, caller)
@@ -93,7 +96,7 @@ class _Walk:
         self.names = [node_name(node, i, self.constant[i]) for i, node in enumerate(self.order)]
         # One edge per use, so ``a + a`` has two edges from a to the sum.
         self.edges = [
-            _Edge(self.position[parent], child, slot)
+            Edge(self.position[parent], child, slot)
             for child, node in enumerate(self.order)
             for slot, parent in enumerate(node._parents)
         ]
@@ -181,15 +184,32 @@ class ScalarStyle(Style):
         return all(node.grad == 0 for node in self.walk.order)
 
 
-STYLES = {Value: ScalarStyle}  # node type → style; importing tensorgrad adds Tensor's
+# ---- which style draws which node type: one registry, filled explicitly -----------------
+_STYLES = {Value: ScalarStyle}  # node type → style; other engines add theirs with register_style
+
+
+def register_style(node_type, style):
+    """Draw graphs whose nodes are ``node_type`` (or a subclass) with ``style``, a ``Style`` subclass.
+
+    Values are drawn with ``ScalarStyle`` from the start; tensorgrad calls
+    ``register_style(Tensor, TensorStyle)`` once, in its ``__init__.py``.
+    """
+    if not isinstance(node_type, type):
+        raise TypeError(f"register_style: node_type must be a class, got {node_type!r}")
+    if not (isinstance(style, type) and issubclass(style, Style)):
+        raise TypeError(f"register_style: style for {node_type.__name__} must be a subclass of Style, got {style!r}")
+    _STYLES[node_type] = style
 
 
 def _style_for(root, caller):
     """The style for ``root``'s engine, looked up by its type."""
     for kind in type(root).__mro__:
-        if kind in STYLES:
-            return STYLES[kind]
-    raise TypeError(f"{caller}: cannot draw a {type(root).__name__}; it draws {', '.join(t.__name__ for t in STYLES)}")
+        if kind in _STYLES:
+            return _STYLES[kind]
+    raise TypeError(
+        f"{caller}: cannot draw a {type(root).__name__}; it draws {', '.join(t.__name__ for t in _STYLES)} "
+        "(another engine's nodes need register_style(node_type, style) first)"
+    )
 
 
 # ---- building the Digraph ----------------------------------------------------------
@@ -205,7 +225,7 @@ PENDING_EDGE_LOOK = {"color": "#c8c8c8"}
 
 
 @dataclass(frozen=True)
-class _Focus:
+class Focus:
     """A moment in a pass: the nodes already finished, and the one finishing now."""
 
     finished: range
@@ -223,8 +243,8 @@ def draw(root, view="forward", *, max_nodes=500, rankdir="LR"):
     is unreadable; raise the limit to draw one anyway.
     """
     _check_view(view)
-    walk = _Walk(root, max_nodes, "draw")
-    graph = _picture(walk, view, rankdir)
+    walk = Walk(root, max_nodes, "draw")
+    graph = digraph(walk, view, rankdir)
     if view == "backward" and walk.style.gradients_missing():
         graph.attr(label=ZERO_GRADIENT_NOTE, labelloc="t", fontcolor="#c0392b", fontname="Helvetica")
     return graph
@@ -235,7 +255,7 @@ def _check_view(view):
         raise ValueError(f"draw: view must be one of {', '.join(map(repr, VIEWS))}, got {view!r}")
 
 
-def _picture(walk, view, rankdir, focus=None):
+def digraph(walk, view, rankdir, focus=None):
     """Build the Digraph; a ``focus`` (one step-through frame) greys what is not finished yet."""
     graph = graphviz.Digraph(
         name=view, graph_attr={"rankdir": rankdir}, node_attr=NODE_DEFAULTS, edge_attr=EDGE_DEFAULTS
@@ -307,7 +327,7 @@ def render(graph, path, format="svg"):
     if format not in FORMATS:
         raise ValueError(f"render: format must be one of {', '.join(map(repr, FORMATS))}, got {format!r}")
     path = Path(path)
-    source = _write_source(graph, path)
+    source = write_source(graph, path)
     picture = path.with_name(f"{path.name}.{format}")
     try:
         graphviz.render("dot", format, source, outfile=picture)
@@ -319,187 +339,9 @@ def render(graph, path, format="svg"):
     return picture
 
 
-def _write_source(graph, path):
+def write_source(graph, path):
     """Write the graph's DOT source to ``<path>.dot``, creating folders as needed."""
     source = path.with_name(f"{path.name}.dot")
     source.parent.mkdir(parents=True, exist_ok=True)
     source.write_text(graph.source, encoding="utf-8")
     return source
-
-
-# ---- stepping through both passes -----------------------------------------------------
-@dataclass(frozen=True)
-class _Frame:
-    """One step: its picture, a caption, and (backward) the chain rule for that step."""
-
-    graph: graphviz.Digraph
-    caption: str
-    chain_rule: str = ""
-
-
-def step_through(root, out_dir, *, max_nodes=500):
-    """Write one frame per step of the forward and backward passes, and ``index.html`` to view them.
-
-    Forward: one frame per node in topological order, as its value is computed.
-    Backward: one frame per node in reverse order, as its gradient becomes
-    complete, with the chain rule for it written out in numbers. For Values
-    run ``root.backward()`` first: the frames show the gradients it computed.
-    Returns the path of the HTML page, which needs no network or other file.
-    """
-    walk = _Walk(root, max_nodes, "step_through")
-    if walk.style.gradients_missing():
-        raise ValueError(f"step_through: {ZERO_GRADIENT_NOTE}, so the backward frames have something to show")
-    frames = _forward_frames(walk) + _backward_frames(walk)
-    out_dir = Path(out_dir)
-    digits = max(3, len(str(len(frames) - 1)))
-    paths = [out_dir / f"frame_{i:0{digits}d}" for i in range(len(frames))]
-    page = out_dir / "index.html"
-    try:
-        pictures = [_inline_svg(render(frame.graph, path).read_text(encoding="utf-8"))
-                    for frame, path in zip(frames, paths)]
-    except GraphvizNotFoundError:
-        for frame, path in zip(frames, paths):
-            _write_source(frame.graph, path)
-        page.write_text(_html_page(walk, frames, pictures=None), encoding="utf-8")
-        raise GraphvizNotFoundError(
-            f"step_through: Graphviz's `dot` program was not found, so the frames were written as "
-            f"DOT source ({paths[0].name}.dot, ...) and {page} shows them as text. "
-            f"To get pictures, {INSTALL_HINT}."
-        ) from None
-    page.write_text(_html_page(walk, frames, pictures), encoding="utf-8")
-    return page
-
-
-def _forward_frames(walk):
-    """One frame per node in topological order: the moment its value is computed."""
-    return [
-        _Frame(_picture(walk, "forward", "LR", _Focus(range(i + 1), i)), _forward_caption(walk, i))
-        for i in range(len(walk.order))
-    ]
-
-
-def _backward_frames(walk):
-    """One frame per node in reverse topological order: the moment its gradient is complete."""
-    count = len(walk.order)
-    return [
-        _Frame(
-            _picture(walk, "backward", "LR", _Focus(range(i, count), i)),
-            _backward_caption(walk, i),
-            walk.style.chain_rule(i),
-        )
-        for i in reversed(range(count))
-    ]
-
-
-def _forward_caption(walk, i):
-    """"forward: hidden = input × w1 = 1": the node, how it is computed, its value."""
-    node, name = walk.order[i], walk.names[i]
-    value = " ".join([*walk.style.describe(node), walk.style.value(node.data)])
-    if walk.constant[i]:
-        return f"forward: the constant {value}"
-    if node.op is None:
-        return f"forward: {name} = {value} (a leaf: an input or a parameter)"
-    operands = [walk.operand(walk.position[parent]) for parent in node._parents]
-    symbol = node.op.symbol
-    if len(operands) == 2 and len(symbol) == 1 and not symbol.isalnum():
-        formula = f"{operands[0]} {symbol} {operands[1]}"
-    else:
-        formula = f"{node.op.name}({', '.join(operands)})"
-    return f"forward: {name} = {formula} = {value}"
-
-
-def _backward_caption(walk, i):
-    if i == walk.root:
-        return f"backward: start at the root, L = {walk.names[i]}"
-    feeds = ", ".join(dict.fromkeys(walk.names[edge.child] for edge in walk.uses[i]))
-    return f"backward: {walk.names[i]} collects its gradient from {feeds}"
-
-
-def _inline_svg(svg):
-    """The <svg> element alone, ready to paste into HTML: no XML prolog, DOCTYPE or namespace URLs."""
-    start = svg.index("<svg")
-    end = svg.index(">", start)
-    return re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", svg[start:end]) + svg[end:]
-
-
-def _html_page(walk, frames, pictures):
-    """The stepper page; ``pictures`` are inline SVGs, or None to show each frame's DOT source."""
-    sections = []
-    for i, frame in enumerate(frames):
-        picture = pictures[i] if pictures is not None else f"<pre>{html.escape(frame.graph.source)}</pre>"
-        aside = (
-            f'<aside class="chain-rule"><h2>Chain rule</h2><p>{html.escape(frame.chain_rule)}</p></aside>'
-            if frame.chain_rule
-            else ""
-        )
-        sections.append(
-            f'<section class="frame"{"" if i == 0 else " hidden"}>\n'
-            f'<p class="caption">{html.escape(frame.caption)}</p>\n'
-            f'<div class="step"><div class="picture">{picture}</div>{aside}</div>\n'
-            "</section>"
-        )
-    note = (
-        ""
-        if pictures is not None
-        else f'<p class="note">Graphviz\'s <code>dot</code> was not found, so each frame is shown as '
-        f"DOT source. To see pictures, {html.escape(INSTALL_HINT)}, then step through again.</p>"
-    )
-    title = html.escape(f"Backpropagation step by step: {walk.names[walk.root]}")
-    return _PAGE.substitute(title=title, note=note, sections="\n".join(sections))
-
-
-_PAGE = Template("""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>$title</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }
-nav { display: flex; gap: 0.8em; align-items: center; margin-bottom: 0.8em; }
-button { font-size: 1em; padding: 0.3em 0.9em; }
-.caption { font-size: 1.15em; font-weight: 600; }
-.step { display: flex; gap: 1.5em; align-items: flex-start; }
-.picture { flex: 1; overflow: auto; }
-.picture svg { max-width: 100%; height: auto; }
-.chain-rule { flex: 0 0 24em; background: #fdf6e3; border: 1px solid #e6d8a8; padding: 0.2em 1em; }
-.chain-rule p { font-size: 1.1em; overflow-wrap: anywhere; }
-.note { background: #fdecea; padding: 0.5em 1em; }
-pre { white-space: pre-wrap; font-size: 0.8em; }
-</style>
-</head>
-<body>
-<h1>$title</h1>
-$note
-<nav>
-<button id="previous" type="button">&larr; Previous</button>
-<span id="counter"></span>
-<button id="next" type="button">Next &rarr;</button>
-<span>(or the left and right arrow keys)</span>
-</nav>
-$sections
-<script>
-const frames = document.querySelectorAll(".frame");
-const previous = document.getElementById("previous");
-const next = document.getElementById("next");
-const counter = document.getElementById("counter");
-let current = 0;
-
-function show(index) {
-  current = Math.max(0, Math.min(frames.length - 1, index));
-  frames.forEach(function (frame, i) { frame.hidden = i !== current; });
-  counter.textContent = "frame " + (current + 1) + " of " + frames.length;
-  previous.disabled = current === 0;
-  next.disabled = current === frames.length - 1;
-}
-
-previous.addEventListener("click", function () { show(current - 1); });
-next.addEventListener("click", function () { show(current + 1); });
-document.addEventListener("keydown", function (event) {
-  if (event.key === "ArrowLeft") { show(current - 1); }
-  if (event.key === "ArrowRight") { show(current + 1); }
-});
-show(0);
-</script>
-</body>
-</html>
-""")

@@ -1,5 +1,6 @@
 """tensorgrad: scalargrad's graph with a NumPy array in every node."""
 
+from scalargrad.drawing import register_style
 from tensorgrad import (
     attention,
     functional,
@@ -11,9 +12,13 @@ from tensorgrad import (
 )
 from tensorgrad.attention import scaled_dot_product_attention
 from tensorgrad.autograd import grad
-
-# Importing tensorgrad.drawing also teaches scalargrad's drawing module to draw Tensors.
-from tensorgrad.drawing import GraphvizNotFoundError, draw, render, step_through
+from tensorgrad.drawing import (
+    GraphvizNotFoundError,
+    TensorStyle,
+    draw,
+    render,
+    step_through,
+)
 from tensorgrad.function import enable_grad
 from tensorgrad.gradcheck import gradcheck
 from tensorgrad.positional import (
@@ -39,6 +44,9 @@ from tensorgrad.sampling import generate
 from tensorgrad.tensor import Function, Tensor, is_grad_enabled, no_grad, tensor
 from tensorgrad.tokenizer import CharTokenizer
 from tensorgrad.transformer import GPT, MultiHeadAttention, TransformerBlock
+
+# The one place that teaches the drawing module (scalargrad's, shared) to draw Tensors.
+register_style(Tensor, TensorStyle)
 
 __all__ = [
     "GPT",

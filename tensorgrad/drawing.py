@@ -9,7 +9,9 @@ each node shows its op, shape, dtype and its first few entries; the backward
 view adds its gradient with the gradient's norm, and writes on each edge the
 norm of the gradient sent back along it (``‖g‖ 0.53``). A vector-Jacobian
 product has no single "local derivative" to print, so the norm stands in for
-scalargrad's ``upstream × local = contribution``.
+scalargrad's ``upstream × local = contribution``. This module changes nothing
+in scalargrad: ``tensorgrad/__init__.py`` hands the style over, in one visible
+line, with ``register_style(Tensor, TensorStyle)``.
 
 ``Tensor.backward()`` frees each intermediate gradient once it has passed it
 on, so the drawing computes its own with ``edge_gradients``: no ``.grad`` is
@@ -20,18 +22,10 @@ from functools import cached_property
 
 import numpy as np
 
-from scalargrad.drawing import (
-    STYLES,
-    GraphvizNotFoundError,
-    Style,
-    draw,
-    format_number,
-    render,
-    step_through,
-)
+from scalargrad.drawing import GraphvizNotFoundError, Style, draw, format_number, render
 from scalargrad.graph import backpropagate
+from scalargrad.stepper import step_through
 from tensorgrad.autograd import vjp
-from tensorgrad.tensor import Tensor
 
 __all__ = ["GraphvizNotFoundError", "TensorStyle", "draw", "edge_gradients", "preview", "render", "step_through"]
 
@@ -119,5 +113,3 @@ class TensorStyle(Style):
         ]
         return f"∂L/∂{name} = Σ VJPs from {' + '.join(terms)} = {self.grad_text(i)}"
 
-
-STYLES[Tensor] = TensorStyle

@@ -16,12 +16,15 @@ import pytest
 from scalargrad.drawing import (
     ZERO_GRADIENT_NOTE,
     GraphvizNotFoundError,
+    ScalarStyle,
+    Style,
     draw,
     format_number,
+    register_style,
     render,
-    step_through,
 )
 from scalargrad.graph import topological_order
+from scalargrad.stepper import step_through
 from scalargrad.value import Value
 
 EDGE = re.compile(r"^\s*(n\d+) -> (n\d+)", re.MULTILINE)
@@ -146,6 +149,47 @@ def test_deep_chain_is_drawn_without_recursion():
     source = draw(root, "backward", max_nodes=20_000).source
     assert len(EDGE.findall(source)) == 19_999
     assert source.count('label="1 × -1 = -1"') + source.count('label="-1 × -1 = 1"') == 19_999
+
+
+class Tally:
+    """A node of a made-up engine: the drawing module reads only ``_parents``, ``op``, ``label`` and ``data``."""
+
+    op = None
+
+    def __init__(self, data, label):
+        self.data, self.label, self._parents = data, label, ()
+
+
+class TallyStyle(Style):
+    def value(self, data):
+        return "|" * data
+
+    def grad_text(self, i):
+        return "none"
+
+    def edge_label(self, edge):
+        return ""
+
+    def chain_rule(self, i):
+        return ""
+
+
+def test_another_engine_is_drawn_once_its_style_is_registered():
+    with pytest.raises(TypeError, match=r"draw: cannot draw a Tally; it draws Value.*register_style"):
+        draw(Tally(3, "votes"))
+    register_style(Tally, TallyStyle)
+    source = draw(Tally(3, "votes")).source
+    assert "<B>votes</B>" in source and "data |||" in source
+
+
+def test_register_style_refuses_what_is_not_a_node_class_and_a_style():
+    with pytest.raises(TypeError, match=r"register_style: node_type must be a class, got 'Value'"):
+        register_style("Value", ScalarStyle)
+    with pytest.raises(TypeError, match=r"register_style: style for Value must be a subclass of Style, got <function"):
+        register_style(Value, format_number)
+    net = post_network()
+    net.loss.backward()
+    assert "grad 4.5" in draw(net.loss, "backward").source  # Values are still drawn with ScalarStyle
 
 
 def test_render_writes_dot_source_and_an_svg_with_values_and_gradients(tmp_path, dot_program):

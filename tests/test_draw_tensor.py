@@ -5,6 +5,9 @@ applies (skip without ``dot``, fail on CI).
 """
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -109,6 +112,21 @@ def test_unlabeled_constants_and_parameters_are_told_apart():
 def test_only_known_node_types_are_drawn():
     with pytest.raises(TypeError, match=r"draw: cannot draw a str; it draws Value, Tensor"):
         draw("loss")
+
+
+def test_importing_only_tensorgrad_drawing_is_enough_to_draw_tensors():
+    """In a fresh process: importing tensorgrad.drawing runs tensorgrad/__init__.py, whose register_style line counts."""
+    script = "from tensorgrad.drawing import draw; from tensorgrad.tensor import tensor; print(draw(tensor([1.0, 2.0], label='v')).source)"
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        check=False,
+        cwd=Path(__file__).resolve().parent.parent,  # the project root, so its packages are imported
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "(2,) float64" in run.stdout and "data [1, 2]" in run.stdout
 
 
 def test_render_writes_an_svg_with_shapes_and_norms(tmp_path, dot_program):  # noqa: F811
