@@ -32,8 +32,8 @@ from typing import NamedTuple
 
 import graphviz
 
-from scalargrad.graph import topological_order
-from scalargrad.value import Value
+from scalargrad.graph import backpropagate, topological_order
+from scalargrad.value import Value, vjp_on_floats
 
 VIEWS = ("forward", "backward")
 FORMATS = ("svg", "png")
@@ -142,6 +142,29 @@ class Style:
         return False
 
 
+def record_backward(order, seed, vjp):
+    """Run the engine's chain-rule loop from the root (``order[-1]``), recording what it does.
+
+    Returns ``(sent, totals)``: ``sent[child, slot]`` is what input number
+    ``slot`` of node ``child`` received from it, and ``totals[i]`` the
+    gradient of node i (None if it received none). No ``.grad`` is touched.
+    """
+    position = {node: i for i, node in enumerate(order)}
+    totals = [None] * len(order)
+    sent = {}
+
+    def recording_vjp(node, grad):
+        shares = vjp(node, grad)
+        for slot, share in enumerate(shares):
+            if share is not None:
+                sent[position[node], slot] = share
+        return shares
+
+    for node, grad in backpropagate(order[-1], seed, recording_vjp):
+        totals[position[node]] = grad
+    return sent, totals
+
+
 class ScalarStyle(Style):
     """scalargrad's Values: one number per node; on each edge ``upstream × local = contribution``."""
 
@@ -156,11 +179,14 @@ class ScalarStyle(Style):
         """d(node)/d(parent) for every node's parents: the numbers on the edges."""
         return [node.local_derivatives() for node in self.walk.order]
 
+    @cached_property
+    def _backward(self):
+        return record_backward(self.walk.order, 1.0, vjp_on_floats)
+
     def chain_step(self, edge):
-        """(upstream, local, contribution) for the gradient sent back along ``edge``."""
-        upstream = self.walk.order[edge.child].grad
-        local = self.local_derivatives[edge.child][edge.slot]
-        return upstream, local, upstream * local
+        """(upstream, local, contribution) for the gradient sent back along ``edge``, as backward() did it."""
+        sent, totals = self._backward
+        return totals[edge.child], self.local_derivatives[edge.child][edge.slot], sent[edge.child, edge.slot]
 
     def edge_label(self, edge):
         upstream, local, contribution = self.chain_step(edge)

@@ -130,7 +130,7 @@ class Value:
         """
         seed = _as_float(grad, "backward: the seed gradient")
         total = 0.0  # one sum to see cheaply that no gradient overflowed
-        for node, g in backpropagate(self, seed, _vjp_on_floats):
+        for node, g in backpropagate(self, seed, vjp_on_floats):
             if node._parents:
                 node.grad = g
             else:
@@ -263,7 +263,7 @@ def local_derivatives(node, as_values):
         raise type(error)(f"backward through {node.op.name}: its derivative at input(s) {inputs} {problem}") from None
 
 
-def _vjp_on_floats(node, upstream):
+def vjp_on_floats(node, upstream):
     """What ``node`` sends each parent: upstream × local (§10)."""
     parents = node._parents
     try:
@@ -277,14 +277,14 @@ def _vjp_on_floats(node, upstream):
     return [local * upstream for local in locals_]
 
 
-def _vjp_on_values(node, upstream):
+def vjp_on_values(node, upstream):
     """The same product on Values, so the gradient is a graph that can be differentiated again."""
     return [local * upstream for local in local_derivatives(node, as_values=True)]
 
 
 def _check_finite(root, seed):
     """Raise, naming the op, if a gradient overflowed: the walk again, keeping every gradient."""
-    walk = [(node, g) for node, g in backpropagate(root, seed, _vjp_on_floats)]
+    walk = [(node, g) for node, g in backpropagate(root, seed, vjp_on_floats)]
     bad = next((i for i, (_, g) in enumerate(walk) if not math.isfinite(g)), None)
     if bad is None:  # only the quick sum overflowed; every gradient is finite
         return
@@ -314,12 +314,12 @@ def grad(output, inputs, create_graph=False):
     wanted = set(inputs)
     found = {}
     if create_graph:
-        for node, g in backpropagate(output, Value(1.0), _vjp_on_values):
+        for node, g in backpropagate(output, Value(1.0), vjp_on_values):
             if node in wanted:
                 found[node] = g
     else:
         total = 0.0  # one sum to see cheaply that no gradient overflowed
-        for node, g in backpropagate(output, 1.0, _vjp_on_floats):
+        for node, g in backpropagate(output, 1.0, vjp_on_floats):
             total += g
             if node in wanted:
                 found[node] = g

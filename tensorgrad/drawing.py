@@ -14,7 +14,7 @@ in scalargrad: ``tensorgrad/__init__.py`` hands the style over, in one visible
 line, with ``register_style(Tensor, TensorStyle)``.
 
 ``Tensor.backward()`` frees each intermediate gradient once it has passed it
-on, so the drawing computes its own with ``edge_gradients``: no ``.grad`` is
+on, so the drawing reruns that same loop (``edge_gradients``), recording it: no ``.grad`` is
 read or written, and no ``backward()`` call is needed before drawing.
 """
 
@@ -22,8 +22,14 @@ from functools import cached_property
 
 import numpy as np
 
-from scalargrad.drawing import GraphvizNotFoundError, Style, draw, format_number, render
-from scalargrad.graph import backpropagate
+from scalargrad.drawing import (
+    GraphvizNotFoundError,
+    Style,
+    draw,
+    format_number,
+    record_backward,
+    render,
+)
 from scalargrad.stepper import step_through
 from tensorgrad.autograd import vjp
 
@@ -33,32 +39,14 @@ PREVIEW_ENTRIES = 3
 
 
 def edge_gradients(order):
-    """The gradient sent back along every edge, and every node's total, without touching ``.grad``.
-
-    ``order`` is the graph in topological order, root last; the root is seeded
-    with ones (for a non-scalar root these are the gradients of ``root.sum()``).
-    The walk is ``backward()``'s own chain-rule loop, keeping what it passes on
-    instead of freeing it. Returns ``(sent, totals)``: ``sent[child, slot]`` is
-    what input number ``slot`` of node ``child`` received (summed back to its
-    shape), and ``totals[i]`` the gradient of node i, None if it takes no gradient.
-    """
-    position = {node: i for i, node in enumerate(order)}
-    totals = [None] * len(order)
-    sent = {}
-
-    def recording_vjp(node, grad):
-        shares = vjp(node, grad)
-        for slot, share in enumerate(shares):
-            if share is not None:
-                sent[position[node], slot] = share
-        return shares
-
+    """What ``backward()`` sends along every edge and every node's gradient (see
+    ``scalargrad.drawing.record_backward``); the root is seeded with ones, and a
+    node that takes no gradient has None."""
     root = order[-1]
     seed = np.ones_like(root.data)
-    walk = backpropagate(root, seed, recording_vjp) if root.requires_grad else [(root, seed)]
-    for node, grad in walk:
-        totals[position[node]] = grad
-    return sent, totals
+    if not root.requires_grad:  # nothing to walk: the root alone has a gradient
+        return {}, [None] * (len(order) - 1) + [seed]
+    return record_backward(order, seed, vjp)
 
 
 def preview(array):
