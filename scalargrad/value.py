@@ -33,7 +33,7 @@ class Value:
     leaf: an input, a parameter or a constant) and ``_parents`` are its inputs.
     """
 
-    __slots__ = ("_parents", "data", "grad", "label", "op")
+    __slots__ = ("_parents", "_seen", "data", "grad", "label", "op")
 
     def __init__(self, data, label=None):
         self.data = _as_float(data, "Value")
@@ -41,6 +41,7 @@ class Value:
         self.label = label
         self.op = None
         self._parents = ()
+        self._seen = None
 
     def __repr__(self):
         label = f", label={self.label!r}" if self.label is not None else ""
@@ -167,6 +168,7 @@ def _node(op, parents, out):
     node.label = None
     node.op = op
     node._parents = parents
+    node._seen = None
     return node
 
 

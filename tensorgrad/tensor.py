@@ -68,6 +68,7 @@ class Tensor(Node):
         self._ctx = None
         self._version = Version()
         self._retains_grad = False
+        self._seen = None
 
     # data: replacing or updating it in place counts as a new version
     @property
