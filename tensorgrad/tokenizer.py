@@ -11,7 +11,7 @@ import json
 
 import numpy as np
 
-from tensorgrad.tensor import Tensor
+from tensorgrad import checks
 
 # How many positions of each unknown character an error message lists.
 SHOWN_POSITIONS = 5
@@ -58,15 +58,12 @@ class CharTokenizer:
 
     def decode(self, ids):
         """The text that a sequence of ids (a list, a 1-d integer array or Tensor) stands for."""
-        ids = np.asarray(ids.data if isinstance(ids, Tensor) else ids)
+        ids = checks.array(ids)
         if ids.size == 0:
             return ""
-        if ids.dtype.kind not in "iu":
-            raise TypeError(f"CharTokenizer.decode: ids must be integers, got dtype {ids.dtype}")
+        ids = checks.integers(ids, "CharTokenizer.decode", "ids")
         if ids.ndim > 1:
-            raise ValueError(
-                f"CharTokenizer.decode: takes one sequence of ids (1-d), got shape {ids.shape}; decode each row"
-            )
+            raise ValueError(f"CharTokenizer.decode: takes one sequence of ids (1-d), got shape {ids.shape}; decode each row")
         ids = ids.reshape(-1)
         bad = np.flatnonzero((ids < 0) | (ids >= self.vocab_size))
         if bad.size:

@@ -33,7 +33,7 @@ def numbers(rows, what="data"):
 def copy_of(scalar_mlp):
     """A tensorgrad MLP holding the scalar MLP's weights: neuron j's weights are column j of ``weight``."""
     layers = scalar_mlp.layers
-    model = nn.MLP([len(layers[0].neurons[0].w)] + [len(layer.neurons) for layer in layers])
+    model = nn.MLP(len(layers[0].neurons[0].w), [len(layer.neurons) for layer in layers])
     for linear, layer in zip(model.layers, layers):
         linear.weight.data = numbers([neuron.w for neuron in layer.neurons]).T
         linear.bias.data = np.array([neuron.b.data for neuron in layer.neurons])
@@ -43,7 +43,7 @@ def copy_of(scalar_mlp):
 def test_mlp_with_cross_entropy_and_l2_penalty():
     """Values, loss and every gradient (weights, biases, inputs) of mean CE + 0.01·Σw² through an MLP."""
     x, targets = random(5, 3), [0, 1, 1, 0, 1]
-    scalar_mlp = scalar_nn.MLP(3, [4, 4, 2], seed=0)
+    scalar_mlp = scalar_nn.MLP(3, [4, 4, 2], rng=0)
     model = copy_of(scalar_mlp)
 
     rows = as_values(x)
@@ -103,15 +103,15 @@ def test_entropy_and_kl_divergence_both_directions():
     p_rows, q_rows = as_values(zp), as_values(zq)
     p = [scalargrad.softmax(row) for row in p_rows]
     q = [scalargrad.softmax(row) for row in q_rows]
-    entropies = [scalargrad.entropy(row) for row in p]
-    forward = [scalargrad.kl_divergence(a, b) for a, b in zip(p, q)]
-    reverse = [scalargrad.kl_divergence(b, a) for a, b in zip(p, q)]
+    entropies = [scalargrad.entropy(probs=row) for row in p]
+    forward = [scalargrad.kl_divergence(p=a, q=b) for a, b in zip(p, q)]
+    reverse = [scalargrad.kl_divergence(p=b, q=a) for a, b in zip(p, q)]
     sum_of(entropies + forward + [2 * r for r in reverse]).backward()
 
     p_logits, q_logits = Tensor(zp, requires_grad=True), Tensor(zq, requires_grad=True)
-    entropy = F.entropy(p_logits)
-    kl_pq = F.kl_divergence(p_logits, q_logits)
-    kl_qp = F.kl_divergence(q_logits, p_logits)
+    entropy = F.entropy(logits=p_logits)
+    kl_pq = F.kl_divergence(p_logits=p_logits, q_logits=q_logits)
+    kl_qp = F.kl_divergence(p_logits=q_logits, q_logits=p_logits)
     (entropy.sum() + kl_pq.sum() + 2 * kl_qp.sum()).backward()
 
     np.testing.assert_allclose(entropy.data, [h.data for h in entropies], **TOLERANCE)
