@@ -230,7 +230,7 @@ class MLP(Module):
     Generator) initialises every layer in order.
     """
 
-    def __init__(self, n_inputs, sizes, activation="relu", dtype=np.float64, rng=0):
+    def __init__(self, n_inputs, sizes=(), activation="relu", dtype=np.float64, rng=0):
         if isinstance(n_inputs, bool) or not isinstance(n_inputs, (int, np.integer)):
             raise TypeError(
                 f"MLP: n_inputs must be an int, got {n_inputs!r}; the widths come as MLP(n_inputs, sizes), "
