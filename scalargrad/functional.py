@@ -81,10 +81,8 @@ def _p_log_p(where, positional, logits, probs, keep_zeros=False):
     """[(pᵢ, log pᵢ)] of a distribution named by exactly one keyword; pᵢ = 0 is dropped unless ``keep_zeros``."""
     (logits_name, zs), (probs_name, ps) = logits, probs
     if positional or (zs is None) == (ps is None):
-        raise TypeError(
-            f"{where}: name the distribution, as {logits_name}= or {probs_name}= (exactly one), got "
-            f"{len(positional)} unnamed argument(s); e.g. {where}({logits_name}=z) or {where}({probs_name}=p)"
-        )
+        raise TypeError(f"{where}: name the distribution, as {logits_name}= or {probs_name}= (exactly one), got "
+                        f"{len(positional)} unnamed argument(s); e.g. {where}({logits_name}=z) or {where}({probs_name}=p)")
     if zs is not None:
         zs = _logits(zs, where)
         log_total = _logsumexp(zs)

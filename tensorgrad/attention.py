@@ -104,21 +104,15 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal=False, return_weight
     where = "scaled_dot_product_attention"
     q, k, v = (_sequences(t, name, where) for t, name in ((q, "q"), (k, "k"), (v, "v")))
     if q.shape[-1] != k.shape[-1]:
-        raise ValueError(
-            f"{where}: q of shape {q.shape} and k of shape {k.shape} need the same last axis d "
-            f"({q.shape[-1]} != {k.shape[-1]})"
-        )
+        raise ValueError(f"{where}: q of shape {q.shape} and k of shape {k.shape} need the same last axis d "
+                         f"({q.shape[-1]} != {k.shape[-1]})")
     if k.shape[-2] != v.shape[-2]:
-        raise ValueError(
-            f"{where}: k of shape {k.shape} and v of shape {v.shape} need the same number of keys S "
-            f"({k.shape[-2]} != {v.shape[-2]})"
-        )
+        raise ValueError(f"{where}: k of shape {k.shape} and v of shape {v.shape} need the same number of keys S "
+                         f"({k.shape[-2]} != {v.shape[-2]})")
     try:
         np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
     except ValueError:
-        raise ValueError(
-            f"{where}: the leading axes of q {q.shape}, k {k.shape} and v {v.shape} do not broadcast"
-        ) from None
+        raise ValueError(f"{where}: the leading axes of q {q.shape}, k {k.shape} and v {v.shape} do not broadcast") from None
     scores_shape = (*np.broadcast_shapes(q.shape[:-2], k.shape[:-2]), q.shape[-2], k.shape[-2])
     allowed = _allowed(mask, causal, scores_shape, where)
     blocked = empty_rows = None
@@ -147,10 +141,8 @@ def _allowed(mask, causal, scores_shape, where):
     if mask.dtype != bool:
         raise TypeError(f"{where}: mask must be boolean (True = may attend), got dtype {mask.dtype}")
     if not _broadcasts_to(mask.shape, scores_shape):
-        raise ValueError(
-            f"{where}: mask of shape {mask.shape} does not broadcast to the scores' shape {scores_shape} "
-            "(..., T, S)"
-        )
+        raise ValueError(f"{where}: mask of shape {mask.shape} does not broadcast to the scores' shape {scores_shape} "
+                         "(..., T, S)")
     return mask if allowed is None else mask & allowed
 
 

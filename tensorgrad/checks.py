@@ -128,19 +128,15 @@ def finite(a, where, what):
     bad = ~np.isfinite(a)
     if bad.any():
         index = first_index(bad)
-        raise ValueError(
-            f"{where}: {what} of shape {a.shape} contain {int(bad.sum())} NaN or infinite value(s), "
-            f"the first {a[index]} at index {index}"
-        )
+        raise ValueError(f"{where}: {what} of shape {a.shape} contain {int(bad.sum())} NaN or infinite value(s), "
+                         f"the first {a[index]} at index {index}")
 
 
 def rewards(rewards, where):
     """Rewards as a float64 array of shape (B,) or (prompts, G): finite, one per sequence, not empty."""
     r = np.array(array(rewards), dtype=np.float64)
     if r.ndim not in (1, 2) or r.size == 0:
-        raise ValueError(
-            f"{where}: rewards must have shape (B,) or (prompts, G), one per sequence, got shape {r.shape}"
-        )
+        raise ValueError(f"{where}: rewards must have shape (B,) or (prompts, G), one per sequence, got shape {r.shape}")
     finite(r, where, "rewards")
     return r
 
@@ -155,10 +151,8 @@ def completion_mask(mask, shape, where, what):
     if keep.shape != tuple(shape):
         raise ValueError(f"{where}: the mask has shape {keep.shape} but the {what} have shape {tuple(shape)}")
     if not keep.any():
-        raise ValueError(
-            f"{where}: the mask of shape {keep.shape} marks no completion token at all, so there is "
-            "nothing to learn from (is the prompt as long as the whole sequence?)"
-        )
+        raise ValueError(f"{where}: the mask of shape {keep.shape} marks no completion token at all, so there is "
+                         "nothing to learn from (is the prompt as long as the whole sequence?)")
     return keep
 
 

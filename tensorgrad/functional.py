@@ -218,18 +218,14 @@ def _check_targets(where, what, logits, targets, ignore_index, reduction):
         raise ValueError(f"{where}: {what} need a class axis, got shape {logits.shape}")
     targets = checks.integers(targets, where, "targets", "integer class indices (convert with .astype(int))")
     if targets.shape != logits.shape[:-1]:
-        raise ValueError(
-            f"{where}: {what} of shape {logits.shape} need targets of shape {logits.shape[:-1]}, "
-            f"got targets of shape {targets.shape}"
-        )
+        raise ValueError(f"{where}: {what} of shape {logits.shape} need targets of shape {logits.shape[:-1]}, "
+                         f"got targets of shape {targets.shape}")
     checks.in_range(targets, logits.shape[-1], where, "targets", ignore=ignore_index)
     keep = None if ignore_index is None else targets != ignore_index  # None: every target counts
     if reduction == "mean" and _count(targets, keep) == 0:
-        raise ValueError(
-            f"{where}: reduction='mean' needs at least one target that is not ignore_index={ignore_index} "
-            f"(got {targets.size} target(s), none counted), and 0/0 has no value; "
-            "use reduction='sum' (which gives 0) or skip this batch"
-        )
+        raise ValueError(f"{where}: reduction='mean' needs at least one target that is not ignore_index={ignore_index} "
+                         f"(got {targets.size} target(s), none counted), and 0/0 has no value; "
+                         "use reduction='sum' (which gives 0) or skip this batch")
     return (targets if keep is None else np.where(keep, targets, 0)), keep
 
 
@@ -272,10 +268,8 @@ def kl_divergence(*positional, p=None, q=None, p_logits=None, q_logits=None, axi
 def _distribution(where, positional, logits_name, logits, probs_name, probs, axis):
     """(p, log p, axis) of a distribution given by exactly one keyword; log p is 0 where p = 0."""
     if positional or (logits is None) == (probs is None):
-        raise TypeError(
-            f"{where}: name the distribution, as {logits_name}= or {probs_name}= (exactly one), got "
-            f"{len(positional)} unnamed argument(s); e.g. {where}({logits_name}=z) or {where}({probs_name}=p)"
-        )
+        raise TypeError(f"{where}: name the distribution, as {logits_name}= or {probs_name}= (exactly one), got "
+                        f"{len(positional)} unnamed argument(s); e.g. {where}({logits_name}=z) or {where}({probs_name}=p)")
     if logits is not None:
         x = checks.float_tensor(logits, where, logits_name)
         axis = checks.axis(x, axis, where)
@@ -330,10 +324,8 @@ def layer_norm(x, weight, bias, eps=1e-5):
     """Normalise each row (last axis) to mean 0 and variance 1, then scale by weight and shift by bias."""
     x, weight, bias = (checks.float_tensor(t, "layer_norm") for t in (x, weight, bias))
     if x.ndim == 0 or weight.shape != x.shape[-1:] or bias.shape != x.shape[-1:]:
-        raise ValueError(
-            f"layer_norm: input of shape {x.shape} needs weight and bias of shape {x.shape[-1:]}, "
-            f"got {weight.shape} and {bias.shape}"
-        )
+        raise ValueError(f"layer_norm: input of shape {x.shape} needs weight and bias of shape {x.shape[-1:]}, "
+                         f"got {weight.shape} and {bias.shape}")
     checks.positive(eps, "layer_norm", "eps")
     return LayerNormOp.apply(x, weight, bias, eps=float(eps))
 

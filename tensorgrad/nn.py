@@ -147,9 +147,7 @@ class Linear(Module):
     def forward(self, x):
         x = x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=self.weight.dtype))
         if x.ndim == 0 or x.shape[-1] != self.in_features:
-            raise ValueError(
-                f"{self!r}: expected inputs whose last axis has length {self.in_features}, got shape {x.shape}"
-            )
+            raise ValueError(f"{self!r}: expected inputs whose last axis has length {self.in_features}, got shape {x.shape}")
         weights = (self.weight,) if self.bias is None else (self.weight, self.bias)
         return F.LinearOp.apply(checks.float_tensor(x, repr(self)), *weights)
 
@@ -232,10 +230,8 @@ class MLP(Module):
 
     def __init__(self, n_inputs, sizes=(), activation="relu", dtype=np.float64, rng=0):
         if isinstance(n_inputs, bool) or not isinstance(n_inputs, (int, np.integer)):
-            raise TypeError(
-                f"MLP: n_inputs must be an int, got {n_inputs!r}; the widths come as MLP(n_inputs, sizes), "
-                "e.g. MLP(2, [16, 16, 1]) for what was once MLP([2, 16, 16, 1])"
-            )
+            raise TypeError(f"MLP: n_inputs must be an int, got {n_inputs!r}; the widths come as MLP(n_inputs, sizes), "
+                            "e.g. MLP(2, [16, 16, 1]) for what was once MLP([2, 16, 16, 1])")
         if activation not in ACTIVATIONS:
             raise ValueError(f"MLP: unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}")
         if len(sizes) < 1:

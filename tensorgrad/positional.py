@@ -42,10 +42,8 @@ class LearnedPositionalEmbedding(Module):
         x = checks.float_tensor(x, repr(self))
         length = _sequence_length(x, self.dim, repr(self))
         if length > self.block_size:
-            raise ValueError(
-                f"{self!r}: a sequence of length {length} is longer than block_size={self.block_size}, "
-                "the number of positions that have a vector"
-            )
+            raise ValueError(f"{self!r}: a sequence of length {length} is longer than block_size={self.block_size}, "
+                             "the number of positions that have a vector")
         return x + self.weight[:length]
 
     def __repr__(self):
@@ -121,10 +119,8 @@ def apply_rope(x, positions=None, base=10000.0):
         raise ValueError(f"apply_rope: the last axis must have even length (pairs are rotated), got shape {x.shape}")
     positions = np.arange(length) if positions is None else np.asarray(positions)
     if positions.shape != (length,) or positions.dtype.kind not in "iu":
-        raise ValueError(
-            f"apply_rope: positions must be {length} integers, one per row of x of shape {x.shape}, "
-            f"got shape {positions.shape} and dtype {positions.dtype}"
-        )
+        raise ValueError(f"apply_rope: positions must be {length} integers, one per row of x of shape {x.shape}, "
+                         f"got shape {positions.shape} and dtype {positions.dtype}")
     angles = positions[:, None] * _frequencies(x.shape[-1], base)  # (T, d/2)
     return Rope.apply(x, cos=np.cos(angles).astype(x.dtype), sin=np.sin(angles).astype(x.dtype))
 

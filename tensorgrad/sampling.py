@@ -209,20 +209,16 @@ def generate(model_fn, prompt_ids, max_new_tokens, block_size, *, temperature=1.
 def _prompt(prompt_ids):
     ids = checks.integers(prompt_ids, "generate", "prompt_ids", "integer token ids")
     if ids.ndim not in (1, 2) or ids.shape[-1] == 0:
-        raise ValueError(
-            f"generate: prompt_ids must have shape (time,) or (batch, time) with time ≥ 1, got {ids.shape}"
-        )
+        raise ValueError(f"generate: prompt_ids must have shape (time,) or (batch, time) with time ≥ 1, got {ids.shape}")
     return np.atleast_2d(ids).astype(np.int64)
 
 
 def _last_logits(logits, context):
     logits = checks.array(logits)
     if logits.ndim != 3 or logits.shape[:2] != context.shape:
-        raise ValueError(
-            f"generate: model_fn must return logits of shape (batch, time, vocab) = "
-            f"({context.shape[0]}, {context.shape[1]}, vocab) for ids of shape {context.shape}, "
-            f"got shape {logits.shape}"
-        )
+        raise ValueError(f"generate: model_fn must return logits of shape (batch, time, vocab) = "
+                         f"({context.shape[0]}, {context.shape[1]}, vocab) for ids of shape {context.shape}, "
+                         f"got shape {logits.shape}")
     return logits[:, -1]
 
 
@@ -237,11 +233,9 @@ def _logits(logits, where):
     z = z.astype(np.float64)
     for bad, what in ((np.isnan(z), "NaN"), (z == np.inf, "+inf")):
         if bad.any():
-            raise ValueError(
-                f"{where}: logits contain {what} ({int(bad.sum())} of them, the first at index "
-                f"{checks.first_index(bad)}); a softmax of them has no meaning. Look for an overflow earlier "
-                "in the model (a step size too large?)"
-            )
+            raise ValueError(f"{where}: logits contain {what} ({int(bad.sum())} of them, the first at index "
+                             f"{checks.first_index(bad)}); a softmax of them has no meaning. Look for an overflow earlier "
+                             "in the model (a step size too large?)")
     masked = (z == -np.inf).all(axis=-1)
     if masked.any():
         raise ValueError(f"{where}: every logit of row {checks.first_index(masked)} is −inf, so no token is left")

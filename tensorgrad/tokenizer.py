@@ -69,10 +69,8 @@ class CharTokenizer:
         if bad.size:
             listed = ", ".join(f"{ids[i]} at {i}" for i in bad[:SHOWN_POSITIONS])
             more = f" and {bad.size - SHOWN_POSITIONS} more" if bad.size > SHOWN_POSITIONS else ""
-            raise ValueError(
-                f"CharTokenizer.decode: ids must lie in [0, {self.vocab_size}) for this vocabulary, "
-                f"got {listed}{more}"
-            )
+            raise ValueError(f"CharTokenizer.decode: ids must lie in [0, {self.vocab_size}) for this vocabulary, "
+                             f"got {listed}{more}")
         return "".join(self.chars[i] for i in ids)
 
     def to_json(self):
@@ -87,10 +85,8 @@ class CharTokenizer:
             raise ValueError("CharTokenizer.from_json: not a vocabulary written by CharTokenizer.to_json")
         chars, unknown = data["chars"], data.get("unknown")
         if chars != "".join(sorted(set(chars))) or (unknown is not None and unknown not in chars):
-            raise ValueError(
-                "CharTokenizer.from_json: the characters must be distinct and sorted, and include the unknown "
-                "token; the vocabulary was changed after it was saved"
-            )
+            raise ValueError("CharTokenizer.from_json: the characters must be distinct and sorted, and include the unknown "
+                             "token; the vocabulary was changed after it was saved")
         return cls(chars, unknown=unknown)
 
     def __eq__(self, other):

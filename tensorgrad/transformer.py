@@ -45,10 +45,8 @@ class MultiHeadAttention(Module):
         if n_heads < 1 or dim % n_heads:
             raise ValueError(f"MultiHeadAttention: dim={dim} must split evenly into n_heads={n_heads} heads")
         if rope and (dim // n_heads) % 2:
-            raise ValueError(
-                f"MultiHeadAttention: rope rotates pairs of entries, so the head width dim/n_heads = "
-                f"{dim // n_heads} must be even"
-            )
+            raise ValueError(f"MultiHeadAttention: rope rotates pairs of entries, so the head width dim/n_heads = "
+                             f"{dim // n_heads} must be even")
         rng = checks.seeded_generator(rng, "MultiHeadAttention")
         self.dim, self.n_heads, self.causal, self.rope = dim, n_heads, causal, rope
         self.qkv = Linear(dim, 3 * dim, bias=bias, dtype=dtype, rng=rng)
@@ -187,10 +185,8 @@ class GPT(Module):
         if ids.ndim == 0 or ids.shape[-1] == 0:
             raise ValueError(f"GPT: {what} must have shape (..., T) with T ≥ 1, got {ids.shape}")
         if ids.shape[-1] > self.block_size:
-            raise ValueError(
-                f"GPT: a sequence of length {ids.shape[-1]} is longer than block_size={self.block_size}; "
-                f"feed the last {self.block_size} tokens only (ids[..., -{self.block_size}:])"
-            )
+            raise ValueError(f"GPT: a sequence of length {ids.shape[-1]} is longer than block_size={self.block_size}; "
+                             f"feed the last {self.block_size} tokens only (ids[..., -{self.block_size}:])")
         checks.in_range(ids, self.vocab_size, "GPT", what, ignore=ignore_index)
         return ids
 

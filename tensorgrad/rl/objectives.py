@@ -69,10 +69,8 @@ def advantages(rewards, baseline="none", group_size=None, normalize_std=False, e
     checks.choice(baseline, BASELINES, "advantages", "baseline")
     r = checks.rewards(rewards, "advantages")
     if normalize_std and baseline == "none":
-        raise ValueError(
-            "advantages: normalize_std divides by the rewards' spread around a baseline, "
-            'so it needs one: choose baseline="batch_mean", "group_mean" or "leave_one_out"'
-        )
+        raise ValueError("advantages: normalize_std divides by the rewards' spread around a baseline, "
+                         'so it needs one: choose baseline="batch_mean", "group_mean" or "leave_one_out"')
     checks.non_negative(eps, "advantages", "eps")
     groups = _groups(r, group_size, "advantages")
     if baseline == "none":
@@ -82,10 +80,8 @@ def advantages(rewards, baseline="none", group_size=None, normalize_std=False, e
     size = groups.shape[1]
     if baseline == "leave_one_out":
         if size < 2:
-            raise ValueError(
-                "advantages: leave_one_out needs groups of at least 2 completions (the others make the "
-                f"baseline), got groups of {size}"
-            )
+            raise ValueError("advantages: leave_one_out needs groups of at least 2 completions (the others make the "
+                             f"baseline), got groups of {size}")
         b = (groups.sum(axis=1, keepdims=True) - groups) / (size - 1)
     else:
         b = groups.mean(axis=1, keepdims=True)
@@ -102,18 +98,14 @@ def _groups(r, group_size, where):
         checks.count(group_size, where, "group_size")
     if r.ndim == 2:
         if group_size is not None and group_size != r.shape[1]:
-            raise ValueError(
-                f"{where}: rewards of shape {r.shape} are {r.shape[0]} groups of {r.shape[1]}, "
-                f"but group_size={group_size}"
-            )
+            raise ValueError(f"{where}: rewards of shape {r.shape} are {r.shape[0]} groups of {r.shape[1]}, "
+                             f"but group_size={group_size}")
         return r
     if group_size is None:
         return r.reshape(1, -1)
     if r.size % group_size:
-        raise ValueError(
-            f"{where}: group_size={group_size} does not divide the batch: rewards of shape {r.shape} "
-            f"({r.size} sequences) cannot be split into groups of {group_size}"
-        )
+        raise ValueError(f"{where}: group_size={group_size} does not divide the batch: rewards of shape {r.shape} "
+                         f"({r.size} sequences) cannot be split into groups of {group_size}")
     return r.reshape(-1, group_size)
 
 
@@ -130,10 +122,8 @@ def token_log_probs(logits, ids):
     logits = checks.float_tensor(logits, "token_log_probs", "logits")
     ids = checks.integers(ids, "token_log_probs", "ids", "integer token ids")
     if logits.ndim != ids.ndim + 1 or logits.shape[:-1] != ids.shape:
-        raise ValueError(
-            f"token_log_probs: logits of shape {logits.shape} need ids of shape {logits.shape[:-1]} "
-            f"(one token per position), got ids of shape {ids.shape}"
-        )
+        raise ValueError(f"token_log_probs: logits of shape {logits.shape} need ids of shape {logits.shape[:-1]} "
+                         f"(one token per position), got ids of shape {ids.shape}")
     checks.in_range(ids, logits.shape[-1], "token_log_probs", "ids")
     return _token_log_probs(LogSoftmax.apply(logits, axis=-1), ids)
 
@@ -182,11 +172,9 @@ def _aggregate(values, keep, mode, constant_length):
     if mode == "sequence_mean":
         lengths = weight.sum(axis=1)
         if (lengths == 0).any():
-            raise ValueError(
-                f"aggregate: sequence_mean divides each sequence by its number of completion tokens, "
-                f"but sequence(s) {np.flatnonzero(lengths == 0).tolist()} of the mask of shape {keep.shape} "
-                'have none; drop them, or use mode="token_mean" or "constant"'
-            )
+            raise ValueError(f"aggregate: sequence_mean divides each sequence by its number of completion tokens, "
+                             f"but sequence(s) {np.flatnonzero(lengths == 0).tolist()} of the mask of shape {keep.shape} "
+                             'have none; drop them, or use mode="token_mean" or "constant"')
         return (total / lengths).mean()
     length = values.shape[1] if constant_length is None else constant_length
     return total.sum() / float(values.shape[0] * length)
@@ -272,10 +260,8 @@ def clip_fractions(ratio, advantages, mask, eps_low=0.2, eps_high=None):
     low, high = clip_band(eps_low, eps_high, "clip_fractions")
     r, adv = checks.array(ratio), checks.array(advantages)
     if r.ndim != 2 or adv.shape != r.shape[:1]:
-        raise ValueError(
-            f"clip_fractions: ratios of shape (B, T) need advantages of shape (B,), "
-            f"got {r.shape} and {adv.shape}"
-        )
+        raise ValueError(f"clip_fractions: ratios of shape (B, T) need advantages of shape (B,), "
+                         f"got {r.shape} and {adv.shape}")
     keep = checks.completion_mask(mask, r.shape, "clip_fractions", "ratios")
     adv = adv[:, None]
     n = keep.sum()
@@ -304,10 +290,8 @@ def _per_token(log_probs, advantages, where):
     log_probs = checks.float_tensor(log_probs, where, "log_probs")
     adv = checks.array(advantages).astype(np.float64)
     if log_probs.ndim != 2 or adv.shape != log_probs.shape[:1]:
-        raise ValueError(
-            f"{where}: log_probs of shape (B, T) need one advantage per sequence, shape (B,); "
-            f"got log_probs of shape {log_probs.shape} and advantages of shape {adv.shape}"
-        )
+        raise ValueError(f"{where}: log_probs of shape (B, T) need one advantage per sequence, shape (B,); "
+                         f"got log_probs of shape {log_probs.shape} and advantages of shape {adv.shape}")
     checks.finite(adv, where, "advantages")
     return log_probs, adv
 
@@ -367,10 +351,8 @@ def kl_shaped_rewards(rewards, kl_per_token, mask, beta):
     r = checks.rewards(rewards, "kl_shaped_rewards")
     kl = checks.array(kl_per_token).astype(np.float64)
     if kl.ndim != 2 or kl.shape[0] != r.size:
-        raise ValueError(
-            f"kl_shaped_rewards: kl_per_token must have shape (B, T) with B = {r.size} (one row per reward, "
-            f"rewards of shape {r.shape}), got {kl.shape}"
-        )
+        raise ValueError(f"kl_shaped_rewards: kl_per_token must have shape (B, T) with B = {r.size} (one row per reward, "
+                         f"rewards of shape {r.shape}), got {kl.shape}")
     keep = checks.completion_mask(mask, kl.shape, "kl_shaped_rewards", "kl values")
     checks.non_negative(beta, "kl_shaped_rewards", "beta")
     return r - beta * (kl * keep).sum(axis=1).reshape(r.shape)

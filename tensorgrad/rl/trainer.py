@@ -240,10 +240,8 @@ class GRPOTrainer:
         ids, mask = _sequences(ids, completion_mask)
         r = checks.rewards(rewards, "GRPOTrainer.step")
         if r.size != len(ids):
-            raise ValueError(
-                f"GRPOTrainer.step: ids of shape {ids.shape} hold {len(ids)} sequences but rewards of "
-                f"shape {r.shape} hold {r.size}; give one reward per sequence"
-            )
+            raise ValueError(f"GRPOTrainer.step: ids of shape {ids.shape} hold {len(ids)} sequences but rewards of "
+                             f"shape {r.shape} hold {r.size}; give one reward per sequence")
         inputs, targets, mask = ids[:, :-1], ids[:, 1:], mask[:, 1:]
         with no_grad():
             logits = self._logits(self.policy, inputs)
@@ -271,10 +269,8 @@ class GRPOTrainer:
         logits = model(inputs)
         shape = logits.shape
         if len(shape) != 3 or shape[:2] != inputs.shape:
-            raise ValueError(
-                f"GRPOTrainer: the policy and reference must map ids of shape {inputs.shape} to logits of "
-                f"shape ({inputs.shape[0]}, {inputs.shape[1]}, vocab), got shape {tuple(shape)}"
-            )
+            raise ValueError(f"GRPOTrainer: the policy and reference must map ids of shape {inputs.shape} to logits of "
+                             f"shape ({inputs.shape[0]}, {inputs.shape[1]}, vocab), got shape {tuple(shape)}")
         return logits if isinstance(logits, Tensor) else Tensor(np.asarray(logits))
 
 
@@ -282,14 +278,10 @@ def _sequences(ids, completion_mask):
     """Integer ids (B, T) with T ≥ 2 and a completion mask of that shape, False at position 0."""
     ids = checks.integers(ids, "GRPOTrainer.step", "ids", "integer token ids")
     if ids.ndim != 2 or ids.shape[1] < 2:
-        raise ValueError(
-            f"GRPOTrainer.step: ids must have shape (B, T) with T >= 2 (a prompt token, then the "
-            f"completion), got {ids.shape}"
-        )
+        raise ValueError(f"GRPOTrainer.step: ids must have shape (B, T) with T >= 2 (a prompt token, then the "
+                         f"completion), got {ids.shape}")
     mask = checks.completion_mask(completion_mask, ids.shape, "GRPOTrainer.step", "ids")
     if mask[:, 0].any():
-        raise ValueError(
-            "GRPOTrainer.step: completion_mask[:, 0] must be False: every sequence starts with at least "
-            "one prompt token, since no logit predicts the first token"
-        )
+        raise ValueError("GRPOTrainer.step: completion_mask[:, 0] must be False: every sequence starts with at least "
+                         "one prompt token, since no logit predicts the first token")
     return ids, mask
