@@ -135,6 +135,11 @@ def sample(logits, *, temperature=1.0, top_k=None, top_p=None, greedy=False, rng
     """
     z = _logits(logits, "sample")
     deterministic = _check_options("sample", temperature, top_k, top_p, greedy, rng)
+    return _sample(z, temperature, top_k, top_p, deterministic, rng)
+
+
+def _sample(z, temperature, top_k, top_p, deterministic, rng):
+    """``sample`` on checked float64 logits and options."""
     if deterministic:
         z = _greedy(z)
     else:
@@ -189,7 +194,7 @@ def generate(model_fn, prompt_ids, max_new_tokens, block_size, *, temperature=1.
     ids = _prompt(prompt_ids)
     checks.count(max_new_tokens, "generate", "max_new_tokens", least=0)
     checks.count(block_size, "generate", "block_size")
-    _check_options("generate", temperature, top_k, top_p, greedy, rng)
+    deterministic = _check_options("generate", temperature, top_k, top_p, greedy, rng)  # once, not per token
     tokens = np.zeros((len(ids), max_new_tokens), dtype=np.int64)
     log_probs = np.zeros((len(ids), max_new_tokens))
     entropy = np.zeros((len(ids), max_new_tokens))
@@ -197,8 +202,7 @@ def generate(model_fn, prompt_ids, max_new_tokens, block_size, *, temperature=1.
         context = ids[:, -block_size:]
         with no_grad():
             logits = model_fn(context)
-        step = sample(_last_logits(logits, context), temperature=temperature, top_k=top_k, top_p=top_p,
-                      greedy=greedy, rng=rng)
+        step = _sample(_logits(_last_logits(logits, context), "generate"), temperature, top_k, top_p, deterministic, rng)
         tokens[:, t], log_probs[:, t], entropy[:, t] = step.tokens, step.log_probs, step.entropy
         ids = np.concatenate([ids, step.tokens[:, None]], axis=1)
     if np.ndim(prompt_ids) == 1:

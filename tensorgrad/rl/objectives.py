@@ -365,7 +365,6 @@ def mean_entropy(logits, mask):
     A loss term −c·H rewards staying uncertain ("stay surprised, keep
     exploring"); a falling H is the warning sign of entropy collapse.
     """
-    logits = checks.float_tensor(logits, "mean_entropy", "logits")
-    checks.dims(logits.shape, 3, "mean_entropy", "logits", "(B, T, V)")
-    keep = checks.completion_mask(mask, logits.shape[:2], "mean_entropy", "logits' positions")
-    return _aggregate(F.entropy(logits=logits), keep, "token_mean", None)
+    checks.dims(np.shape(logits), 3, "mean_entropy", "logits", "(B, T, V)")
+    keep = checks.completion_mask(mask, np.shape(logits)[:2], "mean_entropy", "logits' positions")
+    return _aggregate(F.entropy(logits=logits), keep, "token_mean", None)  # F.entropy checks the logits
