@@ -110,9 +110,9 @@ def non_negative(x, where, what):
 
 def interval(x, low, high, where, what, bounds="[)"):
     """Refuse a number outside the interval; ``bounds`` says which ends belong to it: "[)", "(]", "()", "[]"."""
-    above = x >= low if bounds[0] == "[" else x > low
-    below = x <= high if bounds[1] == "]" else x < high
-    if isinstance(x, bool) or not isinstance(x, Real) or not (above and below):
+    number = isinstance(x, Real) and not isinstance(x, bool)
+    inside = number and (x >= low if bounds[0] == "[" else x > low) and (x <= high if bounds[1] == "]" else x < high)
+    if not inside:
         raise ValueError(f"{where}: {what} must lie in {bounds[0]}{low}, {high}{bounds[1]}, got {x!r}")
 
 
