@@ -133,8 +133,8 @@ def _soft_cross_entropy(p, q):
 
 def _identity_line(name, p, q):
     cross = _soft_cross_entropy(p, q)
-    h = F.entropy(tensor(p).log()).item()
-    kl = F.kl_divergence(tensor(p).log(), tensor(q).log()).item()
+    h = F.entropy(logits=tensor(p).log()).item()
+    kl = F.kl_divergence(p_logits=tensor(p).log(), q_logits=tensor(q).log()).item()
     return (
         f"  {name}: H(p, q) = {cross:.4f};  H(p) + KL(p ‖ q) = {h:.4f} + {kl:.4f} = {h + kl:.4f}"
         f"  (gap {abs(cross - h - kl):.1g})"
@@ -143,7 +143,7 @@ def _identity_line(name, p, q):
 
 def _entropy_plus_kl(rng):
     p, q = rng.dirichlet(np.ones(CLASSES), size=2)
-    onehot_kl = kl_divergence([1.0, 0.0, 0.0], list(UNCERTAIN)).data
+    onehot_kl = kl_divergence(p=[1.0, 0.0, 0.0], q=list(UNCERTAIN)).data
     return Step("§9 Cross-entropy = entropy + KL divergence").say(
         "With a target distribution p and the model's q: H(p, q) = −Σ p log q = H(p) + KL(p ‖ q).",
         _identity_line(f"random p, q on {CLASSES} classes", p, q),

@@ -68,11 +68,11 @@ def steps(out_dir, fast=False):
 
 
 def _bits(probs):
-    return entropy(list(probs), base=2).data
+    return entropy(probs=list(probs), base=2).data
 
 
 def _nats(probs):
-    return entropy(list(probs)).data
+    return entropy(probs=list(probs)).data
 
 
 def _family(q):
@@ -165,12 +165,12 @@ def _expected_surprise(rng):
     weighted = sum_of([p * (0 - p.log()) for p in ps])
     draws = rng.choice(len(FORECAST_B), size=SURPRISE_DRAWS, p=FORECAST_B)
     surprises = np.array([_surprise_of(p) for p in FORECAST_B])
-    from_logits = F.entropy(tensor(FORECAST_B).log()).item()
+    from_logits = F.entropy(logits=tensor(FORECAST_B).log()).item()
     return Step("§8 Entropy = expected surprise").say(
         "H = Σ p·(−log p): each outcome's surprise, weighted by how often it happens. Forecast B, four ways:",
         "  " + " + ".join(f"{p}·{s:.3f}" for p, s in zip(FORECAST_B, surprises)) + f" = {weighted.data:.6f} nats",
-        f"  scalargrad.entropy(p)                    = {_nats(FORECAST_B):.6f} nats",
-        f"  tensorgrad.functional.entropy(logits)   = {from_logits:.6f} nats (logits = log p)",
+        f"  scalargrad.entropy(probs=p)                  = {_nats(FORECAST_B):.6f} nats",
+        f"  tensorgrad.functional.entropy(logits=log p)  = {from_logits:.6f} nats",
         f"  mean surprise of {SURPRISE_DRAWS:,} seeded weather draws = {surprises[draws].mean():.6f} nats",
         "Rare outcomes are very surprising but seldom happen; common ones happen often but surprise little.",
     )
@@ -179,13 +179,13 @@ def _expected_surprise(rng):
 def _extremes(rng):
     lines = [figure("H(one-hot, 8 outcomes)", "0", _bits([1.0] + [0.0] * 7), unit=" bits")]
     for n in UNIFORM_SIZES:
-        h = F.entropy(tensor(np.zeros(n))).item()  # equal logits: the uniform distribution
+        h = F.entropy(logits=tensor(np.zeros(n))).item()  # equal logits: the uniform distribution
         log_n = tensor(float(n)).log().item()
         lines.append(f"  uniform over {n}: H = {h:.6f} nats, log {n} = {log_n:.6f} ({_bits([1 / n] * n):.3f} bits)")
     n = UNIFORM_SIZES[-1]
     log_n = tensor(float(n)).log().item()
     samples = rng.dirichlet(np.ones(n), size=DIRICHLET_SAMPLES)
-    hs = F.entropy(tensor(samples).log()).data
+    hs = F.entropy(logits=tensor(samples).log()).data
     lines += [
         (
             f"{DIRICHLET_SAMPLES:,} random distributions on {n} outcomes (Dirichlet(1, …, 1)):"
@@ -203,7 +203,7 @@ def _extremes(rng):
 
 def _temperature(rng):
     logits = LOGIT_SCALE * rng.standard_normal(VOCAB)
-    swept = F.entropy(tensor(logits[None, :] / TEMPERATURES[:, None])).data
+    swept = F.entropy(logits=tensor(logits[None, :] / TEMPERATURES[:, None])).data
     rising = "yes" if np.all(np.diff(swept) > 0) else "NO"
     lines = [
         f"A {VOCAB}-token logit vector (seeded normal, scale {LOGIT_SCALE}), divided by T before softmax:",
@@ -212,14 +212,14 @@ def _temperature(rng):
             f"  entropy rises with T at all {len(TEMPERATURES)} temperatures from {TEMPERATURES[0]} to"
             f" {TEMPERATURES[-1]:.0f}: {rising}."
         ),
-        f"  As T → ∞ it tends to log {VOCAB} = {F.entropy(tensor(np.zeros(VOCAB))).item():.2f} (uniform).",
+        f"  As T → ∞ it tends to log {VOCAB} = {F.entropy(logits=tensor(np.zeros(VOCAB))).item():.2f} (uniform).",
         "Temperature is the knob; entropy is the measurement of where the knob is pointing.",
         "The post's RL quiz, \"entropy dropped from 2.5 to 0.01\", with the temperature standing in for training:",
     ]
     for post in COLLAPSE:
         T = _temperature_for(logits, float(post))
         probs = F.softmax(tensor(logits), temperature=T).data
-        h = F.entropy(tensor(logits / T)).item()
+        h = F.entropy(logits=tensor(logits / T)).item()
         lines.append(
             illustrative(
                 f"entropy {post}", post, unit=" nats", engine=h,
@@ -232,14 +232,14 @@ def _temperature(rng):
 
 def _temperature_for(logits, nats):
     """The temperature at which softmax(logits / T) has entropy ``nats``, by bisection on log T."""
-    log_t = bisect(lambda log_t: F.entropy(tensor(logits / math.exp(log_t))).item(), nats, math.log(1e-3), math.log(1e3))
+    log_t = bisect(lambda log_t: F.entropy(logits=tensor(logits / math.exp(log_t))).item(), nats, math.log(1e-3), math.log(1e3))
     return math.exp(log_t)
 
 
 def _entropy_bonus(probs):
     log_p = tensor(probs).log().data
     logits = tensor(log_p, requires_grad=True)
-    h = F.entropy(logits)
+    h = F.entropy(logits=logits)
     h.backward()
     p = np.array(probs)
     by_hand = -p * (log_p + h.item())  # dH/dz_i = −p_i (log p_i + H)
@@ -247,7 +247,7 @@ def _entropy_bonus(probs):
     after = F.softmax(tensor(stepped)).data
     return Step("§8 An entropy bonus: \"stay surprised, keep exploring\"").say(
         f"The sharp distribution ({_shown(p)}) has H = {h.item():.3f} nats = {_bits(p):.3f} bits.",
-        "F.entropy(logits).backward() gives dH/dlogits:",
+        "F.entropy(logits=logits).backward() gives dH/dlogits:",
         "  engine:  [" + ", ".join(f"{g:+.4f}" for g in logits.grad) + "]",
         "  −p(log p + H) by hand: [" + ", ".join(f"{g:+.4f}" for g in by_hand) + "]"
         f"  (largest gap {np.abs(logits.grad - by_hand).max():.1e})",

@@ -334,7 +334,7 @@ def _phone_step(model, tokenizer, train_text):
         f"  the model gives the eight words {100 * sum(model_words):.1f}% in all; its largest gap from the training"
         f" text's shares is {100 * gap.max():.1f} points ({NEXT_WORD[int(gap.argmax())][0]}).",
         f"  entropy (§8): the grammar's word distribution {entropy:.2f} nats, the model's next-character"
-        f" distribution {F.entropy(logits).item():.2f} nats.",
+        f" distribution {F.entropy(logits=logits).item():.2f} nats.",
         "Whole word: the chain rule of §5, e.g. P(way\") = P(w) · P(a | w) · P(y | wa) · P(\" | way).",
         "Every word starts with its own letter, so in the grammar the first letter decides the word:",
         "the better trained the model, the closer its first-letter and whole-word columns (compare them).",

@@ -69,7 +69,7 @@ def steps(out_dir, fast=False):
 
 def kl(p_logits, q_logits):
     """KL(P ‖ Q) in nats, by ``functional.kl_divergence`` (which takes logits)."""
-    return F.kl_divergence(tensor(p_logits), tensor(q_logits)).item()
+    return F.kl_divergence(p_logits=tensor(p_logits), q_logits=tensor(q_logits)).item()
 
 
 # ---- the leash: KL = 0.3 and KL = 4.8 ----------------------------------------------------------
@@ -123,7 +123,7 @@ def cross_entropy(p_logits, q_logits):
 
 
 def entropy(logits):
-    return F.entropy(tensor(logits)).item()
+    return F.entropy(logits=tensor(logits)).item()
 
 
 def surprise_pair():
@@ -162,8 +162,8 @@ def _probabilities(row):
 def _never_negative():
     rng = np.random.default_rng(SEED)
     p_logits, q_logits = (2 * rng.standard_normal((RANDOM_PAIRS, len(SCORES))) for _ in range(2))
-    divergences = F.kl_divergence(tensor(p_logits), tensor(q_logits)).data
-    same = F.kl_divergence(tensor(p_logits), tensor(p_logits)).data
+    divergences = F.kl_divergence(p_logits=tensor(p_logits), q_logits=tensor(q_logits)).data
+    same = F.kl_divergence(p_logits=tensor(p_logits), q_logits=tensor(p_logits)).data
     noise = rng.standard_normal(len(SCORES))
     near = [(eps, kl(p_logits[0], p_logits[0] + eps * noise)) for eps in (1.0, 0.1, 0.01)]
     return Step("§15 KL ≥ 0, and KL = 0 only when P = Q: checked on random distributions").say(
@@ -247,13 +247,13 @@ def fit_q(direction, start, log_p):
     optimizer = optim.Adam([mu, log_sigma], lr=FIT_LR)
     for _ in range(FIT_STEPS):
         logits = q_logits(mu, log_sigma)
-        loss = F.kl_divergence(log_p, logits) if direction == "forward" else F.kl_divergence(logits, log_p)
+        loss = F.kl_divergence(p_logits=log_p, q_logits=logits) if direction == "forward" else F.kl_divergence(p_logits=logits, q_logits=log_p)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
     logits = q_logits(mu, log_sigma)
     return Fit(direction, start, mu.item(), math.exp(log_sigma.item()),
-               F.kl_divergence(log_p, logits).item(), F.kl_divergence(logits, log_p).item(),
+               F.kl_divergence(p_logits=log_p, q_logits=logits).item(), F.kl_divergence(p_logits=logits, q_logits=log_p).item(),
                F.softmax(logits).data)
 
 

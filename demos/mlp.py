@@ -71,7 +71,7 @@ def steps(out_dir, fast=False):
             f"  {labels.count(-1.0)} on the upper moon (class 0), {labels.count(1.0)} on the lower one (class 1).",
             "No straight line separates them: the network has to learn a curve.",
         ),
-        Step(f"tensorgrad: MLP([2, 16, 16, 2]), cross-entropy, AdamW, {n_steps} steps").say(
+        Step(f"tensorgrad: MLP(2, [16, 16, 2]), cross-entropy, AdamW, {n_steps} steps").say(
             "Each step: logits = MLP(all points at once), loss = cross_entropy(logits, classes),",
             "loss.backward(), optimizer.step(): a few matrix products per layer, whatever the batch size.",
             *_results("tensorgrad", fast_run),
@@ -106,10 +106,10 @@ def _results(engine, run):
 
 
 def train_tensorgrad(points, labels, n_steps):
-    """MLP([2, 16, 16, 2]) on all points at once: cross-entropy over the two classes, AdamW."""
+    """MLP(2, [16, 16, 2]) on all points at once: cross-entropy over the two classes, AdamW."""
     x = tensor(points)
     classes = (np.array(labels) > 0).astype(int)  # label −1 → class 0, +1 → class 1
-    model = nn.MLP([2, 16, 16, 2], rng=SEED)
+    model = nn.MLP(2, [16, 16, 2], rng=SEED)
     optimizer = optim.AdamW(model.parameters(), lr=ADAMW_LR)
     losses, seconds = [], []
     for _ in tqdm(range(n_steps), desc="tensorgrad", unit="step"):
@@ -127,7 +127,7 @@ def train_tensorgrad(points, labels, n_steps):
 
 def train_scalargrad(points, labels, n_steps):
     """scalargrad.nn.MLP(2, [16, 16, 1]): micrograd's hinge loss and plain SGD, one point at a time."""
-    model = scalargrad.nn.MLP(2, [16, 16, 1], seed=SEED)
+    model = scalargrad.nn.MLP(2, [16, 16, 1], rng=SEED)
     params = model.parameters()
     losses, seconds = [], []
     for step in tqdm(range(n_steps), desc="scalargrad", unit="step"):

@@ -231,8 +231,8 @@ def _limits():
 def _picture(out_dir):
     z = tensor(LOGITS)
     rows = [100 * F.softmax(z, temperature=T).data for T in PICTURE_TEMPERATURES]
-    bits = (F.entropy(z[None, :] / tensor(ENTROPY_SWEEP)[:, None]) / np.log(2)).data
-    marked = (F.entropy(z[None, :] / tensor(PICTURE_TEMPERATURES)[:, None]) / np.log(2)).data
+    bits = (F.entropy(logits=z[None, :] / tensor(ENTROPY_SWEEP)[:, None]) / np.log(2)).data
+    marked = (F.entropy(logits=z[None, :] / tensor(PICTURE_TEMPERATURES)[:, None]) / np.log(2)).data
     path = _plot(rows, bits, marked, out_dir / PICTURE_PNG)
     step = Step("§6 The confidence dial, pictured").say(
         *(f"  T = {T:<4g} {_percents(row)}   entropy {h:.2f} bits" for T, row, h in zip(PICTURE_TEMPERATURES, rows, marked)),

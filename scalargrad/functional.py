@@ -9,7 +9,8 @@ Stability: e^z overflows a float for z > 709, and a probability can underflow
 to 0. Softmax-type functions subtract the largest logit first: that leaves the
 result unchanged (the common factor e^-max cancels in the ratio) but keeps
 every exponent ≤ 0. Terms with p = 0 contribute 0 to entropy and KL (the limit
-of p·log p as p → 0).
+of p·log p as p → 0). ``entropy`` and ``kl_divergence`` take their
+distributions by name (``probs=`` or ``logits=``), as tensorgrad's do.
 """
 
 import math
@@ -42,31 +43,52 @@ def cross_entropy(logits, target):
     return _logsumexp(zs) - zs[target]
 
 
-def entropy(probs, base=math.e):
-    """H(p) = −Σ pᵢ·log pᵢ: average surprise, in nats (base e) or bits (base 2) (§8)."""
-    ps = _distribution(probs, "entropy")
+def entropy(*positional, logits=None, probs=None, base=math.e):
+    """H(p) = −Σ pᵢ·log pᵢ: average surprise, in nats (base e) or bits (base 2) (§8).
+
+    Say what the numbers are: ``entropy(probs=[0.5, 0.5])`` for probabilities,
+    ``entropy(logits=z)`` for p = softmax(z); the same call means the same in
+    tensorgrad. Terms with pᵢ = 0 contribute 0 (the limit of p·log p as p → 0).
+    """
+    terms = _p_log_p("entropy", positional, ("logits", logits), ("probs", probs))
     if not (isinstance(base, (int, float)) and base > 0 and base != 1):
         raise ValueError(f"entropy: base must be a positive number other than 1, got {base!r}")
-    terms = [p * p.log() for p in ps if p.data > 0]
-    return (0.0 - sum_of(terms)) / math.log(base)  # 0.0 − …: a certain outcome gives 0.0, not −0.0
+    return (0.0 - sum_of([p * log_p for p, log_p in terms])) / math.log(base)  # 0.0 − …: never −0.0
 
 
-def kl_divergence(p, q):
+def kl_divergence(*positional, p=None, q=None, p_logits=None, q_logits=None):
     """D_KL(p ‖ q) = Σ pᵢ·log(pᵢ/qᵢ): the extra surprise of believing q when p is true (§15).
 
-    Not symmetric: ``kl_divergence(p, q) != kl_divergence(q, p)`` in general.
+    Give each distribution by name, as probabilities (``p=``, ``q=``) or as
+    logits (``p_logits=``, ``q_logits=``); the same call means the same in
+    tensorgrad. Not symmetric: KL(p ‖ q) != KL(q ‖ p) in general.
     """
-    ps, qs = _distribution(p, "kl_divergence", "p"), _distribution(q, "kl_divergence", "q")
+    ps = _p_log_p("kl_divergence", positional, ("p_logits", p_logits), ("p", p), keep_zeros=True)
+    qs = _p_log_p("kl_divergence", (), ("q_logits", q_logits), ("q", q), keep_zeros=True)
     if len(ps) != len(qs):
         raise ValueError(f"kl_divergence: p and q have different lengths ({len(ps)} and {len(qs)})")
     terms = []
-    for i, (pi, qi) in enumerate(zip(ps, qs)):
+    for i, ((pi, log_pi), (qi, log_qi)) in enumerate(zip(ps, qs)):
         if pi.data == 0:
             continue
-        if qi.data == 0:
+        if log_qi is None:
             raise ValueError(f"kl_divergence: q[{i}] = 0 where p[{i}] = {pi.data:g} > 0, so the divergence is infinite")
-        terms.append(pi * (pi.log() - qi.log()))
+        terms.append(pi * (log_pi - log_qi))
     return sum_of(terms)
+
+
+def _p_log_p(where, positional, logits, probs, keep_zeros=False):
+    """[(pᵢ, log pᵢ)] of a distribution named by exactly one keyword; pᵢ = 0 is dropped unless ``keep_zeros``."""
+    (logits_name, zs), (probs_name, ps) = logits, probs
+    if positional or (zs is None) == (ps is None):
+        raise TypeError(f"{where}: name the distribution, as {logits_name}= or {probs_name}= (exactly one), got "
+                        f"{len(positional)} unnamed argument(s); e.g. {where}({logits_name}=z) or {where}({probs_name}=p)")
+    if zs is not None:
+        zs = _logits(zs, where)
+        log_total = _logsumexp(zs)
+        return [(log_p.exp(), log_p) for log_p in (z - log_total for z in zs)]
+    ps = _distribution(ps, where, probs_name)
+    return [(p, p.log() if p.data > 0 else None) for p in ps if keep_zeros or p.data > 0]
 
 
 def l1(weights):

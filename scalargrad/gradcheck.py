@@ -18,19 +18,31 @@ class GradcheckError(AssertionError):
 
 @dataclass
 class GradcheckReport:
+    """What ``gradcheck`` found; the same report in both engines (tensorgrad.gradcheck returns one too).
+
+    ``analytic`` and ``numeric`` hold one gradient per input (a float here, an
+    array in tensorgrad); ``worst_input`` is the input where they disagree
+    most and ``worst_entry`` the entry of it (``()`` for a scalar input).
+    """
+
     analytic: list  # from backward()
     numeric: list  # from central differences
-    worst_index: int  # the input where they disagree most
+    worst_input: int  # the input where they disagree most
+    worst_entry: tuple  # the entry of that input, () for a scalar
     worst_error: float  # |analytic − numeric| there
     ok: bool
 
     def __str__(self):
-        i = self.worst_index
+        i, j = self.worst_input, self.worst_entry
+        analytic, numeric = (_entry(grads[i], j) for grads in (self.analytic, self.numeric))
         return (
-            f"gradcheck {'passed' if self.ok else 'FAILED'}: worst at input {i}: "
-            f"backward {self.analytic[i]:.10g} vs finite differences {self.numeric[i]:.10g} "
-            f"(error {self.worst_error:.3g})"
+            f"gradcheck {'passed' if self.ok else 'FAILED'}: worst at input {i}{f', entry {j}' if j else ''}: "
+            f"backward {analytic:.10g} vs finite differences {numeric:.10g} (error {self.worst_error:.3g})"
         )
+
+
+def _entry(gradient, index):
+    return gradient[index] if index else gradient
 
 
 def numerical_gradient(f, inputs, h=1e-6):
@@ -45,12 +57,16 @@ def numerical_gradient(f, inputs, h=1e-6):
     return slopes
 
 
-def gradcheck(f, inputs, h=1e-6, atol=1e-6, rtol=1e-5, raise_on_failure=True):
-    """Compare backward() with finite differences for f(*Values(inputs)).
+def gradcheck(f, inputs, *, h=1e-6, atol=1e-6, rtol=1e-5, raise_on_failure=True):
+    """Compare backward() with finite differences for ``f(*Values(inputs))``.
 
-    Passes when |analytic − numeric| ≤ atol + rtol·|numeric| for every input.
-    Returns a GradcheckReport; raises GradcheckError on failure unless told not to.
+    ``inputs`` is a list of numbers, one per argument of ``f`` (or a single
+    number), as in ``torch.autograd.gradcheck(f, inputs)`` and
+    ``tensorgrad.gradcheck(f, inputs)``. Passes when |analytic − numeric| ≤
+    atol + rtol·|numeric| for every input. Returns a GradcheckReport; raises
+    GradcheckError on failure unless told not to.
     """
+    inputs = [inputs] if isinstance(inputs, (int, float, Value)) else list(inputs)
     values = [Value(x) for x in inputs]
     out = f(*values)
     if not isinstance(out, Value):
@@ -61,7 +77,8 @@ def gradcheck(f, inputs, h=1e-6, atol=1e-6, rtol=1e-5, raise_on_failure=True):
     errors = [abs(a - n) - rtol * abs(n) for a, n in zip(analytic, numeric)]
     worst = max(range(len(errors)), key=errors.__getitem__) if errors else 0
     ok = all(e <= atol for e in errors) and all(map(math.isfinite, analytic))
-    report = GradcheckReport(analytic, numeric, worst, abs(analytic[worst] - numeric[worst]) if errors else 0.0, ok)
+    error = abs(analytic[worst] - numeric[worst]) if errors else 0.0
+    report = GradcheckReport(analytic, numeric, worst, (), error, ok)
     if not ok and raise_on_failure:
         raise GradcheckError(str(report))
     return report

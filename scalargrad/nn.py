@@ -3,9 +3,14 @@
 A neuron computes act(Σ wᵢxᵢ + b). The weighted sum is one ``dot`` node rather
 than a chain of 2n additions and multiplications: the same derivatives
 (d/dwᵢ = xᵢ, d/dxᵢ = wᵢ), far fewer nodes to build and walk.
+
+``rng`` means the same in both engines: an int seed (a fresh generator) or
+a generator, used as given; here a ``random.Random``, in tensorgrad a NumPy
+Generator. ``MLP(n_inputs, sizes)`` has the same signature in both.
 """
 
 import random
+from numbers import Integral
 
 from scalargrad.value import Value, dot, lift_all
 
@@ -31,10 +36,10 @@ class Module:
 class Neuron(Module):
     """act(w·x + b), weights drawn uniformly from [-1, 1], bias 0."""
 
-    def __init__(self, n_inputs, activation="relu", rng=None, name="neuron"):
+    def __init__(self, n_inputs, activation="relu", rng=0, name="neuron"):
         if activation not in _ACTIVATIONS:
             raise ValueError(f"Neuron: unknown activation {activation!r}; choose from {sorted(_ACTIVATIONS)}")
-        rng = rng or random.Random(0)
+        rng = seeded_random(rng, "Neuron")
         self.w = [Value(rng.uniform(-1, 1), label=f"{name}.w{i}") for i in range(n_inputs)]
         self.b = Value(0.0, label=f"{name}.b")
         self.activation = activation
@@ -56,8 +61,8 @@ class Neuron(Module):
 class Layer(Module):
     """``n_outputs`` neurons that all read the same inputs."""
 
-    def __init__(self, n_inputs, n_outputs, activation="relu", rng=None, name="layer"):
-        rng = rng or random.Random(0)
+    def __init__(self, n_inputs, n_outputs, activation="relu", rng=0, name="layer"):
+        rng = seeded_random(rng, "Layer")
         self.neurons = [Neuron(n_inputs, activation, rng, f"{name}.n{j}") for j in range(n_outputs)]
 
     def __call__(self, x):
@@ -74,15 +79,15 @@ class Layer(Module):
 class MLP(Module):
     """Layers of sizes ``n_inputs → sizes[0] → … → sizes[-1]``; ReLU between, linear output.
 
-    ``MLP(2, [16, 16, 1], seed=0)`` is micrograd's two-moons classifier.
+    ``MLP(2, [16, 16, 1], rng=0)`` is micrograd's two-moons classifier.
     Calling it on a list of numbers returns a list of Values (one per output),
     or a single Value when the last layer has one neuron.
     """
 
-    def __init__(self, n_inputs, sizes, activation="relu", seed=0):
+    def __init__(self, n_inputs, sizes, activation="relu", rng=0):
         if activation not in _ACTIVATIONS:
             raise ValueError(f"MLP: unknown activation {activation!r}; choose from {sorted(_ACTIVATIONS)}")
-        rng = random.Random(seed)
+        rng = seeded_random(rng, "MLP")
         widths = [n_inputs] + list(sizes)
         last = len(sizes) - 1
         self.layers = [
@@ -100,3 +105,12 @@ class MLP(Module):
 
     def __repr__(self):
         return f"MLP([{', '.join(map(repr, self.layers))}])"
+
+
+def seeded_random(rng, where):
+    """A ``random.Random``: the one given, or a fresh one from an int seed."""
+    if isinstance(rng, random.Random):
+        return rng
+    if isinstance(rng, bool) or not isinstance(rng, Integral):
+        raise TypeError(f"{where}: rng must be an int seed or a random.Random, got {rng!r}")
+    return random.Random(rng)

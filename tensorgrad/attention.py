@@ -20,7 +20,8 @@ import math
 
 import numpy as np
 
-from tensorgrad.tensor import Function, Tensor, constant
+from tensorgrad import checks
+from tensorgrad.tensor import Function, Tensor
 
 
 class ScaledDotProductAttention(Function):
@@ -101,23 +102,17 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal=False, return_weight
     at (rows sum to 1, or to 0 for a fully blocked row).
     """
     where = "scaled_dot_product_attention"
-    q, k, v = (_float_tensor(t, name, where) for t, name in ((q, "q"), (k, "k"), (v, "v")))
+    q, k, v = (_sequences(t, name, where) for t, name in ((q, "q"), (k, "k"), (v, "v")))
     if q.shape[-1] != k.shape[-1]:
-        raise ValueError(
-            f"{where}: q of shape {q.shape} and k of shape {k.shape} need the same last axis d "
-            f"({q.shape[-1]} != {k.shape[-1]})"
-        )
+        raise ValueError(f"{where}: q of shape {q.shape} and k of shape {k.shape} need the same last axis d "
+                         f"({q.shape[-1]} != {k.shape[-1]})")
     if k.shape[-2] != v.shape[-2]:
-        raise ValueError(
-            f"{where}: k of shape {k.shape} and v of shape {v.shape} need the same number of keys S "
-            f"({k.shape[-2]} != {v.shape[-2]})"
-        )
+        raise ValueError(f"{where}: k of shape {k.shape} and v of shape {v.shape} need the same number of keys S "
+                         f"({k.shape[-2]} != {v.shape[-2]})")
     try:
         np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
     except ValueError:
-        raise ValueError(
-            f"{where}: the leading axes of q {q.shape}, k {k.shape} and v {v.shape} do not broadcast"
-        ) from None
+        raise ValueError(f"{where}: the leading axes of q {q.shape}, k {k.shape} and v {v.shape} do not broadcast") from None
     scores_shape = (*np.broadcast_shapes(q.shape[:-2], k.shape[:-2]), q.shape[-2], k.shape[-2])
     allowed = _allowed(mask, causal, scores_shape, where)
     blocked = empty_rows = None
@@ -142,14 +137,12 @@ def _allowed(mask, causal, scores_shape, where):
     allowed = np.tri(t, s, k=s - t, dtype=bool) if causal else None  # key j ≤ query's position S − T + i
     if mask is None:
         return allowed
-    mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    mask = checks.array(mask)
     if mask.dtype != bool:
         raise TypeError(f"{where}: mask must be boolean (True = may attend), got dtype {mask.dtype}")
     if not _broadcasts_to(mask.shape, scores_shape):
-        raise ValueError(
-            f"{where}: mask of shape {mask.shape} does not broadcast to the scores' shape {scores_shape} "
-            "(..., T, S)"
-        )
+        raise ValueError(f"{where}: mask of shape {mask.shape} does not broadcast to the scores' shape {scores_shape} "
+                         "(..., T, S)")
     return mask if allowed is None else mask & allowed
 
 
@@ -160,10 +153,9 @@ def _broadcasts_to(shape, target):
         return False
 
 
-def _float_tensor(x, name, where):
-    x = constant(x)
-    if x.dtype.kind != "f":
-        raise TypeError(f"{where}: {name} must hold floating-point values, got dtype {x.dtype}")
+def _sequences(x, name, where):
+    """``x`` as a float Tensor of shape (..., length, width)."""
+    x = checks.float_tensor(x, where, name)
     if x.ndim < 2:
         raise ValueError(f"{where}: {name} needs shape (..., length, width), got {x.shape}")
     return x

@@ -13,22 +13,29 @@ cancels in the ratio) but every exponent is ≤ 0. Log-probabilities come from
 ``log_softmax`` directly (z − max − log Σ e^(z−max)), never from log(softmax),
 so they stay finite even where the probability itself underflows to 0.
 
-softmax, log_softmax, cross_entropy and layer_norm are fused ops (one
-``Function`` each, forward beside a closed-form backward): composed from
+softmax, log_softmax, cross_entropy, linear and layer_norm are fused ops
+(one ``Function`` each, forward beside a closed-form backward): composed from
 small ops their graphs would be long, and slower to walk. The rest are built
-from the engine's ops, so their gradients come for free.
+from the engine's ops, so their gradients come for free. As in PyTorch, the
+lowercase function (``linear``, ``layer_norm``) is what a learner calls; it
+checks its input once (``tensorgrad.checks``) and calls the op's ``apply``,
+which trusts what it gets. The ops behind ``nn.Linear`` and ``nn.LayerNorm``
+are ``LinearOp`` and ``LayerNormOp``, so that one name means one thing.
 """
+
+import math
 
 import numpy as np
 
-from tensorgrad.ops import normalize_axes
-from tensorgrad.tensor import Function, Tensor, constant
+from tensorgrad import checks
+from tensorgrad.ops import Where
+from tensorgrad.tensor import Function
 
 REDUCTIONS = ("mean", "sum", "none")
 
 
 # ---- a layer's affine map (§12) ------------------------------------------------------------
-class Linear(Function):
+class LinearOp(Function):
     """x @ W + b in one op (W has shape (in, out)). VJP: g @ Wᵀ, xᵀ @ g, Σ g over the rows.
 
     One node instead of a matmul and an add: the same arithmetic, half the
@@ -39,8 +46,6 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, weight, *bias):
-        if x.ndim == 0 or x.shape[-1] != weight.shape[0]:
-            raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape}")
         ctx.save_for_backward(x, weight)
         # (..., in) as one (rows, in) matrix: one big product, not one per leading index
         out = (x.reshape(-1, x.shape[-1]) @ weight).reshape(*x.shape[:-1], weight.shape[1])
@@ -60,8 +65,10 @@ class Linear(Function):
 
 def linear(x, weight, bias=None):
     """x @ weight + bias, as one fused op (what ``nn.Linear`` computes)."""
-    x = _float_tensor(x, "linear")
-    return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
+    x = checks.float_tensor(x, "linear")
+    if x.ndim == 0 or x.shape[-1] != weight.shape[0]:
+        raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape}")
+    return LinearOp.apply(x, weight) if bias is None else LinearOp.apply(x, weight, bias)
 
 
 # ---- softmax family (§4–§6) --------------------------------------------------------------
@@ -91,7 +98,7 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, z, axis):
-        out = _log_softmax(z, axis)
+        out = log_softmax_array(z, axis)
         ctx.save_for_backward(out)
         ctx.axis = axis
         return out
@@ -102,24 +109,27 @@ class LogSoftmax(Function):
         return (g - np.exp(out) * g.sum(axis=ctx.axis, keepdims=True),)
 
 
-def _log_softmax(z, axis):
-    """z − max − log Σ e^(z − max): every exponent ≤ 0, and the largest term is e⁰ = 1."""
+def log_softmax_array(z, axis=-1):
+    """log_softmax of a plain NumPy array, no graph: z − max − log Σ e^(z − max).
+
+    Every exponent is ≤ 0 and the largest term is e⁰ = 1. Entries of −inf (a
+    token cut by top-k or top-p) come out as −inf, which a Tensor could not hold.
+    """
     shifted = z - z.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 def softmax(x, axis=-1, temperature=1.0):
     """e^(zᵢ/T) / Σⱼ e^(zⱼ/T) along ``axis``: logits to probabilities (§4), T the temperature (§6)."""
-    x = _float_tensor(x, "softmax")
-    if not temperature > 0:
-        raise ValueError(f"softmax: temperature must be > 0, got {temperature!r}")
-    return Softmax.apply(x, axis=_one_axis(x, axis, "softmax"), temperature=float(temperature))
+    x = checks.float_tensor(x, "softmax")
+    checks.positive(temperature, "softmax", "temperature")
+    return Softmax.apply(x, axis=checks.axis(x, axis, "softmax"), temperature=float(temperature))
 
 
 def log_softmax(x, axis=-1):
     """log softmax(z)ᵢ = zᵢ − log Σⱼ e^zⱼ, computed without forming tiny probabilities (§5)."""
-    x = _float_tensor(x, "log_softmax")
-    return LogSoftmax.apply(x, axis=_one_axis(x, axis, "log_softmax"))
+    x = checks.float_tensor(x, "log_softmax")
+    return LogSoftmax.apply(x, axis=checks.axis(x, axis, "log_softmax"))
 
 
 # ---- losses (§9) --------------------------------------------------------------------------------
@@ -180,7 +190,7 @@ def cross_entropy(logits, targets, ignore_index=None, reduction="mean"):
     "none" (one loss per row). A mean over no counted rows would be 0/0, so
     it raises ValueError; "sum" gives 0 there.
     """
-    logits = _float_tensor(logits, "cross_entropy")
+    logits = checks.float_tensor(logits, "cross_entropy")
     targets, keep = _check_targets("cross_entropy", "logits", logits, targets, ignore_index, reduction)
     return CrossEntropy.apply(logits, targets=targets, keep=keep, reduction=reduction)
 
@@ -191,7 +201,7 @@ def nll_loss(log_probs, targets, ignore_index=None, reduction="mean"):
     Same arguments as ``cross_entropy``, but the rows are log-probabilities
     already. Built from the engine's ops (a gather, a mask, a sum).
     """
-    log_probs = _float_tensor(log_probs, "nll_loss")
+    log_probs = checks.float_tensor(log_probs, "nll_loss")
     targets, keep = _check_targets("nll_loss", "log_probs", log_probs, targets, ignore_index, reduction)
     losses = -log_probs.take_along_axis(targets[..., None], axis=-1).reshape(targets.shape)
     if keep is not None:
@@ -203,74 +213,82 @@ def nll_loss(log_probs, targets, ignore_index=None, reduction="mean"):
 
 def _check_targets(where, what, logits, targets, ignore_index, reduction):
     """Integer targets of shape logits.shape[:-1], in range: (targets with ignored rows set to 0, mask)."""
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{where}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    checks.choice(reduction, REDUCTIONS, where, "reduction")
     if logits.ndim == 0:
         raise ValueError(f"{where}: {what} need a class axis, got shape {logits.shape}")
-    targets = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
-    if targets.dtype.kind not in "iu":
-        raise TypeError(
-            f"{where}: targets must be integer class indices, got dtype {targets.dtype} "
-            "(convert with .astype(int))"
-        )
+    targets = checks.integers(targets, where, "targets", "integer class indices (convert with .astype(int))")
     if targets.shape != logits.shape[:-1]:
-        raise ValueError(
-            f"{where}: {what} of shape {logits.shape} need targets of shape {logits.shape[:-1]}, "
-            f"got targets of shape {targets.shape}"
-        )
-    classes = logits.shape[-1]
+        raise ValueError(f"{where}: {what} of shape {logits.shape} need targets of shape {logits.shape[:-1]}, "
+                         f"got targets of shape {targets.shape}")
+    checks.in_range(targets, logits.shape[-1], where, "targets", ignore=ignore_index)
     keep = None if ignore_index is None else targets != ignore_index  # None: every target counts
-    counted = targets if keep is None else targets[keep]
-    if counted.size and (counted.min() < 0 or counted.max() >= classes):
-        bad = (targets < 0) | (targets >= classes)
-        if keep is not None:
-            bad &= keep
-        index = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise IndexError(
-            f"{where}: targets must lie in [0, {classes}) for {classes} classes, "
-            f"got {targets[index]} at index {index}"
-        )
     if reduction == "mean" and _count(targets, keep) == 0:
-        raise ValueError(
-            f"{where}: reduction='mean' needs at least one target that is not ignore_index={ignore_index} "
-            f"(got {targets.size} target(s), none counted), and 0/0 has no value; "
-            "use reduction='sum' (which gives 0) or skip this batch"
-        )
+        raise ValueError(f"{where}: reduction='mean' needs at least one target that is not ignore_index={ignore_index} "
+                         f"(got {targets.size} target(s), none counted), and 0/0 has no value; "
+                         "use reduction='sum' (which gives 0) or skip this batch")
     return (targets if keep is None else np.where(keep, targets, 0)), keep
 
 
 # ---- entropy and KL divergence (§8, §15) --------------------------------------------------------
-def entropy(logits, axis=-1):
-    """H(p) = −Σ pᵢ·log pᵢ in nats, for p = softmax(logits) along ``axis`` (§8).
+def entropy(*positional, logits=None, probs=None, axis=-1, base=math.e):
+    """H(p) = −Σ pᵢ·log pᵢ along ``axis``, in nats (base e) or bits (base 2) (§8).
 
-    Takes logits, not probabilities (unlike scalargrad.entropy): log p comes
-    from log_softmax, finite even where pᵢ underflows to 0, and the term
-    pᵢ·log pᵢ is then 0 · (finite) = 0, the limit of p·log p as p → 0.
-    One entropy per distribution: the shape loses ``axis``.
+    Say what the numbers are: ``entropy(logits=z)`` for p = softmax(z), or
+    ``entropy(probs=p)`` for probabilities; the same call means the same in
+    scalargrad. From logits, log p comes from log_softmax, finite even where
+    pᵢ underflows to 0; a term with pᵢ = 0 is 0 (the limit of p·log p as
+    p → 0). One entropy per distribution: the shape loses ``axis``.
     """
-    log_p = log_softmax(logits, axis)
-    return -(log_p.exp() * log_p).sum(axis=axis)
+    p, log_p, axis = _distribution("entropy", positional, "logits", logits, "probs", probs, axis)
+    _check_base(base)
+    return -(p * log_p).sum(axis=axis) / math.log(base)
 
 
-def kl_divergence(p_logits, q_logits, axis=-1):
-    """D_KL(p ‖ q) = Σ pᵢ·(log pᵢ − log qᵢ), for p = softmax(p_logits), q = softmax(q_logits) (§15).
+def kl_divergence(*positional, p=None, q=None, p_logits=None, q_logits=None, axis=-1):
+    """D_KL(p ‖ q) = Σ pᵢ·(log pᵢ − log qᵢ) along ``axis``: the extra surprise of believing q when p is true (§15).
 
-    The extra surprise of believing q when p is true. Not symmetric:
-    ``kl_divergence(p_logits, q_logits)`` is KL(p ‖ q), the *forward* KL
-    (mode-covering, used in distillation with p the teacher), and
-    ``kl_divergence(q_logits, p_logits)`` is KL(q ‖ p), the *reverse* KL
-    (mode-seeking, the RLHF penalty with q the policy). Takes logits, as
-    ``entropy`` does; one divergence per distribution along ``axis``.
+    Give each distribution by name, as probabilities (``p=``, ``q=``) or as
+    logits (``p_logits=``, ``q_logits=``); the same call means the same in
+    scalargrad. Not symmetric: KL(p ‖ q) with p the data is the *forward* KL
+    (mode-covering, used in distillation with p the teacher), KL(q ‖ p) with
+    q the model the *reverse* KL (mode-seeking, the RLHF penalty). One
+    divergence per distribution along ``axis``.
     """
-    log_p = log_softmax(p_logits, axis)
-    log_q = log_softmax(q_logits, axis)
-    if log_p.shape != log_q.shape:
-        raise ValueError(f"kl_divergence: p_logits of shape {log_p.shape} and q_logits of shape {log_q.shape} differ")
-    return (log_p.exp() * (log_p - log_q)).sum(axis=axis)
+    p, log_p, p_axis = _distribution("kl_divergence", positional, "p_logits", p_logits, "p", p, axis)
+    q, log_q, _ = _distribution("kl_divergence", (), "q_logits", q_logits, "q", q, axis)
+    names = ("p_logits" if p_logits is not None else "p", "q_logits" if q_logits is not None else "q")
+    if p.shape != q.shape:
+        raise ValueError(f"kl_divergence: {names[0]} of shape {p.shape} and {names[1]} of shape {q.shape} differ")
+    if q_logits is None and ((q.data == 0) & (p.data > 0)).any():
+        index = checks.first_index((q.data == 0) & (p.data > 0))
+        raise ValueError(f"kl_divergence: q{list(index)} = 0 where p{list(index)} > 0, so the divergence is infinite")
+    return (p * (log_p - log_q)).sum(axis=p_axis)
+
+
+def _distribution(where, positional, logits_name, logits, probs_name, probs, axis):
+    """(p, log p, axis) of a distribution given by exactly one keyword; log p is 0 where p = 0."""
+    if positional or (logits is None) == (probs is None):
+        raise TypeError(f"{where}: name the distribution, as {logits_name}= or {probs_name}= (exactly one), got "
+                        f"{len(positional)} unnamed argument(s); e.g. {where}({logits_name}=z) or {where}({probs_name}=p)")
+    if logits is not None:
+        x = checks.float_tensor(logits, where, logits_name)
+        axis = checks.axis(x, axis, where)
+        log_p = LogSoftmax.apply(x, axis=axis)
+        return log_p.exp(), log_p, axis
+    p = checks.float_tensor(probs, where, probs_name)
+    axis = checks.axis(p, axis, where)
+    checks.probabilities(p.data, axis, where, probs_name)
+    positive = p.data > 0
+    return p, Where.apply(p, 1.0, condition=positive).log(), axis  # log 1 = 0 where p = 0: 0·0 adds nothing
+
+
+def _check_base(base):
+    if isinstance(base, bool) or not isinstance(base, (int, float)) or not (base > 0 and base != 1):
+        raise ValueError(f"entropy: base must be a positive number other than 1, got {base!r}")
 
 
 # ---- layers: layer norm and dropout --------------------------------------------------------------
-class LayerNorm(Function):
+class LayerNormOp(Function):
     """x̂ = (x − mean) / √(var + eps) over the last axis, then x̂·weight + bias, in one op.
 
     VJP with d = g·weight: dx = (d − mean(d) − x̂·mean(d·x̂)) / √(var + eps),
@@ -304,15 +322,12 @@ def _row_mean(a):
 
 def layer_norm(x, weight, bias, eps=1e-5):
     """Normalise each row (last axis) to mean 0 and variance 1, then scale by weight and shift by bias."""
-    x, weight, bias = (_float_tensor(t, "layer_norm") for t in (x, weight, bias))
+    x, weight, bias = (checks.float_tensor(t, "layer_norm") for t in (x, weight, bias))
     if x.ndim == 0 or weight.shape != x.shape[-1:] or bias.shape != x.shape[-1:]:
-        raise ValueError(
-            f"layer_norm: input of shape {x.shape} needs weight and bias of shape {x.shape[-1:]}, "
-            f"got {weight.shape} and {bias.shape}"
-        )
-    if not eps > 0:
-        raise ValueError(f"layer_norm: eps must be > 0, got {eps!r}")
-    return LayerNorm.apply(x, weight, bias, eps=float(eps))
+        raise ValueError(f"layer_norm: input of shape {x.shape} needs weight and bias of shape {x.shape[-1:]}, "
+                         f"got {weight.shape} and {bias.shape}")
+    checks.positive(eps, "layer_norm", "eps")
+    return LayerNormOp.apply(x, weight, bias, eps=float(eps))
 
 
 def dropout(x, p=0.5, training=True, rng=None):
@@ -323,13 +338,11 @@ def dropout(x, p=0.5, training=True, rng=None):
     the identity. ``rng`` is a NumPy Generator (``np.random.default_rng(seed)``)
     that draws the masks; there is no global random state.
     """
-    x = _float_tensor(x, "dropout")
-    if not 0 <= p < 1:
-        raise ValueError(f"dropout: p must lie in [0, 1), got {p!r}")
+    x = checks.float_tensor(x, "dropout")
+    checks.interval(p, 0, 1, "dropout", "p")
     if not training or p == 0:
         return x
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"dropout: rng must be a numpy Generator (np.random.default_rng(seed)), got {rng!r}")
+    checks.generator(rng, "dropout")
     kept = rng.random(x.shape) >= p
     return x * (kept / (1 - p))
 
@@ -337,32 +350,11 @@ def dropout(x, p=0.5, training=True, rng=None):
 # ---- penalties (§11) ------------------------------------------------------------------------------
 def l1(tensors):
     """Σ|w| over every entry of every tensor: the L1 penalty; its gradient sign(w) drives weights to 0 (§11)."""
-    terms = [t.abs().sum() for t in _tensor_list(tensors, "l1")]
+    terms = [t.abs().sum() for t in checks.tensor_list(tensors, "l1")]
     return sum(terms[1:], terms[0])
 
 
 def l2(tensors):
     """Σ w² over every entry of every tensor: the L2 penalty; its gradient 2w pulls big weights hardest (§11)."""
-    terms = [(t * t).sum() for t in _tensor_list(tensors, "l2")]
+    terms = [(t * t).sum() for t in checks.tensor_list(tensors, "l2")]
     return sum(terms[1:], terms[0])
-
-
-# ---- checking inputs where they enter ----------------------------------------------------------
-def _float_tensor(x, where):
-    x = constant(x)
-    if x.dtype.kind != "f":
-        raise TypeError(f"{where}: expected floating-point values, got dtype {x.dtype}")
-    return x
-
-
-def _one_axis(x, axis, where):
-    if not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"{where}: axis must be one int, got {axis!r}")
-    return normalize_axes(axis, x.ndim, where)[0]
-
-
-def _tensor_list(tensors, where):
-    tensors = [tensors] if isinstance(tensors, Tensor) else [_float_tensor(t, where) for t in tensors]
-    if not tensors:
-        raise ValueError(f"{where}: needs at least one tensor")
-    return tensors

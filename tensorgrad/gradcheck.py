@@ -7,39 +7,25 @@ Each input entry is then nudged by ±h:
 The report names the entry where backpropagation and the slope disagree most.
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from scalargrad.gradcheck import GradcheckError
+from scalargrad.gradcheck import GradcheckError, GradcheckReport
 from tensorgrad.tensor import Tensor
 
 
-@dataclass
-class TensorGradcheckReport:
-    analytic: list  # one gradient array per input, from backward()
-    numeric: list  # the same from finite differences
-    worst_input: int
-    worst_index: tuple
-    worst_error: float
-    ok: bool
+def gradcheck(f, inputs, *, h=1e-6, atol=1e-6, rtol=1e-5, seed=0, raise_on_failure=True):
+    """Compare backward() with finite differences for ``f(*tensors)``; the same call as scalargrad's.
 
-    def __str__(self):
-        i, j = self.worst_input, self.worst_index
-        return (
-            f"gradcheck {'passed' if self.ok else 'FAILED'}: worst at input {i}, entry {j}: "
-            f"backward {self.analytic[i][j]:.10g} vs finite differences {self.numeric[i][j]:.10g} "
-            f"(error {self.worst_error:.3g})"
-        )
-
-
-def gradcheck(f, *inputs, h=1e-6, atol=1e-6, rtol=1e-5, seed=0, raise_on_failure=True):
-    """Compare backward() with finite differences for ``f(*tensors)``.
-
-    ``inputs`` are arrays (or Tensors), converted to float64 tensors that
-    require grad. Passes when |analytic − numeric| ≤ atol + rtol·|numeric|
-    everywhere. Raises GradcheckError on failure unless told not to.
+    ``inputs`` is a list of arrays (or Tensors), one per argument of ``f``,
+    or a single array or Tensor for an ``f`` of one argument, as in
+    ``torch.autograd.gradcheck(f, inputs)``. Each is converted to a float64
+    tensor that requires grad. Passes when |analytic − numeric| ≤
+    atol + rtol·|numeric| everywhere. Returns scalargrad's GradcheckReport,
+    naming the worst input and entry; raises GradcheckError on failure unless
+    told not to.
     """
+    if isinstance(inputs, (Tensor, np.ndarray)):
+        inputs = [inputs]
     arrays = [np.array(x.data if isinstance(x, Tensor) else x, dtype=np.float64) for x in inputs]
     tensors = [Tensor(a, requires_grad=True) for a in arrays]
     out = f(*tensors)
@@ -58,7 +44,7 @@ def gradcheck(f, *inputs, h=1e-6, atol=1e-6, rtol=1e-5, seed=0, raise_on_failure
         if excess[j] > worst[3]:
             worst = (i, tuple(int(k) for k in j), float(abs(a[j] - n[j])), float(excess[j]))
     ok = worst[3] <= atol and all(np.isfinite(a).all() for a in analytic)
-    report = TensorGradcheckReport(analytic, numeric, worst[0], worst[1], worst[2], ok)
+    report = GradcheckReport(analytic, numeric, worst[0], worst[1], worst[2], ok)
     if not ok and raise_on_failure:
         raise GradcheckError(str(report))
     return report

@@ -9,15 +9,17 @@ A Module finds its parameters itself: every attribute that is a Tensor with
 attributes were set. The dotted names (``layers.0.weight``) are the keys of
 ``state_dict``, which is what ``save`` writes and ``load`` reads.
 
-Random initialisation always comes from an explicit ``rng``: a NumPy
-Generator, or an int seed for a fresh one. There is no global random state,
-so the same seed gives the same model.
+Random initialisation always comes from an explicit ``rng``: an int seed
+for a fresh NumPy Generator, or a Generator, used as given (scalargrad.nn
+follows the same rule with ``random.Random``). There is no global random
+state, so the same seed gives the same model.
 """
 
 import itertools
 
 import numpy as np
 
+from tensorgrad import checks
 from tensorgrad import functional as F
 from tensorgrad.tensor import Tensor
 
@@ -121,11 +123,6 @@ def _members(module, prefix):
     return members
 
 
-def _generator(rng):
-    """A NumPy Generator: the one given, or a fresh one from an int seed."""
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-
-
 class Linear(Module):
     """x @ weight + bias: ``out_features`` neurons reading ``in_features`` inputs (§12).
 
@@ -135,7 +132,7 @@ class Linear(Module):
     """
 
     def __init__(self, in_features, out_features, bias=True, dtype=np.float64, rng=0):
-        rng = _generator(rng)
+        rng = checks.seeded_generator(rng, "Linear")
         bound = 1 / np.sqrt(in_features)
         self.in_features, self.out_features = in_features, out_features
         self.weight = Tensor(
@@ -150,10 +147,9 @@ class Linear(Module):
     def forward(self, x):
         x = x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=self.weight.dtype))
         if x.ndim == 0 or x.shape[-1] != self.in_features:
-            raise ValueError(
-                f"{self!r}: expected inputs whose last axis has length {self.in_features}, got shape {x.shape}"
-            )
-        return F.linear(x, self.weight, self.bias)
+            raise ValueError(f"{self!r}: expected inputs whose last axis has length {self.in_features}, got shape {x.shape}")
+        weights = (self.weight,) if self.bias is None else (self.weight, self.bias)
+        return F.LinearOp.apply(checks.float_tensor(x, repr(self)), *weights)
 
     def __repr__(self):
         return f"Linear({self.in_features}, {self.out_features}, bias={self.bias is not None})"
@@ -169,19 +165,15 @@ class Embedding(Module):
     """
 
     def __init__(self, num_embeddings, embedding_dim, dtype=np.float64, rng=0):
-        rng = _generator(rng)
+        rng = checks.seeded_generator(rng, "Embedding")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.weight = Tensor(
             rng.standard_normal((num_embeddings, embedding_dim)).astype(dtype), requires_grad=True, label="weight"
         )
 
     def forward(self, ids):
-        ids = np.asarray(ids.data if isinstance(ids, Tensor) else ids)
-        if ids.dtype.kind not in "iu":
-            raise TypeError(f"{self!r}: ids must be integers, got dtype {ids.dtype}")
-        if ids.size and (ids.min() < 0 or ids.max() >= self.num_embeddings):
-            bad = ids.min() if ids.min() < 0 else ids.max()
-            raise IndexError(f"{self!r}: ids must lie in [0, {self.num_embeddings}), got {bad}")
+        ids = checks.integers(ids, repr(self), "ids")
+        checks.in_range(ids, self.num_embeddings, repr(self), "ids")
         return self.weight[ids]
 
     def __repr__(self):
@@ -210,7 +202,7 @@ class Dropout(Module):
     """``F.dropout`` while training, the identity after ``eval()``; masks come from ``rng``."""
 
     def __init__(self, p=0.5, rng=0):
-        self.p, self.rng = p, _generator(rng)
+        self.p, self.rng = p, checks.seeded_generator(rng, "Dropout")
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training, self.rng)
@@ -228,20 +220,26 @@ ACTIVATIONS = {
 
 
 class MLP(Module):
-    """Linear layers of widths ``sizes[0] → sizes[1] → … → sizes[-1]``, activation between, linear output.
+    """Linear layers of widths ``n_inputs → sizes[0] → … → sizes[-1]``, activation between, linear output.
 
-    ``MLP([2, 16, 16, 1])`` is scalargrad's ``MLP(2, [16, 16, 1])``: the
-    input width comes first here. One ``rng`` initialises every layer in order.
+    ``MLP(2, [16, 16, 1])`` is micrograd's two-moons classifier, in both
+    engines: the input width, then the width of every layer (as torchvision's
+    ``MLP(in_channels, hidden_channels)``). One ``rng`` (an int seed or a
+    Generator) initialises every layer in order.
     """
 
-    def __init__(self, sizes, activation="relu", dtype=np.float64, rng=0):
+    def __init__(self, n_inputs, sizes=(), activation="relu", dtype=np.float64, rng=0):
+        if isinstance(n_inputs, bool) or not isinstance(n_inputs, (int, np.integer)):
+            raise TypeError(f"MLP: n_inputs must be an int, got {n_inputs!r}; the widths come as MLP(n_inputs, sizes), "
+                            "e.g. MLP(2, [16, 16, 1]) for what was once MLP([2, 16, 16, 1])")
         if activation not in ACTIVATIONS:
             raise ValueError(f"MLP: unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}")
-        if len(sizes) < 2:
-            raise ValueError(f"MLP: sizes needs an input and an output width, got {list(sizes)}")
-        rng = _generator(rng)
+        if len(sizes) < 1:
+            raise ValueError(f"MLP: sizes needs at least the output width, got {list(sizes)}")
+        rng = checks.seeded_generator(rng, "MLP")
         self.activation = activation
-        self.layers = [Linear(n_in, n_out, dtype=dtype, rng=rng) for n_in, n_out in itertools.pairwise(sizes)]
+        widths = [n_inputs, *sizes]
+        self.layers = [Linear(n_in, n_out, dtype=dtype, rng=rng) for n_in, n_out in itertools.pairwise(widths)]
 
     def forward(self, x):
         act = ACTIVATIONS[self.activation]
@@ -250,7 +248,7 @@ class MLP(Module):
         return self.layers[-1](x)
 
     def __repr__(self):
-        return f"MLP({[self.layers[0].in_features] + [layer.out_features for layer in self.layers]})"
+        return f"MLP({self.layers[0].in_features}, {[layer.out_features for layer in self.layers]})"
 
 
 class Sequential(Module):

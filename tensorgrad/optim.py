@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from tensorgrad import checks
 from tensorgrad.tensor import Tensor, no_grad
 
 
@@ -32,8 +33,7 @@ class Optimizer:
         for p in self.params:
             if not (isinstance(p, Tensor) and p.requires_grad):
                 raise TypeError(f"{name}: parameters must be Tensors with requires_grad=True, got {p!r:.60}")
-        if not lr > 0:
-            raise ValueError(f"{name}: lr must be > 0, got {lr!r}")
+        checks.positive(lr, name, "lr")
         self.lr = float(lr)
 
     def step(self):
@@ -55,8 +55,7 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr, momentum=0.0):
         super().__init__(params, lr)
-        if not 0 <= momentum < 1:
-            raise ValueError(f"SGD: momentum must lie in [0, 1), got {momentum!r}")
+        checks.interval(momentum, 0, 1, "SGD", "momentum")
         self.momentum = float(momentum)
         self.velocity = [np.zeros_like(p.data) for p in self.params]
 
@@ -82,8 +81,7 @@ class Adam(Optimizer):
         name = type(self).__name__
         if not all(0 <= b < 1 for b in betas) or len(betas) != 2:
             raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
-        if not eps > 0:
-            raise ValueError(f"{name}: eps must be > 0, got {eps!r}")
+        checks.positive(eps, name, "eps")
         self.betas, self.eps = (float(betas[0]), float(betas[1])), float(eps)
         self.m = [np.zeros_like(p.data) for p in self.params]
         self.v = [np.zeros_like(p.data) for p in self.params]
@@ -113,8 +111,7 @@ class AdamW(Adam):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01):
         super().__init__(params, lr, betas, eps)
-        if not weight_decay >= 0:
-            raise ValueError(f"AdamW: weight_decay must be >= 0, got {weight_decay!r}")
+        checks.non_negative(weight_decay, "AdamW", "weight_decay")
         self.weight_decay = float(weight_decay)
 
     def update(self, i, p, g):
@@ -128,8 +125,7 @@ def clip_grad_norm(params, max_norm):
     The norm is √(Σ g²) over every entry of every gradient (§11): one length
     for the whole update, so clipping shrinks its size but keeps its direction.
     """
-    if not max_norm > 0:
-        raise ValueError(f"clip_grad_norm: max_norm must be > 0, got {max_norm!r}")
+    checks.positive(max_norm, "clip_grad_norm", "max_norm")
     params = [p for p in params if p.grad is not None]
     total = math.sqrt(math.fsum(float(np.sum(np.square(p.grad, dtype=np.float64))) for p in params))
     if total > max_norm:

@@ -19,8 +19,9 @@ look alike. Three standard fixes, each usable by ``transformer.GPT``:
 
 import numpy as np
 
-from tensorgrad.nn import Module, _generator
-from tensorgrad.tensor import Function, Tensor, constant
+from tensorgrad import checks
+from tensorgrad.nn import Module
+from tensorgrad.tensor import Function, Tensor
 
 
 class LearnedPositionalEmbedding(Module):
@@ -31,20 +32,18 @@ class LearnedPositionalEmbedding(Module):
     """
 
     def __init__(self, block_size, dim, dtype=np.float64, rng=0):
-        rng = _generator(rng)
+        rng = checks.seeded_generator(rng, "LearnedPositionalEmbedding")
         self.block_size, self.dim = block_size, dim
         self.weight = Tensor(
             (0.02 * rng.standard_normal((block_size, dim))).astype(dtype), requires_grad=True, label="weight"
         )
 
     def forward(self, x):
-        x = constant(x)
-        length = _check_sequence(x, self.dim, repr(self))
+        x = checks.float_tensor(x, repr(self))
+        length = _sequence_length(x, self.dim, repr(self))
         if length > self.block_size:
-            raise ValueError(
-                f"{self!r}: a sequence of length {length} is longer than block_size={self.block_size}, "
-                "the number of positions that have a vector"
-            )
+            raise ValueError(f"{self!r}: a sequence of length {length} is longer than block_size={self.block_size}, "
+                             "the number of positions that have a vector")
         return x + self.weight[:length]
 
     def __repr__(self):
@@ -61,8 +60,8 @@ def sinusoidal_positions(length, dim, base=10000.0, dtype=np.float64):
     PE[p + k] is a fixed rotation of PE[p] for every p: relative offsets are
     easy to read off. Add it to the token embeddings.
     """
-    if dim < 1 or length < 0:
-        raise ValueError(f"sinusoidal_positions: need length ≥ 0 and dim ≥ 1, got length={length}, dim={dim}")
+    checks.count(length, "sinusoidal_positions", "length", least=0)
+    checks.count(dim, "sinusoidal_positions", "dim")
     angles = np.arange(length)[:, None] * _frequencies(dim, base)  # (length, ⌈dim/2⌉)
     table = np.empty((length, dim))
     table[:, 0::2] = np.sin(angles)
@@ -114,24 +113,20 @@ def apply_rope(x, positions=None, base=10000.0):
     and k (not v) right before attention. ``positions``: T integer positions
     (default 0..T−1; e.g. an offset range when generating with cached keys).
     """
-    x = constant(x)
-    length = _check_sequence(x, None, "apply_rope")
+    x = checks.float_tensor(x, "apply_rope")
+    length = _sequence_length(x, None, "apply_rope")
     if x.shape[-1] % 2:
         raise ValueError(f"apply_rope: the last axis must have even length (pairs are rotated), got shape {x.shape}")
     positions = np.arange(length) if positions is None else np.asarray(positions)
     if positions.shape != (length,) or positions.dtype.kind not in "iu":
-        raise ValueError(
-            f"apply_rope: positions must be {length} integers, one per row of x of shape {x.shape}, "
-            f"got shape {positions.shape} and dtype {positions.dtype}"
-        )
+        raise ValueError(f"apply_rope: positions must be {length} integers, one per row of x of shape {x.shape}, "
+                         f"got shape {positions.shape} and dtype {positions.dtype}")
     angles = positions[:, None] * _frequencies(x.shape[-1], base)  # (T, d/2)
     return Rope.apply(x, cos=np.cos(angles).astype(x.dtype), sin=np.sin(angles).astype(x.dtype))
 
 
-def _check_sequence(x, dim, where):
-    """The sequence length T of x of shape (..., T, dim); float values only."""
-    if x.dtype.kind != "f":
-        raise TypeError(f"{where}: expected floating-point values, got dtype {x.dtype}")
+def _sequence_length(x, dim, where):
+    """The sequence length T of x of shape (..., T, dim)."""
     if x.ndim < 2 or (dim is not None and x.shape[-1] != dim):
         width = "width" if dim is None else dim
         raise ValueError(f"{where}: expected shape (..., length, {width}), got {x.shape}")

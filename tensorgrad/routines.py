@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tensorgrad import ops
+from tensorgrad import checks, ops
 from tensorgrad.tensor import Tensor, constant
 
 
@@ -32,20 +32,18 @@ def clip(a, low=None, high=None):
 
 def where(condition, a, b):
     """``a`` where ``condition`` holds, else ``b`` (condition: a boolean array or tensor)."""
-    condition = np.asarray(condition.data if isinstance(condition, Tensor) else condition)
+    condition = checks.array(condition)
     if condition.dtype != bool:
         raise TypeError(f"where: condition must be boolean, got dtype {condition.dtype}")
     return ops.Where.apply(a, b, condition=condition)
 
 
 def concatenate(tensors, axis=0):
-    tensors = _tensor_list(tensors, "concatenate")
-    return ops.Concatenate.apply(*tensors, axis=axis)
+    return ops.Concatenate.apply(*_tensor_list(tensors, "concatenate"), axis=axis)
 
 
 def stack(tensors, axis=0):
-    tensors = _tensor_list(tensors, "stack")
-    return ops.Stack.apply(*tensors, axis=axis)
+    return ops.Stack.apply(*_tensor_list(tensors, "stack"), axis=axis)
 
 
 def take_along_axis(a, indices, axis):
@@ -54,13 +52,8 @@ def take_along_axis(a, indices, axis):
 
 def one_hot(indices, num_classes, dtype=np.float64):
     """Rows of the identity: one_hot([2, 0], 3) = [[0, 0, 1], [1, 0, 0]]. Takes no gradient."""
-    indices = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
-    if indices.dtype.kind not in "iu":
-        raise TypeError(f"one_hot: indices must be integers, got dtype {indices.dtype}")
-    if indices.size and (indices.min() < 0 or indices.max() >= num_classes):
-        raise IndexError(
-            f"one_hot: indices must lie in [0, {num_classes}), got min {indices.min()} and max {indices.max()}"
-        )
+    indices = checks.integers(indices, "one_hot", "indices")
+    checks.in_range(indices, num_classes, "one_hot", "indices")
     return Tensor(np.eye(num_classes, dtype=dtype)[indices])
 
 

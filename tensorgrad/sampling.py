@@ -17,12 +17,13 @@ the model. No graph is built: drawing a token has no derivative, which is why
 """
 
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 
-from tensorgrad.functional import _log_softmax
-from tensorgrad.tensor import Tensor, no_grad
+from tensorgrad import checks
+from tensorgrad.functional import log_softmax_array
+from tensorgrad.tensor import no_grad
 
 # Below this temperature, sampling is greedy: the limit T → 0, without dividing by ~0.
 GREEDY_TEMPERATURE = 1e-6
@@ -53,7 +54,7 @@ def top_k(logits, k):
     is kept. A k at least the vocabulary size keeps everything.
     """
     z = _logits(logits, "top_k")
-    _check_top_k(k, "top_k")
+    checks.count(k, "top_k", "top_k")
     return _keep_top_k(z, k)
 
 
@@ -68,7 +69,7 @@ def top_p(logits, p):
     keeps everything.
     """
     z = _logits(logits, "top_p")
-    _check_top_p(p, "top_p")
+    checks.interval(p, 0, 1, "top_p", "top_p", "(]")
     return _keep_top_p(z, p)
 
 
@@ -91,7 +92,7 @@ def _keep_top_k(z, k):
 def _keep_top_p(z, p):
     if p == 1:
         return z
-    probs = np.exp(_log_softmax(z, -1))
+    probs = np.exp(log_softmax_array(z))
     ranked = np.argsort(-probs, axis=-1, kind="stable")
     ranked_probs = np.take_along_axis(probs, ranked, axis=-1)
     cumulative = np.cumsum(ranked_probs, axis=-1)
@@ -134,6 +135,11 @@ def sample(logits, *, temperature=1.0, top_k=None, top_p=None, greedy=False, rng
     """
     z = _logits(logits, "sample")
     deterministic = _check_options("sample", temperature, top_k, top_p, greedy, rng)
+    return _sample(z, temperature, top_k, top_p, deterministic, rng)
+
+
+def _sample(z, temperature, top_k, top_p, deterministic, rng):
+    """``sample`` on checked float64 logits and options."""
     if deterministic:
         z = _greedy(z)
     else:
@@ -142,7 +148,7 @@ def sample(logits, *, temperature=1.0, top_k=None, top_p=None, greedy=False, rng
             z = _keep_top_k(z, top_k)
         if top_p is not None:
             z = _keep_top_p(z, top_p)
-    log_probs = _log_softmax(z, -1)  # −inf where a token was cut
+    log_probs = log_softmax_array(z)  # −inf where a token was cut
     probs = np.exp(log_probs)
     tokens = log_probs.argmax(axis=-1) if deterministic else _draw(probs, rng)
     chosen = np.take_along_axis(log_probs, tokens[..., None], axis=-1)[..., 0]
@@ -186,10 +192,9 @@ def generate(model_fn, prompt_ids, max_new_tokens, block_size, *, temperature=1.
     (batch, time) or (time,). Returns a ``Generation`` of the new tokens only.
     """
     ids = _prompt(prompt_ids)
-    for name, value, least in (("max_new_tokens", max_new_tokens, 0), ("block_size", block_size, 1)):
-        if isinstance(value, bool) or not isinstance(value, Integral) or value < least:
-            raise ValueError(f"generate: {name} must be an integer ≥ {least}, got {value!r}")
-    _check_options("generate", temperature, top_k, top_p, greedy, rng)
+    checks.count(max_new_tokens, "generate", "max_new_tokens", least=0)
+    checks.count(block_size, "generate", "block_size")
+    deterministic = _check_options("generate", temperature, top_k, top_p, greedy, rng)  # once, not per token
     tokens = np.zeros((len(ids), max_new_tokens), dtype=np.int64)
     log_probs = np.zeros((len(ids), max_new_tokens))
     entropy = np.zeros((len(ids), max_new_tokens))
@@ -197,8 +202,7 @@ def generate(model_fn, prompt_ids, max_new_tokens, block_size, *, temperature=1.
         context = ids[:, -block_size:]
         with no_grad():
             logits = model_fn(context)
-        step = sample(_last_logits(logits, context), temperature=temperature, top_k=top_k, top_p=top_p,
-                      greedy=greedy, rng=rng)
+        step = _sample(_logits(_last_logits(logits, context), "generate"), temperature, top_k, top_p, deterministic, rng)
         tokens[:, t], log_probs[:, t], entropy[:, t] = step.tokens, step.log_probs, step.entropy
         ids = np.concatenate([ids, step.tokens[:, None]], axis=1)
     if np.ndim(prompt_ids) == 1:
@@ -207,31 +211,25 @@ def generate(model_fn, prompt_ids, max_new_tokens, block_size, *, temperature=1.
 
 
 def _prompt(prompt_ids):
-    ids = np.asarray(prompt_ids.data if isinstance(prompt_ids, Tensor) else prompt_ids)
-    if ids.dtype.kind not in "iu":
-        raise TypeError(f"generate: prompt_ids must be integer token ids, got dtype {ids.dtype}")
+    ids = checks.integers(prompt_ids, "generate", "prompt_ids", "integer token ids")
     if ids.ndim not in (1, 2) or ids.shape[-1] == 0:
-        raise ValueError(
-            f"generate: prompt_ids must have shape (time,) or (batch, time) with time ≥ 1, got {ids.shape}"
-        )
+        raise ValueError(f"generate: prompt_ids must have shape (time,) or (batch, time) with time ≥ 1, got {ids.shape}")
     return np.atleast_2d(ids).astype(np.int64)
 
 
 def _last_logits(logits, context):
-    logits = np.asarray(logits.data if isinstance(logits, Tensor) else logits)
+    logits = checks.array(logits)
     if logits.ndim != 3 or logits.shape[:2] != context.shape:
-        raise ValueError(
-            f"generate: model_fn must return logits of shape (batch, time, vocab) = "
-            f"({context.shape[0]}, {context.shape[1]}, vocab) for ids of shape {context.shape}, "
-            f"got shape {logits.shape}"
-        )
+        raise ValueError(f"generate: model_fn must return logits of shape (batch, time, vocab) = "
+                         f"({context.shape[0]}, {context.shape[1]}, vocab) for ids of shape {context.shape}, "
+                         f"got shape {logits.shape}")
     return logits[:, -1]
 
 
 # ---- checking inputs where they enter ---------------------------------------------------------
 def _logits(logits, where):
     """A float64 copy of the logits, checked: a vocabulary axis, no NaN or +inf, a finite logit in every row."""
-    z = np.asarray(logits.data if isinstance(logits, Tensor) else logits)
+    z = checks.array(logits)
     if z.dtype.kind not in "iuf":
         raise TypeError(f"{where}: logits must be numbers, got dtype {z.dtype}")
     if z.ndim == 0 or z.shape[-1] == 0:
@@ -239,15 +237,12 @@ def _logits(logits, where):
     z = z.astype(np.float64)
     for bad, what in ((np.isnan(z), "NaN"), (z == np.inf, "+inf")):
         if bad.any():
-            index = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise ValueError(
-                f"{where}: logits contain {what} ({int(bad.sum())} of them, the first at index {index}); "
-                "a softmax of them has no meaning. Look for an overflow earlier in the model (a step size too large?)"
-            )
+            raise ValueError(f"{where}: logits contain {what} ({int(bad.sum())} of them, the first at index "
+                             f"{checks.first_index(bad)}); a softmax of them has no meaning. Look for an overflow earlier "
+                             "in the model (a step size too large?)")
     masked = (z == -np.inf).all(axis=-1)
     if masked.any():
-        index = tuple(int(i) for i in np.argwhere(masked)[0])
-        raise ValueError(f"{where}: every logit of row {index} is −inf, so no token is left to choose")
+        raise ValueError(f"{where}: every logit of row {checks.first_index(masked)} is −inf, so no token is left")
     return z
 
 
@@ -255,33 +250,15 @@ def _check_options(where, temperature, top_k, top_p, greedy, rng):
     """Check the sampling options; True when they make sampling greedy (no rng needed)."""
     _check_temperature(temperature, where)
     if top_k is not None:
-        _check_top_k(top_k, where)
+        checks.count(top_k, where, "top_k")
     if top_p is not None:
-        _check_top_p(top_p, where)
+        checks.interval(top_p, 0, 1, where, "top_p", "(]")
     deterministic = bool(greedy) or temperature < GREEDY_TEMPERATURE
     if not deterministic:
-        _check_rng(rng, where)
+        checks.generator(rng, where, " (greedy=True needs none)")
     return deterministic
 
 
 def _check_temperature(T, where):
     if isinstance(T, bool) or not isinstance(T, Real) or not 0 <= T < np.inf:
         raise ValueError(f"{where}: temperature must be a finite number ≥ 0 (below 1e-6 means greedy), got {T!r}")
-
-
-def _check_top_k(k, where):
-    if isinstance(k, bool) or not isinstance(k, Integral) or k < 1:
-        raise ValueError(f"{where}: top_k must be an integer ≥ 1 (the number of tokens kept), got {k!r}")
-
-
-def _check_top_p(p, where):
-    if isinstance(p, bool) or not isinstance(p, Real) or not 0 < p <= 1:
-        raise ValueError(f"{where}: top_p must lie in (0, 1] (the probability mass kept), got {p!r}")
-
-
-def _check_rng(rng, where):
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"{where}: rng must be a numpy Generator, e.g. np.random.default_rng(0), got {rng!r} "
-            "(greedy=True needs none)"
-        )

@@ -11,7 +11,7 @@ import json
 
 import numpy as np
 
-from tensorgrad.tensor import Tensor
+from tensorgrad import checks
 
 # How many positions of each unknown character an error message lists.
 SHOWN_POSITIONS = 5
@@ -58,24 +58,19 @@ class CharTokenizer:
 
     def decode(self, ids):
         """The text that a sequence of ids (a list, a 1-d integer array or Tensor) stands for."""
-        ids = np.asarray(ids.data if isinstance(ids, Tensor) else ids)
+        ids = checks.array(ids)
         if ids.size == 0:
             return ""
-        if ids.dtype.kind not in "iu":
-            raise TypeError(f"CharTokenizer.decode: ids must be integers, got dtype {ids.dtype}")
+        ids = checks.integers(ids, "CharTokenizer.decode", "ids")
         if ids.ndim > 1:
-            raise ValueError(
-                f"CharTokenizer.decode: takes one sequence of ids (1-d), got shape {ids.shape}; decode each row"
-            )
+            raise ValueError(f"CharTokenizer.decode: takes one sequence of ids (1-d), got shape {ids.shape}; decode each row")
         ids = ids.reshape(-1)
         bad = np.flatnonzero((ids < 0) | (ids >= self.vocab_size))
         if bad.size:
             listed = ", ".join(f"{ids[i]} at {i}" for i in bad[:SHOWN_POSITIONS])
             more = f" and {bad.size - SHOWN_POSITIONS} more" if bad.size > SHOWN_POSITIONS else ""
-            raise ValueError(
-                f"CharTokenizer.decode: ids must lie in [0, {self.vocab_size}) for this vocabulary, "
-                f"got {listed}{more}"
-            )
+            raise ValueError(f"CharTokenizer.decode: ids must lie in [0, {self.vocab_size}) for this vocabulary, "
+                             f"got {listed}{more}")
         return "".join(self.chars[i] for i in ids)
 
     def to_json(self):
@@ -90,10 +85,8 @@ class CharTokenizer:
             raise ValueError("CharTokenizer.from_json: not a vocabulary written by CharTokenizer.to_json")
         chars, unknown = data["chars"], data.get("unknown")
         if chars != "".join(sorted(set(chars))) or (unknown is not None and unknown not in chars):
-            raise ValueError(
-                "CharTokenizer.from_json: the characters must be distinct and sorted, and include the unknown "
-                "token; the vocabulary was changed after it was saved"
-            )
+            raise ValueError("CharTokenizer.from_json: the characters must be distinct and sorted, and include the unknown "
+                             "token; the vocabulary was changed after it was saved")
         return cls(chars, unknown=unknown)
 
     def __eq__(self, other):

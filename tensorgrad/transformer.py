@@ -12,9 +12,10 @@ import math
 
 import numpy as np
 
+from tensorgrad import checks
 from tensorgrad import functional as F
 from tensorgrad.attention import scaled_dot_product_attention
-from tensorgrad.nn import MLP, Embedding, LayerNorm, Linear, Module, _generator
+from tensorgrad.nn import MLP, Embedding, LayerNorm, Linear, Module
 from tensorgrad.positional import (
     LearnedPositionalEmbedding,
     apply_rope,
@@ -44,11 +45,9 @@ class MultiHeadAttention(Module):
         if n_heads < 1 or dim % n_heads:
             raise ValueError(f"MultiHeadAttention: dim={dim} must split evenly into n_heads={n_heads} heads")
         if rope and (dim // n_heads) % 2:
-            raise ValueError(
-                f"MultiHeadAttention: rope rotates pairs of entries, so the head width dim/n_heads = "
-                f"{dim // n_heads} must be even"
-            )
-        rng = _generator(rng)
+            raise ValueError(f"MultiHeadAttention: rope rotates pairs of entries, so the head width dim/n_heads = "
+                             f"{dim // n_heads} must be even")
+        rng = checks.seeded_generator(rng, "MultiHeadAttention")
         self.dim, self.n_heads, self.causal, self.rope = dim, n_heads, causal, rope
         self.qkv = Linear(dim, 3 * dim, bias=bias, dtype=dtype, rng=rng)
         self.out = Linear(dim, dim, bias=bias, dtype=dtype, rng=rng)
@@ -85,11 +84,11 @@ class TransformerBlock(Module):
     """
 
     def __init__(self, dim, n_heads, mlp_ratio=4, causal=True, rope=False, bias=True, dtype=np.float64, rng=0):
-        rng = _generator(rng)
+        rng = checks.seeded_generator(rng, "TransformerBlock")
         self.ln1 = LayerNorm(dim, dtype=dtype)
         self.attn = MultiHeadAttention(dim, n_heads, causal=causal, rope=rope, bias=bias, dtype=dtype, rng=rng)
         self.ln2 = LayerNorm(dim, dtype=dtype)
-        self.mlp = MLP([dim, mlp_ratio * dim, dim], activation="gelu", dtype=dtype, rng=rng)
+        self.mlp = MLP(dim, [mlp_ratio * dim, dim], activation="gelu", dtype=dtype, rng=rng)
 
     def forward(self, x):
         x = x + self.attn(self.ln1(x))
@@ -127,9 +126,8 @@ class GPT(Module):
         dtype=np.float64,
         rng=0,
     ):
-        if position not in POSITIONS:
-            raise ValueError(f"GPT: position must be one of {POSITIONS}, got {position!r}")
-        rng = _generator(rng)
+        checks.choice(position, POSITIONS, "GPT", "position")
+        rng = checks.seeded_generator(rng, "GPT")
         self.vocab_size, self.block_size, self.position = vocab_size, block_size, position
         self.dim, self.n_heads = dim, n_heads
         self.token_embedding = Embedding(vocab_size, dim, dtype=dtype, rng=rng)
@@ -183,20 +181,13 @@ class GPT(Module):
 
     def _check_ids(self, ids, what, ignore_index=None):
         """Integer token ids of shape (..., T), T ≤ block_size, each in [0, vocab_size)."""
-        ids = np.asarray(ids.data if isinstance(ids, Tensor) else ids)
-        if ids.dtype.kind not in "iu":
-            raise TypeError(f"GPT: {what} must be integer token ids, got dtype {ids.dtype}")
+        ids = checks.integers(ids, "GPT", what, "integer token ids")
         if ids.ndim == 0 or ids.shape[-1] == 0:
             raise ValueError(f"GPT: {what} must have shape (..., T) with T ≥ 1, got {ids.shape}")
         if ids.shape[-1] > self.block_size:
-            raise ValueError(
-                f"GPT: a sequence of length {ids.shape[-1]} is longer than block_size={self.block_size}; "
-                f"feed the last {self.block_size} tokens only (ids[..., -{self.block_size}:])"
-            )
-        counted = ids if ignore_index is None else ids[ids != ignore_index]
-        bad = (counted < 0) | (counted >= self.vocab_size)
-        if bad.any():
-            raise IndexError(f"GPT: {what} must lie in [0, {self.vocab_size}), got {counted[bad][0]}")
+            raise ValueError(f"GPT: a sequence of length {ids.shape[-1]} is longer than block_size={self.block_size}; "
+                             f"feed the last {self.block_size} tokens only (ids[..., -{self.block_size}:])")
+        checks.in_range(ids, self.vocab_size, "GPT", what, ignore=ignore_index)
         return ids
 
     def __repr__(self):

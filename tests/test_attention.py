@@ -66,21 +66,21 @@ def test_blocked_keys_have_no_influence():
 
 
 def test_gradients_without_a_mask():
-    gradcheck(lambda q, k, v: attention(q, k, v), *qkv(t=3, s=4, d=2, d_v=3))
+    gradcheck(lambda q, k, v: attention(q, k, v), qkv(t=3, s=4, d=2, d_v=3))
 
 
 def test_gradients_with_the_causal_mask():
-    gradcheck(lambda q, k, v: attention(q, k, v, causal=True), *qkv(t=4, s=4, d=3))
+    gradcheck(lambda q, k, v: attention(q, k, v, causal=True), qkv(t=4, s=4, d=3))
 
 
 def test_gradients_with_an_explicit_mask():
     allowed = np.array([[True, False, True], [False, True, True], [True, True, False]])
-    gradcheck(lambda q, k, v: attention(q, k, v, mask=allowed), *qkv(t=3, s=3, d=2))
+    gradcheck(lambda q, k, v: attention(q, k, v, mask=allowed), qkv(t=3, s=3, d=2))
 
 
 def test_gradients_with_the_mask_and_causal_together():
     allowed = np.array([[True, True, False, True]] * 4)
-    gradcheck(lambda q, k, v: attention(q, k, v, mask=allowed, causal=True), *qkv(t=4, s=4, d=2))
+    gradcheck(lambda q, k, v: attention(q, k, v, mask=allowed, causal=True), qkv(t=4, s=4, d=2))
 
 
 def test_a_fully_blocked_row_gives_zeros_and_passes_no_gradient():
@@ -94,14 +94,14 @@ def test_a_fully_blocked_row_gives_zeros_and_passes_no_gradient():
     np.testing.assert_allclose(weights.data.sum(axis=-1), np.where(allowed.any(axis=-1), 1.0, 0.0))
     assert np.all(q.grad[0, 1] == 0)
     assert all(np.isfinite(t.grad).all() for t in (q, k, v))
-    gradcheck(lambda q, k, v: attention(q, k, v, mask=allowed), q.data, k.data, v.data)
+    gradcheck(lambda q, k, v: attention(q, k, v, mask=allowed), [q.data, k.data, v.data])
 
 
 def test_causal_with_more_queries_than_keys_blocks_the_first_rows_entirely():
     q, k, v = qkv(t=4, s=2)
     out = attention(q, k, v, causal=True)
     assert np.all(out.data[:, :2] == 0) and np.all(out.data[:, 2:] != 0)
-    gradcheck(lambda q, k, v: attention(q, k, v, causal=True), q, k, v)
+    gradcheck(lambda q, k, v: attention(q, k, v, causal=True), [q, k, v])
 
 
 def test_batch_and_head_axes_broadcast():
@@ -111,7 +111,7 @@ def test_batch_and_head_axes_broadcast():
     out = attention(q, k, v, causal=False).data
     expected = reference(q, np.broadcast_to(k, (2, 3, 5, 2)), np.broadcast_to(v, (2, 3, 5, 2)))[0]
     np.testing.assert_allclose(out, expected, rtol=1e-12)
-    gradcheck(lambda q, k, v: attention(q, k, v), q, k, v)
+    gradcheck(lambda q, k, v: attention(q, k, v), [q, k, v])
 
 
 def test_returned_weights_are_outside_the_graph_and_read_only():

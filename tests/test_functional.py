@@ -175,17 +175,17 @@ def test_cross_entropy_is_stable_at_extreme_logits():
 @pytest.mark.parametrize("n", [1, 2, 3, 8, 100])
 def test_entropy_of_uniform_is_log_n(n):
     uniform = [1 / n] * n
-    assert entropy(uniform).data == pytest.approx(math.log(n), abs=1e-12)
-    assert entropy(uniform, base=2).data == pytest.approx(math.log2(n), abs=1e-12)
+    assert entropy(probs=uniform).data == pytest.approx(math.log(n), abs=1e-12)
+    assert entropy(probs=uniform, base=2).data == pytest.approx(math.log2(n), abs=1e-12)
 
 
 def test_fair_coin_has_one_bit():
-    assert entropy([0.5, 0.5], base=2).data == pytest.approx(1.0, abs=1e-15)
+    assert entropy(probs=[0.5, 0.5], base=2).data == pytest.approx(1.0, abs=1e-15)
 
 
 @pytest.mark.parametrize("i, n", [(0, 1), (0, 3), (2, 3)])
 def test_entropy_of_one_hot_is_zero(i, n):
-    assert entropy(one_hot(i, n)).data == 0.0
+    assert entropy(probs=one_hot(i, n)).data == 0.0
 
 
 @FAST
@@ -193,7 +193,7 @@ def test_entropy_of_one_hot_is_zero(i, n):
 def test_entropy_gradient(p):
     """∂H/∂pᵢ = −(ln pᵢ + 1) in nats."""
     ps = [Value(x) for x in p]
-    h = entropy(ps)
+    h = entropy(probs=ps)
     h.backward()
     assert h.data == pytest.approx(-math.fsum(x * math.log(x) for x in p), rel=1e-12)
     assert [v.grad for v in ps] == pytest.approx([-(math.log(x) + 1) for x in p], rel=1e-12)
@@ -202,31 +202,31 @@ def test_entropy_gradient(p):
 @FAST
 @given(zs=st.lists(st.floats(-3, 3), min_size=2, max_size=5))
 def test_entropy_of_softmax_gradient(zs):
-    assert_matches_finite_differences(lambda *v: entropy(softmax(v)), zs)
+    assert_matches_finite_differences(lambda *v: entropy(probs=softmax(v)), zs)
 
 
 @FAST
 @given(p=distributions(3, 3), q=distributions(3, 3))
 def test_kl_is_non_negative_and_zero_only_for_equal_distributions(p, q):
-    assert kl_divergence(p, p).data == 0.0
-    assert kl_divergence(p, q).data >= -1e-15
+    assert kl_divergence(p=p, q=p).data == 0.0
+    assert kl_divergence(p=p, q=q).data >= -1e-15
     assume(max(abs(a - b) for a, b in zip(p, q)) > 1e-3)
-    assert kl_divergence(p, q).data > 0
+    assert kl_divergence(p=p, q=q).data > 0
 
 
 def test_kl_is_asymmetric():
     p, q = [0.9, 0.1], [0.5, 0.5]
     forward = 0.9 * math.log(0.9 / 0.5) + 0.1 * math.log(0.1 / 0.5)
     backward = 0.5 * math.log(0.5 / 0.9) + 0.5 * math.log(0.5 / 0.1)
-    assert kl_divergence(p, q).data == pytest.approx(forward, rel=1e-12)
-    assert kl_divergence(q, p).data == pytest.approx(backward, rel=1e-12)
+    assert kl_divergence(p=p, q=q).data == pytest.approx(forward, rel=1e-12)
+    assert kl_divergence(p=q, q=p).data == pytest.approx(backward, rel=1e-12)
     assert abs(forward - backward) > 0.1
 
 
 def test_kl_skips_terms_where_p_is_zero():
     """0·log(0/q) = 0 (the limit), even where q is also 0."""
-    assert kl_divergence([0.0, 1.0], [0.0, 1.0]).data == 0.0
-    assert kl_divergence([0.0, 1.0], [0.5, 0.5]).data == pytest.approx(math.log(2), rel=1e-12)
+    assert kl_divergence(p=[0.0, 1.0], q=[0.0, 1.0]).data == 0.0
+    assert kl_divergence(p=[0.0, 1.0], q=[0.5, 0.5]).data == pytest.approx(math.log(2), rel=1e-12)
 
 
 @FAST
@@ -234,7 +234,7 @@ def test_kl_skips_terms_where_p_is_zero():
 def test_cross_entropy_is_entropy_plus_kl(p, q):
     """H(p, q) = −Σ pᵢ log qᵢ = H(p) + D_KL(p ‖ q)."""
     cross = -sum_of([pi * Value(qi).log() for pi, qi in zip(p, q)])
-    assert cross.data == pytest.approx(entropy(p).data + kl_divergence(p, q).data, rel=1e-12)
+    assert cross.data == pytest.approx(entropy(probs=p).data + kl_divergence(p=p, q=q).data, rel=1e-12)
 
 
 @FAST
@@ -243,9 +243,9 @@ def test_cross_entropy_loss_is_kl_from_the_one_hot_target(zs, target):
     """With a one-hot target, H(target) = 0, so the loss is all KL."""
     target %= len(zs)
     target_distribution = one_hot(target, len(zs))
-    kl = kl_divergence(target_distribution, softmax(zs))
+    kl = kl_divergence(p=target_distribution, q=softmax(zs))
     assert cross_entropy(zs, target).data == pytest.approx(
-        entropy(target_distribution).data + kl.data, rel=1e-9, abs=1e-12
+        entropy(probs=target_distribution).data + kl.data, rel=1e-9, abs=1e-12
     )
 
 
@@ -254,7 +254,7 @@ def test_cross_entropy_loss_is_kl_from_the_one_hot_target(zs, target):
 def test_kl_gradients(p, q):
     """∂D/∂pᵢ = ln(pᵢ/qᵢ) + 1, ∂D/∂qᵢ = −pᵢ/qᵢ."""
     ps, qs = [Value(x) for x in p], [Value(x) for x in q]
-    kl_divergence(ps, qs).backward()
+    kl_divergence(p=ps, q=qs).backward()
     assert [v.grad for v in ps] == pytest.approx([math.log(a / b) + 1 for a, b in zip(p, q)], rel=1e-9, abs=1e-12)
     assert [v.grad for v in qs] == pytest.approx([-a / b for a, b in zip(p, q)], rel=1e-12)
 
@@ -262,7 +262,7 @@ def test_kl_gradients(p, q):
 @FAST
 @given(a=st.lists(st.floats(-3, 3), min_size=3, max_size=3), b=st.lists(st.floats(-3, 3), min_size=3, max_size=3))
 def test_kl_of_softmaxes_gradient(a, b):
-    assert_matches_finite_differences(lambda *v: kl_divergence(softmax(v[:3]), softmax(v[3:])), a + b)
+    assert_matches_finite_differences(lambda *v: kl_divergence(p=softmax(v[:3]), q=softmax(v[3:])), a + b)
 
 
 # ---- L1 and L2 (§11) ----------------------------------------------------------------------------
@@ -336,19 +336,19 @@ ERRORS = [
     pytest.param(lambda: cross_entropy([1.0, 2.0, 3.0], -1), ["cross_entropy", "-1"], id="target-negative"),
     pytest.param(lambda: cross_entropy([1.0, 2.0, 3.0], 1.0), ["cross_entropy", "1.0"], id="target-float"),
     pytest.param(lambda: cross_entropy([1.0, 2.0, 3.0], True), ["cross_entropy", "True"], id="target-bool"),
-    pytest.param(lambda: entropy([0.5, 0.6]), ["entropy", "1.1"], id="entropy-sum-not-1"),
-    pytest.param(lambda: entropy([-0.2, 1.2]), ["entropy", "-0.2"], id="entropy-negative"),
-    pytest.param(lambda: kl_divergence([0.5, 0.5], [0.3, 0.3]), ["kl_divergence", "0.6"], id="kl-sum-not-1"),
-    pytest.param(lambda: kl_divergence([0.5, 0.5], [1.5, -0.5]), ["kl_divergence", "1.5"], id="kl-outside-0-1"),
-    pytest.param(lambda: kl_divergence([0.5, 0.5], [1.0, 0.0]), ["kl_divergence", "q[1]", "0.5"], id="kl-q-zero"),
-    pytest.param(lambda: kl_divergence([0.5, 0.5], [1.0]), ["kl_divergence", "2", "1"], id="kl-lengths"),
+    pytest.param(lambda: entropy(probs=[0.5, 0.6]), ["entropy", "1.1"], id="entropy-sum-not-1"),
+    pytest.param(lambda: entropy(probs=[-0.2, 1.2]), ["entropy", "-0.2"], id="entropy-negative"),
+    pytest.param(lambda: kl_divergence(p=[0.5, 0.5], q=[0.3, 0.3]), ["kl_divergence", "0.6"], id="kl-sum-not-1"),
+    pytest.param(lambda: kl_divergence(p=[0.5, 0.5], q=[1.5, -0.5]), ["kl_divergence", "1.5"], id="kl-outside-0-1"),
+    pytest.param(lambda: kl_divergence(p=[0.5, 0.5], q=[1.0, 0.0]), ["kl_divergence", "q[1]", "0.5"], id="kl-q-zero"),
+    pytest.param(lambda: kl_divergence(p=[0.5, 0.5], q=[1.0]), ["kl_divergence", "2", "1"], id="kl-lengths"),
     pytest.param(lambda: softmax([1.0, 2.0], temperature=0), ["softmax", "temperature", "0"], id="temperature-0"),
     pytest.param(lambda: softmax([1.0, 2.0], temperature=-1.5), ["softmax", "-1.5"], id="temperature-negative"),
     pytest.param(lambda: softmax([]), ["softmax", "at least one"], id="softmax-empty"),
     pytest.param(lambda: log_softmax([]), ["log_softmax", "at least one"], id="log_softmax-empty"),
     pytest.param(lambda: cross_entropy([], 0), ["cross_entropy", "at least one"], id="cross_entropy-empty"),
-    pytest.param(lambda: entropy([]), ["entropy", "at least one"], id="entropy-empty"),
-    pytest.param(lambda: kl_divergence([], []), ["kl_divergence", "at least one"], id="kl-empty"),
+    pytest.param(lambda: entropy(probs=[]), ["entropy", "at least one"], id="entropy-empty"),
+    pytest.param(lambda: kl_divergence(p=[], q=[]), ["kl_divergence", "at least one"], id="kl-empty"),
     pytest.param(lambda: l1([]), ["l1"], id="l1-empty"),
     pytest.param(lambda: l2([]), ["l2"], id="l2-empty"),
     pytest.param(lambda: l2_norm([]), ["l2_norm"], id="l2_norm-empty"),
@@ -360,20 +360,24 @@ def test_bad_input_is_a_value_error_naming_function_and_value(action, fragments)
     assert_raises_naming(ValueError, action, *fragments)
 
 
-@pytest.mark.parametrize("function", [softmax, log_softmax, l1, l2, l2_norm, entropy])
+@pytest.mark.parametrize("function", [softmax, log_softmax, l1, l2, l2_norm])
 def test_non_numbers_are_a_type_error(function):
     assert_raises_naming(TypeError, lambda: function([0.5, "0.5"]), function.__name__, "'0.5'")
+
+
+def test_non_numbers_are_a_type_error_for_entropy():
+    assert_raises_naming(TypeError, lambda: entropy(probs=[0.5, "0.5"]), "entropy", "'0.5'")
 
 
 @pytest.mark.parametrize("base", [1, 0, -2, "2"])
 def test_entropy_rejects_a_base_that_is_not_a_log_base(base):
     with pytest.raises(ValueError, match=r"entropy: base must be a positive number other than 1"):
-        entropy([0.5, 0.5], base=base)
+        entropy(probs=[0.5, 0.5], base=base)
 
 
 def test_kl_names_the_distribution_at_fault():
     with pytest.raises(ValueError, match=r"got q\[0\] = -0\.5"):
-        kl_divergence([0.5, 0.5], [-0.5, 1.5])
+        kl_divergence(p=[0.5, 0.5], q=[-0.5, 1.5])
 
 
 @pytest.mark.parametrize("temperature", ["hot", None, True])
@@ -383,5 +387,5 @@ def test_softmax_rejects_a_temperature_that_is_not_a_number(temperature):
 
 
 def test_entropy_of_a_certain_outcome_is_plain_zero():
-    h = entropy([1.0, 0.0, 0.0])
+    h = entropy(probs=[1.0, 0.0, 0.0])
     assert h.data == 0.0 and math.copysign(1.0, h.data) == 1.0  # 0.0, never printed as -0.0

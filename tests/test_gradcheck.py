@@ -52,7 +52,8 @@ def test_failure_names_the_worst_input():
 def test_report_without_raising():
     report = gradcheck(lambda a, b: apply(MulWithWrongSecondSlope, a, b), [2.0, 5.0], raise_on_failure=False)
     assert not report.ok
-    assert report.worst_index == 1
+    assert report.worst_input == 1
+    assert report.worst_entry == ()
     assert report.analytic == pytest.approx([5.0, 4.0])
     assert report.numeric == pytest.approx([5.0, 2.0], abs=1e-6)
     assert report.worst_error == pytest.approx(2.0, abs=1e-6)

@@ -54,13 +54,13 @@ def test_parameters_are_distinct_values():
 
 
 def test_same_seed_same_network():
-    a, b = MLP(2, [8, 1], seed=3), MLP(2, [8, 1], seed=3)
+    a, b = MLP(2, [8, 1], rng=3), MLP(2, [8, 1], rng=3)
     assert [p.data for p in a.parameters()] == [p.data for p in b.parameters()]
     assert a([0.3, -0.7]).data == b([0.3, -0.7]).data
 
 
 def test_different_seed_different_network():
-    a, b = MLP(2, [8, 1], seed=3), MLP(2, [8, 1], seed=4)
+    a, b = MLP(2, [8, 1], rng=3), MLP(2, [8, 1], rng=4)
     assert [p.data for p in a.parameters()] != [p.data for p in b.parameters()]
 
 
@@ -111,7 +111,7 @@ def test_neuron_accepts_values_as_inputs_and_passes_gradient_to_them():
 
 
 def test_mlp_parameter_gradients_match_central_differences():
-    model = MLP(2, [4, 3, 1], activation="tanh", seed=5)
+    model = MLP(2, [4, 3, 1], activation="tanh", rng=5)
     points = labelled_moons(6, seed=1)
 
     def loss_of():
@@ -136,7 +136,7 @@ def test_module_zero_grad_clears_every_parameter():
 def test_mlp_learns_two_moons():
     """MLP(2, [16, 16, 1]), hinge loss + 1e-4·Σp², plain SGD: at least 95 % training accuracy."""
     points = labelled_moons(100, seed=0)
-    model = MLP(2, [16, 16, 1], seed=1)
+    model = MLP(2, [16, 16, 1], rng=1)
     first_loss, first_accuracy = hinge_loss(model, points)
     steps = 60
     for step in range(steps):

@@ -26,7 +26,7 @@ def test_learned_positions_add_one_trainable_vector_per_position():
         positions.weight = table
         return positions(x)
 
-    gradcheck(with_table, x, random(6, 3, seed=1))  # rows 4 and 5 are unused: gradient 0
+    gradcheck(with_table, [x, random(6, 3, seed=1)])  # rows 4 and 5 are unused: gradient 0
 
 
 def test_learned_positions_refuse_sequences_longer_than_the_table():

@@ -465,7 +465,7 @@ def test_the_reference_can_be_any_callable():
     trainer = GRPOTrainer(policy, GRPOConfig(kl_beta=0.1, entropy_floor=None),
                           reference=lambda ids: np.broadcast_to(ref_logits, (*ids.shape, 4)))
     stats = trainer.step(*bandit_rollout(policy, 2, 4, np.random.default_rng(14)))
-    assert stats.kl_exact == pytest.approx(F.kl_divergence(np.zeros(4), ref_logits).item(), rel=1e-12)
+    assert stats.kl_exact == pytest.approx(F.kl_divergence(p_logits=np.zeros(4), q_logits=ref_logits).item(), rel=1e-12)
 
 
 def test_trainer_inputs_are_checked():

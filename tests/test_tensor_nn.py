@@ -33,7 +33,7 @@ class Block(Module):
 def test_named_parameters_walk_attributes_in_order_with_dotted_names():
     names = [name for name, _ in Block().named_parameters()]
     assert names == ["norm.weight", "norm.bias", "heads.0.weight", "heads.0.bias", "heads.1.weight", "scale"]
-    mlp = MLP([2, 4, 1])
+    mlp = MLP(2, [4, 1])
     names = [name for name, _ in mlp.named_parameters()]
     assert names == ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"]
     assert [p.shape for p in mlp.parameters()] == [(2, 4), (4,), (4, 1), (1,)]
@@ -79,13 +79,13 @@ def test_linear_computes_x_at_w_plus_b_with_the_stated_init():
 
 
 def test_same_seed_same_model_and_no_global_random_state():
-    a, b = MLP([3, 5, 2], rng=7), MLP([3, 5, 2], rng=np.random.default_rng(7))
+    a, b = MLP(3, [5, 2], rng=7), MLP(3, [5, 2], rng=np.random.default_rng(7))
     np.random.seed(123)  # the global generator must not matter
-    c = MLP([3, 5, 2], rng=7)
+    c = MLP(3, [5, 2], rng=7)
     for pa, pb, pc in zip(a.parameters(), b.parameters(), c.parameters()):
         np.testing.assert_array_equal(pa.data, pb.data)
         np.testing.assert_array_equal(pa.data, pc.data)
-    assert not np.array_equal(MLP([3, 5, 2], rng=8).parameters()[0].data, a.parameters()[0].data)
+    assert not np.array_equal(MLP(3, [5, 2], rng=8).parameters()[0].data, a.parameters()[0].data)
 
 
 def test_linear_gradients():
@@ -95,8 +95,8 @@ def test_linear_gradients():
         layer.weight, layer.bias = w, b
         return layer(x)
 
-    gradcheck(with_params, random(4, 3), random(3, 2, seed=1), random(2, seed=2))
-    gradcheck(with_params, random(2, 4, 3), random(3, 2, seed=1), random(2, seed=2))  # batch of sequences
+    gradcheck(with_params, [random(4, 3), random(3, 2, seed=1), random(2, seed=2)])
+    gradcheck(with_params, [random(2, 4, 3), random(3, 2, seed=1), random(2, seed=2)])  # batch of sequences
 
 
 def test_embedding_looks_up_rows_and_repeated_ids_add_up():
@@ -124,19 +124,19 @@ def test_layer_norm_module_gradients():
         norm.weight, norm.bias = w, b
         return norm(x)
 
-    gradcheck(with_params, random(3, 4), random(4, seed=1), random(4, seed=2))
+    gradcheck(with_params, [random(3, 4), random(4, seed=1), random(4, seed=2)])
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "gelu"])
 def test_mlp_gradients(activation):
-    mlp = MLP([3, 4, 2], activation=activation, rng=3)
+    mlp = MLP(3, [4, 2], activation=activation, rng=3)
     layers = mlp.layers
 
     def with_params(x, w0, b0, w1, b1):
         (layers[0].weight, layers[0].bias), (layers[1].weight, layers[1].bias) = (w0, b0), (w1, b1)
         return mlp(x)
 
-    gradcheck(with_params, random(5, 3), *[p.data for p in mlp.parameters()])
+    gradcheck(with_params, [random(5, 3), *[p.data for p in mlp.parameters()]])
 
 
 def test_mlp_trains_with_cross_entropy():
@@ -144,7 +144,7 @@ def test_mlp_trains_with_cross_entropy():
     rng = np.random.default_rng(0)
     x = np.concatenate([rng.normal(-1, 0.5, (20, 2)), rng.normal(1, 0.5, (20, 2))])
     y = np.repeat([0, 1], 20)
-    mlp = MLP([2, 8, 2], rng=0)
+    mlp = MLP(2, [8, 2], rng=0)
     for _ in range(200):
         mlp.zero_grad()
         loss = F.cross_entropy(mlp(x), y)
@@ -157,7 +157,7 @@ def test_mlp_trains_with_cross_entropy():
 
 def test_float32_modules_stay_float32():
     f32 = np.float32
-    model = Sequential(Embedding(5, 4, dtype=f32), LayerNorm(4, dtype=f32), MLP([4, 3, 2], dtype=f32))
+    model = Sequential(Embedding(5, 4, dtype=f32), LayerNorm(4, dtype=f32), MLP(4, [3, 2], dtype=f32))
     out = model(np.array([[1, 2], [3, 1]]))
     assert out.dtype == np.float32
     out.sum().backward()
@@ -184,7 +184,7 @@ def test_bad_inputs_are_named():
     with pytest.raises(IndexError, match=r"Embedding\(4, 3\): ids must lie in \[0, 4\), got 4"):
         Embedding(4, 3)(np.array([0, 4]))
     with pytest.raises(ValueError, match="MLP: unknown activation 'swish'"):
-        MLP([2, 2], activation="swish")
+        MLP(2, [2], activation="swish")
 
 
 # ---- state_dict, save and load ---------------------------------------------------------------------------
@@ -200,7 +200,7 @@ def test_state_dict_is_a_copy_of_every_parameter():
 
 
 def test_save_and_load_round_trip_through_npz(tmp_path):
-    model, other = MLP([3, 4, 2], rng=0), MLP([3, 4, 2], rng=1)
+    model, other = MLP(3, [4, 2], rng=0), MLP(3, [4, 2], rng=1)
     x = random(2, 3)
     assert not np.allclose(model(x).data, other(x).data)
     path = tmp_path / "mlp.npz"
@@ -216,9 +216,9 @@ def test_save_and_load_round_trip_through_npz(tmp_path):
 
 
 def test_load_state_dict_reports_every_mismatch_and_changes_nothing():
-    model = MLP([3, 4, 2])
+    model = MLP(3, [4, 2])
     before = model.state_dict()
-    state = MLP([3, 5, 2]).state_dict()
+    state = MLP(3, [5, 2]).state_dict()
     state["extra.weight"] = np.zeros(1)
     del state["layers.1.bias"]
     with pytest.raises(ValueError) as caught:

@@ -31,7 +31,7 @@ FAST = settings(max_examples=30, deadline=None)
 
 def assert_gradients_match(f, *inputs):
     """backward() agrees with central differences for every input entry."""
-    report = gradcheck(f, *inputs)
+    report = gradcheck(f, inputs)
     assert report.ok, str(report)
 
 

@@ -137,7 +137,7 @@ def test_an_mlp_learns_with_adamw_and_clipping():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((32, 2))
     y = (x[:, 0] * x[:, 1] > 0).astype(int)  # XOR of the signs: needs the hidden layer
-    model = MLP([2, 16, 2], rng=0)
+    model = MLP(2, [16, 2], rng=0)
     optimizer = AdamW(model.parameters(), lr=0.05, weight_decay=1e-3)
     for _ in range(300):
         optimizer.zero_grad()

@@ -35,7 +35,7 @@ def check_gradients(model, f, names, *inputs):
         return f(*tensors[: len(inputs)])
 
     params = dict(model.named_parameters())
-    gradcheck(with_parameters, *inputs, *[params[name].data for name in names])
+    gradcheck(with_parameters, [*inputs, *[params[name].data for name in names]])
 
 
 def reference_attention(mha, x):

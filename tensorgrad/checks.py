@@ -1,0 +1,173 @@
+"""Input checks for tensorgrad's public functions: called once, where input enters.
+
+A public function (``F.softmax``, ``sample``, ``advantages``, …) checks what
+it is given with these helpers and then works on trusted arrays; the
+functions it calls inside tensorgrad do not check again. The ``Function``
+classes (``Softmax.apply``, ``LogSoftmax.apply``, …) never check: they are
+the trusted inner path. Every message starts with ``where``, the public
+function the learner called, and names the shapes or values at fault.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+
+from tensorgrad.tensor import Tensor, constant
+
+
+def first_index(bad):
+    """The index (a tuple of ints) of the first True entry of a boolean array."""
+    return tuple(int(i) for i in np.argwhere(bad)[0])
+
+
+def array(x):
+    """The NumPy array inside a Tensor, or ``x`` as an array (no copy when it already is one)."""
+    return np.asarray(x.data if isinstance(x, Tensor) else x)
+
+
+# ---- tensors ---------------------------------------------------------------------------------
+def float_tensor(x, where, name=None):
+    """``x`` as a Tensor of floating-point values."""
+    x = constant(x)
+    if x.dtype.kind != "f":
+        what = "expected floating-point values" if name is None else f"{name} must hold floating-point values"
+        raise TypeError(f"{where}: {what}, got dtype {x.dtype}")
+    return x
+
+
+def dims(shape, ndim, where, what, layout):
+    """Refuse a shape without exactly ``ndim`` axes; ``layout`` spells the expected shape, e.g. "(B, T)"."""
+    if len(shape) != ndim:
+        raise ValueError(f"{where}: {what} must have shape {layout}, got {tuple(shape)}")
+
+
+def axis(x, axis, where):
+    """One axis of ``x`` (negatives count from the end), as a non-negative int."""
+    if isinstance(axis, bool) or not isinstance(axis, Integral):
+        raise TypeError(f"{where}: axis must be one int, got {axis!r}")
+    if not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"{where}: axis {axis} is out of range for a tensor with {x.ndim} dimension(s)")
+    return int(axis) % x.ndim
+
+
+def tensor_list(tensors, where):
+    """A non-empty list of float Tensors (one Tensor counts as a list of one)."""
+    tensors = [tensors] if isinstance(tensors, Tensor) else [float_tensor(t, where) for t in tensors]
+    if not tensors:
+        raise ValueError(f"{where}: needs at least one tensor")
+    return tensors
+
+
+def probabilities(p, axis, where, name):
+    """Refuse an array that is not a probability distribution along ``axis``: entries in [0, 1], sums 1 ± 1e-6."""
+    outside = ~((p >= 0) & (p <= 1))
+    if outside.any():
+        index = first_index(outside)
+        raise ValueError(f"{where}: probabilities must lie in [0, 1], got {name}{list(index)} = {p[index]:g}")
+    totals = p.sum(axis=axis)
+    off = np.abs(totals - 1) > 1e-6
+    if off.any():
+        raise ValueError(f"{where}: probabilities {name} must sum to 1, got {totals[first_index(off)]:.6g}")
+
+
+# ---- integer ids ----------------------------------------------------------------------------
+def integers(x, where, what, kind="integers"):
+    """``x`` as an integer NumPy array; ``kind`` says what they should be, e.g. "integer token ids"."""
+    x = array(x)
+    if x.dtype.kind not in "iu":
+        raise TypeError(f"{where}: {what} must be {kind}, got dtype {x.dtype}")
+    return x
+
+
+def in_range(ids, high, where, what, ignore=None):
+    """Refuse an id outside [0, high), naming the first; ids equal to ``ignore`` are exempt."""
+    bad = (ids < 0) | (ids >= high)
+    if ignore is not None:
+        bad &= ids != ignore
+    if bad.any():
+        index = first_index(bad)
+        raise IndexError(f"{where}: {what} must lie in [0, {high}), got {ids[index]} at index {index}")
+
+
+# ---- options --------------------------------------------------------------------------------
+def choice(value, choices, where, what):
+    """Refuse a value that is not one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{where}: {what} must be one of {choices}, got {value!r}")
+
+
+def positive(x, where, what):
+    """Refuse anything but a number > 0 (NaN included)."""
+    if isinstance(x, bool) or not isinstance(x, Real) or not x > 0:
+        raise ValueError(f"{where}: {what} must be > 0, got {x!r}")
+
+
+def non_negative(x, where, what):
+    """Refuse anything but a number ≥ 0 (NaN included)."""
+    if isinstance(x, bool) or not isinstance(x, Real) or not x >= 0:
+        raise ValueError(f"{where}: {what} must be >= 0, got {x!r}")
+
+
+def interval(x, low, high, where, what, bounds="[)"):
+    """Refuse a number outside the interval; ``bounds`` says which ends belong to it: "[)", "(]", "()", "[]"."""
+    number = isinstance(x, Real) and not isinstance(x, bool)
+    inside = number and (x >= low if bounds[0] == "[" else x > low) and (x <= high if bounds[1] == "]" else x < high)
+    if not inside:
+        raise ValueError(f"{where}: {what} must lie in {bounds[0]}{low}, {high}{bounds[1]}, got {x!r}")
+
+
+def count(x, where, what, least=1):
+    """Refuse anything but an integer ≥ ``least`` (a bool is not a count)."""
+    if isinstance(x, bool) or not isinstance(x, Integral) or x < least:
+        raise ValueError(f"{where}: {what} must be an integer ≥ {least}, got {x!r}")
+
+
+# ---- arrays of numbers ----------------------------------------------------------------------
+def finite(a, where, what):
+    """Refuse NaN and infinities, naming how many and the first."""
+    bad = ~np.isfinite(a)
+    if bad.any():
+        index = first_index(bad)
+        raise ValueError(f"{where}: {what} of shape {a.shape} contain {int(bad.sum())} NaN or infinite value(s), "
+                         f"the first {a[index]} at index {index}")
+
+
+def rewards(rewards, where):
+    """Rewards as a float64 array of shape (B,) or (prompts, G): finite, one per sequence, not empty."""
+    r = np.array(array(rewards), dtype=np.float64)
+    if r.ndim not in (1, 2) or r.size == 0:
+        raise ValueError(f"{where}: rewards must have shape (B,) or (prompts, G), one per sequence, got shape {r.shape}")
+    finite(r, where, "rewards")
+    return r
+
+
+def completion_mask(mask, shape, where, what):
+    """A boolean array of exactly ``shape`` (0/1 numbers are converted) with at least one True."""
+    keep = array(mask)
+    if keep.dtype != bool:
+        if keep.dtype.kind not in "iuf" or not np.isin(keep, (0, 1)).all():
+            raise TypeError(f"{where}: the mask must be boolean (or 0/1), got dtype {keep.dtype}")
+        keep = keep.astype(bool)
+    if keep.shape != tuple(shape):
+        raise ValueError(f"{where}: the mask has shape {keep.shape} but the {what} have shape {tuple(shape)}")
+    if not keep.any():
+        raise ValueError(f"{where}: the mask of shape {keep.shape} marks no completion token at all, so there is "
+                         "nothing to learn from (is the prompt as long as the whole sequence?)")
+    return keep
+
+
+# ---- randomness -----------------------------------------------------------------------------
+def generator(rng, where, hint=""):
+    """Refuse anything but a NumPy Generator: where a draw happens on every call, a fixed seed would repeat it."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"{where}: rng must be a numpy Generator, e.g. np.random.default_rng(0), got {rng!r}{hint}")
+    return rng
+
+
+def seeded_generator(rng, where):
+    """The rng convention of both engines: an int seed (a fresh generator) or a generator, used as given."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, bool) or not isinstance(rng, Integral):
+        raise TypeError(f"{where}: rng must be an int seed or a numpy Generator, got {rng!r}")
+    return np.random.default_rng(rng)

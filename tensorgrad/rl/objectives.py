@@ -1,0 +1,370 @@
+"""The formulas of the post's Part 5, one function each (§15–§18); ``trainer`` puts them together.
+
+``advantages`` (§17), ``token_log_probs`` (§5), ``aggregate`` (per-token
+losses → one number), ``reinforce_loss`` (§16), ``clip_band``,
+``clip_ratio``, ``clipped_objective``, ``clipped_surrogate_loss`` and
+``clip_fractions`` (§18), ``kl_estimate``, ``kl_exact`` and
+``kl_shaped_rewards`` (§15), ``mean_entropy`` (§8). Rewards and advantages
+are plain NumPy arrays (no gradient flows through a reward);
+log-probabilities and losses are Tensors. Each function checks its input
+once (``tensorgrad.checks``); what it calls inside does not check again.
+"""
+
+import numpy as np
+
+from tensorgrad import checks
+from tensorgrad import functional as F
+from tensorgrad.functional import LogSoftmax
+from tensorgrad.routines import minimum
+from tensorgrad.tensor import Tensor
+
+BASELINES = ("none", "batch_mean", "group_mean", "leave_one_out")
+AGGREGATIONS = ("sequence_mean", "token_mean", "constant")
+KL_ESTIMATORS = ("k1", "k3", "exact")
+KL_MODES = ("loss", "reward")
+# Added to a group's standard deviation before dividing by it (normalize_std=True), as
+# TRL's GRPO does: a group whose rewards differ only by rounding noise is not blown up.
+STD_EPS = 1e-4
+
+
+# ---- advantages: reward minus a baseline (§17) ------------------------------------------------
+def advantages(rewards, baseline="none", group_size=None, normalize_std=False, eps=STD_EPS):
+    """A = r − b: how much better than expected each completion did (§17).
+
+    ``rewards`` holds one number per sequence: shape (B,), or (prompts, G)
+    for G completions of each prompt. The result has the same shape.
+
+    ``baseline`` chooses b:
+
+    - "none":          b = 0, so A = r (plain REINFORCE, §16).
+    - "batch_mean":    b = mean of all B rewards.
+    - "group_mean":    b = mean of the G rewards of the same prompt (GRPO: "the group IS the
+                       curve"). Groups are the rows of a (prompts, G) array, or consecutive
+                       runs of ``group_size`` in a (B,) array; with neither, the whole batch
+                       is one group (then this is "batch_mean").
+    - "leave_one_out": b = mean of the *other* G − 1 rewards of the group:
+                       bᵢ = (Σⱼ rⱼ − rᵢ) / (G − 1), which makes Aᵢ = G/(G − 1) · (rᵢ − mean).
+
+    Why a baseline changes nothing on average: E[∇log π(a)] = Σₐ π(a)·∇π(a)/π(a)
+    = ∇Σₐ π(a) = ∇1 = 0, so E[b·∇log π(a)] = 0 for any b that does not depend on
+    the action a. It only removes noise (§2: same expected value, less variance).
+    The leave-one-out b never looks at rᵢ, so its gradient is exactly unbiased.
+    The group mean includes rᵢ itself (weight 1/G), which scales the expected
+    gradient by (G − 1)/G: same direction, slightly shorter step.
+
+    ``normalize_std=True`` also divides by the spread of the group's rewards
+    (GRPO's A = (r − mean)/std), so every prompt's advantages have the same
+    scale whatever its rewards' scale: A = (r − b) / (σ + eps) with σ the
+    population standard deviation √(Σ(r − μ)²/G) (§2's formula) and
+    eps = ``STD_EPS`` = 1e-4. With "batch_mean" σ is the whole batch's.
+
+    The rule for ties (any baseline but "none"): a group whose rewards are all
+    equal (every completion equally good, or equally bad) holds no information
+    about what to do more of, so its advantages are exactly 0. Never NaN from 0/0, and never a
+    rounding residue such as mean([0.1, 0.1, 0.1]) − 0.1 = 1.4e-17 either.
+
+    Rewards with NaN or infinity, a ``group_size`` that does not divide the
+    batch, and leave-one-out with G = 1 raise ValueError.
+    """
+    checks.choice(baseline, BASELINES, "advantages", "baseline")
+    r = checks.rewards(rewards, "advantages")
+    if normalize_std and baseline == "none":
+        raise ValueError("advantages: normalize_std divides by the rewards' spread around a baseline, "
+                         'so it needs one: choose baseline="batch_mean", "group_mean" or "leave_one_out"')
+    checks.non_negative(eps, "advantages", "eps")
+    groups = _groups(r, group_size, "advantages")
+    if baseline == "none":
+        return r.copy()
+    if baseline == "batch_mean":
+        groups = r.reshape(1, -1)
+    size = groups.shape[1]
+    if baseline == "leave_one_out":
+        if size < 2:
+            raise ValueError("advantages: leave_one_out needs groups of at least 2 completions (the others make the "
+                             f"baseline), got groups of {size}")
+        b = (groups.sum(axis=1, keepdims=True) - groups) / (size - 1)
+    else:
+        b = groups.mean(axis=1, keepdims=True)
+    adv = groups - b
+    if normalize_std:
+        adv = adv / (groups.std(axis=1, keepdims=True) + eps)
+    adv[groups.max(axis=1) == groups.min(axis=1)] = 0.0  # tied groups: no signal
+    return adv.reshape(r.shape)
+
+
+def _groups(r, group_size, where):
+    """The rewards as (number of groups, G): rows of a 2-d array, or runs of group_size."""
+    if group_size is not None:
+        checks.count(group_size, where, "group_size")
+    if r.ndim == 2:
+        if group_size is not None and group_size != r.shape[1]:
+            raise ValueError(f"{where}: rewards of shape {r.shape} are {r.shape[0]} groups of {r.shape[1]}, "
+                             f"but group_size={group_size}")
+        return r
+    if group_size is None:
+        return r.reshape(1, -1)
+    if r.size % group_size:
+        raise ValueError(f"{where}: group_size={group_size} does not divide the batch: rewards of shape {r.shape} "
+                         f"({r.size} sequences) cannot be split into groups of {group_size}")
+    return r.reshape(-1, group_size)
+
+
+# ---- log π of the chosen tokens (§5, §16) ------------------------------------------------------
+def token_log_probs(logits, ids):
+    """log π(idsᵢₜ) = log_softmax(logits)[i, t, idsᵢₜ]: each chosen token's log-probability (§5).
+
+    ``logits`` (B, T, V) and integer ``ids`` (B, T) → a Tensor (B, T). For a
+    causal model the logits at position t predict token t + 1, so pass the
+    model's logits for ``seq[:, :-1]`` with ``ids = seq[:, 1:]`` (the
+    ``GRPOTrainer`` does this). Summing over a completion's tokens gives its
+    log-probability: log of a product is a sum of logs (§5).
+    """
+    logits = checks.float_tensor(logits, "token_log_probs", "logits")
+    ids = checks.integers(ids, "token_log_probs", "ids", "integer token ids")
+    if logits.ndim != ids.ndim + 1 or logits.shape[:-1] != ids.shape:
+        raise ValueError(f"token_log_probs: logits of shape {logits.shape} need ids of shape {logits.shape[:-1]} "
+                         f"(one token per position), got ids of shape {ids.shape}")
+    checks.in_range(ids, logits.shape[-1], "token_log_probs", "ids")
+    return _token_log_probs(LogSoftmax.apply(logits, axis=-1), ids)
+
+
+def _token_log_probs(log_p, ids):
+    """The entries of the log-probabilities (..., V) at the chosen ids (...)."""
+    return log_p.take_along_axis(ids[..., None], axis=-1).reshape(ids.shape)
+
+
+# ---- from per-token values to one loss: the aggregation modes ----------------------------------
+def aggregate(values, mask, mode="sequence_mean", constant_length=None):
+    """One number from per-token values ℓᵢₜ (B, T), over the completion tokens only (mask True).
+
+    With oᵢ the completion tokens of sequence i and |oᵢ| their number:
+
+    - "sequence_mean" (GRPO):   (1/B) Σᵢ (1/|oᵢ|) Σ_{t∈oᵢ} ℓᵢₜ
+      mean over each sequence's tokens, then over sequences. Every sequence
+      weighs the same, so a token of a short completion weighs more than a
+      token of a long one: a long wrong answer is penalised less per token.
+    - "token_mean" (DAPO's token-level loss):   Σᵢ Σ_{t∈oᵢ} ℓᵢₜ / Σᵢ |oᵢ|
+      every token of the batch weighs the same.
+    - "constant" (Dr. GRPO):   (1/(B·C)) Σᵢ Σ_{t∈oᵢ} ℓᵢₜ
+      each sequence's sum divided by a fixed C (``constant_length``; default
+      T, the mask's number of columns), then the mean over sequences:
+      a token's weight depends on neither its sequence's length nor the batch's.
+
+    The prompt and the padding (mask False) contribute nothing, not even to the
+    counts. A mask with no completion token at all, or under "sequence_mean"
+    a sequence without any (1/|oᵢ| = 1/0), raises ValueError.
+    """
+    checks.choice(mode, AGGREGATIONS, "aggregate", "mode")
+    values = checks.float_tensor(values, "aggregate", "per-token values")
+    checks.dims(values.shape, 2, "aggregate", "per-token values", "(B, T)")
+    keep = checks.completion_mask(mask, values.shape, "aggregate", "per-token values")
+    if constant_length is not None:
+        checks.positive(constant_length, "aggregate", "constant_length")
+    return _aggregate(values, keep, mode, constant_length)
+
+
+def _aggregate(values, keep, mode, constant_length):
+    """``aggregate`` on checked input: values (B, T), a boolean mask of that shape with a True somewhere."""
+    weight = keep.astype(values.dtype)
+    total = (values * weight).sum(axis=1)  # Σ over each sequence's completion tokens
+    if mode == "token_mean":
+        return total.sum() / float(weight.sum())
+    if mode == "sequence_mean":
+        lengths = weight.sum(axis=1)
+        if (lengths == 0).any():
+            raise ValueError(f"aggregate: sequence_mean divides each sequence by its number of completion tokens, "
+                             f"but sequence(s) {np.flatnonzero(lengths == 0).tolist()} of the mask of shape {keep.shape} "
+                             'have none; drop them, or use mode="token_mean" or "constant"')
+        return (total / lengths).mean()
+    length = values.shape[1] if constant_length is None else constant_length
+    return total.sum() / float(values.shape[0] * length)
+
+
+# ---- REINFORCE (§16) ---------------------------------------------------------------------------
+def reinforce_loss(log_probs, advantages, mask, aggregation="sequence_mean", constant_length=None):
+    """−Aᵢ · log π(tokenᵢₜ), aggregated over the completion tokens (§16).
+
+    Its gradient is −Aᵢ · ∇log π: the REINFORCE estimate of −∇E[reward]
+    (from ∇J = E[A · ∇log π]), so gradient *descent* on it makes tokens of
+    completions with A > 0 more likely and those with A < 0 less likely.
+    ``log_probs`` (B, T) come from ``token_log_probs``; ``advantages`` (B,)
+    is one number per sequence; see ``aggregate`` for the modes.
+    """
+    log_probs, adv = _per_token(log_probs, advantages, "reinforce_loss")
+    keep = _aggregation(mask, log_probs.shape, aggregation, constant_length, "reinforce_loss")
+    return _aggregate(-(log_probs * adv[:, None]), keep, aggregation, constant_length)
+
+
+# ---- the clipped surrogate (§18) ---------------------------------------------------------------
+def clip_ratio(ratio, eps_low=0.2, eps_high=None):
+    """clip(r, 1 − ε_low, 1 + ε_high): the ratio π_new/π_old held to the band around 1 (§18).
+
+    ``eps_high=None`` means ε_high = ε_low (PPO's and GRPO's symmetric band);
+    DAPO widens the top (ε_high = 0.28 > ε_low = 0.2) so that rare good tokens
+    can grow faster. The post's example: 10 % → 85 % is a ratio of 8.5, which
+    ε = 0.2 caps at 1.2, i.e. 10 % → 12 % this step. Works on numbers, arrays
+    and Tensors (whose gradient is 0 where the cap took over).
+    """
+    return _clip(ratio, *clip_band(eps_low, eps_high, "clip_ratio"))
+
+
+def _clip(ratio, low, high):
+    return ratio.clip(1 - low, 1 + high) if isinstance(ratio, Tensor) else np.clip(ratio, 1 - low, 1 + high)
+
+
+def clipped_objective(ratio, advantages, eps_low=0.2, eps_high=None):
+    """L^CLIP = min(r · A, clip(r, 1 − ε_low, 1 + ε_high) · A) per token: the objective to *maximise* (§18).
+
+    The min is a one-way gate: once a token has moved far enough in the
+    direction its advantage asks for (r > 1 + ε_high with A > 0, or
+    r < 1 − ε_low with A < 0), the clipped branch is the smaller one and it
+    is flat in r, so that token's gradient is exactly 0 for the rest of the
+    step. Moves the other way are never clipped: r·A is then the smaller one.
+    Hence L^CLIP ≤ r·A always, and its gradient is either r·A's or 0.
+    """
+    return _clipped_objective(ratio, advantages, *clip_band(eps_low, eps_high, "clipped_objective"))
+
+
+def _clipped_objective(ratio, advantages, low, high):
+    return minimum(ratio * advantages, _clip(ratio, low, high) * advantages)
+
+
+def clipped_surrogate_loss(log_probs, old_log_probs, advantages, mask, eps_low=0.2, eps_high=None,
+                           aggregation="sequence_mean", constant_length=None):
+    """−L^CLIP with r = exp(log π_new − log π_old) per token, aggregated over the completions (§18).
+
+    ``old_log_probs`` (B, T) are the numbers of the policy that sampled the
+    completions (no gradient). At r = 1 (the first update on fresh samples)
+    the gradient is −A·r·∇log π = −A·∇log π: exactly ``reinforce_loss``'s.
+    ``eps_low=None`` switches clipping off, leaving −r·A: the importance-
+    weighted policy gradient, unbounded when the same samples are reused.
+    """
+    where = "clipped_surrogate_loss"
+    log_probs, adv = _per_token(log_probs, advantages, where)
+    old = _old_log_probs(old_log_probs, log_probs.shape, where, "old_log_probs")
+    keep = _aggregation(mask, log_probs.shape, aggregation, constant_length, where)
+    ratio = (log_probs - old).exp()
+    adv = adv[:, None]
+    objective = ratio * adv if eps_low is None else _clipped_objective(ratio, adv, *clip_band(eps_low, eps_high, where))
+    return _aggregate(-objective, keep, aggregation, constant_length)
+
+
+def clip_fractions(ratio, advantages, mask, eps_low=0.2, eps_high=None):
+    """(low, high): the fraction of completion tokens whose gradient the clip switched off (§18).
+
+    low:  A < 0 and r < 1 − ε_low  (already pushed down enough this step)
+    high: A > 0 and r > 1 + ε_high (already pushed up enough this step)
+    Health metrics: both 0 means clipping never mattered; large values mean
+    the inner updates move the policy further than the band allows.
+    """
+    low, high = clip_band(eps_low, eps_high, "clip_fractions")
+    r, adv = checks.array(ratio), checks.array(advantages)
+    if r.ndim != 2 or adv.shape != r.shape[:1]:
+        raise ValueError(f"clip_fractions: ratios of shape (B, T) need advantages of shape (B,), "
+                         f"got {r.shape} and {adv.shape}")
+    keep = checks.completion_mask(mask, r.shape, "clip_fractions", "ratios")
+    adv = adv[:, None]
+    n = keep.sum()
+    return (float(((adv < 0) & (r < 1 - low) & keep).sum() / n),
+            float(((adv > 0) & (r > 1 + high) & keep).sum() / n))
+
+
+def clip_band(eps_low, eps_high=None, where="clip_band"):
+    """(ε_low, ε_high) as floats, checked: the band is [1 − ε_low, 1 + ε_high]; ``eps_high=None`` means ε_low."""
+    high = eps_low if eps_high is None else eps_high
+    checks.interval(eps_low, 0, 1, where, "eps_low", "()")
+    checks.positive(high, where, "eps_high (None: the same as eps_low)")
+    return float(eps_low), float(high)
+
+
+def _aggregation(mask, shape, mode, constant_length, where):
+    """Check ``aggregate``'s arguments for per-token values of ``shape``; the mask as a boolean array."""
+    checks.choice(mode, AGGREGATIONS, where, "aggregation")
+    if constant_length is not None:
+        checks.positive(constant_length, where, "constant_length")
+    return checks.completion_mask(mask, shape, where, "log_probs")
+
+
+def _per_token(log_probs, advantages, where):
+    """log-probs as a (B, T) Tensor and advantages as a finite (B,) array, shapes checked."""
+    log_probs = checks.float_tensor(log_probs, where, "log_probs")
+    adv = checks.array(advantages).astype(np.float64)
+    if log_probs.ndim != 2 or adv.shape != log_probs.shape[:1]:
+        raise ValueError(f"{where}: log_probs of shape (B, T) need one advantage per sequence, shape (B,); "
+                         f"got log_probs of shape {log_probs.shape} and advantages of shape {adv.shape}")
+    checks.finite(adv, where, "advantages")
+    return log_probs, adv
+
+
+def _old_log_probs(old, shape, where, what):
+    old = checks.array(old)
+    if old.shape != shape:
+        raise ValueError(f"{where}: {what} of shape {old.shape} differ from log_probs of shape {shape}")
+    return old
+
+
+# ---- the KL leash (§15) ------------------------------------------------------------------------
+def kl_estimate(log_probs, ref_log_probs, estimator="k3"):
+    """A per-token estimate of KL(π ‖ π_ref) from the sampled tokens alone (§15).
+
+    With x ~ π a sampled token and r = π_ref(x)/π(x):
+
+    - k1 = log(π(x)/π_ref(x)) = −log r. Unbiased, since KL(π ‖ π_ref) =
+      E_π[log π/π_ref]; but any single value can be negative.
+    - k3 = r − 1 − log r. Also unbiased: E_π[r] = Σₓ π(x)·π_ref(x)/π(x) =
+      Σₓ π_ref(x) = 1, so the added r − 1 has mean 0. And never negative, since
+      log r ≤ r − 1; so a sample average cannot go below 0, and its variance is
+      lower than k1's when π is close to π_ref (John Schulman's note
+      "Approximating KL Divergence").
+
+    Both are Tensors (B, T) differentiable through ``log_probs``; the full
+    distributions are not needed. When they are at hand, ``kl_exact`` is better.
+    """
+    checks.choice(estimator, ("k1", "k3"), "kl_estimate", "estimator")
+    log_probs = checks.float_tensor(log_probs, "kl_estimate", "log_probs")
+    ref = _old_log_probs(ref_log_probs, log_probs.shape, "kl_estimate", "ref_log_probs")
+    return _kl_estimate(log_probs, ref, estimator)
+
+
+def _kl_estimate(log_probs, ref_log_probs, estimator):
+    log_r = ref_log_probs - log_probs  # log(π_ref/π)
+    return -log_r if estimator == "k1" else log_r.exp() - 1 - log_r
+
+
+def kl_exact(logits, ref_logits):
+    """KL(π ‖ π_ref) = Σᵥ π(v)·log(π(v)/π_ref(v)) at every position, from both models' logits (§15).
+
+    The *reverse* KL, with the policy π first (mode-seeking, as in RLHF):
+    ``functional.kl_divergence(p_logits=logits, q_logits=ref_logits)``. (..., V) → (...).
+    """
+    return F.kl_divergence(p_logits=logits, q_logits=ref_logits)
+
+
+def kl_shaped_rewards(rewards, kl_per_token, mask, beta):
+    """r − β · KL: the reward with the leash folded in (§15's reward_adjusted = reward − β·D_KL).
+
+    The sequence's KL is the sum of its completion tokens' KL values
+    (``kl_per_token`` (B, T), from ``kl_estimate`` or ``kl_exact``): the KL of
+    the whole completion, since log-probabilities add up along a sequence (§5).
+    ``rewards`` (B,) or (prompts, G); the result has their shape. No gradient.
+    """
+    r = checks.rewards(rewards, "kl_shaped_rewards")
+    kl = checks.array(kl_per_token).astype(np.float64)
+    if kl.ndim != 2 or kl.shape[0] != r.size:
+        raise ValueError(f"kl_shaped_rewards: kl_per_token must have shape (B, T) with B = {r.size} (one row per reward, "
+                         f"rewards of shape {r.shape}), got {kl.shape}")
+    keep = checks.completion_mask(mask, kl.shape, "kl_shaped_rewards", "kl values")
+    checks.non_negative(beta, "kl_shaped_rewards", "beta")
+    return r - beta * (kl * keep).sum(axis=1).reshape(r.shape)
+
+
+# ---- the entropy bonus (§8) --------------------------------------------------------------------
+def mean_entropy(logits, mask):
+    """H = −Σᵥ π(v)·log π(v) of the policy at each completion token, averaged over them (§8).
+
+    A loss term −c·H rewards staying uncertain ("stay surprised, keep
+    exploring"); a falling H is the warning sign of entropy collapse.
+    """
+    checks.dims(np.shape(logits), 3, "mean_entropy", "logits", "(B, T, V)")
+    keep = checks.completion_mask(mask, np.shape(logits)[:2], "mean_entropy", "logits' positions")
+    return _aggregate(F.entropy(logits=logits), keep, "token_mean", None)  # F.entropy checks the logits
