@@ -25,7 +25,12 @@ def topological_order(root):
     while stack:
         node = stack.pop()
         if node is _EMIT:  # its parents are all in `order` now: emit it
-            order.append(stack.pop())
+            node = stack.pop()
+            for parent in node._parents:  # a leaf goes just before its first user, so backward
+                if not parent._parents and parent._seen is not walk:  # finishes it right after
+                    parent._seen = walk
+                    order.append(parent)
+            order.append(node)
             continue
         if node._seen is walk:
             continue
@@ -34,13 +39,8 @@ def topological_order(root):
         stack.append(node)
         stack.append(_EMIT)
         for parent in node._parents:
-            if parent._seen is walk:
-                continue
-            if parent._parents:
+            if parent._parents and parent._seen is not walk:
                 stack.append(parent)
-            else:  # a leaf has no parents to wait for: emit it at once
-                parent._seen = walk
-                order.append(parent)
     return order
 
 
