@@ -119,6 +119,7 @@ def _hundred_tokens():
 def _underflow():
     """Running products and running sums of logs, in float64 and float32 tensors."""
     probs = _cycled_tokens(MAX_TOKENS)
+    step = Step("§5 Underflow, for real: the product hits exactly 0.0")
     lines = [f"Multiply the cycled token probabilities one at a time, up to {MAX_TOKENS} tokens (tensorgrad):"]
     for dtype in ("float64", "float32"):
         smallest_normal = np.finfo(dtype).tiny
@@ -132,6 +133,8 @@ def _underflow():
             if product.item() == 0.0:
                 zero_at = (n, log_sum.item())
                 break
+        step.record(f"{dtype}: tokens until below the smallest normal number", denormal_at[0])
+        step.record(f"{dtype}: tokens until exactly 0.0, and the sum of logs there", zero_at)
         lines += [
             (
                 f"  {dtype}: below the smallest normal number ({smallest_normal:.1e}) after {denormal_at[0]} tokens"
@@ -143,7 +146,7 @@ def _underflow():
         "Once the product is 0.0, every longer response scores the same 0: nothing left to compare.",
         "Models often run in float32 or lower precision: there it takes only a few dozen tokens.",
     ]
-    return Step("§5 Underflow, for real: the product hits exactly 0.0").say(*lines)
+    return step.say(*lines)
 
 
 def _log_curve(out_dir):
@@ -171,7 +174,9 @@ def _chain_rule():
     logs = [w.log() for w in words]
     log_sentence = logs[0] + logs[1] + logs[2]
     rounded_logs = [round(lp.data, 2) for lp in logs]
-    return Step("§5 Why a sequence's probability is a product (the chain rule of probability)").say(
+    step = Step("§5 Why a sequence's probability is a product (the chain rule of probability)")
+    step.record("the post's rounded logs added", sum(rounded_logs))
+    return step.say(
         "Three words, 90%, 80% and 70% sure, each given the words before it:",
         figure("90% + 80% + 70%", POST_CONFIDENT_SUM, added.data, unit="%"),
         figure("0.9 × 0.8 × 0.7", POST_CONFIDENT_PRODUCT, product.data),
@@ -195,6 +200,7 @@ def _readings():
 
 
 def _fused_log_softmax():
+    step = Step("§5 Why frameworks fuse log_softmax")
     lines = [
         "Extreme logits: softmax's smaller probability underflows to exactly 0.0, and log(0) is −inf.",
     ]
@@ -205,6 +211,9 @@ def _fused_log_softmax():
         log_probs[1].backward()
         with np.errstate(divide="ignore"):
             plain = np.log(probs.data)
+        for name, value in (("log(softmax) in tensorgrad", _attempt(probs.log)), ("log(softmax) in plain NumPy", plain),
+                            ("F.log_softmax", log_probs.data), ("gradient of log p[1]", z.grad)):
+            step.record(f"{dtype}: {name}", value)
         lines += [
             f"  {dtype} logits {logits}: softmax = {probs.data.tolist()}",
             f"    log(softmax) in tensorgrad: {_attempt(probs.log)}",
@@ -215,7 +224,7 @@ def _fused_log_softmax():
         "log_softmax(z) = z − max − log Σ e^(z − max): no probability is formed, so none can underflow.",
         "That is the fused op every framework uses, and what cross-entropy (§9) and REINFORCE (§16) build on.",
     ]
-    return Step("§5 Why frameworks fuse log_softmax").say(*lines)
+    return step.say(*lines)
 
 
 def _zeros_after_point(x):
