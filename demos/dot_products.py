@@ -95,6 +95,7 @@ def _matrix_product():
     rows, columns = c.shape
     step.record("shapes of A, B and A @ B", (a.shape, b.shape, c.shape))
     products = " + ".join(f"({x}×{y})" for x, y in zip(A[0], [row[1] for row in B]))
+    step.record("row 1 · column 2, term by term", t)
     return step.say(
         "The highlighted cell, row 1 · column 2:",
         f"  {products} = {' + '.join(f'{x:.0f}' for x in t)} = {cell:.0f}",

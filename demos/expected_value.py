@@ -95,6 +95,7 @@ def _two_offers(out_dir):
         outcomes = " or ".join(f"{_k(x)} ({100 * p:.0f}%)" for x, p in offer.items())
         step.say(f"{name}: {outcomes}", figure(f"E[{name[-1]}] in $", POST_MEAN[name], mu / K, "K"))
         if POST_VARIANCE[name] == "High":
+            step.record(f"Var({name[-1]}) and its standard deviation", (var, var**0.5))
             step.say(
                 illustrative(
                     f"Var({name[-1]}), in 10⁹ $²",

@@ -92,7 +92,12 @@ def _hundred_tokens():
     for p in probs:
         product = product * p
     per_token = Value(float(POST_SEQUENCE_LOG)) / SEQUENCE_LENGTH
-    return Step(f"§5 A {SEQUENCE_LENGTH}-token response: multiply, or add logs?").say(
+    step = Step(f"§5 A {SEQUENCE_LENGTH}-token response: multiply, or add logs?")
+    zeros = (_zeros_after_point(product.data), _zeros_after_point(float(POST_SEQUENCE_PROB)))
+    for name, value in (("the post's typical token probability", per_token.exp().data), ("Π p", product.data),
+                        ("zeros after the point: Π p, the post's", zeros)):
+        step.record(name, value)
+    return step.say(
         f"The post gives no {SEQUENCE_LENGTH} probabilities; here: its six, repeated until there are {SEQUENCE_LENGTH}.",
         illustrative(
             f"Σ log p over {SEQUENCE_LENGTH} tokens",
@@ -107,8 +112,7 @@ def _hundred_tokens():
             f"Π p over {SEQUENCE_LENGTH} tokens",
             POST_SEQUENCE_PROB,
             note=(
-                f"the six cycled give {product.data:.1e}: {_zeros_after_point(product.data)} zeros after the point"
-                f" (the post's has {_zeros_after_point(float(POST_SEQUENCE_PROB))})"
+                f"the six cycled give {product.data:.1e}: {zeros[0]} zeros after the point (the post's has {zeros[1]})"
             ),
         ),
         f"{product.data:.1e} is still a float64 number, but a few hundred more tokens and it is not (next step).",

@@ -193,6 +193,7 @@ def _adaptivity(confident, rng):
         ("20", UNSURE_MENU, "twenty dishes at 4.6% and eight at 1%"),
     ):
         kept = _kept(sampling.top_p(tensor(menu).log().data, P)).sum()
+        step.record(f"top {post} dishes: top_p(0.9) keeps", kept)
         lines.append(
             illustrative(
                 f"top {post} dishes cover 90%", post, engine=kept,

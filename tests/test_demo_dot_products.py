@@ -48,7 +48,7 @@ def test_matrix_product_and_the_highlighted_cell(by_name, steps):
     for name, term in zip(("1×8", "2×10", "3×12"), terms):
         check(by_name[name], str(term), term, TOLERANCE)
     check(by_name["their sum"], "64", terms.sum(), TOLERANCE)
-    assert "  (1×8) + (2×10) + (3×12) = 8 + 20 + 36 = 64\n" in steps[2].text()  # the post's line, term by term
+    assert list(steps[2].values["row 1 · column 2, term by term"]) == [1 * 8, 2 * 10, 3 * 12]  # the post's line
     assert {claim.verdict for claim in by_name.values()} == {"exact"}
     assert len(by_name) == 2 + 3 + 4 + 3 + 1 + 3
 

@@ -36,16 +36,18 @@ def test_token_logs_are_exact(demo):
 
 
 def test_hundred_tokens_are_illustrative(demo):
-    _, found, _ = demo
+    steps, found, _ = demo
+    said = recorded(steps, "§5 A 100-token response")
     total = math.fsum(math.log(p) for p in cycled(100))
     claim = found["Σ log p over 100 tokens"]
     assert (claim.post, claim.verdict, claim.engine) == ("-247.3", "illustrative", f"{total:.1f}")
-    assert f"e^(-2.473) = {100 * math.exp(-2.473):.1f}%" in claim.note
+    assert claim.note  # it prints the values recorded here
+    assert said["the post's typical token probability"] == pytest.approx(math.exp(-2.473), abs=5e-4)  # 0.1% printed
     product = math.prod(cycled(100))
     claim = found["Π p over 100 tokens"]
     assert claim.verdict == "illustrative" and claim.post == "0." + "0" * 29 + "1"
-    assert f"give {product:.1e}: {-math.floor(math.log10(product)) - 1} zeros" in claim.note
-    assert "the post's has 29" in claim.note
+    assert said["Π p"] == pytest.approx(product, rel=1e-9)
+    assert said["zeros after the point: Π p, the post's"] == (-math.floor(math.log10(product)) - 1, 29)
 
 
 def first_underflow(dtype):
