@@ -80,6 +80,6 @@ def test_the_arrow_picture_is_attached_and_written(steps):
 
 def test_renders_and_runs_from_the_command_line(steps, tmp_path, capsys):
     shown = printed(steps)
-    assert "── 3/3" in shown
+    assert all(step.title in shown for step in steps)
     assert main(["dot-products", "--no-pause", "--out", str(tmp_path)]) == 0
     assert capsys.readouterr().out.startswith(dot_products.TITLE)

@@ -152,4 +152,4 @@ def test_pictures_are_attached_and_written(demo):
 def test_renders(demo):
     steps, _ = demo
     shown = printed(steps)
-    assert f"── {len(steps)}/{len(steps)}" in shown
+    assert all(step.title in shown for step in steps)

@@ -91,4 +91,4 @@ def test_pictures_are_written_and_every_step_renders(demo):
     pictures = [path for step in steps for path, _ in step.pictures]
     assert sorted(p.name for p in pictures) == sorted((gradient_descent.TANGENTS_PNG, gradient_descent.DESCENT_PNG))
     shown = printed(steps)
-    assert "4/4" in shown
+    assert all(step.title in shown for step in steps)

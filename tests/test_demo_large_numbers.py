@@ -158,4 +158,4 @@ def test_pictures_and_rendering(demo):
         assert png.read_bytes().startswith(b"\x89PNG") and 0 < png.stat().st_size < 120_000
     assert [path for step in steps for path, _ in step.pictures] == pngs
     shown = printed(steps)
-    assert "── 4/4" in shown
+    assert all(step.title in shown for step in steps)

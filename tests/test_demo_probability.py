@@ -87,4 +87,4 @@ def test_picture_and_rendering(demo):
     assert png.read_bytes().startswith(b"\x89PNG") and 0 < png.stat().st_size < 120_000
     assert [path for step in steps for path, _ in step.pictures] == [png]
     shown = printed(steps)
-    assert "── 5/5" in shown
+    assert all(step.title in shown for step in steps)
