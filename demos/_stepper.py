@@ -13,6 +13,9 @@ engine's number, and one of four verdicts:
   (so 1% for 0.23% differs: one unit, but more than four times too big);
 - differs: anything else; the note says what inputs would give the post's figure;
 - illustrative: the post gives no inputs that determine the figure.
+
+The other numbers a step prints are kept by name with ``Step.record``, so a
+test reads them as values instead of parsing the printed text.
 """
 
 import sys
@@ -57,7 +60,7 @@ class Step:
     title: str
     lines: list = field(default_factory=list)
     pictures: list = field(default_factory=list)  # (Path, caption) of PNG, SVG, HTML or .dot files
-    values: dict = field(default_factory=dict)  # name → a number (or array) the step prints, see record()
+    values: dict = field(default_factory=dict)  # name → a number (array, tuple, text) the step prints: record()
 
     def say(self, *lines):
         self.lines.extend(lines)

@@ -301,8 +301,7 @@ def _sampling_step(model, tokenizer, text, n_chars):
         sample = tokenizer.decode(out.tokens)
         complete = sample.split("\n")[:-1]  # the last piece may be cut off mid-line
         real = sum(line in known for line in complete)
-        step.record(f"{name}: sample", sample)
-        step.record(f"{name}: mean entropy", out.entropy.mean())
+        step.record(f"{name}: sample and its mean entropy", (sample, out.entropy.mean()))
         lines += [
             (
                 f"{name}: mean entropy {out.entropy.mean():.2f} nats per character; "

@@ -5,7 +5,7 @@ checks each ``Claim`` of the demo against them: the claim quotes the post, its
 engine figure is the independent value, and its verdict is the one the rule in
 ``demos._stepper.verdict`` gives for that value. The other numbers a step
 prints are read from what it recorded (``Step.record``), never parsed back out
-of the printed text: how a step prints is tested once, in test_stepper.py.
+of the printed text: how a step prints is tested once, in test_demo_stepper.py.
 """
 
 from decimal import Decimal

@@ -99,10 +99,10 @@ def test_samples_use_the_corpus_alphabet_and_entropy_follows_temperature(demo, c
     steps, _ = demo
     said = recorded(steps, "§6–§8 Sampling")
     names = {"T = 0.5", "T = 1.0", "T = 1.5", "greedy", "top-p 0.9"}
-    assert said.keys() == {f"{name}: {what}" for name in names for what in ("sample", "mean entropy")}
-    samples = [said[f"{name}: sample"] for name in names]
-    assert all(samples) and set("".join(samples)) <= set(corpus[0])
-    entropy = {name: said[f"{name}: mean entropy"] for name in names}
+    assert said.keys() == {f"{name}: sample and its mean entropy" for name in names}
+    samples = {name: said[f"{name}: sample and its mean entropy"] for name in names}
+    assert all(text for text, _ in samples.values()) and set("".join(t for t, _ in samples.values())) <= set(corpus[0])
+    entropy = {name: mean_entropy for name, (_, mean_entropy) in samples.items()}
     assert round(entropy["greedy"], 2) == 0  # printed as 0.00
     assert round(entropy["T = 0.5"], 2) < round(entropy["T = 1.5"], 2)
 

@@ -1,4 +1,4 @@
-"""The stepper, the one place that tests how a demo prints: claim lines (post · engine · verdict), notes,
+"""demos._stepper, the one place that tests how a demo prints: claim lines (post · engine · verdict), notes,
 numbers as a learner writes them (−0.0 as 0.0), pictures, recorded values, and the pause/back/quit loop.
 
 The demo tests read claims and recorded values, never the printed text.
