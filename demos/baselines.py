@@ -137,7 +137,8 @@ def _variance(png):
     expected_reward = float(pi @ POSITIVE_REWARDS)
     worst = int(POSITIVE_REWARDS.argmin())
     step = Step("§17 Same expected direction, much less variance: measured")
-    for name, value in (("exact ∇E[R]", exact), ("the worst answer's push without a baseline", POSITIVE_REWARDS[worst] * own_pull[worst]),
+    for name, value in (("exact ∇E[R]", exact),
+                        ("the worst answer's push without a baseline", POSITIVE_REWARDS[worst] * own_pull[worst]),
                         ("the worst answer's advantage", POSITIVE_REWARDS[worst] - expected_reward)):
         step.record(name, value)
     step.say(

@@ -161,7 +161,8 @@ def _dapo():
     low, top = clip_ratio(np.array([0.0, np.inf]), EPS, DAPO_EPS_HIGH)
     _, grad = objective_and_gradient(R_GRID, 1.0, DAPO_EPS_HIGH)
     step = Step("§18 DAPO: a wider band for reinforcing than for suppressing")
-    for name, value in (("band", (low, top)), ("capped ratio", capped), ("first zero-gradient ratio", R_GRID[grad == 0].min()),
+    for name, value in (("band", (low, top)), ("capped ratio", capped),
+                        ("first zero-gradient ratio", R_GRID[grad == 0].min()),
                         ("first zero-gradient ratio, symmetric band", 1 + EPS + (R_GRID[1] - R_GRID[0]) / 2),
                         ("rare token after the updates, symmetric and wider", (symmetric, wider))):
         step.record(name, value)

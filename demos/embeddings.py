@@ -244,7 +244,8 @@ def _word_order_step():
     (mean_a, out_a, pooled_a), (mean_b, out_b, pooled_b) = results["none"]
     order = [SENTENCES[0].index(word) for word in SENTENCES[1]]  # where each word of sentence 2 sits in sentence 1
     dog = [sentence.index("dog") for sentence in SENTENCES]
-    for name, gap in (("means", np.abs(mean_a - mean_b).max()), ("outputs, reordered", np.abs(out_b - out_a[order]).max()),
+    for name, gap in (("means", np.abs(mean_a - mean_b).max()),
+                      ("outputs, reordered", np.abs(out_b - out_a[order]).max()),
                       ("pooled outputs", np.abs(pooled_a - pooled_b).max())):
         step.record(f"no positions: largest difference of the {name}", gap)
     step.say(

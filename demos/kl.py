@@ -166,7 +166,8 @@ def _never_negative():
     noise = rng.standard_normal(len(SCORES))
     near = [(eps, kl(p_logits[0], p_logits[0] + eps * noise)) for eps in (1.0, 0.1, 0.01)]
     step = Step("§15 KL ≥ 0, and KL = 0 only when P = Q: checked on random distributions")
-    step.record("KL(P‖Q): smallest, negative ones, largest", (divergences.min(), (divergences < 0).sum(), divergences.max()))
+    step.record("KL(P‖Q): smallest, negative ones, largest",
+                (divergences.min(), (divergences < 0).sum(), divergences.max()))
     return step.say(
         f"{RANDOM_PAIRS:,} random pairs (P, Q) of distributions over {len(SCORES)} outcomes (logits ~ 2·N(0, 1), seed"
         f" {SEED}):",
