@@ -13,6 +13,9 @@ engine's number, and one of four verdicts:
   (so 1% for 0.23% differs: one unit, but more than four times too big);
 - differs: anything else; the note says what inputs would give the post's figure;
 - illustrative: the post gives no inputs that determine the figure.
+
+The other numbers a step prints are kept by name with ``Step.record``, so a
+test reads them as values instead of parsing the printed text.
 """
 
 import sys
@@ -52,11 +55,12 @@ class Claim:
 
 @dataclass
 class Step:
-    """One screenful: a title, lines (text or Claims) and the pictures written for it."""
+    """One screenful: a title, lines (text or Claims), the pictures written for it, and the values it measured."""
 
     title: str
     lines: list = field(default_factory=list)
     pictures: list = field(default_factory=list)  # (Path, caption) of PNG, SVG, HTML or .dot files
+    values: dict = field(default_factory=dict)  # name → a number (array, tuple, text) the step prints: record()
 
     def say(self, *lines):
         self.lines.extend(lines)
@@ -66,6 +70,18 @@ class Step:
         """Attach a picture the demo wrote: the terminal says where it is, the tour's report embeds it."""
         self.pictures.append((Path(path), caption))
         return self
+
+    def record(self, name, value):
+        """Keep ``value``, a number the step's text prints, under ``name``, and return it.
+
+        Claims record the post's figures; ``record`` keeps the other numbers a
+        demo computes, so a test (or any tool) reads them by name instead of
+        parsing them back out of the printed text.
+        """
+        if name in self.values:
+            raise ValueError(f"Step {self.title!r}: a value named {name!r} is already recorded")
+        self.values[name] = value
+        return value
 
     def claims(self):
         return [line for line in self.lines if isinstance(line, Claim)]

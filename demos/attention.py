@@ -51,6 +51,7 @@ def _sentence():
     post = np.array([float(p) for p in SENTENCE_WEIGHTS]) / 100
     fit = _Fit(SENTENCE_SCORES, SENTENCE_WEIGHTS, 100)
     step = Step("§13 \"The cat sat on the mat\": scores → softmax → weights")
+    fit.record(step, "The cat sat… (mat)")
     step.say(
         "Query: \"mat\". Scores Q·K: " + ", ".join(f"{w} {s}" for w, s in zip(SENTENCE, SENTENCE_SCORES)),
         "softmax(scores), in %:",
@@ -106,6 +107,12 @@ class _Fit:
             T for T, row in zip(TEMPERATURES, sweep) if all(verdict(p, scale * w) != "differs" for p, w in zip(post, row))
         ]
 
+    def record(self, step, row):
+        """Record what ``lines`` prints for ``row`` on ``step``: the best T, the row it gives, the T that reproduce it."""
+        step.record(f"{row}: best temperature", self.best)
+        step.record(f"{row}: softmax at the best temperature", self.from_best)
+        step.record(f"{row}: temperatures reproducing the post", (self.found[0], self.found[-1]) if self.found else None)
+
     def lines(self):
         lines = []
         if self.best:
@@ -151,9 +158,11 @@ def _score_matrix(out_dir):
     q = tensor(np.hstack([SCORES, np.zeros((3, HEAD_DIM - 3))]) * math.sqrt(HEAD_DIM))
     k, v = tensor(np.eye(3, HEAD_DIM)), tensor(np.eye(3))
     out, weights = scaled_dot_product_attention(q, k, v, return_weights=True)
-    gap = np.abs(weights.data - F.softmax(scores).data).max()
     fits = [_Fit(row, post_row, 1) for row, post_row in zip(SCORES, WEIGHTS)]
     step = Step("§13 Inside the formula: softmax(Q·Kᵀ/√d)·V for cat, sat, mat")
+    gap = step.record("largest difference from F.softmax", np.abs(weights.data - F.softmax(scores).data).max())
+    for word, fit in zip(WORDS, fits):
+        fit.record(step, word)
     step.say(
         "Q·Kᵀ (the post's scores):",
         *(f"  {word}  {row}" for word, row in zip(WORDS, SCORES)),
@@ -188,6 +197,8 @@ def _scores_for_the_posts_weights():
     for name, scores, post, scale in rows:
         fit = _Fit(scores, post, scale)
         given = tensor(scores) - tensor(scores).mean()
+        step.record(f"{name}: needed scores", fit.needed)
+        step.record(f"{name}: softmax of the needed scores", fit.from_needed)
         step.say(
             f"  {name}: would need {_numbers(fit.needed)}",
             f"    the post has {_numbers(given.data)}",
@@ -205,11 +216,13 @@ def _scaling():
     k = tensor(rng.standard_normal((PAIRS, WIDTH)))
     dots = (q * k).sum(axis=-1)
     step = Step(f"§13 Why divide by √d: √{WIDTH} ≈ {ROOT_WIDTH}")
+    spread = step.record("standard deviation of q·k", dots.data.std())
+    scaled_spread = step.record("standard deviation of q·k/√d", (dots / root_d).data.std())
     step.say(
         figure(f"√{WIDTH}", ROOT_WIDTH, root_d),
         f"{PAIRS} pairs of random vectors with {WIDTH} entries, each entry of variance 1:",
-        f"  q·k has standard deviation {dots.data.std():.1f} (a sum of {WIDTH} terms of variance 1: √{WIDTH});",
-        f"  q·k / √{WIDTH} has {(dots / root_d).data.std():.2f}.",
+        f"  q·k has standard deviation {spread:.1f} (a sum of {WIDTH} terms of variance 1: √{WIDTH});",
+        f"  q·k / √{WIDTH} has {scaled_spread:.2f}.",
         f"One query against {KEYS} random keys, then softmax, with and without the scaling;",
         "the gradient is that of the output w·v (v: one random number per key) with respect to the scores:",
     )
@@ -219,6 +232,7 @@ def _scaling():
         scores = tensor(raw / divide, requires_grad=True)
         weights = F.softmax(scores)
         (weights * values).sum().backward()
+        step.record(f"largest weight {name}", weights.data.max())
         step.say(
             f"  {name:13} scores from {scores.data.min():+6.1f} to {scores.data.max():+6.1f}:"
             f" largest weight {weights.data.max():.4f}, |gradient| {np.linalg.norm(scores.grad):.1e}"

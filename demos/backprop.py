@@ -66,6 +66,8 @@ def _first_network(out_dir):
         figure("dLoss/dHidden", "6.0", hidden.grad),
         figure("dLoss/dw1", "3.0", w1.grad),
     )
+    for link, local in (("dOutput/dw2", d_out_d_w2), ("dOutput/dHidden", d_out_d_hidden), ("dHidden/dw1", d_hidden_d_w1)):
+        backward.record(link, local)
     product = output.grad * d_out_d_hidden * d_hidden_d_w1
     chain = Step("The chain rule = multiply through each link").say(
         "dL/dw1 = (dL/dOut) × (dOut/dHidden) × (dHidden/dw1)"
@@ -101,30 +103,32 @@ def _second_network(out_dir):
         figure("dL/dw1", "4.5", w1.grad),
         figure("dL/dw2", "3", w2.grad),
         f"dL/dw1 = {number(w1.grad)}: \"increasing w1 by 1 increases loss by 4.5 — so nudge w1 down.\"",
-        *_rate_not_step(loss, w1),
     )
+    for link, local in (("dOutput/dw2", d_out_d_w2), ("dOutput/dHidden", d_out_d_hidden), ("dHidden/dw1", d_hidden_d_w1)):
+        backward.record(link, local)
+    _rate_not_step(backward, loss, w1)
     _render(backward, loss, out_dir, "backprop_chain_rule")
     return [forward, backward]
 
 
-def _rate_not_step(loss, w1):
+def _rate_not_step(step, loss, w1):
     """A gradient is a rate at one point: what a step of 1, and a nudge of NUDGE, really do to the loss."""
     *_, stepped = network("half square", w1=w1.data + 1)
     *_, nudged = network("half square", w1=w1.data + NUDGE)
-    per_nudge = (nudged.data - loss.data) / NUDGE
-    return [
+    per_nudge = step.record("loss change per unit of w1, for a nudge", (nudged.data - loss.data) / NUDGE)
+    return step.say(
         figure("loss change when w1 goes from 2 to 3", "4.5", stepped.data - loss.data, would_give=(
             f"4.5 is the rate at w1 = 2: a nudge of {NUDGE} changes the loss by {nudged.data - loss.data:.6f},"
             f" {per_nudge:.4f} per unit; the slope itself grows as w1 does"
         )),
         (f"  w1 = 3 gives loss {number(stepped.data)}: up by {number(stepped.data - loss.data)}, not 4.5,"
         " because the loss curves upward (it is a square)."),
-    ]
+    )
 
 
 def _recipe_chain():
     """garlic → sauce → dish: each link's effect multiplies (the "telephone game")."""
-    lines = []
+    step = Step("The telephone game: garlic → sauce → final dish")
     for dish_per_sauce, post_total, story in ((2.0, "6", "the main component"), (0.1, "0.3", "just a garnish")):
         garlic = Value(1.0, label="garlic")
         sauce = garlic * 3.0
@@ -132,15 +136,16 @@ def _recipe_chain():
         dish.backward()
         (garlic_to_sauce, _) = sauce.local_derivatives()
         (sauce_to_dish, _) = dish.local_derivatives()
-        lines += [
+        step.record(f"{story}: garlic→sauce", garlic_to_sauce)
+        step.record(f"{story}: sauce→dish", sauce_to_dish)
+        step.say(
             (
                 f"sauce is {story}: garlic→sauce {number(garlic_to_sauce)}x, sauce→dish {number(sauce_to_dish)}x,"
                 f" so garlic→dish = {number(garlic_to_sauce)} × {number(sauce_to_dish)} = {number(garlic.grad)}x"
             ),
-            figure("garlic's effect on the dish", post_total, garlic.grad),
-        ]
-    lines.append("The weakest link limits the total effect: that is why the chain rule multiplies.")
-    return Step("The telephone game: garlic → sauce → final dish").say(*lines)
+            figure(f"garlic's effect on the dish, {story}", post_total, garlic.grad),
+        )
+    return step.say("The weakest link limits the total effect: that is why the chain rule multiplies.")
 
 
 def _render(step, loss, out_dir, name):

@@ -83,7 +83,9 @@ def _quick_check():
     rewards = np.array(QUIZ)
     adv = advantages(rewards, baseline="group_mean")
     scaled = advantages(rewards, baseline="group_mean", normalize_std=True)
-    return Step("§17 Quick check: 8 responses, 3 correct (R = 1), 5 wrong (R = 0)").say(
+    step = Step("§17 Quick check: 8 responses, 3 correct (R = 1), 5 wrong (R = 0)")
+    step.record("A divided by the group's spread", scaled)
+    return step.say(
         figure("the group's mean reward", QUIZ_MEAN, tensor(rewards).mean().item()),
         figure("advantage of a correct response", QUIZ_RIGHT, adv[0]),
         figure("advantage of a wrong response", QUIZ_WRONG, adv[-1]),
@@ -134,7 +136,12 @@ def _variance(png):
     own_pull = per_sample_gradients(POLICY_LOGITS, np.arange(len(pi)), np.ones(len(pi))).diagonal()  # ∂log π(a)/∂z_a
     expected_reward = float(pi @ POSITIVE_REWARDS)
     worst = int(POSITIVE_REWARDS.argmin())
-    step = Step("§17 Same expected direction, much less variance: measured").say(
+    step = Step("§17 Same expected direction, much less variance: measured")
+    for name, value in (("exact ∇E[R]", exact),
+                        ("the worst answer's push without a baseline", POSITIVE_REWARDS[worst] * own_pull[worst]),
+                        ("the worst answer's advantage", POSITIVE_REWARDS[worst] - expected_reward)):
+        step.record(name, value)
+    step.say(
         "§16 ended on a problem: when all rewards are positive, \"the gradient says 'reinforce everything' — even",
         "the worst response\". Five answers with rewards"
         f" {POSITIVE_REWARDS.tolist()}, and a policy",
@@ -150,6 +157,8 @@ def _variance(png):
     )
     for estimator in found:
         mean = estimator.mean
+        step.record(f"{estimator.label}: mean, along exact, total variance, ratio",
+                    (mean, length(mean, exact), estimator.variance, none.variance / estimator.variance))
         step.say(f"  {estimator.label:21}  [{' '.join(f'{g:+.4f}' for g in mean)}]   {length(mean, exact):6.3f}"
                  f"     {estimator.variance:.5f}       {none.variance / estimator.variance:5.1f}×")
     step.say(

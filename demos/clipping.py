@@ -68,7 +68,11 @@ def _the_ratio():
     grown = [(p, (tensor(p) * float(CAPPED)).item()) for p in STARTS]
     before, after = BIG_STEP
     jump = (tensor(after) / tensor(before)).item()
-    return Step("§18 Reading the ratio, and the band [1 − ε, 1 + ε]").say(
+    step = Step("§18 Reading the ratio, and the band [1 − ε, 1 + ε]")
+    for name, value in (("probabilities grown by the capped ratio", grown), ("5% → 80%: ratio", jump),
+                        ("5% → 80%: where the capped step may reach", before * high)):
+        step.record(name, value)
+    return step.say(
         "r = 1: nothing changed; r > 1: the action became more likely; r < 1: less likely.",
         figure(f"r = {SMALL_RATIO}: how many times less likely", TIMES_LESS, less, "x"),
         figure(f"r = {CAPPED}: how much more likely", MORE_LIKELY, more, "%"),
@@ -115,6 +119,7 @@ def _gate(png):
     table = {a: objective_and_gradient(SHOWN_RATIOS, a) for a in (1.0, -1.0)}
     for i, r in enumerate(SHOWN_RATIOS):
         (up, d_up), (down, d_down) = ((table[a][0][i], table[a][1][i]) for a in (1.0, -1.0))
+        step.record(f"r = {r}: L and dL/dr for A = +1 and A = −1", ((up, d_up), (down, d_down)))
         step.say(f"  {r:5.1f}      {up:+6.2f}    {d_up + 0.0:+5.1f}        {down:+6.2f}    {d_down + 0.0:+5.1f}")
     curves = {}
     for a, action, side, other in ((1.0, "a good action, pushed up", "above", "below"),
@@ -124,6 +129,12 @@ def _gate(png):
         outside_low, outside_high = R_GRID < 1 - EPS, R_GRID > 1 + EPS
         zero_side = outside_high if a > 0 else outside_low
         flowing_side = outside_low if a > 0 else outside_high
+        for name, found in (("ratios with dL/dr = 0", int((grad == 0).sum())),
+                            ("share zeroed past the band", np.mean(grad[zero_side] == 0)),
+                            ("share zeroed on the other side", np.mean(grad[flowing_side] == 0)),
+                            ("dL/dr on the other side", np.unique(grad[flowing_side])),
+                            ("largest L^CLIP − r·A", (value - R_GRID * a).max())):
+            step.record(f"A = {a:+.0f}: {name}", found)
         step.say(
             f"  A = {a:+.0f} ({action}): over r from {R_GRID[0]:.3f} to {R_GRID[-1]:.3f},"
             f" dL/dr = 0 at {int((grad == 0).sum())} of {len(R_GRID)} ratios:",
@@ -149,7 +160,13 @@ def _dapo():
     wider = (tensor(high) ** UPDATES * RARE).item()
     low, top = clip_ratio(np.array([0.0, np.inf]), EPS, DAPO_EPS_HIGH)
     _, grad = objective_and_gradient(R_GRID, 1.0, DAPO_EPS_HIGH)
-    return Step("§18 DAPO: a wider band for reinforcing than for suppressing").say(
+    step = Step("§18 DAPO: a wider band for reinforcing than for suppressing")
+    for name, value in (("band", (low, top)), ("capped ratio", capped),
+                        ("first zero-gradient ratio", R_GRID[grad == 0].min()),
+                        ("first zero-gradient ratio, symmetric band", 1 + EPS + (R_GRID[1] - R_GRID[0]) / 2),
+                        ("rare token after the updates, symmetric and wider", (symmetric, wider))):
+        step.record(name, value)
+    return step.say(
         f"DAPO (arXiv 2503.14476) keeps ε_low = {EPS} and widens the top to ε_high = {DAPO_EPS_HIGH}:",
         f"  band [{low:.2f}, {top:.2f}] (rl.clip_ratio(r, {EPS}, {DAPO_EPS_HIGH}) of a ratio far below and one far above)",
         f"  the post's 10% → 85%: ratio capped at {capped:.2f}, so 10% → {100 * OLD * capped:.1f}% this step"

@@ -96,7 +96,9 @@ def _asymmetry():
     table = round(_neg_log(0.01), 2), round(_neg_log(0.1), 2)  # the post's table shows −log p to 2 decimals
     linear = (1 - Value(0.001)) - (1 - Value(0.01))
     log_added = _neg_log(0.001) - _neg_log(0.01)
-    return Step("§9 The asymmetry: confident mistakes cost far more than small gains save").say(
+    step = Step("§9 The asymmetry: confident mistakes cost far more than small gains save")
+    step.record("the post's table values subtracted", table[0] - table[1])
+    return step.say(
         figure("90% → 100% saves", "0.105", saved),
         figure("10% → 1% costs", "2.31", cost),
         f"  −log(0.01) − (−log(0.1)) = log 10 = {cost:.4f}, which rounds to {cost:.2f};",
@@ -131,10 +133,11 @@ def _soft_cross_entropy(p, q):
     return -(tensor(p) * F.log_softmax(tensor(q).log())).sum().item()
 
 
-def _identity_line(name, p, q):
-    cross = _soft_cross_entropy(p, q)
-    h = F.entropy(logits=tensor(p).log()).item()
-    kl = F.kl_divergence(p_logits=tensor(p).log(), q_logits=tensor(q).log()).item()
+def _identity_line(step, name, p, q):
+    """One line checking H(p, q) = H(p) + KL(p ‖ q); the three terms are recorded under ``name``."""
+    cross = step.record(f"{name}: H(p, q)", _soft_cross_entropy(p, q))
+    h = step.record(f"{name}: H(p)", F.entropy(logits=tensor(p).log()).item())
+    kl = step.record(f"{name}: KL(p ‖ q)", F.kl_divergence(p_logits=tensor(p).log(), q_logits=tensor(q).log()).item())
     return (
         f"  {name}: H(p, q) = {cross:.4f};  H(p) + KL(p ‖ q) = {h:.4f} + {kl:.4f} = {h + kl:.4f}"
         f"  (gap {abs(cross - h - kl):.1g})"
@@ -143,13 +146,14 @@ def _identity_line(name, p, q):
 
 def _entropy_plus_kl(rng):
     p, q = rng.dirichlet(np.ones(CLASSES), size=2)
-    onehot_kl = kl_divergence(p=[1.0, 0.0, 0.0], q=list(UNCERTAIN)).data
-    return Step("§9 Cross-entropy = entropy + KL divergence").say(
+    step = Step("§9 Cross-entropy = entropy + KL divergence")
+    onehot_kl = step.record("KL(onehot ‖ q)", kl_divergence(p=[1.0, 0.0, 0.0], q=list(UNCERTAIN)).data)
+    return step.say(
         "With a target distribution p and the model's q: H(p, q) = −Σ p log q = H(p) + KL(p ‖ q).",
-        _identity_line(f"random p, q on {CLASSES} classes", p, q),
+        _identity_line(step, f"random p, q on {CLASSES} classes", p, q),
         f"Distillation: the teacher's soft target {_shown(TEACHER)} instead of the one correct answer,",
-        _identity_line("teacher vs the 40/35/25 model", TEACHER, UNCERTAIN),
-        _identity_line("model matching the teacher", TEACHER, TEACHER),
+        _identity_line(step, "teacher vs the 40/35/25 model", TEACHER, UNCERTAIN),
+        _identity_line(step, "model matching the teacher", TEACHER, TEACHER),
         "  when q = p, KL = 0 and cross-entropy equals entropy: you literally can't do better.",
         f"A one-hot target (Paris) has H = 0, so the loss is all KL: KL(onehot ‖ q) = {onehot_kl:.3f}"
         f" = the {_loss(UNCERTAIN):.3f} above.",
@@ -166,7 +170,13 @@ def _training_step():
     after = F.softmax(tensor(logits.data - LEARNING_RATE * logits.grad)).data[0]
     confident = tensor(tensor(CONFIDENT).log().data.reshape(1, -1), requires_grad=True)
     F.cross_entropy(confident, np.array([PARIS])).backward()
-    return Step("§9 One training step: the gradient is p − onehot").say(
+    step = Step("§9 One training step: the gradient is p − onehot")
+    for name, value in (("dLoss/dlogits, engine", logits.grad[0]), ("p − onehot", formula),
+                        ("p(Paris) before", probs[PARIS]), ("p(Paris) after", after[PARIS]),
+                        ("loss before", loss.item()), ("loss after", _loss(after)),
+                        ("the 90% model's gradient on Paris", confident.grad[0, PARIS])):
+        step.record(name, value)
+    return step.say(
         f"Logits log p for {_shown(UNCERTAIN)}, loss {loss.item():.3f}. loss.backward() gives dLoss/dlogits:",
         "  engine:        [" + ", ".join(f"{g:+.4f}" for g in logits.grad[0]) + "]",
         "  p − onehot:    [" + ", ".join(f"{g:+.4f}" for g in formula) + "]"

@@ -50,7 +50,10 @@ def _movies(out_dir):
             figure(f"{first} · {second}", post, dot),
         )
     die_hard, smith = vectors["Die Hard"], vectors["Mr. & Mrs. Smith"]
-    cosines = [f"{_cosine(vectors[first], vectors[second]):.2f} for {first}/{second}" for first, second, _ in MOVIE_DOTS]
+    cosines = []
+    for first, second, _ in MOVIE_DOTS:
+        similarity = step.record(f"cosine, {first}/{second}", _cosine(vectors[first], vectors[second]))
+        cosines.append(f"{similarity:.2f} for {first}/{second}")
     step.say(
         (
             "The dot product also grows with length: Mr. & Mrs. Smith · itself is"
@@ -90,7 +93,9 @@ def _matrix_product():
             step.say(figure(f"(A @ B)[{i + 1},{j + 1}]", post, c.data[i, j]))
     t = terms.data
     rows, columns = c.shape
+    step.record("shapes of A, B and A @ B", (a.shape, b.shape, c.shape))
     products = " + ".join(f"({x}×{y})" for x, y in zip(A[0], [row[1] for row in B]))
+    step.record("row 1 · column 2, term by term", t)
     return step.say(
         "The highlighted cell, row 1 · column 2:",
         f"  {products} = {' + '.join(f'{x:.0f}' for x in t)} = {cell:.0f}",

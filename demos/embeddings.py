@@ -173,7 +173,7 @@ def _similarity_step(history, vocab):
         step.say(f"{title}:", "  " + " " * 10 + "".join(f"{w[:7]:>8}" for w in SHOWN))
         step.say(*(f"  {w:10}" + "".join(f"{c:+8.2f}" for c in row) for w, row in zip(SHOWN, table)))
     for when, title in ((first, "random"), (SNAPSHOT, f"step {SNAPSHOT}"), (last, f"step {last}")):
-        within, between, low, high = _separation(history[when], vocab)
+        within, between, low, high = step.record(f"{title}: separation", _separation(history[when], vocab))
         step.say(
             f"  {title:9} mean cosine within groups {within:+.2f}, between {between:+.2f};"
             f" smallest within {low:+.2f}, largest between {high:+.2f}"
@@ -182,6 +182,10 @@ def _similarity_step(history, vocab):
     beats = "beats" if within > between else "does NOT beat"
     everywhere = "every" if low > high else "not every"
     (_, cat_dog, cat_democracy), *_ = cosines(_rows(history[last], vocab, ("cat", "dog", "democracy")))
+    step.record("trained: within beats between", bool(within > between))
+    step.record("trained: every within pair beats every between pair", bool(low > high))
+    step.record("trained: cat·dog", cat_dog)
+    step.record("trained: cat·democracy", cat_democracy)
     as_the_post = "as the post says" if cat_dog > cat_democracy else "NOT as the post says"
     return step.say(
         f"Trained, within-group similarity {beats} between-group similarity ({everywhere} within pair beats every"
@@ -240,6 +244,10 @@ def _word_order_step():
     (mean_a, out_a, pooled_a), (mean_b, out_b, pooled_b) = results["none"]
     order = [SENTENCES[0].index(word) for word in SENTENCES[1]]  # where each word of sentence 2 sits in sentence 1
     dog = [sentence.index("dog") for sentence in SENTENCES]
+    for name, gap in (("means", np.abs(mean_a - mean_b).max()),
+                      ("outputs, reordered", np.abs(out_b - out_a[order]).max()),
+                      ("pooled outputs", np.abs(pooled_a - pooled_b).max())):
+        step.record(f"no positions: largest difference of the {name}", gap)
     step.say(
         "Made-up 4-d embeddings: " + ", ".join(f"{w} {v}" for w, v in ORDER_VECTORS.items()),
         "Self-attention softmax(X·Xᵀ/√d)·X over each sentence (no mask, no projections), without positions:",
@@ -254,15 +262,22 @@ def _word_order_step():
     )
     for positions, name in (("sinusoidal", "sinusoidal positions"), ("learned", "learned positions")):
         (_, out_a, pooled_a), (_, out_b, pooled_b) = results[positions]
+        step.record(f"{name}: largest difference of the pooled outputs", np.abs(pooled_a - pooled_b).max())
+        step.record(f"{name}: \"dog\"'s outputs", (out_a[dog[0]], out_b[dog[1]]))
         step.say(
             f"  {name}: pooled outputs differ by up to {np.abs(pooled_a - pooled_b).max():.1e};",
             f"    \"dog\"'s output {_vector(out_a[dog[0]])} in sentence 1, {_vector(out_b[dog[1]])} in 2",
         )
     try:
         learned(tensor(np.zeros((BLOCK_SIZE + 1, dim))))
-        beyond = f"a learned table also answered for position {BLOCK_SIZE}"
+        refused = False
     except ValueError:
+        refused = True
+    step.record("a learned table refuses positions past its rows", refused)
+    if refused:
         beyond = f"it has no vector for position {BLOCK_SIZE} and beyond (ValueError)"
+    else:
+        beyond = f"a learned table also answered for position {BLOCK_SIZE}"
     return step.say(
         "(This learned table is untrained, small random numbers as GPT-2's starts out (spread 0.02): hence the",
         " small difference, which training grows.)",
@@ -290,6 +305,7 @@ def _sinusoidal_step(out_dir):
     rows = table.data
     gaps = np.linalg.norm(rows[:, None] - rows[None, :], axis=-1)[~np.eye(PE_LENGTH, dtype=bool)]
     step = Step("§14 Sinusoidal positions: a unique timestamp for every position")
+    step.record("distance of the closest two rows", gaps.min())
     step.say(
         "PE[p, 2i] = sin(p·ωᵢ), PE[p, 2i+1] = cos(p·ωᵢ), with ωᵢ = 10000^(−2i/d):",
         "  row p is added to the embedding of the word at position p.",
@@ -324,6 +340,7 @@ def _rope_step():
     )
     for m, n in ROPE_PAIRS:
         score = (apply_rope(q, positions=np.array([m])) @ apply_rope(k, positions=np.array([n])).T).item()
+        step.record(f"score at m = {m}, n = {n}", score)
         step.say(f"  m = {m:5}, n = {n:5}, m − n = {m - n:+d}: score {score:+.6f}")
     return step.say(
         "The same distance gives the same score, at positions 3 or 5003: the rotation angles' difference is all that",

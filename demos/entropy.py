@@ -90,7 +90,10 @@ def _shown(probs):
 
 
 def _forecasts(low, high, path):
-    a_bits, b_bits, b_nats = _bits(FORECAST_A), _bits(FORECAST_B), _nats(FORECAST_B)
+    step = Step("§8 Two forecasts: which one leaves you more uncertain?")
+    a_bits = _bits(FORECAST_A)
+    b_bits = step.record("H(Forecast B) in bits", _bits(FORECAST_B))
+    b_nats = step.record("H(Forecast B) in nats", _nats(FORECAST_B))
     lines = [
         "Forecast A: \"100% sunny\"; Forecast B: \"30% sun, 25% rain, 25% clouds, 20% snow\".",
         figure("H(Forecast A)", "0", a_bits, unit=" bits"),
@@ -103,6 +106,7 @@ def _forecasts(low, high, path):
         "  [q, (1−q)/3, (1−q)/3, (1−q)/3] with their entropies:",
     ]
     for name, post, probs in (("low", LOW_BITS, low), ("high", HIGH_BITS, high)):
+        step.record(f"{name} entropy distribution", probs)
         lines.append(
             illustrative(
                 f"{name} entropy", post, unit=" bits", engine=_bits(probs),
@@ -112,33 +116,33 @@ def _forecasts(low, high, path):
         )
     _bars((("Forecast A", FORECAST_A), ("sharp spike", low), ("flat spread", high), ("Forecast B", FORECAST_B)),
           path)
-    return (
-        Step("§8 Two forecasts: which one leaves you more uncertain?")
-        .say(*lines)
-        .show(path, "sharp: \"I know the answer\"; flat: \"I'm really not sure\"")
-    )
+    return step.say(*lines).show(path, "sharp: \"I know the answer\"; flat: \"I'm really not sure\"")
 
 
 def _surprise(path):
+    step = Step("§8 Surprise = −log p: rare events are surprising, common ones boring")
     lines = ["Surprise of an event of probability p: −log p (natural log, in nats)."]
     for p, post in SURPRISES:
         lines.append(figure(f"-log({p})", post, _surprise_of(float(p))))
     lines.append("The curve's labels:")
     for p, post in CURVE_LABELS:
         lines.append(figure(f"curve at p = {p}", post, _surprise_of(float(p))))
-    lines += _one_vs_two_percent()
+    lines += _one_vs_two_percent(step)
     _curve(path)
-    return Step("§8 Surprise = −log p: rare events are surprising, common ones boring").say(*lines).show(
+    return step.say(*lines).show(
         path, "−log p with the post's marked points"
     )
 
 
-def _one_vs_two_percent():
+def _one_vs_two_percent(step):
     """What halving a probability does to −log p: it adds log 2, it does not multiply the surprise."""
     rare, less_rare = (0 - Value(p).log() for p in (RARE, LESS_RARE))
-    times, gap = (rare / less_rare).data, (rare - less_rare).data
-    odds, log_2 = (Value(LESS_RARE) / RARE).data, Value(2.0).log().data
-    top_gap = _surprise_of(0.5) - _surprise_of(1.0)
+    step.record(f"−log({RARE})", rare.data)
+    step.record(f"−log({LESS_RARE})", less_rare.data)
+    times = step.record("how many times as surprising", (rare / less_rare).data)
+    gap = step.record("how much more surprising, in nats", (rare - less_rare).data)
+    odds, log_2 = (Value(LESS_RARE) / RARE).data, step.record("log 2", Value(2.0).log().data)
+    top_gap = step.record("50% vs 100%, in nats", _surprise_of(0.5) - _surprise_of(1.0))
     return [
         "The post: 1% is \"not just 2x more surprising than 2%. It's way more surprising.\" Under −log p, not even 2×:",
         (
@@ -165,27 +169,37 @@ def _expected_surprise(rng):
     weighted = sum_of([p * (0 - p.log()) for p in ps])
     draws = rng.choice(len(FORECAST_B), size=SURPRISE_DRAWS, p=FORECAST_B)
     surprises = np.array([_surprise_of(p) for p in FORECAST_B])
-    from_logits = F.entropy(logits=tensor(FORECAST_B).log()).item()
-    return Step("§8 Entropy = expected surprise").say(
+    step = Step("§8 Entropy = expected surprise")
+    by_weights = step.record("Σ p·(−log p)", weighted.data)
+    by_scalargrad = step.record("scalargrad.entropy(p)", _nats(FORECAST_B))
+    by_tensorgrad = step.record("tensorgrad.functional.entropy(logits)", F.entropy(logits=tensor(FORECAST_B).log()).item())
+    by_sampling = step.record("mean surprise of the draws", surprises[draws].mean())
+    return step.say(
         "H = Σ p·(−log p): each outcome's surprise, weighted by how often it happens. Forecast B, four ways:",
-        "  " + " + ".join(f"{p}·{s:.3f}" for p, s in zip(FORECAST_B, surprises)) + f" = {weighted.data:.6f} nats",
-        f"  scalargrad.entropy(probs=p)                  = {_nats(FORECAST_B):.6f} nats",
-        f"  tensorgrad.functional.entropy(logits=log p)  = {from_logits:.6f} nats",
-        f"  mean surprise of {SURPRISE_DRAWS:,} seeded weather draws = {surprises[draws].mean():.6f} nats",
+        "  " + " + ".join(f"{p}·{s:.3f}" for p, s in zip(FORECAST_B, surprises)) + f" = {by_weights:.6f} nats",
+        f"  scalargrad.entropy(probs=p)                  = {by_scalargrad:.6f} nats",
+        f"  tensorgrad.functional.entropy(logits=log p)  = {by_tensorgrad:.6f} nats",
+        f"  mean surprise of {SURPRISE_DRAWS:,} seeded weather draws = {by_sampling:.6f} nats",
         "Rare outcomes are very surprising but seldom happen; common ones happen often but surprise little.",
     )
 
 
 def _extremes(rng):
+    step = Step("§8 Edge cases: H = 0 for a certainty, H = log n for n equal options")
     lines = [figure("H(one-hot, 8 outcomes)", "0", _bits([1.0] + [0.0] * 7), unit=" bits")]
     for n in UNIFORM_SIZES:
         h = F.entropy(logits=tensor(np.zeros(n))).item()  # equal logits: the uniform distribution
         log_n = tensor(float(n)).log().item()
+        step.record(f"uniform over {n}: H in nats", h)
+        step.record(f"uniform over {n}: log {n}", log_n)
+        step.record(f"uniform over {n}: H in bits", _bits([1 / n] * n))
         lines.append(f"  uniform over {n}: H = {h:.6f} nats, log {n} = {log_n:.6f} ({_bits([1 / n] * n):.3f} bits)")
     n = UNIFORM_SIZES[-1]
     log_n = tensor(float(n)).log().item()
     samples = rng.dirichlet(np.ones(n), size=DIRICHLET_SAMPLES)
     hs = F.entropy(logits=tensor(samples).log()).data
+    step.record("random distributions: lowest and highest entropy", (hs.min(), hs.max()))
+    step.record(f"random distributions: none above log {n}", bool(hs.max() < log_n))
     lines += [
         (
             f"{DIRICHLET_SAMPLES:,} random distributions on {n} outcomes (Dirichlet(1, …, 1)):"
@@ -196,7 +210,7 @@ def _extremes(rng):
             " Equal odds is the most uncertain a distribution can be."
         ),
     ]
-    return Step("§8 Edge cases: H = 0 for a certainty, H = log n for n equal options").say(
+    return step.say(
         "One outcome at 100%: its surprise is 0, the others never happen and add nothing.", *lines
     )
 
@@ -204,7 +218,8 @@ def _extremes(rng):
 def _temperature(rng):
     logits = LOGIT_SCALE * rng.standard_normal(VOCAB)
     swept = F.entropy(logits=tensor(logits[None, :] / TEMPERATURES[:, None])).data
-    rising = "yes" if np.all(np.diff(swept) > 0) else "NO"
+    step = Step("§8 Entropy and temperature: low T, low entropy; high T, high entropy")
+    rising = "yes" if step.record("entropy rises with T", bool(np.all(np.diff(swept) > 0))) else "NO"
     lines = [
         f"A {VOCAB}-token logit vector (seeded normal, scale {LOGIT_SCALE}), divided by T before softmax:",
         "  " + ", ".join(f"T={T:.2g}: {h:.2f}" for T, h in zip(TEMPERATURES[::6], swept[::6])) + " nats",
@@ -220,6 +235,8 @@ def _temperature(rng):
         T = _temperature_for(logits, float(post))
         probs = F.softmax(tensor(logits), temperature=T).data
         h = F.entropy(logits=tensor(logits / T)).item()
+        step.record(f"entropy {post}: temperature", T)
+        step.record(f"entropy {post}: top token p", probs.max())
         lines.append(
             illustrative(
                 f"entropy {post}", post, unit=" nats", engine=h,
@@ -227,7 +244,7 @@ def _temperature(rng):
             )
         )
     lines.append("At 0.01 the model says the same token almost every time: entropy collapse, exploration is dead.")
-    return Step("§8 Entropy and temperature: low T, low entropy; high T, high entropy").say(*lines)
+    return step.say(*lines)
 
 
 def _temperature_for(logits, nats):
@@ -245,7 +262,11 @@ def _entropy_bonus(probs):
     by_hand = -p * (log_p + h.item())  # dH/dz_i = −p_i (log p_i + H)
     stepped = logits.data + BONUS_STEP * logits.grad  # gradient ascent: the bonus rewards entropy
     after = F.softmax(tensor(stepped)).data
-    return Step("§8 An entropy bonus: \"stay surprised, keep exploring\"").say(
+    step = Step("§8 An entropy bonus: \"stay surprised, keep exploring\"")
+    for name, value in (("distribution", p), ("dH/dlogits, engine", logits.grad), ("dH/dlogits, by hand", by_hand),
+                        ("H in bits, before the step", _bits(p)), ("H in bits, after the step", _bits(after))):
+        step.record(name, value)
+    return step.say(
         f"The sharp distribution ({_shown(p)}) has H = {h.item():.3f} nats = {_bits(p):.3f} bits.",
         "F.entropy(logits=logits).backward() gives dH/dlogits:",
         "  engine:  [" + ", ".join(f"{g:+.4f}" for g in logits.grad) + "]",

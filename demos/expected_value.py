@@ -82,7 +82,9 @@ def _scientific(x):
 def _two_offers(out_dir):
     with_bonus = (tensor(float(BASE)) + tensor(float(BONUS))).item()
     (guaranteed,) = OFFERS["Company A"]
-    step = Step("§2 Two job offers: the same question, two very different distributions").say(
+    step = Step("§2 Two job offers: the same question, two very different distributions")
+    step.record("Company B's outcomes", (BASE, with_bonus))
+    step.say(
         f"Company A pays {_k(guaranteed)}, guaranteed. Company B pays {_k(BASE)} base with a"
         f" {100 * BONUS_CHANCE:.0f}% chance of a {_k(BONUS)} bonus,",
         f"  so either {_k(BASE)} or {_k(BASE)} + {_k(BONUS)} = {_k(with_bonus)}:",
@@ -93,6 +95,7 @@ def _two_offers(out_dir):
         outcomes = " or ".join(f"{_k(x)} ({100 * p:.0f}%)" for x, p in offer.items())
         step.say(f"{name}: {outcomes}", figure(f"E[{name[-1]}] in $", POST_MEAN[name], mu / K, "K"))
         if POST_VARIANCE[name] == "High":
+            step.record(f"Var({name[-1]}) and its standard deviation", (var, var**0.5))
             step.say(
                 illustrative(
                     f"Var({name[-1]}), in 10⁹ $²",
@@ -119,7 +122,9 @@ def _universes():
     n_low, n_high = (f"{c:.0f}" for c in counts.data)
     likely_bonus = {BASE: 1 - BONUS_ODDS, BASE + BONUS: BONUS_ODDS}
     odds = tensor([BONUS_ODDS]) / tensor([1 - BONUS_ODDS])
-    return Step("§2 Why a weighted sum: Company B across 1,000 parallel universes").say(
+    step = Step("§2 Why a weighted sum: Company B across 1,000 parallel universes")
+    step.record(f"E[B] with a {100 * BONUS_ODDS:.0f}% chance of the bonus", mean(likely_bonus))
+    return step.say(
         f"1  ({n_low} × {low} + {n_high} × {high}) / {UNIVERSES:,} = {_k(average)}",
         figure("average over 1,000 universes, in $", POST_MEAN["Company B"], average / K, "K"),
         f"2  distribute the division: ({n_low}/{UNIVERSES}) × {low} + ({n_high}/{UNIVERSES}) × {high}",
@@ -146,6 +151,8 @@ def _variance():
     squares = gaps**2
     var = variance(offer)
     step = Step("§2 Variance: how far the outcomes scatter from the mean")
+    for name, value in (("Var(B)", var), ("standard deviation of B", var**0.5), ("Var of $109K/$111K", variance(NARROW))):
+        step.record(name, value)
     return step.say(
         f"Mean {_k(mu)}. " + ", ".join(_distance(xi, d) for xi, d in zip(x.data, signed.data)) + ".",
         figure("average distance from the mean, in $", DISTANCE, distance / K, "K"),
@@ -172,6 +179,7 @@ def _baseline():
     step.say("Subtract a constant b from every outcome: E[X − b] = E[X] − b, Var(X − b) = Var(X).")
     for b in (0, *BASELINES):
         shifted = {x - b: p for x, p in offer.items()}
+        step.record(f"b = {b}: E[B − b], Var(B − b)", (mean(shifted), variance(shifted)))
         step.say(
             f"  b = {_k(b):>5}   E[B − b] = {_k(mean(shifted)):>5}   Var(B − b) = {_scientific(variance(shifted))} $²"
         )
@@ -186,7 +194,9 @@ def _correctness():
     weights = tensor([1 / len(ANSWERS)] * len(ANSWERS))  # each of the 10 answers, equally likely
     rate = (answers @ weights).item()
     spread = (((answers - rate) ** 2) @ weights).item()
-    return Step("§2 Correctness as an expected value: 7 right out of 10").say(
+    step = Step("§2 Correctness as an expected value: 7 right out of 10")
+    step.record("Var of the scores", spread)
+    return step.say(
         f"Score 1 per correct answer, 0 per wrong one: E[correct] = Σ score × 1/{len(ANSWERS)} = {rate}",
         figure("expected correctness", CORRECTNESS, 100 * rate, "%"),
         f"Var = Σ (score − {rate})² × 1/{len(ANSWERS)} = {spread:.2f}, which is p(1 − p) (standard deviation"

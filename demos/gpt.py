@@ -219,8 +219,10 @@ def _training_step(run, tokenizer, baseline, png):
     n_params = sum(p.size for p in model.parameters())
     (_, first_train, first_val), (_, last_train, last_val) = run.evals[0], run.evals[-1]
     table = [f"  {step:5d}   {train_loss:.3f}   {val_loss:.3f}" for step, train_loss, val_loss in run.evals]
-    title = f"Training: {c.steps} steps of AdamW on batches of {c.batch_size} × {c.block_size} characters"
-    return Step(title).say(
+    step = Step(f"Training: {c.steps} steps of AdamW on batches of {c.batch_size} × {c.block_size} characters")
+    step.record("(step, train loss, validation loss)", run.evals)
+    step.record("unigram baseline", baseline)
+    return step.say(
         f"{model!r}: float32, {n_params:,} parameters;",
         f"AdamW (peak lr {c.lr}, weight decay {WEIGHT_DECAY}), gradients clipped to norm {MAX_GRAD_NORM}.",
         "   step   train   validation   (mean cross-entropy, nats per character)",
@@ -240,7 +242,9 @@ def _checkpoint_step(run, path, val_ids):
     with no_grad():
         before, after = run.model(ids).data, loaded(ids).data
     same = np.array_equal(before, after)
-    return Step("Checkpoint: state_dict → .npz → a fresh GPT").say(
+    step = Step("Checkpoint: state_dict → .npz → a fresh GPT")
+    step.record("largest difference of the logits", np.abs(before - after).max())
+    return step.say(
         f"Saved {len(run.model.state_dict())} parameter arrays and the vocabulary to {path}"
         f" ({path.stat().st_size / 1024:.0f} KB; plain arrays, no pickles).",
         f"Loaded into a new GPT built with another seed (rng={SEED + 1}): on {ids.shape[0]} validation windows"
@@ -289,6 +293,7 @@ def next_char_logits(model, tokenizer, context):
 def _sampling_step(model, tokenizer, text, n_chars):
     known = set(text.splitlines())
     prompt = tokenizer.encode("\n")
+    step = Step("§6–§8 Sampling: temperature, greedy and top-p, with each sample's entropy")
     lines = [f"{n_chars} characters after a line break, each setting with its own np.random.default_rng({SEED}):"]
     for name, options in SAMPLING:
         rng = None if options.get("greedy") else np.random.default_rng(SEED)
@@ -296,6 +301,7 @@ def _sampling_step(model, tokenizer, text, n_chars):
         sample = tokenizer.decode(out.tokens)
         complete = sample.split("\n")[:-1]  # the last piece may be cut off mid-line
         real = sum(line in known for line in complete)
+        step.record(f"{name}: sample and its mean entropy", (sample, out.entropy.mean()))
         lines += [
             (
                 f"{name}: mean entropy {out.entropy.mean():.2f} nats per character; "
@@ -308,7 +314,7 @@ def _sampling_step(model, tokenizer, text, n_chars):
         "Low temperature sharpens each distribution (low entropy, safe and repetitive); high flattens it.",
         "The same random numbers drive every sampled setting, so where the model is sure, their texts agree.",
     ]
-    return Step("§6–§8 Sampling: temperature, greedy and top-p, with each sample's entropy").say(*lines)
+    return step.say(*lines)
 
 
 def _phone_step(model, tokenizer, train_text):
@@ -317,6 +323,7 @@ def _phone_step(model, tokenizer, train_text):
     logits = next_char_logits(model, tokenizer, context)
     first = F.softmax(logits).data
     shown = train_text.count(PHONE_PROMPT)
+    step = Step("§1 The phone keyboard: what comes after \"I'm on my\"?")
     rows, model_words, counted = [], [], []
     for word, p in NEXT_WORD:
         p_first = first[tokenizer.encode(word[0])[0]]
@@ -324,10 +331,11 @@ def _phone_step(model, tokenizer, train_text):
         share = train_text.count(f'{PHONE_PROMPT}{word}"') / shown
         model_words.append(p_word)
         counted.append(share)
+        step.record(f"{word}: (training text, model's first letter, model's whole word)", (share, p_first, p_word))
         rows.append(f"  {word:7} {100 * p:7.0f}% {100 * share:13.1f}% {100 * p_first:17.1f}% {100 * p_word:10.1f}%")
     gap = np.abs(np.array(model_words) - np.array(counted))
     entropy = -sum(p * math.log(p) for _, p in NEXT_WORD)
-    return Step("§1 The phone keyboard: what comes after \"I'm on my\"?").say(
+    return step.say(
         f"The corpus writes {PHONE_PROMPT!r}, then a word drawn from the post's distribution.",
         f"  {'word':7} {'grammar':>8} {'training text':>14} {'model: 1st letter':>18} {'whole word':>11}",
         *rows,

@@ -88,12 +88,14 @@ def _direction(s):
 
 
 def _tangents(marked, out_dir):
+    step = Step("§10 What is a derivative? The slope of the tangent line")
     lines = [
         "The post's curve has no formula; the demo uses loss(w) = (w − 3)², whose bottom is at w = 3.",
         "backward() gives the slope at any w; bisection finds the w where it equals each slope the post marks:",
     ]
     for post, w in marked:
         s = slope(w)
+        step.record(f"slope {post}: at w", w)
         lines += [
             f"  w = {number(w):>5}: loss {number(loss(Value(w)).data):>5}, slope {number(s):>5}  ({_direction(s)})",
             illustrative(
@@ -104,11 +106,12 @@ def _tangents(marked, out_dir):
             ),
         ]
     lines.append("The rule: move opposite to the gradient. Negative slope → go right, positive → go left.")
-    step = Step("§10 What is a derivative? The slope of the tangent line").say(*lines)
+    step.say(*lines)
     return step.show(_draw_tangents(marked, out_dir / TANGENTS_PNG), "the loss curve and its tangents")
 
 
 def _backward_vs_finite_difference(marked):
+    step = Step("§10 backward() vs nudging the weight: the same slope")
     lines = [
         "The slope means: nudge w a tiny bit, see how much the loss changes. Do exactly that, both ways",
         f"(h = {H:g}), and compare with backward():",
@@ -117,9 +120,10 @@ def _backward_vs_finite_difference(marked):
     for _, w in marked:
         analytic = slope(w)
         numeric = (loss(Value(w + H)).data - loss(Value(w - H)).data) / (2 * H)
+        step.record(f"w = {number(w)}: backward(), finite difference", (analytic, numeric))
         lines.append(f"  {number(w):>5}  {number(analytic):>10}  {numeric:>29.8f}  {abs(analytic - numeric):>10.1e}")
     lines.append("Same slopes: backward() gets them in one pass, without nudging anything.")
-    return Step("§10 backward() vs nudging the weight: the same slope").say(*lines)
+    return step.say(*lines)
 
 
 def _table(rows):
@@ -144,6 +148,10 @@ def _walking_downhill(good, too_large, path):
         f"the slope is 2 × (w − 3), so a step of lr × slope covers {200 * LR:.0f}% of the distance left: it never overshoots.",
     ]
     step = Step("§10 Gradient descent: walking downhill to better weights").say(*lines)
+    for name, value in (("(w, loss, slope, step) rows", rows), ("final w", final),
+                        ("each step over the one before", sizes[1] / sizes[0]),
+                        ("share of the distance left a step covers", 2 * LR)):
+        step.record(name, value)
     _draw_descent(good, too_large, path)
     return step.show(path, f"lr = {LR} walks down, lr = {LR_TOO_LARGE} diverges")
 
@@ -171,7 +179,11 @@ def _too_large(too_large):
             f" and further away once lr > 2/{number(curvature)} = {number(2 / curvature)}."
         ),
     ]
-    return Step("§10 A learning rate that is too large: overshooting the minimum").say(*lines)
+    step = Step("§10 A learning rate that is too large: overshooting the minimum").say(*lines)
+    for name, value in (("(w, loss, slope, step) rows", rows), ("distances to the bottom", distances),
+                        ("curvature", curvature)):
+        step.record(name, value)
+    return step
 
 
 def _curve(axes, weights):

@@ -12,41 +12,45 @@ answers to held-out questions are right 95% of the time. Two runs with parts
 taken away ("ablations": plain REINFORCE, and GRPO without clipping), at the
 same seed and step budget, show what the baseline and the clipping are for.
 Every number printed is measured while the demo runs; ``fast=True`` keeps the
-model and its pre-training and runs a short RL budget.
+model and its pre-training and runs a short RL budget. The training itself
+(pre-training, evaluation, the RL runs) is in ``demos._grpo_training``.
 """
 
-import time
-import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
-from tqdm import tqdm
 
 from demos._arithmetic import (
     END,
     HIGH,
-    IGNORE,
     LOW,
     MAX_ANSWER,
-    PROMPT_LENGTH,
     TOKENIZER,
     answer,
-    completion_mask,
-    examples,
     prompt,
-    prompt_ids,
     rewards,
     split,
 )
+from demos._grpo_training import (
+    BLOCK_SIZE,
+    SAMPLING_TEMPERATURE,
+    SEED,
+    ablation_configs,
+    accuracy,
+    first_reaching,
+    greedy_answers,
+    grpo_config,
+    pretrain,
+    sampled_rewards,
+    save_curves,
+    train_rl,
+)
 from demos._stepper import Step, number
-from tensorgrad import GPT, generate, optim
-from tensorgrad.rl import GRPOConfig, GRPOTrainer
 
 TITLE = "GRPO on a tiny GPT: §15–§18 together"
 
-SEED = 0
 TARGET_ACCURACY = 0.95
 
 
@@ -74,8 +78,6 @@ FULL = Config(dim=48, n_heads=4, n_layers=2, pretrain_steps=205, pretrain_batch=
               prompts=64, group=8, max_steps=250, inner_steps=2, lr=1e-3,
               clip_eps=0.2, kl_beta=0.05, eval_every=5)
 FAST = replace(FULL, prompts=32, max_steps=20)  # the same model and pre-training, a short RL run
-BLOCK_SIZE = PROMPT_LENGTH + MAX_ANSWER
-SAMPLING_TEMPERATURE = 1.0  # the policy π is the model's softmax itself, so the trainer's log π match the samples
 
 PRETRAINED_NPZ = "grpo_pretrained.npz"
 POLICY_NPZ = "grpo_policy.npz"
@@ -111,145 +113,6 @@ def steps(out_dir, fast=False):
     ]
 
 
-# ---- the model: pre-training and evaluation ----------------------------------------------------
-def new_model(config):
-    """A float32 GPT of the config's shape, for the task's vocabulary and longest sequence."""
-    return GPT(TOKENIZER.vocab_size, BLOCK_SIZE, config.dim, config.n_heads, config.n_layers,
-               dtype=np.float32, rng=SEED)
-
-
-def pretrain(config, train_pairs):
-    """Cross-entropy on the answers of random training questions (§9), AdamW, for ``pretrain_steps`` only."""
-    rng = np.random.default_rng(SEED)
-    model = new_model(config)
-    optimizer = optim.AdamW(model.parameters(), lr=config.pretrain_lr, weight_decay=0.0)
-    losses = []
-    for _ in tqdm(range(config.pretrain_steps), desc="pre-training", unit="step"):
-        inputs, targets = examples(train_pairs[rng.integers(0, len(train_pairs), config.pretrain_batch)])
-        loss = model.loss(inputs, targets, ignore_index=IGNORE)
-        optimizer.zero_grad()
-        loss.backward()
-        optim.clip_grad_norm(model.parameters(), 1.0)
-        optimizer.step()
-        losses.append(loss.item())
-    return model, losses
-
-
-def greedy_answers(model, pairs):
-    """The model's answers to ``pairs`` with greedy decoding (§7): generated token ids (n, MAX_ANSWER)."""
-    return generate(model, prompt_ids(pairs), MAX_ANSWER, BLOCK_SIZE, greedy=True).tokens
-
-
-def accuracy(model, pairs):
-    """The fraction of ``pairs`` the model answers right, greedy: what the verifier says, averaged."""
-    return float(rewards(greedy_answers(model, pairs), pairs).mean())
-
-
-def sampled_rewards(model, pairs, group, rng):
-    """Rewards of ``group`` answers sampled at temperature 1 for each pair: an array (len(pairs), group)."""
-    repeated = np.repeat(pairs, group, axis=0)
-    out = generate(model, prompt_ids(repeated), MAX_ANSWER, BLOCK_SIZE, temperature=SAMPLING_TEMPERATURE, rng=rng)
-    return rewards(out.tokens, repeated).reshape(len(pairs), group)
-
-
-# ---- the RL runs -------------------------------------------------------------------------------
-def grpo_config(config):
-    """REINFORCE + group-mean baseline (÷ the group's spread) + clipping + KL leash: GRPO."""
-    return GRPOConfig(baseline="group_mean", normalize_std=True, clip_eps_low=config.clip_eps,
-                      kl_beta=config.kl_beta, inner_steps=config.inner_steps, lr=config.lr)
-
-
-def ablation_configs(config):
-    """GRPO with parts taken away; the rest (lr, KL leash) unchanged.
-
-    REINFORCE loses the baseline and the clipping, and takes one update per batch of samples, as plain
-    REINFORCE does (sample, update, sample again); "GRPO, no clipping" loses the clipping alone.
-    """
-    grpo = grpo_config(config)
-    return {
-        "REINFORCE": replace(grpo, baseline="none", normalize_std=False, clip_eps_low=None, inner_steps=1),
-        "GRPO, no clipping": replace(grpo, clip_eps_low=None),
-    }
-
-
-@dataclass
-class Run:
-    """One RL run: the policy it trained, the trainer's statistics at every step, and held-out accuracy."""
-
-    name: str
-    rl: GRPOConfig
-    model: GPT
-    stats: list = field(default_factory=list)  # a GRPOStats per step
-    evals: list = field(default_factory=list)  # (step, held-out accuracy), the first at step 0
-    seconds: float = 0.0
-
-    def series(self, name):
-        return np.array([getattr(s, name) for s in self.stats])
-
-    @property
-    def clip_fraction(self):
-        return self.series("clip_fraction_low") + self.series("clip_fraction_high")
-
-    @property
-    def final_accuracy(self):
-        return self.evals[-1][1]
-
-    @property
-    def mean_accuracy(self):
-        """Held-out accuracy averaged over every measurement, the one before RL included."""
-        return float(np.mean([acc for _, acc in self.evals]))
-
-
-def train_rl(name, rl, pretrained, config, train_pairs, held_out, n_steps, stop_at=None):
-    """RL from a copy of ``pretrained``: sample, verify, ``GRPOTrainer.step``; stop at ``stop_at`` accuracy.
-
-    Every run draws the same questions at each step (one generator, seeded
-    alike); a batch is ``prompts`` questions × G sampled answers, the G
-    answers of a question side by side, so the rewards reshape to
-    (prompts, G), one row per group.
-    """
-    model = new_model(config)
-    model.load_state_dict(pretrained.state_dict())
-    trainer = GRPOTrainer(model, rl)
-    questions = np.random.default_rng(SEED + 1)
-    sampling = np.random.default_rng(SEED + 2)
-    run = Run(name, rl, model, evals=[(0, accuracy(model, held_out))])
-    start = time.perf_counter()
-    with tqdm(range(1, n_steps + 1), desc=name, unit="step") as bar:
-        for step in bar:
-            pairs = np.repeat(train_pairs[questions.choice(len(train_pairs), config.prompts, replace=False)],
-                              config.group, axis=0)
-            prompts = prompt_ids(pairs)
-            out = generate(model, prompts, MAX_ANSWER, BLOCK_SIZE, temperature=SAMPLING_TEMPERATURE, rng=sampling)
-            ids = np.concatenate([prompts, out.tokens], axis=1)
-            mask = np.concatenate([np.zeros(prompts.shape, dtype=bool), completion_mask(out.tokens)], axis=1)
-            reward = rewards(out.tokens, pairs).reshape(config.prompts, config.group)
-            with warnings.catch_warnings():  # low entropy is reported in the table instead (see _grpo_step)
-                warnings.filterwarnings("ignore", message="GRPOTrainer.step: mean entropy")
-                run.stats.append(trainer.step(ids, mask, reward))
-            if step % config.eval_every == 0 or step == n_steps:
-                run.evals.append((step, accuracy(model, held_out)))
-                bar.set_postfix(reward=f"{run.stats[-1].reward_mean:.2f}", held_out=f"{run.final_accuracy:.2f}")
-                if stop_at is not None and run.final_accuracy >= stop_at:
-                    break
-    run.seconds = time.perf_counter() - start
-    return run
-
-
-def save_curves(path, runs):
-    """Every run's per-step statistics and accuracy measurements, as plain arrays (the numbers behind the plot)."""
-    arrays = {}
-    for i, run in enumerate(runs):
-        evals = np.array(run.evals)
-        arrays.update({
-            f"run{i}_reward": run.series("reward_mean"), f"run{i}_entropy": run.series("entropy"),
-            f"run{i}_kl": run.series("kl_exact"), f"run{i}_clip": run.clip_fraction,
-            f"run{i}_eval_steps": evals[:, 0], f"run{i}_accuracy": evals[:, 1],
-        })
-    with open(path, "wb") as file:
-        np.savez(file, names=np.array([run.name for run in runs]), **arrays)
-
-
 # ---- the steps about the task and the runs -----------------------------------------------------
 def _task_step(train_pairs, held_out):
     a, b = held_out[0]
@@ -274,7 +137,9 @@ def _pretraining_step(config, model, losses, held_out):
     n_params = sum(p.size for p in model.parameters())
     held = accuracy(model, held_out)
     samples = sampled_rewards(model, held_out, config.group, np.random.default_rng(SEED + 3))
-    return Step(f"Pre-training (§9): {config.pretrain_steps} steps of cross-entropy on correct examples, then stop").say(
+    step = Step(f"Pre-training (§9): {config.pretrain_steps} steps of cross-entropy on correct examples, then stop")
+    step.record("held-out accuracy", held)
+    return step.say(
         f"GPT(vocab {TOKENIZER.vocab_size}, block {BLOCK_SIZE}, dim {config.dim}, {config.n_heads} heads,"
         f" {config.n_layers} layers), float32, {n_params:,} parameters; AdamW lr {config.pretrain_lr},",
         f"  batches of {config.pretrain_batch} questions, loss on the answer characters only.",
@@ -307,8 +172,12 @@ def _grpo_step(config, run, pretrained, held_out, out_dir):
     short = not reached and config.max_steps < FULL.max_steps
     full_run = (f"  (a short run: `python -m demos grpo` without --fast trains up to {FULL.max_steps} steps"
                 f" on {FULL.prompts} questions each)")
-    return Step(f"GRPO: {config.prompts} questions × G = {config.group} answers per step, until held-out accuracy"
-                f" ≥ {TARGET_ACCURACY} (at most {config.max_steps} steps)").say(
+    step = Step(f"GRPO: {config.prompts} questions × G = {config.group} answers per step, until held-out accuracy"
+                f" ≥ {TARGET_ACCURACY} (at most {config.max_steps} steps)")
+    step.record("held-out accuracy before", run.evals[0][1])
+    step.record("held-out accuracy after", run.final_accuracy)
+    step.record("steps", len(run.stats))
+    return step.say(
         f"Each step: sample {config.group} answers per question at temperature {SAMPLING_TEMPERATURE}, reward each"
         " with the verifier (§16);",
         "grade each on a curve: A = (R − the group's mean reward) / the group's spread (§17);",
@@ -335,6 +204,7 @@ def _grpo_step(config, run, pretrained, held_out, out_dir):
 
 
 def _ablation_step(runs, budget, png):
+    step = Step("Parts taken away: what the baseline and the clipping are for")
     lines = [
         "Two runs with parts of GRPO taken away: REINFORCE (no baseline, no clipping, one update per batch) and",
         f"GRPO without clipping. The same pre-trained model and the same questions at each step, {budget} steps each",
@@ -349,12 +219,17 @@ def _ablation_step(runs, budget, png):
         baseline = "none" if run.rl.baseline == "none" else "group mean"
         clip = "none" if run.rl.clip_eps_low is None else f"ε {run.rl.clip_eps_low}"
         first = first_reaching(run, 0.9)
+        for part, value in (("baseline", baseline), ("clip ε", run.rl.clip_eps_low), ("μ", run.rl.inner_steps),
+                            ("held-out start", run.evals[0][1]), ("held-out end", run.final_accuracy),
+                            ("held-out mean", run.mean_accuracy)):
+            step.record(f"{run.name}: {part}", value)
         lines.append(f"  {run.name:18} {baseline:10}  {clip:6}  {run.rl.inner_steps}  {run.evals[0][1]:.3f} →"
                      f" {run.final_accuracy:.3f}          {run.mean_accuracy:.3f}  "
                      f"{'never' if first is None else f'step {first}':11}  {run.stats[-1].kl_exact:.4f}"
                      f"         {run.seconds:.1f} s")
     for measure, best in (("final accuracy", max(runs, key=lambda r: r.final_accuracy)),
                           ("mean accuracy", max(runs, key=lambda r: r.mean_accuracy))):
+        step.record(f"highest {measure}", best.name)
         lines.append(f"  highest {measure}: {best.name}")
     lines += [
         "REINFORCE (§16) uses the raw reward, A = R: with rewards 0 or 1 it pushes right answers up, gives wrong ones",
@@ -365,13 +240,8 @@ def _ablation_step(runs, budget, png):
         "and how far each run drifted from the pre-trained model (KL).",
         "One seed, one run each: differences of a few points at the end are within the run-to-run noise.",
     ]
-    return Step("Parts taken away: what the baseline and the clipping are for").say(*lines).show(
+    return step.say(*lines).show(
         _plot_runs(runs, png), "the three runs, step by step")
-
-
-def first_reaching(run, level):
-    """The first step at which the run's held-out accuracy was measured at ``level`` or more (None: never)."""
-    return next((step for step, acc in run.evals if acc >= level), None)
 
 
 def _thin(rows, keep):

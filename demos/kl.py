@@ -5,9 +5,9 @@ drift; 4.8, the penalty kicks in) as shifted next-token distributions found by
 bisection; KL as the extra surprise H(P, Q) − H(P); KL ≥ 0 with 0 only at
 P = Q; the asymmetry; the reward with the leash folded in; forward vs reverse
 KL, with a one-peaked Q fitted to a two-peaked P by gradient descent on each
-direction; and the sample estimates k1 and k3 that RL trainers use when only
-the sampled tokens are at hand. Nothing here trains a model, so ``fast``
-changes nothing.
+direction (``demos._kl_fit``); and the sample estimates k1 and k3 that RL
+trainers use when only the sampled tokens are at hand. Nothing here trains a
+model, so ``fast`` changes nothing.
 """
 
 import math
@@ -17,10 +17,11 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from demos._kl_fit import FIT_STEPS, GRID, PEAKS, Q_STARTS, fit_q, target_log_probs
 from demos._solve import bisect
 from demos._stepper import Step, figure, illustrative, number
 from tensorgrad import functional as F
-from tensorgrad import optim, tensor
+from tensorgrad import tensor
 from tensorgrad.rl import kl_estimate, kl_exact, kl_shaped_rewards
 
 TITLE = "§15 KL divergence: the leash that keeps a trained model near the original"
@@ -39,11 +40,6 @@ RANDOM_PAIRS = 10_000  # random (P, Q) pairs for the "KL ≥ 0" check
 ASYMMETRY_P, ASYMMETRY_Q = (0.49, 0.49, 0.02), (0.98, 0.01, 0.01)
 REWARD = 1.0  # a correct answer's reward, before the leash
 BETAS = (0.01, 0.1, 1.0)  # leash lengths β
-# Forward vs reverse: a two-peaked P on a grid, and a one-peaked Q fitted to it.
-GRID = np.linspace(-8, 8, 321)
-PEAKS = ((0.6, -2.5, 0.6), (0.4, 2.5, 0.6))  # (weight, centre, width) of each bump of P
-Q_STARTS = {"broad": (0.0, 3.0), "right": (1.0, 0.5)}  # (μ, σ) where a fit begins
-FIT_STEPS, FIT_LR = 600, 0.05
 SAMPLES = (10, 100, 1_000, 10_000, 100_000)  # sample counts for the k1/k3 estimates
 
 LEASH_PNG = "kl_leash.png"
@@ -104,6 +100,7 @@ def _leash(drifts, png):
         "is the same bell moved along the tokens, just far enough (found by bisection) to hit each KL:",
     )
     for (post, words), drift in zip(DRIFTS, drifts):
+        step.record(f"{words.lower()}: shift", drift.shift)
         step.say(illustrative(
             f"KL(P‖Q), {words.lower()}", post, " nats", engine=drift.kl,
             note=f"the post gives no P, Q; its bell moved by {drift.shift:.2f} tokens has KL(P‖Q) = {drift.kl:.4f}"))
@@ -139,7 +136,9 @@ def _extra_surprise():
     h_p, h_pq, d = entropy(p), cross_entropy(p, q), kl(p, q)
     subtraction = (tensor(float(H_PQ)) - tensor(float(H_P))).item()
     probabilities = F.softmax(tensor([p, q])).data
-    return Step("§15 KL is the extra surprise of believing Q when P is true: D(P‖Q) = H(P, Q) − H(P)").say(
+    step = Step("§15 KL is the extra surprise of believing Q when P is true: D(P‖Q) = H(P, Q) − H(P)")
+    step.record("P's sharpness and Q's tilt", (sharpness, tilt))
+    return step.say(
         "The post's example gives the two entropies but no distributions. Two bisections find six-outcome ones:",
         f"  P = softmax({sharpness:.3f} × {SCORES.tolist()}) = [{_probabilities(probabilities[0])}]",
         f"  Q = softmax(that + {tilt:.3f} × {np.round(TILT, 1).tolist()}) = [{_probabilities(probabilities[1])}]",
@@ -166,7 +165,10 @@ def _never_negative():
     same = F.kl_divergence(p_logits=tensor(p_logits), q_logits=tensor(p_logits)).data
     noise = rng.standard_normal(len(SCORES))
     near = [(eps, kl(p_logits[0], p_logits[0] + eps * noise)) for eps in (1.0, 0.1, 0.01)]
-    return Step("§15 KL ≥ 0, and KL = 0 only when P = Q: checked on random distributions").say(
+    step = Step("§15 KL ≥ 0, and KL = 0 only when P = Q: checked on random distributions")
+    step.record("KL(P‖Q): smallest, negative ones, largest",
+                (divergences.min(), (divergences < 0).sum(), divergences.max()))
+    return step.say(
         f"{RANDOM_PAIRS:,} random pairs (P, Q) of distributions over {len(SCORES)} outcomes (logits ~ 2·N(0, 1), seed"
         f" {SEED}):",
         f"  smallest KL(P‖Q) {divergences.min():.2e}, negative ones {int((divergences < 0).sum())}, largest"
@@ -182,8 +184,9 @@ def _never_negative():
 # ---- not symmetric ------------------------------------------------------------------------------
 def _asymmetry():
     p, q = np.log(ASYMMETRY_P), np.log(ASYMMETRY_Q)  # logits: softmax(log p) = p
-    forward, reverse = kl(p, q), kl(q, p)
-    return Step("§15 KL is not symmetric: D(P‖Q) ≠ D(Q‖P)").say(
+    step = Step("§15 KL is not symmetric: D(P‖Q) ≠ D(Q‖P)")
+    forward, reverse = step.record("D(P‖Q), D(Q‖P)", (kl(p, q), kl(q, p)))
+    return step.say(
         f"P = {list(ASYMMETRY_P)} splits its mass; Q = {list(ASYMMETRY_Q)} bets nearly all of it on the first outcome.",
         f"  D(P‖Q) = {forward:.3f} nats: where P has mass (0.49 on outcome 2) Q has almost none (0.01): costly",
         f"  D(Q‖P) = {reverse:.3f} nats: Q's own mass sits where P has plenty; missing P's second outcome is cheap",
@@ -195,15 +198,16 @@ def _asymmetry():
 def _reward_adjusted(drifts):
     kl_per_token = np.array([[drift.kl] for drift in drifts])
     mask = np.ones(kl_per_token.shape, dtype=bool)
+    step = Step("§15 The leash on the reward: reward_adjusted = reward − β·D_KL")
     lines = [
         f"reward_adjusted = reward − β·D_KL (tensorgrad.rl.kl_shaped_rewards), for a correct answer (reward {REWARD})",
         "from the healthy and the excessive drift above:",
         "      β     KL = " + "   KL = ".join(f"{d.kl:.1f}" for d in drifts),
     ]
     for beta in BETAS:
-        adjusted = kl_shaped_rewards([REWARD] * len(drifts), kl_per_token, mask, beta)
+        adjusted = step.record(f"β = {beta}", kl_shaped_rewards([REWARD] * len(drifts), kl_per_token, mask, beta))
         lines.append(f"  {beta:5}      " + "      ".join(f"{a:+.3f}" for a in adjusted))
-    return Step("§15 The leash on the reward: reward_adjusted = reward − β·D_KL").say(
+    return step.say(
         *lines,
         f"β = {BETAS[0]}: drifting far costs almost nothing, the leash is too long. β = {BETAS[-1]}: the excessive"
         " drift turns",
@@ -214,49 +218,6 @@ def _reward_adjusted(drifts):
 
 
 # ---- forward vs reverse: one bump fitted to two peaks ------------------------------------------
-def target_log_probs():
-    """log P on GRID: the mixture of PEAKS, normalised over the grid."""
-    bumps = [math.log(w) - 0.5 * ((GRID - c) / s) ** 2 - math.log(s) for w, c, s in PEAKS]
-    log_p = np.logaddexp.reduce(bumps, axis=0)
-    return log_p - np.logaddexp.reduce(log_p)
-
-
-def q_logits(mu, log_sigma):
-    """Q ∝ exp(−(x − μ)²/2σ²) on GRID, as logits (softmax normalises them): one peak, two parameters."""
-    return -0.5 * ((tensor(GRID) - mu) / log_sigma.exp()) ** 2
-
-
-@dataclass
-class Fit:
-    """Where one fit of Q ended, and both KL divergences there."""
-
-    direction: str  # "forward": minimise KL(P ‖ Q); "reverse": minimise KL(Q ‖ P)
-    start: str
-    mu: float
-    sigma: float
-    forward_kl: float  # KL(P ‖ Q) at the end
-    reverse_kl: float  # KL(Q ‖ P) at the end
-    q: np.ndarray  # the fitted Q on GRID
-
-
-def fit_q(direction, start, log_p):
-    """Gradient descent (Adam) on μ and log σ of Q to minimise one direction of KL against P."""
-    mu0, sigma0 = Q_STARTS[start]
-    mu = tensor(mu0, requires_grad=True)
-    log_sigma = tensor(math.log(sigma0), requires_grad=True)
-    optimizer = optim.Adam([mu, log_sigma], lr=FIT_LR)
-    for _ in range(FIT_STEPS):
-        logits = q_logits(mu, log_sigma)
-        loss = F.kl_divergence(p_logits=log_p, q_logits=logits) if direction == "forward" else F.kl_divergence(p_logits=logits, q_logits=log_p)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    logits = q_logits(mu, log_sigma)
-    return Fit(direction, start, mu.item(), math.exp(log_sigma.item()),
-               F.kl_divergence(p_logits=log_p, q_logits=logits).item(), F.kl_divergence(p_logits=logits, q_logits=log_p).item(),
-               F.softmax(logits).data)
-
-
 def _forward_vs_reverse(png):
     log_p = target_log_probs()
     p = np.exp(log_p)
@@ -278,6 +239,7 @@ def _forward_vs_reverse(png):
         name = "KL(P‖Q) forward" if fit.direction == "forward" else "KL(Q‖P) reverse"
         if fit.start != "broad":
             name += " *"
+        step.record(f"{name}: μ, σ", (fit.mu, fit.sigma))
         step.say(f"  {name:17} {fit.mu:+6.2f}   {fit.sigma:5.2f}   {fit.forward_kl:7.3f}   {fit.reverse_kl:7.3f}")
     step.say(
         f"Forward (mode-covering): Q spreads over both peaks. Its mean {q_mean:+.2f} and spread {q_std:.2f} are P's"
@@ -333,6 +295,7 @@ def _estimates(drifts, png):
         *(f"  {n:7,}     {healthy.k1[n - 1]:.4f}     {healthy.k3[n - 1]:.4f}" for n in SAMPLES),
     )
     for (_, words), run in zip(DRIFTS, runs):
+        step.record(f"{words.lower()}: exact, k1 and k3 means, spreads", (run.exact, run.k1[-1], run.k3[-1], run.spread))
         step.say(f"  {words.lower()} (exact KL {run.exact:.2f}): one sample's spread k1 ± {run.spread[0]:.2f},"
                  f" k3 ± {run.spread[1]:.2f};",
                  f"    mean of {max(SAMPLES):,} samples: k1 {run.k1[-1]:.3f}, k3 {run.k3[-1]:.3f}")

@@ -74,9 +74,9 @@ def _coin(out_dir):
         figure("true probability of heads", FAIR, 100 * fair, "%"),
         f"The post's flips are one random run; here is the engine's (tensorgrad.sampling.sample, seed {SEEDS[0]}).",
         "P: how often a fair coin lands at least that far from 50% (exact binomial sums).",
-        *(_checkpoint(n, post, int(heads[0, :n].sum())) for n, post in CHECKPOINTS),
+        *(_checkpoint(step, n, post, int(heads[0, :n].sum())) for n, post in CHECKPOINTS),
         *(
-            _count(side, post, flips, got)
+            _count(step, side, post, flips, got)
             for (side, post), got in zip(POST_COUNTS.items(), (quoted_heads, flips - quoted_heads))
         ),
         "The post's own counts agree with its percentages:",
@@ -98,29 +98,31 @@ def _coin(out_dir):
     return step.show(_coin_picture(running, out_dir / COIN_PNG), f"share of heads vs number of flips, {len(SEEDS)} runs")
 
 
-def _checkpoint(n, post, got):
-    """The share of heads after n flips: the engine's run beside the post's, each with its fair-coin P."""
+def _checkpoint(step, n, post, got):
+    """The share of heads after n flips: the engine's run beside the post's, each with its fair-coin P (recorded)."""
     post_heads = round(float(post) / 100 * n)
+    name = f"heads after {n:,} flip{'s' if n > 1 else ''}"
+    p_engine = step.record(f"{name}: P of the engine's run", _fair_tail(n, got))
+    p_post = step.record(f"{name}: P of the post's", _fair_tail(n, post_heads))
     return illustrative(
-        f"heads after {n:,} flip{'s' if n > 1 else ''}",
+        name,
         post,
         "%",
         engine=100 * got / n,
-        note=(
-            f"seed {SEEDS[0]}: {got:,} of {n:,}, P = {_fair_tail(n, got):.2f};"
-            f" the post's {post}% ({post_heads:,} of {n:,}): P = {_fair_tail(n, post_heads):.2f}"
-        ),
+        note=f"seed {SEEDS[0]}: {got:,} of {n:,}, P = {p_engine:.2f}; the post's {post}% ({post_heads:,} of {n:,}): P = {p_post:.2f}",
     )
 
 
-def _count(side, post, flips, got):
-    """The post's count of ``side`` in ``flips`` flips beside the engine's, each with its fair-coin P."""
+def _count(step, side, post, flips, got):
+    """The post's count of ``side`` in ``flips`` flips beside the engine's, each with its fair-coin P (recorded)."""
+    name = f"{side} in {flips:,} flips"
+    p_engine = step.record(f"{name}: P of the engine's run", _fair_tail(flips, got))
+    p_post = step.record(f"{name}: P of the post's", _fair_tail(flips, post))
     return illustrative(
-        f"{side} in {flips:,} flips",
+        name,
         f"{post:,}",
         engine=got,
-        note=f"seed {SEEDS[0]}: {got:,} {side}, P = {_fair_tail(flips, got):.2f}; the post's {post:,}:"
-        f" P = {_fair_tail(flips, post):.2f}",
+        note=f"seed {SEEDS[0]}: {got:,} {side}, P = {p_engine:.2f}; the post's {post:,}: P = {p_post:.2f}",
     )
 
 
@@ -225,7 +227,10 @@ def _simulate_votes():
 def _majority_vote(votes):
     expected = (tensor([ACCURACY, 1 - ACCURACY]) * VOTERS).data  # E[count] = n × p for each kind of answer
     simulated = _simulate_votes()
-    return Step("§3 Self-consistency: 10 answers from a 60% model, then a majority vote").say(
+    step = Step("§3 Self-consistency: 10 answers from a 60% model, then a majority vote")
+    step.record("P(vote right), exact", dict(votes))
+    step.record("P(vote right), simulated", dict(zip(votes, simulated)))
+    return step.say(
         f"Expected counts among {VOTERS} answers, n × p:",
         *(figure(f"expected {kind} answers", post, n) for (kind, post), n in zip(EXPECTED_COUNTS.items(), expected)),
         "\"So the majority vote is correct\" on average, but a vote is one draw: how often is it right?",
@@ -245,6 +250,14 @@ def _what_gives_83(votes, out_dir):
     rest = 1 - ACCURACY
     smaller = bisect(lambda q: plurality(VOTERS, ACCURACY, [rest - q, q]), target, 0.0, rest / 2)
     step = Step("§3 Where does \"about 83%\" come from? Each voting rule, checked")
+    spreads = {k: plurality(VOTERS, ACCURACY, _even(k)) for k in WRONG_SPREADS}
+    for name, value in (
+        ("(a) samples needed for 83%", samples_needed), ("(a) with those samples", strict_majority(samples_needed, ACCURACY)),
+        ("(a) per-sample accuracy for 83%", p_strict), ("(b)", coin), ("(b) per-sample accuracy for 83%", p_coin),
+        ("(c)", spread), ("(c) error split for 83%", (rest - smaller, smaller)), ("ties as right", post_rule),
+        *((f"plurality, k = {k}", value) for k, value in spreads.items()),
+    ):
+        step.record(name, value)
     step.say(
         figure(
             "majority right, (a) strict majority ≥6 of 10",
@@ -265,7 +278,7 @@ def _what_gives_83(votes, out_dir):
         f"  But a 5–5 split has no majority: counting it as a win is what turns {100 * strict:.0f}%"
         f" into {100 * post_rule:.0f}%.",
         "Plurality with the error spread evenly over k wrong answers (wrong answers split their votes):",
-        "  " + "   ".join(f"k = {k}: {100 * plurality(VOTERS, ACCURACY, _even(k)):.1f}%" for k in WRONG_SPREADS),
+        "  " + "   ".join(f"k = {k}: {100 * value:.1f}%" for k, value in spreads.items()),
         "Every rule beats a single answer's 60%, and more samples push each one higher:",
     )
     return step.show(_vote_picture(votes, out_dir / VOTE_PNG), "P(vote right) vs number of samples, 60% model")
@@ -273,14 +286,16 @@ def _what_gives_83(votes, out_dir):
 
 def _strong_model():
     rules = {"strict majority": strict_majority, "ties by coin": coin_flip_ties, "ties as right": ties_count_right}
-    shown = ", ".join(f"{name} {100 * rule(VOTERS, STRONG):.1f}%" for name, rule in rules.items())
-    wrong = 1 - strict_majority(VOTERS, STRONG)
-    return Step("§3 A 70% model with 10 samples: \"the majority vote is almost certainly right\"").say(
+    step = Step("§3 A 70% model with 10 samples: \"the majority vote is almost certainly right\"")
+    found = {name: step.record(name, rule(VOTERS, STRONG)) for name, rule in rules.items()}
+    shown = ", ".join(f"{name} {100 * p:.1f}%" for name, p in found.items())
+    wrong = 1 - found["strict majority"]
+    many = step.record(f"strict majority with {max(VOTE_SIZES)} samples", strict_majority(max(VOTE_SIZES), STRONG))
+    return step.say(
         f"P(vote right), p = {STRONG}, {VOTERS} samples: {shown}.",
         f"Likely, but not certain: a strict majority still misses {100 * wrong:.0f}% of the time"
         f" (1 vote in {1 / wrong:.0f}).",
-        f"With {max(VOTE_SIZES)} samples a strict majority is right"
-        f" {100 * strict_majority(max(VOTE_SIZES), STRONG):.1f}% of the time:"
+        f"With {max(VOTE_SIZES)} samples a strict majority is right {100 * many:.1f}% of the time:"
         " the law of large numbers at work.",
     )
 

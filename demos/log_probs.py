@@ -92,7 +92,12 @@ def _hundred_tokens():
     for p in probs:
         product = product * p
     per_token = Value(float(POST_SEQUENCE_LOG)) / SEQUENCE_LENGTH
-    return Step(f"§5 A {SEQUENCE_LENGTH}-token response: multiply, or add logs?").say(
+    step = Step(f"§5 A {SEQUENCE_LENGTH}-token response: multiply, or add logs?")
+    zeros = (_zeros_after_point(product.data), _zeros_after_point(float(POST_SEQUENCE_PROB)))
+    for name, value in (("the post's typical token probability", per_token.exp().data), ("Π p", product.data),
+                        ("zeros after the point: Π p, the post's", zeros)):
+        step.record(name, value)
+    return step.say(
         f"The post gives no {SEQUENCE_LENGTH} probabilities; here: its six, repeated until there are {SEQUENCE_LENGTH}.",
         illustrative(
             f"Σ log p over {SEQUENCE_LENGTH} tokens",
@@ -107,8 +112,7 @@ def _hundred_tokens():
             f"Π p over {SEQUENCE_LENGTH} tokens",
             POST_SEQUENCE_PROB,
             note=(
-                f"the six cycled give {product.data:.1e}: {_zeros_after_point(product.data)} zeros after the point"
-                f" (the post's has {_zeros_after_point(float(POST_SEQUENCE_PROB))})"
+                f"the six cycled give {product.data:.1e}: {zeros[0]} zeros after the point (the post's has {zeros[1]})"
             ),
         ),
         f"{product.data:.1e} is still a float64 number, but a few hundred more tokens and it is not (next step).",
@@ -119,6 +123,7 @@ def _hundred_tokens():
 def _underflow():
     """Running products and running sums of logs, in float64 and float32 tensors."""
     probs = _cycled_tokens(MAX_TOKENS)
+    step = Step("§5 Underflow, for real: the product hits exactly 0.0")
     lines = [f"Multiply the cycled token probabilities one at a time, up to {MAX_TOKENS} tokens (tensorgrad):"]
     for dtype in ("float64", "float32"):
         smallest_normal = np.finfo(dtype).tiny
@@ -132,6 +137,8 @@ def _underflow():
             if product.item() == 0.0:
                 zero_at = (n, log_sum.item())
                 break
+        step.record(f"{dtype}: tokens until below the smallest normal number", denormal_at[0])
+        step.record(f"{dtype}: tokens until exactly 0.0, and the sum of logs there", zero_at)
         lines += [
             (
                 f"  {dtype}: below the smallest normal number ({smallest_normal:.1e}) after {denormal_at[0]} tokens"
@@ -143,7 +150,7 @@ def _underflow():
         "Once the product is 0.0, every longer response scores the same 0: nothing left to compare.",
         "Models often run in float32 or lower precision: there it takes only a few dozen tokens.",
     ]
-    return Step("§5 Underflow, for real: the product hits exactly 0.0").say(*lines)
+    return step.say(*lines)
 
 
 def _log_curve(out_dir):
@@ -171,7 +178,9 @@ def _chain_rule():
     logs = [w.log() for w in words]
     log_sentence = logs[0] + logs[1] + logs[2]
     rounded_logs = [round(lp.data, 2) for lp in logs]
-    return Step("§5 Why a sequence's probability is a product (the chain rule of probability)").say(
+    step = Step("§5 Why a sequence's probability is a product (the chain rule of probability)")
+    step.record("the post's rounded logs added", sum(rounded_logs))
+    return step.say(
         "Three words, 90%, 80% and 70% sure, each given the words before it:",
         figure("90% + 80% + 70%", POST_CONFIDENT_SUM, added.data, unit="%"),
         figure("0.9 × 0.8 × 0.7", POST_CONFIDENT_PRODUCT, product.data),
@@ -195,6 +204,7 @@ def _readings():
 
 
 def _fused_log_softmax():
+    step = Step("§5 Why frameworks fuse log_softmax")
     lines = [
         "Extreme logits: softmax's smaller probability underflows to exactly 0.0, and log(0) is −inf.",
     ]
@@ -205,6 +215,9 @@ def _fused_log_softmax():
         log_probs[1].backward()
         with np.errstate(divide="ignore"):
             plain = np.log(probs.data)
+        for name, value in (("log(softmax) in tensorgrad", _attempt(probs.log)), ("log(softmax) in plain NumPy", plain),
+                            ("F.log_softmax", log_probs.data), ("gradient of log p[1]", z.grad)):
+            step.record(f"{dtype}: {name}", value)
         lines += [
             f"  {dtype} logits {logits}: softmax = {probs.data.tolist()}",
             f"    log(softmax) in tensorgrad: {_attempt(probs.log)}",
@@ -215,7 +228,7 @@ def _fused_log_softmax():
         "log_softmax(z) = z − max − log Σ e^(z − max): no probability is formed, so none can underflow.",
         "That is the fused op every framework uses, and what cross-entropy (§9) and REINFORCE (§16) build on.",
     ]
-    return Step("§5 Why frameworks fuse log_softmax").say(*lines)
+    return step.say(*lines)
 
 
 def _zeros_after_point(x):

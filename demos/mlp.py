@@ -65,27 +65,32 @@ def steps(out_dir, fast=False):
     fast_run.model.save(out_dir / WEIGHTS_NPZ)
     picture = plot_decision_boundary(fast_run, points, labels, out_dir / BOUNDARY_PNG)
     slow_run = train_scalargrad(points, labels, n_steps)
+    with_tensorgrad = Step(f"tensorgrad: MLP(2, [16, 16, 2]), cross-entropy, AdamW, {n_steps} steps").say(
+        "Each step: logits = MLP(all points at once), loss = cross_entropy(logits, classes),",
+        "loss.backward(), optimizer.step(): a few matrix products per layer, whatever the batch size.",
+    )
+    _results(with_tensorgrad, "tensorgrad", fast_run, n_steps).say(f"  trained weights saved to {out_dir / WEIGHTS_NPZ}")
+    with_scalargrad = Step(f"scalargrad: MLP(2, [16, 16, 1]), hinge loss, SGD, {n_steps} steps").say(
+        "Each step: one Value per weight and per intermediate number, for every point;",
+        "loss = mean(relu(1 − label·score)) + 1e-4·Σp², backward(), p -= lr·p.grad.",
+    )
+    _results(with_scalargrad, "scalargrad", slow_run, n_steps)
+    timing = Step(f"How long did each take? The same {POINTS} points, the same hidden widths, {n_steps} steps each")
+    for name, value in (("tensorgrad ms per step", fast_run.median_ms), ("scalargrad ms per step", slow_run.median_ms),
+                        ("speed ratio", slow_run.median_ms / fast_run.median_ms)):
+        timing.record(name, value)
     return [
         Step("The data: two moons").say(
             f"{POINTS} points on two interleaved half circles, noise 0.1, seed {SEED}:",
             f"  {labels.count(-1.0)} on the upper moon (class 0), {labels.count(1.0)} on the lower one (class 1).",
             "No straight line separates them: the network has to learn a curve.",
         ),
-        Step(f"tensorgrad: MLP(2, [16, 16, 2]), cross-entropy, AdamW, {n_steps} steps").say(
-            "Each step: logits = MLP(all points at once), loss = cross_entropy(logits, classes),",
-            "loss.backward(), optimizer.step(): a few matrix products per layer, whatever the batch size.",
-            *_results("tensorgrad", fast_run),
-            f"  trained weights saved to {out_dir / WEIGHTS_NPZ}",
-        ),
+        with_tensorgrad,
         Step("tensorgrad's decision boundary").say(
             "P(class 1) over the plane, from the trained network (with no_grad(): no graph is built):",
         ).show(picture, "P(class 1) over the plane, with the training points"),
-        Step(f"scalargrad: MLP(2, [16, 16, 1]), hinge loss, SGD, {n_steps} steps").say(
-            "Each step: one Value per weight and per intermediate number, for every point;",
-            "loss = mean(relu(1 − label·score)) + 1e-4·Σp², backward(), p -= lr·p.grad.",
-            *_results("scalargrad", slow_run),
-        ),
-        Step(f"How long did each take? The same {POINTS} points, the same hidden widths, {n_steps} steps each").say(
+        with_scalargrad,
+        timing.say(
             f"  tensorgrad {fast_run.median_ms:.3f} ms per step (median of {n_steps}),"
             f" {sum(fast_run.step_seconds):.3f} s in all",
             f"  scalargrad {slow_run.median_ms:.3f} ms per step (median of {n_steps}),"
@@ -97,12 +102,16 @@ def steps(out_dir, fast=False):
     ]
 
 
-def _results(engine, run):
-    verdict = "met" if run.accuracy >= TARGET_ACCURACY else "MISSED"
-    return [
+def _results(step, engine, run, n_steps):
+    """Say and record on ``step`` what ``run`` reached: its loss, its accuracy, and whether it met the target."""
+    met = step.record("target met", run.accuracy >= TARGET_ACCURACY)
+    for name, value in (("steps", n_steps), ("correct", run.correct), ("accuracy", run.accuracy)):
+        step.record(name, value)
+    return step.say(
         f"  loss {run.first_loss:.4f} → {run.last_loss:.4f}",
-        f"  {engine}: accuracy {run.accuracy:.2f} ({run.correct} of {POINTS} points) · target ≥ {TARGET_ACCURACY} {verdict}",
-    ]
+        f"  {engine}: accuracy {run.accuracy:.2f} ({run.correct} of {POINTS} points) · target ≥ {TARGET_ACCURACY}"
+        f" {'met' if met else 'MISSED'}",
+    )
 
 
 def train_tensorgrad(points, labels, n_steps):

@@ -122,6 +122,9 @@ def _norms():
     w = [Value(v) for v in RUBBER_BAND]
     absolutes = " + ".join(f"|{number(v)}|" for v in RUBBER_BAND)
     squares = " + ".join(number((v**2).data) for v in w)
+    step = Step("§11 Norms: measuring how far weights have drifted")
+    for name, value in (("‖w‖₁", l1(w).data), ("Σw²", l2(w).data), ("‖w‖₂", l2_norm(w).data)):
+        step.record(name, value)
     lines = [
         f"w = {RUBBER_BAND}",
         f"  ‖w‖₁ = {absolutes} = {number(l1(w).data)}   (scalargrad l1: the city-grid distance)",
@@ -134,16 +137,19 @@ def _norms():
         "L2 penalizes one big outlier more than many small weights; L1 cannot tell them apart:",
     ]
     for name, v in (("one outlier", OUTLIER), ("spread out", SPREAD)):
+        step.record(f"{name}: ‖w‖₁, ‖w‖₂", (l1(v).data, l2_norm(v).data))
         lines.append(f"  {name:11} {v}: ‖w‖₁ = {number(l1(v).data)}, ‖w‖₂ = {number(l2_norm(v).data)}")
-    return Step("§11 Norms: measuring how far weights have drifted").say(*lines)
+    return step.say(*lines)
 
 
 def _rubber_band(path):
     w = [Value(v, label=f"w{i}") for i, v in enumerate(RUBBER_BAND, start=1)]
     l2(w).backward()  # d(Σw²)/dwᵢ = 2wᵢ: each weight's own penalty wᵢ² is the only term that depends on it
+    step = Step("§11 L2 regularization: bigger weights get pulled harder")
     lines = ["Each weight's penalty is w²; its gradient 2w (from backward()) is the rubber band's pull:"]
     for weight, post in zip(w, POST_PULLS):
         toward = "down" if weight.grad > 0 else "up"
+        step.record(f"{weight.label}: gradient", weight.grad)
         lines += [
             (
                 f"  {weight.label} = {number(weight.data):>4}: gradient {number(weight.grad):>5},"
@@ -154,17 +160,18 @@ def _rubber_band(path):
     lines.append("The post prints the size of the pull; its direction is always toward 0 (the gradient's sign is w's).")
     (big, _), (small, _) = POST_PENALTIES
     penalties = [(Value(v) ** 2).data for v in (big, small)]
+    l1_pulls = step.record("L1 pulls", _l1_pulls())
     lines += [figure(f"penalty of {number(v)}", post, p) for (v, post), p in zip(POST_PENALTIES, penalties)]
     lines += [
         (
             f"Squaring makes large weights disproportionately expensive: {number(big)} is {big / small:.1f}×"
             f" {number(small)}, its penalty {penalties[0] / penalties[1]:.0f}×."
         ),
-        f"L1's pull is sign(w) = {_l1_pulls()}: as hard on {number(small)} as on {number(big)},",
+        f"L1's pull is sign(w) = {_numbers(l1_pulls)}: as hard on {number(small)} as on {number(big)},",
         "which is what drives small weights all the way to 0.",
     ]
     _draw_rubber_band(w, path)
-    return Step("§11 L2 regularization: bigger weights get pulled harder").say(*lines).show(
+    return step.say(*lines).show(
         path, "each weight's pull toward 0"
     )
 
@@ -172,10 +179,17 @@ def _rubber_band(path):
 def _l1_pulls():
     w = [Value(v) for v in RUBBER_BAND]
     l1(w).backward()
-    return "[" + ", ".join(number(v.grad) for v in w) + "]"
+    return [v.grad for v in w]
+
+
+def _numbers(values):
+    return "[" + ", ".join(number(v) for v in values) + "]"
 
 
 def _paths(lambdas, l1_path, l2_path, path):
+    step = Step("§11 L1 vs L2 regularization paths: zeros vs shrinking")
+    for name, value in (("λ", lambdas), ("L1 weights", l1_path), ("L2 weights", l2_path)):
+        step.record(name, value)
     lines = [
         f"A seeded regression: {TRAIN} samples, {len(TRUE_WEIGHTS)} features, y = x·w + noise,",
         f"with true w = {TRUE_WEIGHTS} (only 3 features used).",
@@ -200,7 +214,7 @@ def _paths(lambdas, l1_path, l2_path, path):
         ),
     ]
     _draw_paths(lambdas, l1_path, l2_path, path)
-    return Step("§11 L1 vs L2 regularization paths: zeros vs shrinking").say(*lines).show(
+    return step.say(*lines).show(
         path, "each weight as λ falls: L1 hits 0, L2 only shrinks"
     )
 
@@ -218,6 +232,7 @@ def _entries(lambdas, path):
 
 def _held_out(problem, lambdas, l1_path, l2_path):
     x, y, x_held, y_held = problem
+    step = Step("§11 Overfitting: training error vs new data")
     lines = [
         (
             f"Mean squared error on the {TRAIN} training samples and on {HELD_OUT} new ones from the same recipe"
@@ -230,6 +245,8 @@ def _held_out(problem, lambdas, l1_path, l2_path):
         held = [2 * fit_loss(tensor(w), x_held, y_held).item() for w in weights]
         best = int(np.argmin(held))
         weakest_train.append(train[-1])
+        step.record(f"{name}: weakest penalty (λ, train, held-out)", (lambdas[-1], train[-1], held[-1]))
+        step.record(f"{name}: best for new data (λ, train, held-out)", (lambdas[best], train[best], held[best]))
         lines += [
             f"  {name} weakest penalty λ = {lambdas[-1]:.4f}: train {train[-1]:.3f}, held-out {held[-1]:.3f}",
             (
@@ -237,16 +254,17 @@ def _held_out(problem, lambdas, l1_path, l2_path):
                 f" held-out {held[best]:.3f} ({100 * (held[-1] - held[best]) / held[-1]:.1f}% lower)"
             ),
         ]
+    below = step.record("training error at the weakest penalty below the noise", max(weakest_train) < NOISE**2)
     lines += [
         f"The true weights would score about {NOISE**2:g} (the noise) on both. With the weakest penalty the training",
         (
-            f"error is {'below' if max(weakest_train) < NOISE**2 else 'not below'} that: the fit has bent toward this"
+            f"error is {'below' if below else 'not below'} that: the fit has bent toward this"
             " sample's noise, and new data shows it."
         ),
         "A penalty trades a little training error for better answers on new data; the gain is modest here",
         f"({TRAIN} samples for {len(TRUE_WEIGHTS)} weights leave little room to overfit).",
     ]
-    return Step("§11 Overfitting: training error vs new data").say(*lines)
+    return step.say(*lines)
 
 
 def _weight_decay(x, y):
@@ -262,20 +280,22 @@ def _weight_decay(x, y):
         decayed.data *= 1 - DECAY_LR * DECAY  # weight decay: shrink every weight a little ...
         sgd_decayed.step()  # ... then the plain step on the data fit
         sgd_decayed.zero_grad()
-    gap = np.abs(penalized.data - decayed.data).max()
+    step = Step("§11 Weight decay: a small L2 penalty at every update")
+    gap = step.record("largest difference, penalty vs decay", np.abs(penalized.data - decayed.data).max())
+    step.record("shrink factor (1 − lr·λ)", 1 - DECAY_LR * DECAY)
     lines = [
         f"Two runs of {DECAY_STEPS} SGD steps (lr = {DECAY_LR}) from the same seeded start:",
         f"  (a) the gradient of fit + (λ/2)·Σw² with λ = {DECAY}, through tensorgrad's backward()",
         f"  (b) the gradient of the fit alone, after shrinking the weights by (1 − lr·λ) = {1 - DECAY_LR * DECAY:g}",
         f"  largest difference between the final weights: {gap:.1e} ({'the same' if gap < 1e-12 else 'NOT the same'})",
         "  since (λ/2)·Σw² has gradient λ·w: w − lr·(∇fit + λ·w) = (1 − lr·λ)·w − lr·∇fit.",
-        *_adamw(x, y, start),
+        *_adamw(step, x, y, start),
     ]
-    return Step("§11 Weight decay: a small L2 penalty at every update").say(*lines)
+    return step.say(*lines)
 
 
-def _adamw(x, y, start):
-    """Lines: AdamW's decay is the same shrink, applied outside Adam's scaling (one step compared)."""
+def _adamw(step, x, y, start):
+    """Lines: AdamW's decay is the same shrink, applied outside Adam's scaling (one step compared, recorded on ``step``)."""
     runs = {}
     for name, make in (("adam", optim.Adam), ("adamw", optim.AdamW)):
         w = tensor(start, requires_grad=True)
@@ -284,7 +304,7 @@ def _adamw(x, y, start):
         optimizer.step()
         runs[name] = w.data
     shrink = DECAY_LR * DECAY * start
-    gap = np.abs(runs["adam"] - runs["adamw"] - shrink).max()
+    gap = step.record("largest difference, AdamW vs Adam minus lr·λ·w", np.abs(runs["adam"] - runs["adamw"] - shrink).max())
     return [
         "tensorgrad.optim.SGD has no weight_decay option, so (b) shrinks by hand;",
         f"AdamW(weight_decay={DECAY}) does it itself: one AdamW step = one Adam step minus lr·λ·w",

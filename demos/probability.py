@@ -70,6 +70,7 @@ def _keyboard():
     top_mass = probs[:TOP_THREE].sum()
     rest_terms = " + ".join(f"{100 * p:.0f}%" for p in probs[TOP_THREE:])
     step = Step(f"§1 \"{PROMPT} ___\": the keyboard's probability distribution")
+    step.record("softmax of the logits", probs)
     return step.say(
         "The post's bars are this demo's inputs, not results to check. A model outputs logits, so they are",
         "stored as z = log p, and F.softmax(z) turns them back into probabilities:",
@@ -89,11 +90,15 @@ def _two_properties():
     divided = (scores / scores.sum()).data  # the naive "share of the total" (§4 shows why it fails)
     step = Step("§1 The two properties of every distribution, checked by the engine")
     for name, p in (("the keyboard", keyboard), (f"softmax({RAW_SCORES})", from_softmax)):
-        in_range, sums_to_one = _yes(((p >= 0) & (p <= 1)).all()), _yes(math.isclose(p.sum(), 1))
+        in_range = step.record(f"{name}: every p in [0, 1]", bool(((p >= 0) & (p <= 1)).all()))
+        sums_to_one = step.record(f"{name}: they sum to 1", math.isclose(p.sum(), 1))
+        step.record(f"{name}: smallest and largest p", (p.min(), p.max()))
         step.say(
             f"{name}: smallest p {p.min():.3f}, largest {p.max():.3f}, Σ p = {p.sum():.6f}",
-            f"  (1) every p in [0, 1]: {in_range}   (2) they sum to 1: {sums_to_one}",
+            f"  (1) every p in [0, 1]: {_yes(in_range)}   (2) they sum to 1: {_yes(sums_to_one)}",
         )
+    step.record("raw scores / their sum", divided)
+    step.record("raw scores / their sum: every p in [0, 1]", bool(((divided >= 0) & (divided <= 1)).all()))
     return step.say(
         "softmax makes ANY list of real numbers a distribution: e^z is always positive, dividing by the sum makes 1.",
         f"Dividing the raw scores by their sum instead gives {', '.join(f'{d:+.2f}' for d in divided)}:",
@@ -113,7 +118,10 @@ def _rain(rng):
     rainy = int((days == 0).sum())
     gap = abs(rainy - RAIN * DAYS)
     as_far = _binomial_tail(DAYS, RAIN, gap)
-    return Step("§1 \"A 70% chance of rain\": about 70 rainy days out of 100").say(
+    step = Step("§1 \"A 70% chance of rain\": about 70 rainy days out of 100")
+    for name, value in (("rainy days in the simulated stretch", rainy), ("days from 70", gap), ("P(that far)", as_far)):
+        step.record(name, value)
+    return step.say(
         f"P(rain) = {RAIN}: over {DAYS} days like today, expect {RAIN} × {DAYS} rainy days.",
         figure(f"expected rainy days of {DAYS}", RAINY_DAYS, expected, " days"),
         "\"About 70\" is the average over many stretches of 100 days; any one stretch scatters around it:",
@@ -139,6 +147,7 @@ def _next_token_loop(rng):
         picked = list(row)[sample(logits.data, rng=rng).tokens.item()]
         top = sorted(zip(row, probs), key=lambda pair: -pair[1])[:3]
         shown = ", ".join(f"{w} {100 * p:.0f}%" for w, p in top)
+        step.record(f"after \"{' '.join(words)}\": top three and the pick", (top, picked))
         step.say(f"  \"{' '.join(words)}\" → {shown}  → picked \"{picked}\"")
         words.append(picked)
     return step.say(
@@ -161,6 +170,7 @@ def _many_samples(rng, out_dir):
         shares = "".join(f"{100 * f:>7.1f}%" for f in freq)
         rows.append(f"  {n:>7,}   {shares}   {100 * np.abs(freq - probs).max():5.1f} points")
     step = Step("§1 Sampling the keyboard again and again: counts approach the probabilities")
+    step.record("shares in the first n draws", frequencies)
     step.say(
         f"tensorgrad.sampling.sample draws \"{PROMPT} ___\" {max(SAMPLE_SIZES):,} times (seed {SEED}).",
         "The share of each word among the first n draws:",

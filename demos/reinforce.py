@@ -91,13 +91,16 @@ def rewards():
 
 def _verified():
     truth, reward = true_answer(), rewards()
-    step = Step("§16 The post's five answers, checked: each one's arithmetic, and a verifier's reward").say(
+    step = Step("§16 The post's five answers, checked: each one's arithmetic, and a verifier's reward")
+    step.record("the true answer", truth)
+    step.say(
         f"The true answer, by scalargrad: {PERCENT}/100 × {OF} = {truth:g}.",
         "Each answer's own arithmetic, by scalargrad; then the verifier compares its final answer with the truth:",
     )
     for i, ((text, post_reward), rows, final, r) in enumerate(
         zip(POST_ANSWERS, worked_answers(), final_answers(), reward), start=1
     ):
+        step.record(f"answer {i}: final answer", final)
         step.say(
             f"{i}. {text!r}",
             *(figure(f"answer {i}: {written}", post, value.data) for written, post, value in rows),
@@ -137,12 +140,14 @@ def _five_answers():
         "A policy choosing among the post's five answers, each 20% to start (softmax of five zero logits).",
         f"Loss −A·log π with A = R (tensorgrad.rl.reinforce_loss), one gradient step of size {REINFORCE_STEP}:",
     )
+    for name, value in (("R", reward), ("A", adv), ("π before", before), ("π after", after)):
+        step.record(name, value)
     for (text, _), r, a, p, q in zip(POST_ANSWERS, reward, adv, before, after):
         step.say(f"  R = {r:+.0f}  A = {a:+.1f}  {100 * p:.1f}% → {100 * q:.1f}%  "
                  f"{'more' if q > p else 'less'} likely   {text!r}")
     step.say(*(figure(f"answer {i + 1} ({'more' if r == '+1' else 'less'} likely in the post): sign of the change",
                       r, np.sign(q - p)) for i, ((_, r), p, q) in enumerate(zip(POST_ANSWERS, before, after))))
-    group = advantages(reward, baseline="group_mean")
+    group = step.record("A with the group's mean as baseline", advantages(reward, baseline="group_mean"))
     return step.say(
         f"With the group's mean as baseline (§17): mean R = {number(reward.mean())},"
         f" A = {', '.join(f'{a:+.1f}' for a in group)}: the same directions.",
@@ -168,7 +173,11 @@ def _log_trick():
     grad_pi, grad_log_pi = gradients(POLICY_LOGITS)
     gap = np.abs(grad_log_pi - grad_pi / pi[:, None]).max()
     rare, common = int(pi.argmin()), int(pi.argmax())
-    step = Step("§16 Why log π: ∇log π = ∇π / π, checked by backward()").say(
+    step = Step("§16 Why log π: ∇log π = ∇π / π, checked by backward()")
+    for name, value in (("π", pi), ("∂π(a)/∂z_a", np.diag(grad_pi)), ("∂log π(a)/∂z_a", np.diag(grad_log_pi)),
+                        ("largest |∇log π − ∇π/π|", gap)):
+        step.record(name, value)
+    step.say(
         f"A softmax policy over the five answers, logits {POLICY_LOGITS}. For each answer a,",
         "backward() gives ∇π(a) and ∇log π(a) with respect to all five logits; the pull on its own logit z_a:",
         "  answer   π(a)    ∂π(a)/∂z_a   ∂log π(a)/∂z_a",
@@ -234,7 +243,9 @@ def estimate():
 def _unbiased(png):
     result = estimate()
     shown = " ".join(f"{g:+.4f}" for g in result.exact)
-    step = Step("§16 E[R·∇log π] is the gradient of the expected reward: unbiased, and sharper with n").say(
+    step = Step("§16 E[R·∇log π] is the gradient of the expected reward: unbiased, and sharper with n")
+    step.record("exact ∇E[R]", result.exact)
+    step.say(
         f"The same policy (logits {POLICY_LOGITS}), the post's rewards R = {rewards().astype(int).tolist()}.",
         "With five answers, E[R] = Σ π(a)·R(a) can be written down and differentiated (backward()):",
         f"  exact ∇E[R] = [{shown}]",
@@ -246,10 +257,12 @@ def _unbiased(png):
     for n, typical, predicted in zip(SIZES, result.typical, result.predicted):
         mean = result.running[n - 1]
         error = np.linalg.norm(mean - result.exact)
+        step.record(f"n = {n}: one run's mean, its error, typical error, √(variance/n)", (mean, error, typical, predicted))
         step.say(f"  {n:7,}   [{' '.join(f'{g:+.3f}' for g in mean)}]  {error:9.4f}   {typical:7.4f}   {predicted:.4f}")
     average = result.small.mean(axis=0)
     standard_error = result.small.std(axis=0) / np.sqrt(REPEATS)
-    worst = (np.abs(average - result.exact) / standard_error).max()
+    worst = step.record(f"largest gap of the n = {SIZES[0]} average, in standard errors",
+                        (np.abs(average - result.exact) / standard_error).max())
     return step.say(
         f"Unbiased: the average of {REPEATS} estimates from only n = {SIZES[0]} samples each,"
         f" [{' '.join(f'{g:+.3f}' for g in average)}],",

@@ -80,7 +80,10 @@ def _frequencies(tokens):
 def _greedy(logits):
     picks = [TOKENS[int(sampling.sample(logits, greedy=True).tokens)] for _ in range(GREEDY_CALLS)]
     cold = TOKENS[int(sampling.sample(logits, temperature=0.0).tokens)]
-    return Step("§7 The post's distribution, and greedy decoding (argmax)").say(
+    step = Step("§7 The post's distribution, and greedy decoding (argmax)")
+    step.record("greedy picks", {token: picks.count(token) for token in dict.fromkeys(picks)})
+    step.record("temperature 0 picks", cold)
+    return step.say(
         "Next-token probabilities: " + _percent(F.softmax(tensor(logits)).data),
         "  (logits = log p: softmax(log p) gives p back)",
         "Greedy: always pick #1, like always ordering the dish you want most.",
@@ -103,7 +106,9 @@ def _full_sampling(logits, rng):
         ),
         f"Even 'red' (2%) came up {np.count_nonzero(drawn == TOKENS.index('red'))} times: maximum variety, risky.",
     ]
-    return Step("§7 Full sampling: draw from the whole distribution").say(*lines)
+    step = Step("§7 Full sampling: draw from the whole distribution")
+    step.record("shares drawn", freq)
+    return step.say(*lines)
 
 
 def _top_k(logits, rng):
@@ -111,7 +116,10 @@ def _top_k(logits, rng):
     renormalised = sampling.sample(logits, top_k=K, rng=rng).probs
     share = F.softmax(tensor(logits)).data[kept].sum()
     drawn = sampling.sample(np.tile(logits, (DRAWS, 1)), top_k=K, rng=rng).tokens
-    return Step(f"§7 Top-k (k = {K}): keep exactly the top {K} tokens, discard the rest").say(
+    step = Step(f"§7 Top-k (k = {K}): keep exactly the top {K} tokens, discard the rest")
+    step.record("renormalised", renormalised)
+    step.record("shares drawn", _frequencies(drawn))
+    return step.say(
         f"top_k(logits, {K}) keeps: " + ", ".join(t for t, k in zip(TOKENS, kept) if k),
         figure("top-k: tokens kept", str(K), kept.sum()),
         f"They held {100 * share:.0f}% of the mass; renormalised to 100% they become: {_percent(renormalised)}",
@@ -124,7 +132,9 @@ def _top_p(logits, rng):
     kept = _kept(sampling.top_p(logits, P))
     probs = F.softmax(tensor(logits)).data
     drawn = sampling.sample(np.tile(logits, (DRAWS, 1)), top_p=P, rng=rng).tokens
-    return Step(f"§7 Top-p (p = {P}): keep adding tokens until the mass reaches 90%").say(
+    step = Step(f"§7 Top-p (p = {P}): keep adding tokens until the mass reaches 90%")
+    step.record("shares drawn", _frequencies(drawn))
+    return step.say(
         "Running total: " + " → ".join(f"{100 * c:.0f}%" for c in np.cumsum(probs)),
         f"top_p(logits, {P}) keeps: " + ", ".join(t for t, k in zip(TOKENS, kept) if k),
         figure("top-p: tokens kept", "4", kept.sum()),
@@ -140,7 +150,10 @@ def _float_rounding(logits):
     mass_of_four = np.cumsum(F.softmax(tensor(rows)).data, axis=-1)[:, 3]
     below = mass_of_four < P
     kept = _kept(sampling.top_p(rows, P)).sum(axis=-1)
-    return Step("§7 Top-p at exactly 90%: floating point and the cut").say(
+    step = Step("§7 Top-p at exactly 90%: floating point and the cut")
+    step.record("masses below 0.9", int(below.sum()))
+    step.record("tokens kept, over all shifts", np.unique(kept))
+    return step.say(
         "45 + 20 + 15 + 10 lands exactly on p = 90%, and float64 cannot always say so:",
         f"  with the logits shifted by {len(SHIFTS)} constants c from {SHIFTS[0]:.0f} to {SHIFTS[-1]:.0f}"
         " (softmax(z + c) = softmax(z)),",
@@ -154,6 +167,7 @@ def _float_rounding(logits):
 
 
 def _adaptivity(confident, rng):
+    step = Step("§7 Why top-p won: it adapts to the model's confidence")
     lines = ["The same two rules on other distributions:"]
     cases = (
         (f"'the' at {100 * CONFIDENT_TOP:.0f}%", confident, "1"),
@@ -161,7 +175,8 @@ def _adaptivity(confident, rng):
     )
     for name, probs, post_top_p in cases:
         z = tensor(probs).log().data
-        kept_p, kept_k = _kept(sampling.top_p(z, P)).sum(), _kept(sampling.top_k(z, K)).sum()
+        kept_p = step.record(f"{name}: top-p keeps", _kept(sampling.top_p(z, P)).sum())
+        kept_k = step.record(f"{name}: top-k keeps", _kept(sampling.top_k(z, K)).sum())
         lines.append(f"  {name}: top-p keeps {kept_p} of {len(probs)}, top-k keeps {kept_k}")
         if post_top_p:
             lines += [
@@ -169,9 +184,8 @@ def _adaptivity(confident, rng):
                 figure(f"top-k kept, {name}", str(K), kept_k),
             ]
     drawn = sampling.sample(np.tile(tensor(confident).log().data, (DRAWS, 1)), top_p=P, rng=rng).tokens
-    lines.append(
-        f"  With 'the' at 95%, {DRAWS:,} top-p draws gave 'the' {np.count_nonzero(drawn == 0):,} times: acting like greedy."
-    )
+    the = step.record("'the' at 95%: top-p draws of 'the'", np.count_nonzero(drawn == 0))
+    lines.append(f"  With 'the' at 95%, {DRAWS:,} top-p draws gave 'the' {the:,} times: acting like greedy.")
     lines.append(f"Top-k's problem: always {K} tokens, whether the model is 95% sure or completely unsure.")
     lines.append("The restaurant: keep adding dishes until they cover 90% of your preference weight.")
     for post, menu, shape in (
@@ -179,13 +193,14 @@ def _adaptivity(confident, rng):
         ("20", UNSURE_MENU, "twenty dishes at 4.6% and eight at 1%"),
     ):
         kept = _kept(sampling.top_p(tensor(menu).log().data, P)).sum()
+        step.record(f"top {post} dishes: top_p(0.9) keeps", kept)
         lines.append(
             illustrative(
                 f"top {post} dishes cover 90%", post, engine=kept,
                 note=f"the post gives no menu; on one of {shape}, top_p(0.9) keeps {kept}",
             )
         )
-    return Step("§7 Why top-p won: it adapts to the model's confidence").say(*lines)
+    return step.say(*lines)
 
 
 def _picture(logits, confident_logits, path):

@@ -68,7 +68,9 @@ def _transformation():
         + " + ".join(f"{t:g}" for t in rounded_terms)
         + f" = {rounded_sum:.2f}"
     )
-    return Step("§4 Watching the transformation: logits → e^z → ÷ sum").say(
+    step = Step("§4 Watching the transformation: logits → e^z → ÷ sum")
+    step.record("the post's rounded terms", rounded_terms)
+    return step.say(
         "1  Raw logits: " + ", ".join(f"{w} {z:g}" for w, z in zip(TOKENS, LOGITS)) + "  (one is negative; they do not sum to 1)",
         "2  e^z, computed by tensorgrad's Tensor.exp():",
         *(figure(f"e^{z:g}", post, e) for z, post, e in zip(LOGITS, POST_EXPS, exps.data)),
@@ -131,7 +133,13 @@ def _three_properties():
     rows = RANDOM_SCALE * rng.standard_normal((RANDOM_ROWS, len(LOGITS)))
     batch = F.softmax(tensor(rows)).data
     same_order = (np.argsort(rows, axis=1) == np.argsort(batch, axis=1)).all()
-    return Step("§4 The three things softmax guarantees, checked").say(
+    step = Step("§4 The three things softmax guarantees, checked")
+    for name, value in (("every p > 0", bool((p > 0).all())), ("ranking of the logits", _ranking(LOGITS)),
+                        ("ranking of the probabilities", _ranking(p)), ("random rows: all positive", bool((batch > 0).all())),
+                        ("random rows: same order in every row", bool(same_order)),
+                        ("random rows: largest |Σ p − 1|", np.abs(batch.sum(axis=1) - 1).max())):
+        step.record(name, value)
+    return step.say(
         f"For the post's logits, p = [{', '.join(f'{x:.4f}' for x in p)}]:",
         f"  (1) every p > 0: {bool((p > 0).all())}",
         f"  (2) ranking kept: logits order {_ranking(LOGITS)}, probabilities order {_ranking(p)}",
@@ -162,7 +170,11 @@ def _gradient():
         composed[i] = [v.grad for v in values]
     p = F.softmax(tensor(LOGITS)).data
     formula = np.diag(p) - np.outer(p, p)  # p_i δ_ij − p_i p_j
-    return Step("§4 Softmax's gradient has a clean closed form: ∂p_i/∂z_j = p_i(δ_ij − p_j)").say(
+    step = Step("§4 Softmax's gradient has a clean closed form: ∂p_i/∂z_j = p_i(δ_ij − p_j)")
+    for name, value in (("Jacobian, tensorgrad", fused), ("largest |backward − formula|, tensorgrad", np.abs(fused - formula).max()),
+                        ("largest |backward − formula|, scalargrad", np.abs(composed - formula).max())):
+        step.record(name, value)
+    return step.say(
         "The Jacobian ∂p_i/∂z_j, row i from p_i.backward() (tensorgrad's F.softmax):",
         *(f"  ∂p({w})/∂z = [{', '.join(f'{g:+.5f}' for g in row)}]" for w, row in zip(TOKENS, fused)),
         "The formula p_i(δ_ij − p_j): the diagonal is p_i(1 − p_i), off the diagonal −p_i p_j.",
@@ -177,9 +189,11 @@ def _gradient():
 def _shift_and_overflow():
     z = tensor(LOGITS)
     p = F.softmax(z).data
+    step = Step("§4 Only the gaps matter: why implementations subtract the max")
     lines = ["Add the same constant c to every logit: e^(z+c) = e^z · e^c, and e^c cancels in the division."]
     for c in SHIFTS:
         shifted = F.softmax(z + c).data
+        step.record(f"c = {c:+g}: largest change in any probability", np.abs(shifted - p).max())
         lines.append(f"  c = {c:+g}: largest change in any probability {np.abs(shifted - p).max():.1e}")
     huge = tensor(HUGE_LOGITS)
     naive = _attempt(lambda: (huge.exp() / huge.exp().sum()).data)
@@ -189,6 +203,9 @@ def _shift_and_overflow():
     safe = F.softmax(huge).data
     small = F.softmax(huge - huge.max()).data
     scalar = [v.data for v in SF.softmax(HUGE_LOGITS)]
+    for name, value in (("naive e^z / Σ e^z in tensorgrad", naive), ("plain NumPy", plain), ("F.softmax", safe),
+                        ("softmax after subtracting the max", small), ("scalargrad's softmax", scalar)):
+        step.record(name, value)
     lines += [
         f"  (plain NumPy returns {plain}: e^1000 is inf in float64, and inf / inf is nan)",
         "Every softmax in both engines first subtracts the largest logit, so the largest exponent is e^0 = 1:",
@@ -196,7 +213,7 @@ def _shift_and_overflow():
         f"  the same as softmax of {(huge - huge.max()).data.tolist()}: [{', '.join(f'{x:.4f}' for x in small)}]",
         f"  scalargrad's softmax of {HUGE_LOGITS}: [{', '.join(f'{x:.4f}' for x in scalar)}]",
     ]
-    return Step("§4 Only the gaps matter: why implementations subtract the max").say(*lines)
+    return step.say(*lines)
 
 
 def _attempt(compute):

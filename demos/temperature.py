@@ -69,6 +69,11 @@ def _row(T, post):
     has_zeros = any(p.startswith("~") for p in post)  # "~0" has no logarithm: no logits give it exactly
     implied = _implied_logits(post, T) if differs and not has_zeros else None
     note = _row_note(T, implied, best_T, error, reproducing) if differs else ""
+    step = Step(f"§6 Same logits, T = {T:g}")
+    for name, value in (("softmax, in %", probs), ("best T", best_T), ("largest error at the best T", error),
+                        ("temperatures reproducing the post", (reproducing[0], reproducing[-1]) if reproducing else None),
+                        ("logits giving the post's row", implied)):
+        step.record(name, value)
     lines = [
         f"softmax({_numbers(LOGITS)} / {T:g}), in % (F.softmax(z, temperature={T:g})):",
         *(figure(f"T={T:g} {w}", p, x, unit="%", would_give=note) for w, p, x in zip(TOKENS, post, probs)),
@@ -94,7 +99,7 @@ def _row(T, post):
             (f"  \"{TOKENS[1]}\" is really {probs[1]:.1e}%, not {post[1]}%:"
             f" a row with {post[0]}% and {post[1]}% is what T ≈ {best_T:.2f} gives."),
         ]
-    return Step(f"§6 Same logits, T = {T:g}").say(*lines)
+    return step.say(*lines)
 
 
 def _fit(post):
@@ -140,7 +145,10 @@ def _rows_disagree():
     heated = 100 * F.softmax(log_p, temperature=2.0).data
     softened = 100 * F.softmax(tensor(LOGITS), temperature=2.0).data
     agree = all(verdict(p, h) != "differs" for p, h in zip(two, heated))
-    return Step("§6 Do the post's own rows agree with each other?").say(
+    step = Step("§6 Do the post's own rows agree with each other?")
+    step.record("the T = 1 row's logits at T = 2, in %", heated)
+    step.record("the rows agree", agree)
+    return step.say(
         "Logits giving the post's T = 1 row are log p + c; at T = 2 those same logits must give softmax(log p / 2).",
         f"  the post's T = 1 row:                    {', '.join(one)} %",
         f"  the same logits at T = 2:                {_row_text(heated)} %",
@@ -162,6 +170,8 @@ def _gap_rule():
     ratio = Value(GAP).exp()
     pair_gap = Value(PAIR[0]) - Value(PAIR[1])
     meant = pair_gap.exp()
+    step = Step("§6 Why dividing the logits controls confidence")
+    step.record(f"e^{pair_gap.data:.1f}", meant.data)
     note = f"a gap of {pair_gap.data:.1f} (§4's 5.2 − 2.1) gives e^{pair_gap.data:.1f} = {meant.data:.1f}x"
     lines = [
         figure(f"e^{GAP:g} (a logit gap of {GAP:g})", POST_GAP_FACTOR, ratio.data, unit="x", would_give=note),
@@ -171,16 +181,18 @@ def _gap_rule():
         divided = sampling.temperature([GAP, 0.0], T)
         lines.append(figure(f"a gap of {GAP:.1f} divided by T={T:g}", post, divided[0] - divided[1]))
     lines.append("Dividing by T > 1 shrinks every gap (flatter); by T < 1 stretches them (sharper).")
-    return Step("§6 Why dividing the logits controls confidence").say(*lines)
+    return step.say(*lines)
 
 
 def _pair():
     z = tensor(PAIR)
+    step = Step("§6 Amplify or compress the gap: logits [5.2, 2.1]")
     lines = [figure("gap 5.2 − 2.1", POST_PAIR_GAP, (z[0] - z[1]).item())]
     for T, (post_logits, post_gap, post_probs) in POST_PAIR.items():
         divided = sampling.temperature(z, T)
         probs = 100 * F.softmax(z, temperature=T).data
-        note = _pair_note(post_probs, (z[0] - z[1]).item())
+        split_T, note = _pair_note(post_probs, (z[0] - z[1]).item())
+        step.record(f"temperature giving the post's split at T={T:g}", split_T)
         lines += [
             f"Divide by T = {T:g}:",
             *(figure(f"{x:g} / {T:g}", p, d) for x, p, d in zip(PAIR, post_logits, divided)),
@@ -189,35 +201,39 @@ def _pair():
         ]
         if any(verdict(p, q) == "differs" for p, q in zip(post_probs, probs)):
             lines.append(f"  At T = {T:g} softmax gives {probs[0]:.1f}% vs {probs[1]:.1f}%; {note}.")
-    return Step("§6 Amplify or compress the gap: logits [5.2, 2.1]").say(*lines)
+    return step.say(*lines)
 
 
 def _pair_note(post_probs, gap):
-    """The temperature giving the post's split p : q: softmax of two logits only sees gap / T = log(p / q)."""
+    """(T, note): the temperature giving the post's split p : q (softmax of two logits only sees gap / T = log(p / q))."""
     p, q = (float(x) for x in post_probs)
     T = Value(gap) / (Value(p) / q).log()
     check = 100 * F.softmax(tensor(PAIR), temperature=T.data).data
-    return f"T = {gap:.1f} / ln({p:g}/{q:g}) = {T.data:.2f} gives {check[0]:.1f}% vs {check[1]:.1f}%"
+    return T.data, f"T = {gap:.1f} / ln({p:g}/{q:g}) = {T.data:.2f} gives {check[0]:.1f}% vs {check[1]:.1f}%"
 
 
 def _limits():
     z = tensor(LOGITS)
     uniform = 100 / len(LOGITS)
+    step = Step("§6 The edge cases: T → 0 is greedy, T → ∞ is uniform, the order never changes")
     lines = ["T → 0: every gap looks infinite, the top token takes everything (greedy decoding):"]
     for T in COLD:
         probs = 100 * F.softmax(z, temperature=T).data
+        step.record(f"T = {T:g}: P(the), in %", probs[0])
         lines.append(f"  T = {T:g}: P(the) = {probs[0]:.1f}%, all the others together {probs[1:].sum():.1e}%")
-    greedy = sampling.temperature(LOGITS, 0)
+    greedy = step.record("sampling.temperature(z, 0)", sampling.temperature(LOGITS, 0))
     lines += [
         f"  sampling.temperature(z, 0) returns the limit itself: {greedy.tolist()} (only \"the\" can be drawn)",
         f"T → ∞: every logit / T → 0, e^0 = 1 for all, so each of the {len(LOGITS)} tokens tends to {uniform:g}%:",
     ]
     for T in HOT:
         probs = 100 * F.softmax(z, temperature=T).data
+        step.record(f"T = {T:g}: largest distance from uniform, in points", np.abs(probs - uniform).max())
         lines.append(f"  T = {T:g}: {_percents(probs, 3)} (at most {np.abs(probs - uniform).max():.2g} points from {uniform:g}%)")
     sweep = F.softmax(z[None, :] / tensor(RANKING_SWEEP)[:, None]).data
     same = all((np.argsort(-row, kind="stable") == np.argsort(-z.data)).all() for row in sweep)
-    unchanged = np.array_equal(F.softmax(z, temperature=1.0).data, F.softmax(z).data)
+    unchanged = step.record("T = 1 changes nothing", np.array_equal(F.softmax(z, temperature=1.0).data, F.softmax(z).data))
+    step.record("the ranking never changes", same)
     lines += [
         f"T = 1 leaves the logits alone: F.softmax(z, temperature=1) equals F.softmax(z): {bool(unchanged)}",
         (
@@ -225,7 +241,7 @@ def _limits():
             f" {' > '.join(TOKENS)} every time: {same}"
         ),
     ]
-    return Step("§6 The edge cases: T → 0 is greedy, T → ∞ is uniform, the order never changes").say(*lines)
+    return step.say(*lines)
 
 
 def _picture(out_dir):
@@ -234,7 +250,10 @@ def _picture(out_dir):
     bits = (F.entropy(logits=z[None, :] / tensor(ENTROPY_SWEEP)[:, None]) / np.log(2)).data
     marked = (F.entropy(logits=z[None, :] / tensor(PICTURE_TEMPERATURES)[:, None]) / np.log(2)).data
     path = _plot(rows, bits, marked, out_dir / PICTURE_PNG)
-    step = Step("§6 The confidence dial, pictured").say(
+    step = Step("§6 The confidence dial, pictured")
+    for T, h in zip(PICTURE_TEMPERATURES, marked):
+        step.record(f"T = {T:g}: entropy in bits", h)
+    step.say(
         *(f"  T = {T:<4g} {_percents(row)}   entropy {h:.2f} bits" for T, row, h in zip(PICTURE_TEMPERATURES, rows, marked)),
         f"Entropy (§8) rises with T, from 0 bits (certain) toward log2 {len(LOGITS)} = {np.log2(len(LOGITS)):.2f} bits (uniform).",
     )

@@ -1,12 +1,13 @@
-"""Helpers shared by the demo tests: find a claim, read a step's printed text, check a claim, softmax.
+"""Helpers shared by the demo tests: find a claim, read a step's recorded values, check a claim, softmax.
 
 A demo test computes the post's figures itself, with plain math or NumPy, and
 checks each ``Claim`` of the demo against them: the claim quotes the post, its
 engine figure is the independent value, and its verdict is the one the rule in
-``demos._stepper.verdict`` gives for that value.
+``demos._stepper.verdict`` gives for that value. The other numbers a step
+prints are read from what it recorded (``Step.record``), never parsed back out
+of the printed text: how a step prints is tested once, in test_demo_stepper.py.
 """
 
-import re
 from decimal import Decimal
 
 import numpy as np
@@ -35,18 +36,15 @@ def printed(steps):
     return "".join(written)
 
 
-def numbers(text):
-    """The decimal numbers in ``text``, in order (integers without a point are skipped)."""
-    return [float(x) for x in re.findall(r"[-+]?\d+\.\d+", text)]
+def step(steps, title_start):
+    """The one step whose title starts with ``title_start``; fails if there is none or more than one."""
+    (found,) = [s for s in steps if s.title.startswith(title_start)]
+    return found
 
 
-def step_text(steps, title_start):
-    """What the one step whose title starts with ``title_start`` prints (``Step.text()``).
-
-    A claim shows its note as printed: once after a run of claims sharing it.
-    """
-    (step,) = [s for s in steps if s.title.startswith(title_start)]
-    return step.text()
+def recorded(steps, title_start):
+    """The values (``Step.record``) of the one step whose title starts with ``title_start``, by name."""
+    return step(steps, title_start).values
 
 
 def half_a_digit(shown):

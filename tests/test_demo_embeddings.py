@@ -1,10 +1,8 @@
 """The §14 demo, headless and fast: clusters, word order and RoPE recomputed here with plain NumPy."""
 
-import re
-
 import numpy as np
 import pytest
-from demo_checks import printed, step_text
+from demo_checks import printed, recorded
 
 from demos import embeddings
 from demos._stepper import claims
@@ -60,18 +58,16 @@ def test_random_vectors_do_not_cluster_and_trained_ones_do(saved):
 
 def test_printed_similarities_match_the_saved_vectors(demo, saved):
     steps, _ = demo
-    lines = step_text(steps, "§14 Cosine similarity")
+    said = recorded(steps, "§14 Cosine similarity")
     for when, label in ((0, "random"), (embeddings.SNAPSHOT, f"step {embeddings.SNAPSHOT}"),
                         (embeddings.FAST_STEPS, f"step {embeddings.FAST_STEPS}")):
-        printed = re.search(
-            rf"  {label} +mean cosine within groups (\S+), between (\S+); smallest within (\S+), largest between (\S+)",
-            lines,
-        )
-        assert [float(x) for x in printed.groups()] == pytest.approx(separation(saved[when]), abs=0.0051)
+        assert list(said[f"{label}: separation"]) == pytest.approx(separation(saved[when]), abs=0.0051)
     trained = saved[embeddings.FAST_STEPS]
     cat_dog, cat_democracy = (cosine(trained["cat"], trained[w]) for w in ("dog", "democracy"))
-    assert f"cat·dog {cat_dog:+.2f} (near), cat·democracy {cat_democracy:+.2f} (far apart)" in lines
-    assert "within-group similarity beats between-group similarity (every within pair" in lines
+    assert said["trained: cat·dog"] == pytest.approx(cat_dog, abs=0.005)
+    assert said["trained: cat·democracy"] == pytest.approx(cat_democracy, abs=0.005)
+    assert said["trained: within beats between"] is True
+    assert said["trained: every within pair beats every between pair"] is True
 
 
 def attend(x):
@@ -93,27 +89,29 @@ def sinusoidal(length, dim):
 
 def test_word_order_is_invisible_without_positions_and_visible_with_them(demo):
     steps, _ = demo
-    lines = step_text(steps, "§14 \"dog bites man\"")
-    none = [float(x) for x in re.findall(r"largest difference (\S+)", lines)]
-    assert len(none) == 3 and max(none) < 1e-12
-    with_positions = [float(x) for x in re.findall(r"pooled outputs differ by up to (\S+);", lines)]
-    assert len(with_positions) == 2 and min(with_positions) > 1e-3
+    said = recorded(steps, "§14 \"dog bites man\"")
+    none = [said[f"no positions: largest difference of the {name}"] for name in ("means", "outputs, reordered",
+                                                                               "pooled outputs")]
+    assert max(none) < 1e-12
+    with_positions = [said[f"{name} positions: largest difference of the pooled outputs"]
+                      for name in ("sinusoidal", "learned")]
+    assert min(with_positions) > 1e-3
     first, second = ([embeddings.ORDER_VECTORS[w] for w in sentence] for sentence in embeddings.SENTENCES)
     pe = sinusoidal(3, 4)
     out_first, out_second = attend(np.array(first) + pe), attend(np.array(second) + pe)
     assert with_positions[0] == pytest.approx(np.abs(out_first.mean(0) - out_second.mean(0)).max(), rel=0.06)
-    dog = re.search(r"\"dog\"'s output \[([^\]]*)\] in sentence 1, \[([^\]]*)\] in 2", lines)
-    for shown_row, ours in zip(dog.groups(), (out_first[0], out_second[2])):
-        assert [float(x) for x in shown_row.split(", ")] == pytest.approx(ours, abs=0.0006)
+    for shown_row, ours in zip(said["sinusoidal positions: \"dog\"'s outputs"], (out_first[0], out_second[2])):
+        assert list(shown_row) == pytest.approx(ours, abs=0.0006)
     assert np.abs(attend(np.array(second)) - attend(np.array(first))[[2, 1, 0]]).max() < 1e-12
-    assert f"no vector for position {embeddings.BLOCK_SIZE} and beyond" in lines
+    assert said["a learned table refuses positions past its rows"] is True
 
 
 def test_sinusoidal_rows_are_distinct(demo):
     steps, _ = demo
     table = sinusoidal(embeddings.PE_LENGTH, embeddings.PE_DIM)
     gaps = np.linalg.norm(table[:, None] - table[None, :], axis=-1)[~np.eye(embeddings.PE_LENGTH, dtype=bool)]
-    assert f"the closest two are {gaps.min():.2f} apart" in step_text(steps, "§14 Sinusoidal")
+    closest = recorded(steps, "§14 Sinusoidal")["distance of the closest two rows"]
+    assert closest == pytest.approx(gaps.min(), abs=0.005)  # printed to 2 decimals
 
 
 def rotate(x, position):
@@ -128,16 +126,14 @@ def rotate(x, position):
 
 def test_rope_scores_depend_only_on_the_distance(demo):
     steps, _ = demo
-    lines = step_text(steps, "§14 RoPE")
-    printed = {
-        (int(m), int(n)): float(score)
-        for m, n, score in re.findall(r"m = +(\d+), n = +(\d+), m − n = \S+: score (\S+)", lines)
-    }
-    assert set(printed) == set(embeddings.ROPE_PAIRS)
-    for (m, n), score in printed.items():
+    said = recorded(steps, "§14 RoPE")
+    scores = {(m, n): said[f"score at m = {m}, n = {n}"] for m, n in embeddings.ROPE_PAIRS}
+    assert len(said) == len(scores)
+    for (m, n), score in scores.items():
         assert score == pytest.approx(rotate(embeddings.QUERY, m) @ rotate(embeddings.KEY, n), abs=5e-6)
-    assert printed[(3, 1)] == printed[(103, 101)] == printed[(5003, 5001)]
-    assert abs(printed[(3, 2)] - printed[(3, 1)]) > 0.1 and abs(printed[(1, 3)] - printed[(3, 1)]) > 0.1
+    # printed to 6 decimals, the same at the same distance
+    assert round(scores[(3, 1)], 6) == round(scores[(103, 101)], 6) == round(scores[(5003, 5001)], 6)
+    assert abs(scores[(3, 2)] - scores[(3, 1)]) > 0.1 and abs(scores[(1, 3)] - scores[(3, 1)]) > 0.1
 
 
 def test_no_claims_the_post_gives_no_numbers_here(demo):
@@ -156,4 +152,4 @@ def test_pictures_are_attached_and_written(demo):
 def test_renders(demo):
     steps, _ = demo
     shown = printed(steps)
-    assert f"── {len(steps)}/{len(steps)}" in shown
+    assert all(step.title in shown for step in steps)

@@ -1,11 +1,10 @@
 """The §8 demo, headless: every claim and printed number checked against plain math/NumPy computed here."""
 
 import math
-import re
 
 import numpy as np
 import pytest
-from demo_checks import check, claim, numbers, printed, step_text
+from demo_checks import check, claim, printed, recorded
 
 from demos import entropy
 from demos._stepper import claims
@@ -49,8 +48,8 @@ def test_forecasts(demo):
     steps, _ = demo
     check(claim(steps, "H(Forecast A)"), "0", h([1.0, 0, 0, 0], 2))
     assert claim(steps, "H(Forecast A)").engine == "0"  # not "-0.0"
-    said = step_text(steps, "§8 Two forecasts")
-    bits, nats = map(float, re.search(r"H\(Forecast B\) = (\S+) bits = (\S+) nats", said).groups())
+    said = recorded(steps, "§8 Two forecasts")
+    bits, nats = said["H(Forecast B) in bits"], said["H(Forecast B) in nats"]
     assert bits == pytest.approx(h(FORECAST_B, 2), abs=5e-5) and nats == pytest.approx(h(FORECAST_B), abs=5e-5)
     assert round(bits, 2) == 1.99  # near log2(4) = 2: "high entropy", though not the post's 1.92
 
@@ -61,11 +60,12 @@ def test_low_and_high_panels_are_illustrative_and_the_found_distributions_have_t
     c = claim(steps, name)
     assert c.verdict == "illustrative" and c.post == post and c.unit == " bits"
     assert float(c.engine) == pytest.approx(float(post), abs=1e-9)
-    shown = [float(x) / 100 for x in re.findall(r"([\d.]+)%", c.note)]
-    assert len(shown) == 4 and sum(shown) == pytest.approx(1, abs=0.002)
-    assert shown[1] == shown[2] == shown[3]
-    q = shown[0]  # printed to 0.1%: the entropy of the printed distribution is within a few thousandths
+    found = recorded(steps, "§8 Two forecasts")[f"{name} distribution"]  # the note prints it to 0.1%
+    assert len(found) == 4 and sum(found) == pytest.approx(1, abs=0.002)
+    assert found[1] == found[2] == found[3]
+    q = round(found[0], 3)  # as printed: the entropy of the printed distribution is within a few thousandths
     assert h([q, *[(1 - q) / 3] * 3], 2) == pytest.approx(float(post), abs=0.005)
+    assert h(found, 2) == pytest.approx(float(post), abs=1e-9)
 
 
 def test_surprise_values(demo):
@@ -81,25 +81,30 @@ def test_surprise_values(demo):
 def test_one_percent_is_only_a_little_more_surprising_than_two_percent(demo):
     """−log 0.01 / −log 0.02 ≈ 1.18, not "way more" than 2×: halving p adds log 2 nats to the surprise."""
     steps, _ = demo
-    said = step_text(steps, "§8 Surprise = −log p")
+    said = recorded(steps, "§8 Surprise = −log p")
     rare, less_rare = -math.log(0.01), -math.log(0.02)
     assert (round(rare, 2), round(less_rare, 2), round(rare / less_rare, 2)) == (4.61, 3.91, 1.18)
-    assert f"−log(0.01) = {rare:.2f} nats vs −log(0.02) = {less_rare:.2f} nats: only {rare / less_rare:.2f}×" in said
+    printed_to_2_decimals = 0.0051
+    assert said["−log(0.01)"] == pytest.approx(rare, abs=printed_to_2_decimals)
+    assert said["−log(0.02)"] == pytest.approx(less_rare, abs=printed_to_2_decimals)
+    assert said["how many times as surprising"] == pytest.approx(rare / less_rare, abs=printed_to_2_decimals)
     gap = rare - less_rare
     assert gap == pytest.approx(math.log(2))
-    assert f"What is 2× is the probability (0.02/0.01); the surprise grows by {gap:.2f} nats" in said
-    assert f"which is log 2 = {math.log(2):.2f}" in said
-    assert f"(50% vs 100%: {-math.log(0.5) + math.log(1.0):.2f} nats too)" in said
+    assert said["how much more surprising, in nats"] == pytest.approx(gap, abs=printed_to_2_decimals)
+    assert said["log 2"] == pytest.approx(math.log(2), abs=printed_to_2_decimals)
+    assert said["50% vs 100%, in nats"] == pytest.approx(-math.log(0.5) + math.log(1.0), abs=printed_to_2_decimals)
     assert not any(c.name.startswith(("1%", "2%")) for c in claims(steps))  # the post gives no number to check
 
 
 def test_entropy_is_expected_surprise_four_ways(demo):
     steps, _ = demo
-    said = step_text(steps, "§8 Entropy = expected surprise")
-    weighted, by_scalargrad, by_tensorgrad, sampled = (
-        float(x) for x in re.findall(r"= (\d\.\d{6}) nats", said)
+    said = recorded(steps, "§8 Entropy = expected surprise")
+    weighted, by_scalargrad, by_tensorgrad = (
+        said[name] for name in ("Σ p·(−log p)", "scalargrad.entropy(p)", "tensorgrad.functional.entropy(logits)")
     )
-    assert weighted == by_scalargrad == by_tensorgrad == pytest.approx(h(FORECAST_B), abs=5e-7)
+    sampled = said["mean surprise of the draws"]
+    for found in (weighted, by_scalargrad, by_tensorgrad):  # printed to 6 decimals, all alike
+        assert found == pytest.approx(h(FORECAST_B), abs=5e-7)
     surprise = -np.log(FORECAST_B)
     variance = np.sum(FORECAST_B * surprise**2) - h(FORECAST_B) ** 2  # Var of one draw's surprise
     assert abs(sampled - h(FORECAST_B)) < 5 * np.sqrt(variance / entropy.SURPRISE_DRAWS)  # five standard errors
@@ -108,19 +113,21 @@ def test_entropy_is_expected_surprise_four_ways(demo):
 def test_one_hot_zero_and_uniform_log_n_is_the_maximum(demo):
     steps, _ = demo
     check(claim(steps, "H(one-hot, 8 outcomes)"), "0", h([1.0] + [0.0] * 7, 2))
-    said = step_text(steps, "§8 Edge cases")
+    said = recorded(steps, "§8 Edge cases")
     for n in (2, 4, 8):
-        hn, log_n, bits = map(float, re.search(rf"uniform over {n}: H = (\S+) nats, log {n} = (\S+) \((\S+) bits", said).groups())
-        assert hn == log_n == pytest.approx(math.log(n), abs=5e-7) and bits == pytest.approx(math.log2(n), abs=5e-4)
-    low, high = map(float, re.search(r"entropies from (\S+) to (\S+) nats", said).groups())
+        hn, log_n, bits = (said[f"uniform over {n}: {name}"] for name in ("H in nats", f"log {n}", "H in bits"))
+        assert hn == pytest.approx(math.log(n), abs=5e-7) and log_n == pytest.approx(math.log(n), abs=5e-7)
+        assert bits == pytest.approx(math.log2(n), abs=5e-4)
+    low, high = said["random distributions: lowest and highest entropy"]
     assert 0 < low < high < math.log(8)
-    assert "none above log 8 = 2.079: true" in said
+    assert said["random distributions: none above log 8"] is True
 
 
 def test_temperature_raises_entropy_and_reaches_the_posts_illustrative_values(demo):
     steps, _ = demo
-    said = step_text(steps, "§8 Entropy and temperature")
-    assert "from 0.05 to 20: yes" in said
+    said = recorded(steps, "§8 Entropy and temperature")
+    assert said["entropy rises with T"] is True
+    assert (entropy.TEMPERATURES[0], entropy.TEMPERATURES[-1]) == (0.05, 20)
     logits = entropy.LOGIT_SCALE * np.random.default_rng(entropy.SEED).standard_normal(entropy.VOCAB)
 
     def at(T):
@@ -134,24 +141,24 @@ def test_temperature_raises_entropy_and_reaches_the_posts_illustrative_values(de
     for post in ("2.5", "0.01"):
         c = claim(steps, f"entropy {post}")
         assert c.verdict == "illustrative" and float(c.engine) == pytest.approx(float(post), abs=1e-9)
-        T, top = map(float, re.search(r"at T = (\S+) \(top token p = (\S+)\)", c.note).groups())
-        h_at_T, p_top = at(T)  # T is printed to 3 significant digits
+        T, top = said[f"entropy {post}: temperature"], said[f"entropy {post}: top token p"]
+        h_at_T, p_top = at(float(f"{T:.3g}"))  # T as the note prints it, to 3 significant digits
         assert h_at_T == pytest.approx(float(post), rel=0.02) and p_top == pytest.approx(top, abs=0.002)
+        assert at(T) == pytest.approx((float(post), top), abs=1e-6)
 
 
 def test_entropy_bonus_gradient_and_step(demo):
     steps, _ = demo
-    said = step_text(steps, "§8 An entropy bonus")
+    said = recorded(steps, "§8 An entropy bonus")
     p = np.array(family_with_bits(0.47))  # the "low entropy" distribution, found here independently
-    assert float(re.search(r"sun ([\d.]+)%", said)[1]) == pytest.approx(100 * p[0], abs=0.05)
+    assert 100 * said["distribution"][0] == pytest.approx(100 * p[0], abs=0.05)
     H = h(p)
     grad = -p * (np.log(p) + H)
-    engine = numbers(re.search(r"engine:\s+\[(.*)\]", said)[1])
-    by_hand = numbers(re.search(r"by hand: \[(.*)\]", said)[1])
-    assert engine == by_hand == pytest.approx(grad, abs=5.1e-5)
+    assert said["dH/dlogits, engine"] == pytest.approx(grad, abs=5.1e-5)
+    assert said["dH/dlogits, by hand"] == pytest.approx(grad, abs=5.1e-5)
     stepped = np.exp(np.log(p) + grad)
     stepped /= stepped.sum()
-    after_bits, before_bits = map(float, re.search(r"H = (\S+) bits \(was (\S+)\)", said).groups())
+    after_bits, before_bits = said["H in bits, after the step"], said["H in bits, before the step"]
     assert after_bits == pytest.approx(h(stepped, 2), abs=5.1e-4) and before_bits == pytest.approx(0.47, abs=5e-4)
     assert after_bits > before_bits
 

@@ -1,25 +1,22 @@
 """The GPT demo, headless and fast: losses recomputed from the saved checkpoint, not taken from the demo."""
 
 import json
-import re
 
 import numpy as np
 import pytest
+from demo_checks import printed, recorded
 
 from demos import gpt
 from demos.__main__ import main
 from demos._corpus import NEXT_WORD, PHONE_PROMPT, make_corpus, train_val_split
-from demos._stepper import run_steps
 from tensorgrad import GPT, CharTokenizer, no_grad
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """Run the demo once with fast=True; the text it prints and its output folder."""
+    """Run the demo once with fast=True; its steps and its output folder."""
     out_dir = tmp_path_factory.mktemp("gpt")
-    printed = []
-    run_steps(gpt.steps(out_dir, fast=True), pause=False, write=printed.append)
-    return "".join(printed), out_dir
+    return gpt.steps(out_dir, fast=True), out_dir
 
 
 @pytest.fixture(scope="module")
@@ -48,20 +45,14 @@ def mean_loss(model, ids, block):
         return model.loss(x, y).item()
 
 
-def printed_losses(text):
-    """[(step, train, validation)] from the demo's training table."""
-    rows = re.findall(r"^ +(\d+) +(\d\.\d{3}) +(\d\.\d{3})$", text, re.MULTILINE)
-    return [(int(s), float(t), float(v)) for s, t, v in rows]
-
-
 def test_trained_checkpoint_beats_the_initial_model(demo, corpus):
-    text, out_dir = demo
+    steps, out_dir = demo
     _, train_text, val_text = corpus
     trained, tokenizer, _ = from_checkpoint(out_dir / gpt.CHECKPOINT_NPZ, seed=123)
     c = gpt.FAST
     initial = GPT(tokenizer.vocab_size, c.block_size, c.dim, c.n_heads, c.n_layers, dtype=np.float32, rng=gpt.SEED)
     val_ids, train_ids = tokenizer.encode(val_text), tokenizer.encode(train_text[:20_000])
-    losses = printed_losses(text)
+    losses = recorded(steps, "Training:")["(step, train loss, validation loss)"]
     assert [step for step, _, _ in losses][::len(losses) - 1] == [0, c.steps]
     # The printed first and last validation losses are those of the initial model and of the checkpoint.
     assert losses[0][2] == pytest.approx(mean_loss(initial, val_ids, c.block_size), abs=1e-3)
@@ -71,19 +62,20 @@ def test_trained_checkpoint_beats_the_initial_model(demo, corpus):
 
 
 def test_validation_loss_beats_the_unigram_baseline_by_the_printed_margin(demo, corpus):
-    text, _ = demo
+    steps, _ = demo
     _, train_text, val_text = corpus
     counts = {ch: train_text.count(ch) for ch in set(train_text)}
     baseline = -np.mean([np.log(counts[ch] / len(train_text)) for ch in val_text])
-    validation, printed_baseline, below = map(
-        float, re.search(r"validation (\S+) vs unigram baseline (\S+): (\S+) nats", text).groups()
-    )
+    said = recorded(steps, "Training:")
+    *_, (_, _, validation) = said["(step, train loss, validation loss)"]
+    printed_baseline = said["unigram baseline"]
+    below = printed_baseline - validation  # printed beside them
     assert printed_baseline == pytest.approx(baseline, abs=1e-3)
     assert below == pytest.approx(baseline - validation, abs=2e-3) and below > 0.5
 
 
 def test_checkpoint_round_trip(demo):
-    text, out_dir = demo
+    steps, out_dir = demo
     path = out_dir / gpt.CHECKPOINT_NPZ
     ours, _, state = from_checkpoint(path, seed=7)
     loaded, _ = gpt.load_checkpoint(path)
@@ -92,35 +84,40 @@ def test_checkpoint_round_trip(demo):
     ids = np.arange(2 * gpt.FAST.block_size).reshape(2, -1) % loaded.vocab_size
     with no_grad():
         assert np.array_equal(ours(ids).data, loaded(ids).data)
-    assert "logits are identical (largest difference 0.0e+00)" in text
+    assert recorded(steps, "Checkpoint")["largest difference of the logits"] == 0
 
 
 def test_pictures_are_written(demo):
-    text, out_dir = demo
+    steps, out_dir = demo
     for name in (gpt.LOSS_PNG, gpt.ATTENTION_PNG):
         assert (out_dir / name).read_bytes().startswith(b"\x89PNG")
-        assert f"picture: {out_dir / name}" in text
+    assert [path for step in steps for path, _ in step.pictures] == [out_dir / gpt.LOSS_PNG, out_dir / gpt.ATTENTION_PNG]
+    assert all(step.title in printed(steps) for step in steps)
 
 
 def test_samples_use_the_corpus_alphabet_and_entropy_follows_temperature(demo, corpus):
-    text, _ = demo
-    samples = re.findall(r"^  │ (.*)$", text, re.MULTILINE)
-    assert samples and set("".join(samples)) <= set(corpus[0])
-    entropy = dict(re.findall(r"^(T = \S+|greedy|top-p 0\.9): mean entropy (\S+) nats", text, re.MULTILINE))
-    assert entropy.keys() == {"T = 0.5", "T = 1.0", "T = 1.5", "greedy", "top-p 0.9"}
-    assert float(entropy["greedy"]) == 0
-    assert float(entropy["T = 0.5"]) < float(entropy["T = 1.5"])
+    steps, _ = demo
+    said = recorded(steps, "§6–§8 Sampling")
+    names = {"T = 0.5", "T = 1.0", "T = 1.5", "greedy", "top-p 0.9"}
+    assert said.keys() == {f"{name}: sample and its mean entropy" for name in names}
+    samples = {name: said[f"{name}: sample and its mean entropy"] for name in names}
+    assert all(text for text, _ in samples.values()) and set("".join(t for t, _ in samples.values())) <= set(corpus[0])
+    entropy = {name: mean_entropy for name, (_, mean_entropy) in samples.items()}
+    assert round(entropy["greedy"], 2) == 0  # printed as 0.00
+    assert round(entropy["T = 0.5"], 2) < round(entropy["T = 1.5"], 2)
 
 
 def test_phone_table_counts_the_training_text(demo, corpus):
-    text, _ = demo
+    steps, _ = demo
     _, train_text, _ = corpus
     lines = [line for line in train_text.splitlines() if line.startswith(PHONE_PROMPT)]
+    said = recorded(steps, "§1 The phone keyboard")
+    assert len(said) == len(NEXT_WORD)
     for word, p in NEXT_WORD:
-        share = 100 * sum(line == f'{PHONE_PROMPT}{word}".' for line in lines) / len(lines)
-        row = re.search(rf"^  {word} +(\d+)% +(\S+)% +(\S+)% +(\S+)%$", text, re.MULTILINE)
-        assert int(row[1]) == round(100 * p) and float(row[2]) == pytest.approx(share, abs=0.05)
-        assert 0 <= float(row[4]) <= float(row[3]) <= 100  # a whole word is at most as likely as its first letter
+        share = sum(line == f'{PHONE_PROMPT}{word}".' for line in lines) / len(lines)
+        counted, first_letter, whole_word = said[f"{word}: (training text, model's first letter, model's whole word)"]
+        assert counted == pytest.approx(share, abs=0.0005)
+        assert 0 <= whole_word <= first_letter <= 1  # a whole word is at most as likely as its first letter
 
 
 def test_demo_is_listed(capsys):

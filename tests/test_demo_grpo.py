@@ -1,13 +1,12 @@
 """The GRPO demo, headless and fast: its accuracies and curves checked with NumPy, not with the demo's code."""
 
-import re
 from dataclasses import fields
 
 import numpy as np
 import pytest
+from demo_checks import printed, recorded
 
 from demos import grpo
-from demos._stepper import run_steps
 from tensorgrad import GPT, no_grad
 
 NUMBERS = range(10, 50)  # the task: a + b for a, b from 10 to 49, 300 questions held out
@@ -16,12 +15,9 @@ HELD_OUT = 300
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """Run the demo once with fast=True; its steps, the text they print, and its output folder."""
+    """Run the demo once with fast=True; its steps and its output folder."""
     out_dir = tmp_path_factory.mktemp("grpo")
-    steps = grpo.steps(out_dir, fast=True)
-    printed = []
-    run_steps(steps, pause=False, write=printed.append)
-    return steps, "".join(printed), out_dir
+    return grpo.steps(out_dir, fast=True), out_dir
 
 
 def held_out_pairs():
@@ -44,20 +40,22 @@ def greedy_accuracy(path, pairs):
 
 @pytest.mark.slow
 def test_held_out_accuracy_recomputed_from_the_saved_models(demo):
-    _, text, out_dir = demo
+    steps, out_dir = demo
     pairs = held_out_pairs()
     before = greedy_accuracy(out_dir / grpo.PRETRAINED_NPZ, pairs)
     after = greedy_accuracy(out_dir / grpo.POLICY_NPZ, pairs)
-    printed = re.search(r"held-out accuracy ([\d.]+) → ([\d.]+) in (\d+) steps", text)
-    assert (float(printed[1]), float(printed[2])) == (round(before, 3), round(after, 3))
-    assert f"held-out accuracy (greedy): {before:.3f} ({round(before * HELD_OUT)} of {HELD_OUT})" in text
+    run = recorded(steps, "GRPO:")
+    # accuracies are counts out of HELD_OUT: equal to float rounding means the same answers right
+    assert (run["held-out accuracy before"], run["held-out accuracy after"]) == pytest.approx((before, after))
+    assert recorded(steps, "Pre-training")["held-out accuracy"] == pytest.approx(before)
+    assert run["steps"] == grpo.FAST.max_steps
     assert 0.25 <= before <= 0.55  # pre-training stops while the model is still often wrong
     assert after > before
 
 
 @pytest.mark.slow
 def test_curves_are_finite_and_reward_rises(demo):
-    *_, out_dir = demo
+    _, out_dir = demo
     with np.load(out_dir / grpo.CURVES_NPZ) as curves:
         assert list(curves["names"]) == ["GRPO", "REINFORCE", "GRPO, no clipping"]
         for i in range(3):
@@ -72,30 +70,32 @@ def test_curves_are_finite_and_reward_rises(demo):
 
 @pytest.mark.slow
 def test_ablation_table_matches_the_saved_curves(demo):
-    _, text, out_dir = demo
-    rows = re.findall(r"  (GRPO|REINFORCE|GRPO, no clipping)\s+(?:group mean|none).*?([\d.]+) → ([\d.]+)\s+([\d.]+)",
-                      text)
-    assert [name for name, *_ in rows] == ["GRPO", "REINFORCE", "GRPO, no clipping"]
+    steps, out_dir = demo
+    table = recorded(steps, "Parts taken away")
+    names = ["GRPO", "REINFORCE", "GRPO, no clipping"]
     with np.load(out_dir / grpo.CURVES_NPZ) as curves:
-        for i, (_, start, end, mean) in enumerate(rows):
+        assert list(curves["names"]) == names
+        means, finals = [], []
+        for i, name in enumerate(names):
             accuracy = curves[f"run{i}_accuracy"]
-            assert (float(start), float(end), float(mean)) == (
-                round(accuracy[0], 3), round(accuracy[-1], 3), round(accuracy.mean(), 3))
-    best = ["GRPO", "REINFORCE", "GRPO, no clipping"][int(np.argmax([float(mean) for *_, mean in rows]))]
-    assert f"highest mean accuracy: {best}" in text
+            shown = [table[f"{name}: held-out {which}"] for which in ("start", "end", "mean")]
+            assert shown == pytest.approx([accuracy[0], accuracy[-1], accuracy.mean()])
+            means.append(accuracy.mean())
+            finals.append(accuracy[-1])
+    assert table["highest mean accuracy"] == names[int(np.argmax(means))]
+    assert table["highest final accuracy"] == names[int(np.argmax(finals))]
     # Each run's parts: baseline, clipping and μ (updates per batch): one or more taken away from GRPO's.
-    for parts in ("GRPO               group mean  ε 0.2   2", "REINFORCE          none        none    1",
-                  "GRPO, no clipping  group mean  none    2"):
-        assert f"\n  {parts}  " in text, parts
+    for name, parts in zip(names, (("group mean", 0.2, 2), ("none", None, 1), ("group mean", None, 2))):
+        assert tuple(table[f"{name}: {part}"] for part in ("baseline", "clip ε", "μ")) == parts, name
 
 
 @pytest.mark.slow
 def test_training_plot_is_written(demo):
-    steps, text, out_dir = demo
+    steps, out_dir = demo
     picture = out_dir / grpo.TRAINING_PNG
     assert picture.read_bytes().startswith(b"\x89PNG")
     assert [path for step in steps for path, _ in step.pictures] == [picture]
-    assert f"picture: {picture}" in text
+    assert all(step.title in printed(steps) for step in steps)
 
 
 def test_fast_keeps_the_model_and_its_pretraining_and_shortens_the_rl_run():

@@ -2,10 +2,9 @@
 
 import itertools
 import math
-import re
 
 import pytest
-from demo_checks import check, claim, printed, step_text
+from demo_checks import check, claim, printed, recorded
 
 from demos import large_numbers
 from demos._stepper import claims
@@ -58,11 +57,13 @@ def test_fair_coin_and_the_posts_own_counts(demo):
 @pytest.mark.parametrize(("n", "post"), [(1, "100"), (10, "70"), (100, "54"), (10_000, "50.2")])
 def test_coin_checkpoints_are_illustrative_with_fair_coin_odds(demo, n, post):
     steps, _ = demo
-    found = claim(steps, f"heads after {n:,} flip{'s' if n > 1 else ''}")
-    assert (found.post, found.verdict, found.unit) == (post, "illustrative", "%")
+    name = f"heads after {n:,} flip{'s' if n > 1 else ''}"
+    found = claim(steps, name)
+    assert (found.post, found.verdict, found.unit) == (post, "illustrative", "%") and found.note
     got = float(found.engine) / 100 * n
     assert got == pytest.approx(round(got)) and 0 <= got <= n
-    engine_p, post_p = map(float, re.findall(r"P = ([\d.]+)", found.note))
+    said = recorded(steps, "§3 Flip a coin")
+    engine_p, post_p = said[f"{name}: P of the engine's run"], said[f"{name}: P of the post's"]
     assert engine_p == pytest.approx(fair_tail(n, round(got)), abs=0.006)
     assert post_p == pytest.approx(fair_tail(n, round(float(post) / 100 * n)), abs=0.006)
 
@@ -74,7 +75,10 @@ def test_ten_thousand_flips_heads_and_tails(demo):
     assert float(heads.engine) + float(tails.engine) == 10_000
     assert float(heads.engine) == pytest.approx(float(claim(steps, "heads after 10,000 flips").engine) * 100)
     assert abs(float(heads.engine) - 5000) < 4 * 50  # four standard deviations of a fair coin
-    assert heads.note.endswith(f"the post's 5,023: P = {fair_tail(10_000, 5023):.2f}")  # 0.65
+    said = recorded(steps, "§3 Flip a coin")
+    assert said["heads in 10,000 flips: P of the post's"] == pytest.approx(fair_tail(10_000, 5023), abs=0.005)  # 0.65
+    assert said["heads in 10,000 flips: P of the engine's run"] == pytest.approx(
+        fair_tail(10_000, round(float(heads.engine))), abs=0.005)
 
 
 def test_expected_counts_of_ten_answers(demo):
@@ -88,12 +92,13 @@ def test_vote_table_exact_by_brute_force_and_simulation_close(demo):
     exact = vote_by_counts(10, [0.6, 0.2, 0.2])
     a, b, _, post = vote_by_counts(10, [0.6, 0.4])  # rules (a), (b) and the post's see only right vs wrong
     assert (a, b, post) == pytest.approx((exact[0], exact[1], exact[3]))
-    rows = re.findall(r"^  (\(a\)|\(b\)|\(c\)|post:).*?([\d.]+)%\s+([\d.]+)%$",
-                      step_text(steps, "§3 Self-consistency"), re.MULTILINE)
-    assert [r for r, *_ in rows] == ["(a)", "(b)", "(c)", "post:"]
-    for (_, shown, simulated), value in zip(rows, exact):
-        assert float(shown) == round(100 * value, 1)
-        assert float(simulated) == pytest.approx(100 * value, abs=0.6)  # 100,000 votes: ≤ 0.16 points per error
+    said = recorded(steps, "§3 Self-consistency")
+    rules, simulated = said["P(vote right), exact"], said["P(vote right), simulated"]
+    assert [rule.split()[0] for rule in rules] == [rule.split()[0] for rule in simulated] == ["(a)", "(b)", "(c)", "post:"]
+    for shown, value in zip(rules.values(), exact):
+        assert shown == pytest.approx(value, rel=1e-12)
+    for shown, value in zip(simulated.values(), exact):
+        assert 100 * shown == pytest.approx(100 * value, abs=0.6)  # 100,000 votes: ≤ 0.16 points per error
     assert round(100 * exact[0], 1) == 63.3 and round(100 * exact[3], 1) == 83.4
 
 
@@ -101,11 +106,11 @@ def test_each_voting_rule_against_the_posts_83(demo):
     steps, _ = demo
     a, b, c, post = vote_by_counts(10, [0.6, 0.2, 0.2])
     check(claim(steps, "majority right, (a) strict majority ≥6 of 10"), "83", 100 * a, 0.006)
-    shown = step_text(steps, "§3 Where does")
-    assert f"a 5–5 tie counts as right: {100 * post:.1f}%, its \"~83%\"" in shown
+    said = recorded(steps, "§3 Where does")
+    assert said["ties as right"] == pytest.approx(post, rel=1e-12)
     verdicts = [c.verdict for c in claims(steps) if "83" in c.post]
-    assert f"(b) a 5–5 tie settled by a coin: {100 * b:.1f}%" in shown
-    assert f"(c) plurality over 2 equally likely wrong answers: {100 * c:.1f}%" in shown
+    assert said["(b)"] == pytest.approx(b, rel=1e-12)
+    assert said["(c)"] == pytest.approx(c, rel=1e-12)
     assert verdicts == ["differs"]  # one figure, one verdict: 63.3 against "83" (83.4 only with ties as wins)
 
 
@@ -115,39 +120,35 @@ def strict(n, p):
 
 def test_what_would_give_83_really_gives_it(demo):
     steps, _ = demo
-    note = claim(steps, "majority right, (a) strict majority ≥6 of 10").note
-    post_rule = re.search(r"5–5 ties counted as right give ([\d.]+)%, as the post's explanation does", note)[1]
-    n, shown, accuracy = re.search(
-        r"\(a\) reaches 83% with (\d+) samples \(([\d.]+)%\), or at 10 samples with ([\d.]+)% per-sample accuracy",
-        step_text(steps, "§3 Where does"),
-    ).groups()
-    n = int(n)
-    assert round(100 * strict(n, 0.6)) == 83 and float(shown) == round(100 * strict(n, 0.6), 1)
+    assert claim(steps, "majority right, (a) strict majority ≥6 of 10").note  # prints "ties as right", checked above
+    said = recorded(steps, "§3 Where does")
+    n, shown, accuracy = (said[f"(a) {name}"] for name in ("samples needed for 83%", "with those samples",
+                                                           "per-sample accuracy for 83%"))
+    assert round(100 * strict(n, 0.6)) == 83 and shown == pytest.approx(strict(n, 0.6), rel=1e-12)
     assert all(round(100 * strict(m, 0.6)) < 83 for m in range(1, n))  # the smallest such n
-    assert 100 * strict(10, float(accuracy) / 100) == pytest.approx(83, abs=0.2)
-    assert float(post_rule) == round(100 * sum(binomial(10, k, 0.6) for k in range(5, 11)), 1)
+    assert 100 * strict(10, round(accuracy, 3)) == pytest.approx(83, abs=0.2)  # printed to 0.1%
+    assert said["ties as right"] == pytest.approx(sum(binomial(10, k, 0.6) for k in range(5, 11)), rel=1e-12)
 
-    shown = step_text(steps, "§3 Where does")
-    p = float(re.search(r"([\d.]+)% per-sample accuracy would give 83%", shown)[1]) / 100
+    p = round(said["(b) per-sample accuracy for 83%"], 3)  # printed to 0.1%
     assert 100 * (strict(10, p) + binomial(10, 5, p) / 2) == pytest.approx(83, abs=0.2)
 
-    big, small = (float(x) / 100 for x in re.search(r"split ([\d.]+)% \+ ([\d.]+)% gives 83%", shown).groups())
+    big, small = (round(x, 3) for x in said["(c) error split for 83%"])  # printed to 0.1%
     assert big + small == pytest.approx(0.4)
     assert 100 * vote_by_counts(10, [0.6, big, small])[2] == pytest.approx(83, abs=0.2)
 
 
 def test_plurality_for_several_spreads_and_the_70_percent_model(demo):
     steps, _ = demo
-    shown = step_text(steps, "§3 Where does")
+    said = recorded(steps, "§3 Where does")
     for k in (1, 2, 3):
         value = vote_by_counts(10, [0.6] + [0.4 / k] * k)[2]
-        assert f"k = {k}: {100 * value:.1f}%" in shown
-    strong = step_text(steps, "§3 A 70% model")
+        assert said[f"plurality, k = {k}"] == pytest.approx(value, rel=1e-12)
+    strong = recorded(steps, "§3 A 70% model")
     a, b = strict(10, 0.7), strict(10, 0.7) + binomial(10, 5, 0.7) / 2
     ties = a + binomial(10, 5, 0.7)
-    assert f"strict majority {100 * a:.1f}%, ties by coin {100 * b:.1f}%, ties as right {100 * ties:.1f}%" in strong
+    assert [strong[rule] for rule in ("strict majority", "ties by coin", "ties as right")] == pytest.approx([a, b, ties])
     assert round(100 * a, 1) == 85.0
-    assert f"right {100 * strict(25, 0.7):.1f}% of the time" in strong
+    assert strong["strict majority with 25 samples"] == pytest.approx(strict(25, 0.7))
 
 
 def test_pictures_and_rendering(demo):
@@ -157,4 +158,4 @@ def test_pictures_and_rendering(demo):
         assert png.read_bytes().startswith(b"\x89PNG") and 0 < png.stat().st_size < 120_000
     assert [path for step in steps for path, _ in step.pictures] == pngs
     shown = printed(steps)
-    assert "── 4/4" in shown
+    assert all(step.title in shown for step in steps)

@@ -1,11 +1,10 @@
 """The §11 norms demo, headless: pulls, penalties and both regularization paths recomputed with plain NumPy."""
 
 import math
-import re
 
 import numpy as np
 import pytest
-from demo_checks import check, claim, printed, step_text
+from demo_checks import check, claim, printed, recorded
 
 from demos import norms
 from demos._stepper import claims
@@ -23,12 +22,13 @@ def demo(tmp_path_factory):
 
 def test_norms_of_the_rubber_band_weights(demo):
     steps, _ = demo
-    said = step_text(steps, "§11 Norms")
+    said = recorded(steps, "§11 Norms")
     w = np.array(WEIGHTS)
-    assert f"= {sum(abs(w)):g}   (scalargrad l1" in said
-    assert f"= {sum(w * w):g}   (scalargrad l2:" in said
-    assert f"= {math.sqrt(sum(w * w)):.4f}   (scalargrad l2_norm" in said
-    assert "‖w‖₁ = 4.0, ‖w‖₂ = 4.0" in said and "‖w‖₁ = 4.0, ‖w‖₂ = 2.0" in said
+    assert said["‖w‖₁"] == pytest.approx(sum(abs(w)), abs=1e-12)
+    assert said["Σw²"] == pytest.approx(sum(w * w), abs=1e-12)
+    assert said["‖w‖₂"] == pytest.approx(math.sqrt(sum(w * w)), abs=5e-5)
+    assert said["one outlier: ‖w‖₁, ‖w‖₂"] == pytest.approx((4.0, 4.0))
+    assert said["spread out: ‖w‖₁, ‖w‖₂"] == pytest.approx((4.0, 2.0))
 
 
 def test_pulls_are_the_size_of_2w_and_point_toward_zero(demo):
@@ -37,10 +37,9 @@ def test_pulls_are_the_size_of_2w_and_point_toward_zero(demo):
         pull = claim(steps, f"pull on {w}")
         check(pull, post, abs(2 * w), 1e-12)
         assert pull.verdict == "exact"
-    said = step_text(steps, "§11 L2 regularization")
-    assert "gradient  -6.0, so a descent step −lr·(-6.0) moves it up, toward 0" in said
-    assert "gradient  10.0, so a descent step −lr·(10.0) moves it down, toward 0" in said
-    assert "L1's pull is sign(w) = [1.0, 1.0, 1.0, -1.0]" in said
+    said = recorded(steps, "§11 L2 regularization")
+    assert [said[f"w{i}: gradient"] for i in range(1, 5)] == [2 * w for w in WEIGHTS]  # down for w > 0, up for w < 0
+    assert said["L1 pulls"] == list(np.sign(WEIGHTS))
 
 
 def test_penalties_are_the_squares(demo):
@@ -83,12 +82,6 @@ def zero(w):
     return np.abs(w) < 1e-12
 
 
-def printed_rows(said, name):
-    """[(λ, weights as printed, zeros)] for one path; the demo prints an exact zero as "0", others as "+0.00"."""
-    rows = re.findall(rf"^  {name}\s+(\d\.\d{{4}})  (.*?)   (\d)$", said, re.MULTILINE)
-    return [(float(lam), weights.split(), int(zeros)) for lam, weights, zeros in rows]
-
-
 @pytest.fixture(scope="module")
 def paths():
     x, y, *_ = norms.regression_problem()
@@ -103,51 +96,52 @@ def paths():
 def test_l1_path_matches_coordinate_descent_with_the_same_exact_zeros(demo, paths):
     steps, _ = demo
     grid, l1, _ = paths
-    rows = printed_rows(step_text(steps, "§11 L1 vs L2"), "L1")
-    assert len(rows) == 10
-    for (lam, weights, zeros), expected_lam, expected in zip(rows, grid[::3], l1[::3]):
-        assert lam == round(expected_lam, 4)
-        assert [float(v) for v in weights] == pytest.approx(expected, abs=0.0051)
-        assert [v == "0" for v in weights] == list(zero(expected))
-        assert zeros == int(np.sum(zero(expected)))
-    assert rows[0][2] == 8 and rows[-1][2] == 0  # all zero at the top of the sweep, none at the bottom
-    assert f"{int(np.sum(zero(l1)))} exact zeros over the sweep" in step_text(steps, "§11 L1 vs L2")
+    said = recorded(steps, "§11 L1 vs L2")
+    assert len(said["λ"]) == N_LAMBDAS and norms.SHOWN_EVERY == 3  # ten rows printed, every third
+    for lam, weights, expected_lam, expected in zip(said["λ"], said["L1 weights"], grid, l1):
+        assert lam == pytest.approx(expected_lam, abs=5e-5)
+        assert weights == pytest.approx(expected, abs=0.0051)
+        assert list(weights == 0) == list(zero(expected))  # the exact zeros, printed as "0"
+    zeros = (said["L1 weights"] == 0).sum(axis=1)
+    assert zeros[0] == 8 and zeros[-1] == 0  # all zero at the top of the sweep, none at the bottom
+    assert zeros.sum() == int(np.sum(zero(l1)))
 
 
 def test_l2_path_matches_the_closed_form_and_has_no_zeros(demo, paths):
     steps, _ = demo
     grid, _, l2 = paths
-    said = step_text(steps, "§11 L1 vs L2")
-    rows = printed_rows(said, "L2")
-    assert len(rows) == 10
-    for (lam, weights, zeros), expected_lam, expected in zip(rows, grid[::3], l2[::3]):
-        assert lam == round(expected_lam, 4)
-        assert [float(v) for v in weights] == pytest.approx(expected, abs=0.0051)
-        assert zeros == 0 and "0" not in weights and np.all(expected != 0)
-    assert f"smallest |w| {np.abs(l2).min():.1e}" in said
+    said = recorded(steps, "§11 L1 vs L2")
+    for lam, weights, expected_lam, expected in zip(said["λ"], said["L2 weights"], grid, l2):
+        assert lam == pytest.approx(expected_lam, abs=5e-5)
+        assert weights == pytest.approx(expected, abs=0.0051)
+        assert np.all(weights != 0) and np.all(expected != 0)
+    smallest = np.abs(said["L2 weights"]).min()
+    assert f"{smallest:.1e}" == f"{np.abs(l2).min():.1e}"  # printed to 2 significant digits
 
 
 def test_held_out_errors(demo, paths):
     steps, _ = demo
     grid, l1, l2 = paths
     x, y, x_held, y_held = norms.regression_problem()
-    said = step_text(steps, "§11 Overfitting")
+    said = recorded(steps, "§11 Overfitting")
     for name, path in (("L1", l1), ("L2", l2)):
         train = [np.mean((x @ w - y) ** 2) for w in path]
         held = [np.mean((x_held @ w - y_held) ** 2) for w in path]
         best = int(np.argmin(held))
-        assert f"{name} weakest penalty λ = {grid[-1]:.4f}: train {train[-1]:.3f}, held-out {held[-1]:.3f}" in said
-        assert f"{name} best for new data λ = {grid[best]:.4f}: train {train[best]:.3f}" in said
+        assert said[f"{name}: weakest penalty (λ, train, held-out)"] == pytest.approx(
+            (grid[-1], train[-1], held[-1]), abs=5e-4)  # printed to 3 decimals, λ to 4
+        lam, train_best, _ = said[f"{name}: best for new data (λ, train, held-out)"]
+        assert (lam, train_best) == pytest.approx((grid[best], train[best]), abs=5e-4)
         assert train[-1] < 1.0 < held[-1]  # the printed story: below the noise on training data, above it on new
-    assert "error is below that" in said
+    assert said["training error at the weakest penalty below the noise"] is True
 
 
 def test_weight_decay_is_the_l2_penalty_gradient(demo):
     steps, _ = demo
-    said = step_text(steps, "§11 Weight decay")
-    gaps = [float(g) for g in re.findall(r"largest difference (?:between the final weights: )?(\S+?)\)?:? ", said)]
-    assert len(gaps) == 2 and max(gaps) < 1e-12
-    assert "(1 − lr·λ) = 0.95" in said  # lr 0.1, λ 0.5
+    said = recorded(steps, "§11 Weight decay")
+    assert said["largest difference, penalty vs decay"] < 1e-12
+    assert said["largest difference, AdamW vs Adam minus lr·λ·w"] < 1e-12
+    assert said["shrink factor (1 − lr·λ)"] == pytest.approx(0.95)  # lr 0.1, λ 0.5
 
 
 def test_pictures_are_written_and_every_step_renders(demo):
@@ -157,4 +151,4 @@ def test_pictures_are_written_and_every_step_renders(demo):
         assert path.stat().st_size > 1000
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     shown = printed(steps)
-    assert "5/5" in shown
+    assert all(step.title in shown for step in steps)

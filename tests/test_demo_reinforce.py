@@ -1,10 +1,9 @@
 """The §16 demo, headless: its claims and printed numbers recomputed with plain NumPy, not with the demo's code."""
 
-import re
 
 import numpy as np
 import pytest
-from demo_checks import claim, printed, softmax, step_text
+from demo_checks import claim, printed, recorded, softmax
 
 from demos import reinforce
 from demos._stepper import claims, verdict
@@ -53,11 +52,9 @@ def test_the_verifier_rewards_match_the_posts(demo):
         c = claim(steps, f"answer {i}: reward R")
         assert (c.post, float(c.engine)) == (f"{r:+d}", r)
         assert c.verdict == verdict(c.post, r) == "exact"
-    printed = step_text(steps, "§16 The post's five answers, checked")
-    assert "15/100 × 240 = 36." in printed
-    assert re.findall(r"final answer (\d+) ([=≠]) 36 → R = ([+-]1)", printed) == [
-        (str(f), "=" if r > 0 else "≠", f"{r:+d}") for f, r in zip(finals, independent)
-    ]
+    said = recorded(steps, "§16 The post's five answers, checked")
+    assert said["the true answer"] == 15 / 100 * 240 == 36
+    assert [said[f"answer {i}: final answer"] for i in range(1, 6)] == finals
 
 
 def test_reinforce_step_on_the_five_answers_recomputed_with_numpy(demo):
@@ -68,14 +65,13 @@ def test_reinforce_step_on_the_five_answers_recomputed_with_numpy(demo):
     grad = -(REWARDS - p * REWARDS.sum()) / n
     z = -reinforce.REINFORCE_STEP * grad
     after = softmax(z)
-    printed = step_text(steps, "§16 \"What is 15% of 240?\"")
-    rows = re.findall(r"R = ([+-]\d)  A = ([+-][\d.]+)  ([\d.]+)% → ([\d.]+)%  (more|less) likely", printed)
-    assert [float(r) for r, *_ in rows] == list(REWARDS)
-    assert [float(a) for _, a, *_ in rows] == list(REWARDS)  # no baseline: A = R
-    assert [float(q) for *_, q, _ in rows] == [round(100 * x, 1) for x in after]
-    assert [w for *_, w in rows] == ["more" if r > 0 else "less" for r in REWARDS]
+    said = recorded(steps, "§16 \"What is 15% of 240?\"")
+    assert list(said["R"]) == list(REWARDS)
+    assert list(said["A"]) == list(REWARDS)  # no baseline: A = R
+    assert said["π before"] == pytest.approx(p) and said["π after"] == pytest.approx(after, abs=5e-4)
+    assert [q > 1 / n for q in said["π after"]] == [r > 0 for r in REWARDS]  # more or less likely
     group = REWARDS - REWARDS.mean()
-    assert f"A = {', '.join(f'{a:+.1f}' for a in group)}: the same directions" in printed
+    assert said["A with the group's mean as baseline"] == pytest.approx(group, abs=0.05)
 
 
 def test_the_sign_claims_match_the_posts_more_and_less_likely(demo):
@@ -94,12 +90,14 @@ def test_log_trick_table(demo):
     """For a softmax, ∂π_a/∂z_a = π_a(1 − π_a) and ∂log π_a/∂z_a = 1 − π_a."""
     steps, _ = demo
     pi = softmax(LOGITS)
-    printed = step_text(steps, "§16 Why log π")
-    for a, p in enumerate(pi):
-        assert f"    {a + 1}     {p:.3f}     {p * (1 - p):.3f}        {1 - p:.3f}" in printed
-    assert float(re.search(r"largest \|∇log π − ∇π/π\| over all answers and logits: (\S+)", printed)[1]) < 1e-12
+    said = recorded(steps, "§16 Why log π")
+    assert said["π"] == pytest.approx(pi, abs=5e-4)  # the table prints 3 decimals
+    assert said["∂π(a)/∂z_a"] == pytest.approx(pi * (1 - pi), abs=5e-4)
+    assert said["∂log π(a)/∂z_a"] == pytest.approx(1 - pi, abs=5e-4)
+    assert said["largest |∇log π − ∇π/π|"] < 1e-12
     rare = pi.argmin()
-    assert f"{1 / pi[rare]:.0f}× its ∂π/∂z" in printed
+    ratio = said["∂log π(a)/∂z_a"][rare] / said["∂π(a)/∂z_a"][rare]  # printed as "…× its ∂π/∂z"
+    assert round(ratio) == round(1 / pi[rare])
 
 
 def test_the_sampled_estimate_is_unbiased_and_its_error_shrinks_like_one_over_root_n(demo):
@@ -110,19 +108,15 @@ def test_the_sampled_estimate_is_unbiased_and_its_error_shrinks_like_one_over_ro
     vectors = REWARDS[:, None] * (np.eye(len(pi)) - pi)
     assert np.allclose(pi @ vectors, exact)  # the expectation of one sample is the exact gradient
     spread = np.sqrt(pi @ ((vectors - exact) ** 2).sum(axis=1))
-    printed = step_text(steps, "§16 E[R·∇log π]")
-    assert f"exact ∇E[R] = [{' '.join(f'{g:+.4f}' for g in exact)}]" in printed
-    rows = re.findall(r"^\s+([\d,]+)\s+\[([^\]]+)\]\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$", printed, re.MULTILINE)
-    assert [int(n.replace(",", "")) for n, *_ in rows] == list(reinforce.SIZES)
-    for n, mean, error, typical, predicted in rows:
-        n = int(n.replace(",", ""))
-        mean = np.array([float(g) for g in mean.split()])
-        assert float(error) == pytest.approx(np.linalg.norm(mean - exact), abs=0.003)  # mean shown to 3 decimals
-        assert float(predicted) == pytest.approx(spread / np.sqrt(n), abs=1e-4)
-        assert float(typical) == pytest.approx(spread / np.sqrt(n), rel=0.15)  # 400 runs: a ~4% spread
-        assert float(error) < 4 * spread / np.sqrt(n)
-    worst = float(re.search(r"within ([\d.]+) standard errors", printed)[1])
-    assert worst < 3.5
+    said = recorded(steps, "§16 E[R·∇log π]")
+    assert said["exact ∇E[R]"] == pytest.approx(exact, abs=5e-5)  # printed to 4 decimals
+    for n in reinforce.SIZES:
+        mean, error, typical, predicted = said[f"n = {n}: one run's mean, its error, typical error, √(variance/n)"]
+        assert error == pytest.approx(np.linalg.norm(np.round(mean, 3) - exact), abs=0.003)  # mean shown to 3 decimals
+        assert predicted == pytest.approx(spread / np.sqrt(n), abs=1e-4)
+        assert typical == pytest.approx(spread / np.sqrt(n), rel=0.15)  # 400 runs: a ~4% spread
+        assert error < 4 * spread / np.sqrt(n)
+    assert said[f"largest gap of the n = {reinforce.SIZES[0]} average, in standard errors"] < 3.5
 
 
 def test_picture_exists_and_the_steps_render(demo):
@@ -130,4 +124,4 @@ def test_picture_exists_and_the_steps_render(demo):
     ((path, _),) = [picture for step in steps for picture in step.pictures]
     assert path == out_dir / reinforce.ESTIMATE_PNG and path.read_bytes().startswith(b"\x89PNG")
     shown = printed(steps)
-    assert "answer 5 (less likely in the post): sign of the change: post -1" in shown
+    assert all(step.title in shown for step in steps)

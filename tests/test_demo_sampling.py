@@ -1,11 +1,10 @@
 """The §7 demo, headless: every claim checked against counts and sums computed here exactly."""
 
-import re
 from fractions import Fraction
 
 import numpy as np
 import pytest
-from demo_checks import check, claim, printed, step_text
+from demo_checks import check, claim, printed, recorded
 
 from demos import sampling
 from demos._stepper import claims
@@ -50,9 +49,8 @@ def test_top_k_keeps_three(demo):
     steps, _ = demo
     check(claim(steps, "top-k: tokens kept"), "3", 3)
     renormalised = [float(100 * q / sum(POST[:3])) for q in POST[:3]]  # 56.25, 25, 18.75
-    line = re.search(r"become: (.*)", step_text(steps, "§7 Top-k"))[1]
-    shown = [float(x) for x in re.findall(r"([\d.]+)%", line)]
-    assert shown == pytest.approx(renormalised, abs=0.051)
+    shown = 100 * recorded(steps, "§7 Top-k")["renormalised"]  # printed to 0.1%, the removed tokens left out
+    assert list(shown[3:]) == [0] * 4 and list(shown[:3]) == pytest.approx(renormalised, abs=0.051)
 
 
 def test_top_p_keeps_four_tokens_holding_90_percent(demo):
@@ -66,15 +64,14 @@ def test_top_p_keeps_four_tokens_holding_90_percent(demo):
 
 def test_top_p_survives_float_rounding_at_exactly_90_percent(demo):
     steps, _ = demo
-    said = step_text(steps, "§7 Top-p at exactly 90%")
-    assert f"kept 4 tokens for every one of the {len(sampling.SHIFTS)} shifts" in said
+    said = recorded(steps, "§7 Top-p at exactly 90%")
+    assert list(said["tokens kept, over all shifts"]) == [4]
     # Independently: shifted logits give four-token masses on both sides of 0.9 in float64.
     z = np.log(np.array(sampling.PROBS))[None, :] + sampling.SHIFTS[:, None]
     e = np.exp(z - z.max(axis=1, keepdims=True))
     mass = np.cumsum(e / e.sum(axis=1, keepdims=True), axis=1)[:, 3]
     assert (mass < 0.9).any() and (mass > 0.9).any()
-    below = int(re.search(r"(\d+) of them fall below 0.9", said)[1])
-    assert 0 < below < len(sampling.SHIFTS)
+    assert said["masses below 0.9"] == (mass < 0.9).sum() and 0 < said["masses below 0.9"] < len(sampling.SHIFTS)
 
 
 def test_confident_distribution_top_p_one_top_k_three(demo):
@@ -83,7 +80,9 @@ def test_confident_distribution_top_p_one_top_k_three(demo):
     check(claim(steps, "top-k kept, 'the' at 95%"), "3", 3)
     unsure = [Fraction(n, 100) for n in (14, 13, 12, 11, 10, 10, 9, 8, 7, 6)]
     kept = top_p_count(unsure, Fraction(9, 10))
-    assert f"top-p keeps {kept} of 10, top-k keeps 3" in step_text(steps, "§7 Why top-p")
+    said = recorded(steps, "§7 Why top-p")
+    name = "flat, 10 tokens from 14% to 6%"
+    assert (said[f"{name}: top-p keeps"], said[f"{name}: top-k keeps"]) == (kept, 3)
 
 
 def test_restaurant_menus_are_illustrative_with_the_counts_they_give(demo):
@@ -97,33 +96,32 @@ def test_restaurant_menus_are_illustrative_with_the_counts_they_give(demo):
         c = claim(steps, f"top {post} dishes cover 90%")
         kept = top_p_count(menu, Fraction(9, 10))
         assert c.verdict == "illustrative" and c.post == post and float(c.engine) == kept == int(post)
-        assert f"keeps {kept}" in c.note
+        assert recorded(steps, "§7 Why top-p")[f"top {post} dishes: top_p(0.9) keeps"] == kept  # as its note says
 
 
 def test_greedy_always_picks_the(demo):
     steps, _ = demo
-    said = step_text(steps, "§7 The post's distribution")
-    assert re.findall(r"'(\w+)' × (\d+)", said) == [("the", str(sampling.GREEDY_CALLS))]
-    assert "it picks 'the'" in said
+    said = recorded(steps, "§7 The post's distribution")
+    assert said["greedy picks"] == {"the": sampling.GREEDY_CALLS}
+    assert said["temperature 0 picks"] == "the"
 
 
 def test_full_sampling_frequencies_approach_the_distribution(demo):
     steps, _ = demo
-    found = re.findall(r"(\w+)\s+p = \s*([\d.]+)%\s+drawn\s+([\d.]+)%", step_text(steps, "§7 Full sampling"))
-    assert [t for t, _, _ in found] == list(TOKENS)
-    for (_, _, freq), p in zip(found, POST):
+    found = recorded(steps, "§7 Full sampling")["shares drawn"]
+    assert len(found) == len(TOKENS) == len(sampling.TOKENS) and tuple(sampling.TOKENS) == TOKENS
+    for freq, p in zip(found, POST):
         p = float(p)
         spread = np.sqrt(p * (1 - p) / sampling.DRAWS)
-        assert abs(float(freq) / 100 - p) < 4 * spread
+        assert abs(freq - p) < 4 * spread
 
 
 def test_top_k_and_top_p_draws_stay_inside_their_sets(demo):
     steps, _ = demo
-    k_line = re.search(r"draws with top_k=3: (.*) —", step_text(steps, "§7 Top-k"))[1]
-    assert re.findall(r"(\w+) [\d.]+%", k_line) == ["the", "a", "an"]
-    p_line = re.search(r"draws with top_p=0.9: (.*)", step_text(steps, "§7 Top-p (p"))[1]
-    assert re.findall(r"(\w+) [\d.]+%", p_line) == ["the", "a", "an", "big"]
-    assert f"gave 'the' {sampling.DRAWS:,} times" in step_text(steps, "§7 Why top-p")
+    for title, kept in (("§7 Top-k", ["the", "a", "an"]), ("§7 Top-p (p", ["the", "a", "an", "big"])):
+        shares = recorded(steps, title)["shares drawn"]
+        assert [token for token, share in zip(TOKENS, shares) if share > 0] == kept
+    assert recorded(steps, "§7 Why top-p")["'the' at 95%: top-p draws of 'the'"] == sampling.DRAWS
 
 
 def test_picture_and_rendering(demo):

@@ -1,164 +1,96 @@
-"""The demos: the stepping loop, the verdict rule, and the §10 demo end to end."""
+"""The §10 demo end to end: its claims and recorded values against the post's two networks, computed here."""
 
 import os
-import re
 import shutil
 
 import pytest
+from demo_checks import by_name, check, printed, recorded, step
 
 from demos import backprop
 from demos.__main__ import main
-from demos._stepper import (
-    Claim,
-    Step,
-    claims,
-    figure,
-    illustrative,
-    number,
-    run_steps,
-    verdict,
-)
+from demos._stepper import claims
 
 
-def test_verdict_exact_rounded_differs():
-    assert verdict("4.5", 4.5) == "exact"
-    assert verdict("95.4", 95.45) == "rounded"  # round(95.45, 1) is 95.5 in binary floating point
-    assert verdict("0.2", 0.24) == "exact"
-    assert verdict("9", 9.0) == "exact"
-    assert verdict("72", 72.9) == "rounded"
-    assert verdict("72", 75.0) == "differs"
-    assert verdict("0.105", 0.10536) == "exact"
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out_dir = tmp_path_factory.mktemp("backprop")
+    return backprop.steps(out_dir), out_dir
 
 
-def test_number_prints_floats_as_a_learner_writes_them():
-    assert number(0.1 + 0.2) == "0.3"
-    assert number(-0.0) == "0.0" and figure("-log(1.0)", "0.0", -0.0).engine == "0.0"
-    assert number(3) == "3.0"
+def exact(claims, name, post, value):
+    """``check`` with no tolerance: these networks' numbers are exact in floating point."""
+    check(claims[name], post, value, 0)
 
 
-def test_figure_line_names_post_engine_and_verdict():
-    assert str(figure("dL/dw1", "4.5", 4.5)) == "  dL/dw1: post 4.5 · engine 4.5 · exact"
-
-
-def test_figure_shows_two_more_digits_than_the_post_and_the_unit():
-    claim = figure("the", "95.4", 100 * 0.954555, unit="%")
-    assert (claim.engine, claim.verdict) == ("95.456", "rounded")
-    assert str(claim) == "  the: post 95.4% · engine 95.456% · rounded"
-
-
-def test_a_differing_figure_says_what_would_give_the_posts_number():
-    claim = figure("sum", "189.95", 189.888, would_give="the post summed rounded terms")
-    assert claim.verdict == "differs"
-    assert str(claim).endswith("· differs\n      ↳ the post summed rounded terms")
-    assert figure("sum", "189.89", 189.888, would_give="unused").note == ""
-
-
-def test_verdict_reads_approximate_figures():
-    assert verdict("~0", 0.0004) == "exact"
-    assert verdict("~0", 0.6) == "rounded"
-    assert verdict("≈22", 22.2) == "exact"
-
-
-def test_illustrative_claims_show_what_the_engine_computes_instead():
-    claim = illustrative("entropy, sharp", "0.47", unit=" bits", engine=0.569, note="[0.9, 0.05, 0.05]")
-    assert str(claim) == "  entropy, sharp: post 0.47 bits · engine 0.569 bits · illustrative\n      ↳ [0.9, 0.05, 0.05]"
-    assert str(illustrative("KL", "0.3")) == "  KL: post 0.3 · engine — · illustrative"
-
-
-def test_claim_rejects_an_unknown_verdict():
-    with pytest.raises(ValueError, match="verdict must be one of"):
-        Claim("x", "1", "1", "close enough")
-
-
-def test_steps_collect_their_claims_and_pictures(tmp_path):
-    step = Step("s").say("text", figure("a", "1", 1.0)).show(tmp_path / "p.png", "a picture")
-    assert step.pictures == [(tmp_path / "p.png", "a picture")]
-    assert step.text().endswith(f"  picture: {tmp_path / 'p.png'} (a picture)\n")
-    assert [c.name for c in claims([step, Step("t").say(figure("b", "2", 2.0))])] == ["a", "b"]
-
-
-def _scripted(keys):
-    keys = iter(keys)
-    return lambda prompt: next(keys)
-
-
-def test_stepper_goes_forward_back_and_quits():
-    shown = []
-    steps = [Step(f"s{i}") for i in range(3)]
-    finished = run_steps(steps, pause=True, write=shown.append, read=_scripted(["", "b", "", "q"]))
-    titles = re.findall(r"· (s\d) ──", "".join(shown))
-    assert titles == ["s0", "s1", "s0", "s1"]
-    assert finished is False
-
-
-def test_stepper_without_pause_never_reads():
-    def no_input(prompt):
-        raise AssertionError("read while pause=False")
-
-    shown = []
-    assert run_steps([Step("a"), Step("b")], pause=False, write=shown.append, read=no_input)
-    assert "a ──" in shown[0] and "b ──" in shown[2]
-
-
-def test_stepper_runs_through_when_stdin_closes():
-    def closed(prompt):
-        raise EOFError
-
-    shown = []
-    assert run_steps([Step("a"), Step("b"), Step("c")], pause=True, write=shown.append, read=closed)
-    assert len(re.findall(r"── \d/3", "".join(shown))) == 3
-
-
-
-
-def _run_backprop(tmp_path, capsys):
-    assert main(["backprop", "--no-pause", "--out", str(tmp_path)]) == 0
-    return capsys.readouterr().out
-
-
-def test_backprop_demo_prints_the_posts_steps_with_engine_numbers(tmp_path, capsys):
-    out = _run_backprop(tmp_path, capsys)
-    # The post's backward steps, figure "Backpropagation", with the numbers the engine must give:
+def test_backprop_demo_gives_the_posts_steps_with_engine_numbers(demo):
+    steps, _ = demo
+    # The post's figure "Backpropagation", with the numbers the engine must give:
     # output = 0.5·2·3 = 3, dL/dout = 2(3−2) = 2, dL/dw2 = 2·hidden(1) = 2, dL/dhidden = 2·w2 = 6, dL/dw1 = 6·0.5 = 3.
     input_, w1, w2, target = 0.5, 2.0, 3.0, 2.0
     hidden, output = input_ * w1, input_ * w1 * w2
     d_out = 2 * (output - target)
-    for line in (
-        f"dLoss/dOutput = 2 × ({output} − 2.0) = {d_out}",
-        f"dLoss/dw2 = {d_out} × hidden = {d_out} × {hidden} = {d_out * hidden}",
-        f"dLoss/dHidden = {d_out} × w2 = {d_out} × {w2} = {d_out * w2}",
-        f"dLoss/dw1 = {d_out * w2} × input = {d_out * w2} × {input_} = {d_out * w2 * input_}",
-    ):
-        assert line in out
+    forward = by_name([step(steps, "Forward pass")])
+    exact(forward, "hidden", "1.0", hidden)
+    exact(forward, "output", "3.0", output)
+    exact(forward, "loss", "1.0", (output - target) ** 2)
+    backward = by_name([step(steps, "Backward pass")])
+    exact(backward, "dLoss/dOutput", "2.0", d_out)
+    exact(backward, "dLoss/dw2", "2.0", d_out * hidden)
+    exact(backward, "dLoss/dHidden", "6.0", d_out * w2)
+    exact(backward, "dLoss/dw1", "3.0", d_out * w2 * input_)
+    links = recorded(steps, "Backward pass")
+    assert (links["dOutput/dw2"], links["dOutput/dHidden"], links["dHidden/dw1"]) == (hidden, w2, input_)
+    exact(by_name([step(steps, "The chain rule")]), "dL/dw1 as a product of links", "3.0", d_out * w2 * input_)
     # "Chain Rule in Action": loss = out²/2, so dL/dout = out = 3, dL/dH = 3·3 = 9, dL/dw1 = 9·0.5 = 4.5.
-    assert f"dL/dw1  = {output * w2} × {input_} = {output * w2 * input_}" in out
-    assert "garlic→dish = 3.0 × 2.0 = 6.0x" in out
-    assert "garlic→dish = 3.0 × 0.1 = 0.30000000000000004x" not in out
-    assert "garlic→dish = 3.0 × 0.1 = 0.3x" in out
+    exact(by_name([step(steps, "Chain Rule in Action: forward")]), "loss", "4.5", output**2 / 2)
+    in_action = by_name([step(steps, "Chain Rule in Action: backward")])
+    exact(in_action, "dL/dOut", "3.0", output)
+    exact(in_action, "dL/dH", "9", output * w2)
+    exact(in_action, "dL/dw1", "4.5", output * w2 * input_)
+    exact(in_action, "dL/dw2", "3", output * hidden)
+    links = recorded(steps, "Chain Rule in Action: backward")
+    assert (links["dOutput/dw2"], links["dOutput/dHidden"], links["dHidden/dw1"]) == (hidden, w2, input_)
 
 
-def test_backprop_demo_verdicts_are_all_exact_but_a_gradient_read_as_a_step(tmp_path, capsys):
-    out = _run_backprop(tmp_path, capsys)
-    verdicts = re.findall(r"post (\S+) · engine (\S+) · (\w+)", out)
-    exact = [v for v in verdicts if v[2] == "exact"]
-    assert len(exact) == 17 and all(float(post) == pytest.approx(float(engine)) for post, engine, _ in exact)
+def test_the_telephone_game_multiplies_the_links(demo):
+    steps, _ = demo
+    links = recorded(steps, "The telephone game")
+    found = by_name([step(steps, "The telephone game")])
+    for story, post, sauce_to_dish in (("the main component", "6", 2.0), ("just a garnish", "0.3", 0.1)):
+        assert (links[f"{story}: garlic→sauce"], links[f"{story}: sauce→dish"]) == (3.0, sauce_to_dish)
+        check(found[f"garlic's effect on the dish, {story}"], post, 3.0 * sauce_to_dish, 1e-12)  # 0.3 shown for 3 × 0.1
+
+
+def test_backprop_demo_verdicts_are_all_exact_but_a_gradient_read_as_a_step(demo):
+    steps, _ = demo
+    found = claims(steps)
+    exact_ones = [c for c in found if c.verdict == "exact"]
+    assert len(exact_ones) == 17 and all(float(c.post) == pytest.approx(float(c.engine)) for c in exact_ones)
     # "increasing w1 by 1 increases loss by 4.5": loss = (0.5·w1·3)²/2 goes from 4.5 to 10.125 at w1 = 3.
     step_of_one = (0.5 * 3.0 * 3.0) ** 2 / 2 - (0.5 * 2.0 * 3.0) ** 2 / 2
-    assert [v for v in verdicts if v[2] != "exact"] == [("4.5", repr(step_of_one), "differs")]
+    assert [(c.post, c.engine, c.verdict) for c in found if c.verdict != "exact"] == [
+        ("4.5", repr(step_of_one), "differs")]
     nudge = ((0.5 * 2.001 * 3.0) ** 2 / 2 - 4.5) / 0.001
-    assert f"{nudge:.4f} per unit" in out and round(nudge, 1) == 4.5
+    per_nudge = recorded(steps, "Chain Rule in Action: backward")["loss change per unit of w1, for a nudge"]
+    assert per_nudge == pytest.approx(nudge, abs=5e-5) and round(nudge, 1) == 4.5
 
 
-def test_backprop_demo_writes_graphs_and_stepper(tmp_path, capsys):
+def test_backprop_demo_runs_from_the_command_line(demo, tmp_path, capsys):
+    steps, _ = demo
+    assert main(["backprop", "--no-pause", "--out", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == f"{backprop.TITLE}\n{printed(steps)}".replace(str(demo[1]), str(tmp_path))
+
+
+def test_backprop_demo_writes_graphs_and_stepper(demo):
     if shutil.which("dot") is None:
         if os.environ.get("CI") == "true":
             pytest.fail("Graphviz 'dot' is missing in CI")
         pytest.skip("Graphviz 'dot' is not installed")
-    _run_backprop(tmp_path, capsys)
+    _, out_dir = demo
     for name in ("backprop_squared_error", "backprop_chain_rule"):
-        assert (tmp_path / f"{name}_forward.svg").stat().st_size > 0
-        assert (tmp_path / f"{name}_backward.dot").exists()
-        assert "Next" in (tmp_path / f"{name}_steps" / "index.html").read_text()
+        assert (out_dir / f"{name}_forward.svg").stat().st_size > 0
+        assert (out_dir / f"{name}_backward.dot").exists()
+        assert "Next" in (out_dir / f"{name}_steps" / "index.html").read_text()
 
 
 def test_backprop_steps_are_built_from_the_engine(tmp_path):
@@ -166,29 +98,3 @@ def test_backprop_steps_are_built_from_the_engine(tmp_path):
     assert steps[0].title.startswith("Forward pass")
     *_, loss = backprop.network("half square")
     assert loss.data == 4.5
-
-
-def test_one_unit_off_is_rounded_only_when_also_close():
-    assert verdict("0.32", 0.3089) == "rounded"  # 0.31: one unit, 3.5% off
-    assert verdict("1", 0.23) == "differs"  # shows as 0: one unit, but four times too big
-    assert verdict("0.1", 3.4e-14) == "differs"
-    assert verdict("~0", 0.6) == "rounded"  # nothing to be relative to
-
-
-def test_claims_sharing_a_note_show_it_once_after_the_last(tmp_path):
-    note = "logits [1, 2] give it"
-    step = Step("row").say(
-        figure("a", "72", 92.6, would_give=note), figure("b", "15", 4.2, would_give=note), "text",
-        figure("c", "8", 2.3, would_give="other"),
-    )
-    assert [shown for _, shown in step.notes_shown()] == [False, True, False, True]
-    assert step.text().count(note) == 1
-    assert step.text().index("  b: post 15") < step.text().index(note) < step.text().index("text")
-    exact_between = Step("row").say(figure("a", "72", 92.6, would_give=note), figure("b", "1", 1.0),
-                                    figure("c", "15", 4.2, would_give=note))
-    assert [shown for _, shown in exact_between.notes_shown()] == [False, False, True]
-
-
-def test_tiny_engine_values_keep_their_digits():
-    assert figure("a", "0.1", 3.4e-12).engine == "3.4e-12"
-    assert number(8.4e-113) == "8.4e-113"
