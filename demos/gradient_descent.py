@@ -5,7 +5,9 @@ The post draws a loss curve without a formula and marks four tangent slopes on i
 scalargrad find where those slopes occur: ``backward()`` gives the slope at any weight, and
 bisection on it finds the weight with each slope. Then it checks ``backward()`` against a
 finite difference, walks downhill with a fixed learning rate (the steps shrink as the slope
-flattens), and shows what a learning rate that is too large does. Nothing here trains a
+flattens), shows what a learning rate that is too large does, and finds the largest one that
+still works: 2 / curvature, with the curvature from a second backward pass (scalargrad's
+``grad`` in one dimension; tensorgrad's Hessian-vector products in two). Nothing here trains a
 network, so ``fast`` is accepted and ignored.
 """
 
@@ -15,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+import tensorgrad as tg
 from demos._solve import bisect
 from demos._stepper import Step, illustrative, number
 from scalargrad import Value, grad
@@ -29,6 +32,10 @@ LR = 0.2
 DESCENT_STEPS = 8
 LR_TOO_LARGE = 1.1
 TOO_LARGE_STEPS = 4
+STABILITY_MARGIN = 0.05  # the largest stable learning rate is tried 5% below and 5% above
+STABILITY_STEPS = 60
+BOTTOM_2D = np.array([3.0, -1.0])  # where the two-weight loss below is lowest
+POWER_ITERATIONS = 30
 TANGENTS_PNG = "gradient_descent_tangents.png"
 DESCENT_PNG = "gradient_descent_steps.png"
 
@@ -46,6 +53,7 @@ def steps(out_dir, fast=False):
         _backward_vs_finite_difference(marked),
         _walking_downhill(good, too_large, out_dir / DESCENT_PNG),
         _too_large(too_large),
+        _largest_stable_learning_rate(),
     ]
 
 
@@ -182,6 +190,79 @@ def _too_large(too_large):
     step = Step("§10 A learning rate that is too large: overshooting the minimum").say(*lines)
     for name, value in (("(w, loss, slope, step) rows", rows), ("distances to the bottom", distances),
                         ("curvature", curvature)):
+        step.record(name, value)
+    return step
+
+
+def loss_2d(w):
+    """Two weights that pull unequally: the loss is 5× steeper along w₁ than along w₀, and they interact."""
+    a, b = w[0] - BOTTOM_2D[0], w[1] - BOTTOM_2D[1]
+    return a * a + 5 * b * b + a * b
+
+
+def curvature_along(w, v):
+    """H·v, the Hessian of ``loss_2d`` at ``w`` times ``v``: backward through the gradient's own graph."""
+    weights = tg.Tensor(w, requires_grad=True)
+    (gradient,) = tg.grad(loss_2d(weights), [weights], create_graph=True)
+    (hv,) = tg.grad((gradient * v).sum(), [weights])
+    return hv
+
+
+def largest_curvature(w):
+    """The Hessian's largest eigenvalue by power iteration: H·v again and again turns v toward the steepest
+    direction, and v·H·v is then its curvature. No Hessian is ever formed, only Hessian-vector products."""
+    v = np.ones_like(w)
+    for _ in range(POWER_ITERATIONS):
+        v = curvature_along(w, v)
+        v /= np.linalg.norm(v)
+    return float(v @ curvature_along(w, v)), v
+
+
+def distance_after_descent(loss_fn, start, bottom, lr, n_steps):
+    """Plain gradient descent with tensorgrad; how far from the bottom it ends."""
+    w = np.array(start, dtype=float)
+    for _ in range(n_steps):
+        weights = tg.Tensor(w, requires_grad=True)
+        (gradient,) = tg.grad(loss_fn(weights), [weights])
+        w = w - lr * gradient
+    return float(np.linalg.norm(w - bottom))
+
+
+def _largest_stable_learning_rate():
+    start = Value(0.0)
+    (first,) = grad(loss(start), [start], create_graph=True)
+    (curvature,) = grad(first, [start])
+    steepest, direction = largest_curvature(np.zeros(2))
+    below, above = 1 - STABILITY_MARGIN, 1 + STABILITY_MARGIN
+    runs = {}
+    for name, loss_fn, start_w, bottom, bound in (
+        ("one weight", lambda w: loss(w[0]), [0.0], [BEST_WEIGHT], 2 / curvature),
+        ("two weights", loss_2d, [0.0, 0.0], BOTTOM_2D, 2 / steepest),
+    ):
+        begin = float(np.linalg.norm(np.array(start_w) - bottom))
+        ends = [distance_after_descent(loss_fn, start_w, bottom, factor * bound, STABILITY_STEPS) for factor in
+                (below, above)]
+        runs[name] = (bound, begin, *ends)
+    step = Step("§10 The largest learning rate that works: 2 / curvature")
+    lines = [
+        "A step lr × slope overshoots the bottom by more than it started once lr × curvature > 2:",
+        "each step then multiplies the distance by |1 − lr × curvature| > 1. The curvature is the",
+        "derivative of the slope, so the engines get it by differentiating the gradient's own graph",
+        "(create_graph=True):",
+        f"  one weight, (w − 3)²: curvature {number(curvature)} (scalargrad.grad twice) → lr < {number(2 / curvature)}",
+        "  two weights, (w₀ − 3)² + 5(w₁ + 1)² + (w₀ − 3)(w₁ + 1): the steepest direction sets the limit;",
+        f"    tensorgrad's Hessian-vector products ({POWER_ITERATIONS} rounds of power iteration) find it:",
+        f"    curvature {steepest:.4f} along ({direction[0]:.3f}, {direction[1]:.3f}) → lr < {2 / steepest:.4f}",
+        f"Checked by {STABILITY_STEPS} steps of descent at {below:g}× and {above:g}× each limit",
+        "(the distance to the bottom, start → end):",
+    ]
+    for name, (bound, begin, end_below, end_above) in runs.items():
+        lines.append(f"  {name}: lr {below * bound:.4f}: {begin:.3g} → {end_below:.3g};"
+                     f"  lr {above * bound:.4f}: {begin:.3g} → {end_above:.3g}")
+    lines.append("Just below the limit descent still converges (slowly, zigzagging); just above it, it blows up.")
+    step.say(*lines)
+    for name, value in (("one weight: curvature", curvature), ("two weights: largest curvature", steepest),
+                        ("two weights: steepest direction", direction), ("runs: bound, start, below, above", runs)):
         step.record(name, value)
     return step
 

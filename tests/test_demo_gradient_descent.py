@@ -2,6 +2,7 @@
 
 from itertools import pairwise
 
+import numpy as np
 import pytest
 from demo_checks import printed, recorded
 
@@ -80,6 +81,30 @@ def test_too_large_a_learning_rate_diverges(demo):
     assert all(b == pytest.approx(1.2 * a) for a, b in pairwise(distances))
     assert said["distances to the bottom"] == pytest.approx(distances, abs=0.005)
     assert said["curvature"] == 2.0  # of (w − 3)²: overshoot once lr > 1/2, diverge once lr > 2/2
+
+
+def test_the_largest_stable_learning_rate_is_two_over_the_largest_curvature(demo):
+    """Curvatures against the Hessians written out by hand, and the descents redone with NumPy."""
+    steps, _ = demo
+    said = recorded(steps, "§10 The largest learning rate that works")
+    assert said["one weight: curvature"] == 2.0
+    hessian = np.array([[2.0, 1.0], [1.0, 10.0]])  # of (w0 − 3)² + 5(w1 + 1)² + (w0 − 3)(w1 + 1)
+    eigenvalues, eigenvectors = np.linalg.eigh(hessian)
+    assert said["two weights: largest curvature"] == pytest.approx(eigenvalues[-1], rel=1e-10)
+    assert abs(said["two weights: steepest direction"] @ eigenvectors[:, -1]) == pytest.approx(1.0, rel=1e-8)
+    bottoms = {"one weight": np.array([3.0]), "two weights": np.array([3.0, -1.0])}
+    hessians = {"one weight": np.array([[2.0]]), "two weights": hessian}
+    for name, (bound, begin, below, above) in said["runs: bound, start, below, above"].items():
+        assert bound == pytest.approx(2 / np.linalg.eigvalsh(hessians[name])[-1], rel=1e-10)
+        ends = []
+        for factor in (0.95, 1.05):
+            w = np.zeros(len(bottoms[name]))
+            for _ in range(gradient_descent.STABILITY_STEPS):
+                w = w - factor * bound * hessians[name] @ (w - bottoms[name])  # the gradient of a quadratic
+            ends.append(np.linalg.norm(w - bottoms[name]))
+        assert begin == pytest.approx(np.linalg.norm(bottoms[name]))
+        assert (below, above) == pytest.approx(ends, rel=1e-6)
+        assert below < begin / 100 and above > begin * 10  # converges just below the limit, diverges just above
 
 
 def test_pictures_are_written_and_every_step_renders(demo):
