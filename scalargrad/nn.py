@@ -12,7 +12,7 @@ Generator. ``MLP(n_inputs, sizes)`` has the same signature in both.
 import random
 from numbers import Integral
 
-from scalargrad.value import Value, dot, lift_all
+from scalargrad.value import DOT, Value, apply, lift_all
 
 _ACTIVATIONS = {
     "relu": Value.relu,
@@ -45,9 +45,13 @@ class Neuron(Module):
         self.activation = activation
 
     def __call__(self, x):
+        return self.on_values(lift_all(x, "Neuron"))
+
+    def on_values(self, x):
+        """The neuron on a list of Values (a Layer lifts its inputs once, for all its neurons)."""
         if len(x) != len(self.w):
             raise ValueError(f"Neuron: expected {len(self.w)} inputs, got {len(x)}")
-        z = dot(self.w, x) + self.b
+        z = apply(DOT, *self.w, *x) + self.b
         act = _ACTIVATIONS[self.activation]
         return act(z) if act else z
 
@@ -67,7 +71,7 @@ class Layer(Module):
 
     def __call__(self, x):
         x = lift_all(x, "Layer")  # once here, not once per neuron
-        return [neuron(x) for neuron in self.neurons]
+        return [neuron.on_values(x) for neuron in self.neurons]
 
     def parameters(self):
         return [p for neuron in self.neurons for p in neuron.parameters()]

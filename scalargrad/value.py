@@ -18,6 +18,7 @@ garbage collector has nothing to do when it is freed.
 """
 
 import math
+import operator
 from numbers import Real
 
 from scalargrad import elementwise as ew
@@ -348,7 +349,7 @@ SUM = Op(  # x₁ + x₂ + … + xₙ: each input's local derivative is 1
 
 def _dot_forward(*ws_and_xs):
     n = len(ws_and_xs) // 2
-    return math.fsum(w * x for w, x in zip(ws_and_xs[:n], ws_and_xs[n:]))
+    return math.fsum(map(operator.mul, ws_and_xs[:n], ws_and_xs[n:]))  # fsum: exactly rounded
 
 
 def _dot_derivative(*ws_xs_out):
