@@ -19,6 +19,9 @@ from scalargrad.elementwise import plain
 from tensorgrad.function import Function, Node
 
 
+MAY_OVERFLOW = {"exp", "pow"}  # ops whose result overflows for ordinary inputs: their output is checked
+
+
 class Elementwise(Function):
     """An op from the shared table (``op``): forward refuses inputs outside its domain; backward is g × local."""
 
@@ -46,8 +49,8 @@ class Elementwise(Function):
     def backward(cls, ctx, g):
         op = cls.op
         needs = ctx.needs_input_grad
-        if op.constant_slope:  # + and −: plain numbers, whatever the inputs (none were saved)
-            slopes = op.derivative(*needs, None)
+        if op.constant_slope:  # + and −: plain numbers, whatever the inputs (so none were saved)
+            slopes = op.derivative(*[None] * (len(needs) + 1))
             return tuple((g if slope == 1 else slope * g) if needed else None for slope, needed in zip(slopes, needs))
         *inputs, out = ctx.saved
         if op.singular:
@@ -60,8 +63,6 @@ class Elementwise(Function):
             locals_ = op.derivative(*inputs, out)
         return tuple(g * local if needed else None for local, needed in zip(locals_, needs))
 
-
-MAY_OVERFLOW = {"exp", "pow"}
 
 
 @functools.cache
