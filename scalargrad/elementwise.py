@@ -2,25 +2,35 @@
 
 An elementwise op works on each entry on its own, so its local derivative is
 one number per entry and input. Each rule below is plain arithmetic plus the
-few helpers at the top (``exp``, ``log``, ``step``, ...), which work on
-whatever they are given:
+few helpers at the top (``exp``, ``log``, ``step``, ``choose``, ...). The
+forward rule runs on
 
-    a float             scalargrad's forward and backward pass
-    a NumPy array       tensorgrad's: the vector-Jacobian product is upstream × local, entrywise
+    a float             scalargrad
+    a NumPy array       tensorgrad
+
+and the derivative rule on those and also on
+
     a Value or Tensor   ``grad(..., create_graph=True)`` in either engine: the derivative is
                         itself a graph, so it can be differentiated again (second derivatives)
 
+so a derivative rule never compares a Value or Tensor itself: it asks
+``step``, ``sign`` or ``choose``, which look at the number inside (``plain``).
+
 Each engine turns a rule into its own op (``scalargrad.value.apply``,
-``tensorgrad.ops.elementwise.elementwise``), so adding an elementwise op is
-one rule here plus one method on ``Value`` and one on ``Tensor``; gradcheck,
-higher-order gradients and drawing then work in both.
+``tensorgrad.ops.from_table``), so adding an elementwise op is one rule here
+plus one method on ``Value`` and one on ``Tensor``; gradcheck, higher-order
+gradients and drawing then work in both.
 
 ``derivative(*inputs, out)`` returns one local derivative per input:
 d(out)/d(input). It may use the output (``tanh: 1 − out²``), which both
 engines have at hand. ``domain`` lists the inputs an op refuses, each as
 ``Refuse(bad, message, error)``: ``bad(*inputs)`` is True (for arrays, a
 mask) where the input is outside the domain, and ``message`` is formatted
-with the offending input values.
+with the offending input values. Three flags tell tensorgrad which checks an
+op needs (scalargrad checks every number anyway): ``singular`` (the
+derivative can be infinite, as 1/x's at 0), ``may_overflow`` (the result can
+overflow, as eˣ) and ``constant_slope`` (the derivatives are ±1: nothing to
+save for backward).
 """
 
 import math
@@ -32,7 +42,7 @@ import numpy as np
 _ARRAYS = (np.ndarray, np.generic)
 
 
-# ---- helpers that work on floats, arrays, Values and Tensors -------------------------
+# ---- helpers for the rules: floats, arrays, and (in derivatives) Values and Tensors --------
 def exp(x):
     if type(x) is float:
         return math.exp(x)
@@ -79,17 +89,20 @@ def sign(x):
 
 
 def positive_part(x):
-    """max(x, 0), entrywise."""
+    """max(x, 0), entrywise (a forward rule: floats and arrays)."""
     if isinstance(x, _ARRAYS):
         return np.maximum(x, 0)
     return x if x > 0 else 0.0
 
 
 def choose(condition, a, b):
-    """a where the condition holds, else b (both are computed)."""
-    if isinstance(condition, _ARRAYS):
-        return np.where(condition, a, b)
-    return a if condition else b
+    """a where the condition holds, else b. The condition is a constant: a bool or a mask of plain numbers
+    (``choose(plain(x) > 0, ...)``); a and b may be Values or Tensors, and then the result is a graph."""
+    condition = plain(condition)
+    if isinstance(a, (float, int, *_ARRAYS)) and isinstance(b, (float, int, *_ARRAYS)):
+        return np.where(condition, a, b) if isinstance(condition, _ARRAYS) else a if condition else b
+    mask = np.asarray(condition, dtype=float) if isinstance(condition, _ARRAYS) else float(condition)
+    return a * mask + b * (1 - mask)
 
 
 def is_integer(k):
@@ -110,7 +123,7 @@ class Refuse:
     error: type = ValueError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # eq=False: ops compare and hash by identity, which is fast
 class Op:
     """An op: its name and symbol (for errors and drawings), forward and local derivatives."""
 
@@ -119,8 +132,9 @@ class Op:
     forward: Callable
     derivative: Callable
     domain: tuple = ()
-    constant_slope: bool = False  # the local derivatives are plain numbers (+, −): nothing to save
+    constant_slope: bool = False  # the local derivatives are ±1 (+, −): nothing to save
     singular: bool = False  # the local derivative can be infinite inside the domain (1/x at 0)
+    may_overflow: bool = False  # the result can overflow for ordinary inputs (eˣ at 1000)
 
 
 add = Op("add", "+", lambda a, b: a + b, lambda a, b, out: (1.0, 1.0), constant_slope=True)
@@ -154,6 +168,7 @@ power = Op(  # x ** k for a constant k
         Refuse(lambda a, k: (a == 0) & (k < 0), "0 to a negative power ({1}) divides by zero", DivisionByZero),
     ),
     singular=True,
+    may_overflow=True,
 )
 
 power_of_variables = Op(  # a ** b where the exponent is differentiated too
@@ -163,9 +178,10 @@ power_of_variables = Op(  # a ** b where the exponent is differentiated too
     domain=(Refuse(lambda a, b: a <= 0,
                    "with a variable exponent the base must be positive (d/db aᵇ = aᵇ·ln a), got base {0}"),),
     singular=True,
+    may_overflow=True,
 )
 
-exponential = Op("exp", "exp", exp, lambda a, out: (out,))
+exponential = Op("exp", "exp", exp, lambda a, out: (out,), may_overflow=True)
 
 logarithm = Op(
     "log", "log", log, lambda a, out: (1 / a,),

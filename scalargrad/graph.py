@@ -1,7 +1,7 @@
 """Walking a computation graph without recursion, and the chain rule that walks it.
 
 Every node of either engine exposes ``_parents``: the nodes it was computed
-from (and a ``_seen`` slot for the walk's own use). Backpropagation (§10) must visit a node only after every node that uses
+from. Backpropagation (§10) must visit a node only after every node that uses
 it, i.e. in *reverse topological order*. A recursive depth-first search would
 hit Python's recursion limit on a long chain (micrograd issues #21 and #90),
 so this walk keeps its own explicit stack.
@@ -14,32 +14,31 @@ def topological_order(root):
     """Return every node reachable from ``root``, each after all its parents.
 
     The root comes last, so ``reversed(topological_order(root))`` is the order
-    in which backpropagation can finish nodes one by one. Instead of a set of
-    visited nodes (which for a million-node graph weighs more than the nodes'
-    gradients), each node carries a ``_seen`` mark: the marker of the last
-    walk that reached it.
+    in which backpropagation can finish nodes one by one. A leaf is placed
+    just before its first user, so that backpropagation finishes it right
+    after that user, instead of holding its gradient until the very end.
     """
-    walk = object()  # this walk's marker
     order = []
+    visited = set()
     stack = [root]
     while stack:
         node = stack.pop()
-        if node is _EMIT:  # its parents are all in `order` now: emit it
+        if node is _EMIT:  # its parents are all in `order` now: its leaves, then itself
             node = stack.pop()
-            for parent in node._parents:  # a leaf goes just before its first user, so backward
-                if not parent._parents and parent._seen is not walk:  # finishes it right after
-                    parent._seen = walk
+            for parent in node._parents:
+                if not parent._parents and parent not in visited:
+                    visited.add(parent)
                     order.append(parent)
             order.append(node)
             continue
-        if node._seen is walk:
+        if node in visited:
             continue
-        node._seen = walk
+        visited.add(node)
         # Depth-first: the node waits under a marker while its parents are expanded.
         stack.append(node)
         stack.append(_EMIT)
         for parent in node._parents:
-            if parent._parents and parent._seen is not walk:
+            if parent._parents and parent not in visited:
                 stack.append(parent)
     return order
 

@@ -34,7 +34,7 @@ class Value:
     leaf: an input, a parameter or a constant) and ``_parents`` are its inputs.
     """
 
-    __slots__ = ("_parents", "_seen", "data", "grad", "label", "op")
+    __slots__ = ("_parents", "data", "grad", "label", "op")
 
     def __init__(self, data, label=None):
         self.data = _as_float(data, "Value")
@@ -42,7 +42,6 @@ class Value:
         self.label = label
         self.op = None
         self._parents = ()
-        self._seen = None
 
     def __repr__(self):
         label = f", label={self.label!r}" if self.label is not None else ""
@@ -139,7 +138,7 @@ class Value:
                 node.grad += g
             total += g
         if not math.isfinite(total):
-            _check_finite(self, seed)
+            _report_overflow(self, seed)
 
 
 # ---- building nodes ------------------------------------------------------------
@@ -169,7 +168,6 @@ def _node(op, parents, out):
     node.label = None
     node.op = op
     node._parents = parents
-    node._seen = None
     return node
 
 
@@ -261,9 +259,14 @@ def local_derivatives(node, as_values):
             return node.op.derivative(*node._parents, node)
         return node.op.derivative(*[p.data for p in node._parents], node.data)
     except (ZeroDivisionError, OverflowError) as error:
-        problem = "is infinite" if isinstance(error, ZeroDivisionError) else "overflows a float"
-        inputs = _show([p.data for p in node._parents])
-        raise type(error)(f"backward through {node.op.name}: its derivative at input(s) {inputs} {problem}") from None
+        raise _derivative_error(node, error) from None
+
+
+def _derivative_error(node, error):
+    """The error for a derivative that is infinite or too large, naming the op and its inputs."""
+    problem = "is infinite" if isinstance(error, ZeroDivisionError) else "overflows a float"
+    inputs = _show([p.data for p in node._parents])
+    return type(error)(f"backward through {node.op.name}: its derivative at input(s) {inputs} {problem}")
 
 
 def vjp_on_floats(node, upstream):
@@ -275,8 +278,8 @@ def vjp_on_floats(node, upstream):
             local_a, local_b = node.op.derivative(a.data, b.data, node.data)
             return local_a * upstream, local_b * upstream
         locals_ = node.op.derivative(*[p.data for p in parents], node.data)
-    except (ZeroDivisionError, OverflowError):
-        locals_ = local_derivatives(node, as_values=False)  # raises, naming the op and the inputs
+    except (ZeroDivisionError, OverflowError) as error:
+        raise _derivative_error(node, error) from None
     return [local * upstream for local in locals_]
 
 
@@ -285,7 +288,7 @@ def vjp_on_values(node, upstream):
     return [local * upstream for local in local_derivatives(node, as_values=True)]
 
 
-def _check_finite(root, seed):
+def _report_overflow(root, seed):
     """Raise, naming the op, if a gradient overflowed: the walk again, keeping every gradient."""
     walk = [(node, g) for node, g in backpropagate(root, seed, vjp_on_floats)]
     bad = next((i for i, (_, g) in enumerate(walk) if not math.isfinite(g)), None)
@@ -327,7 +330,7 @@ def grad(output, inputs, create_graph=False):
             if node in wanted:
                 found[node] = g
         if not math.isfinite(total):
-            _check_finite(output, 1.0)
+            _report_overflow(output, 1.0)
     zero = Value(0.0) if create_graph else 0.0
     return [found.get(x, zero) for x in inputs]
 

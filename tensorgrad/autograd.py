@@ -37,20 +37,22 @@ def backward(root, grad=None):
 def grad(outputs, inputs, grad_outputs=None, create_graph=False):
     """d(outputs)/d(x) for each x in ``inputs``, without touching any ``.grad``.
 
-    ``outputs`` is a tensor or a list of them; a non-scalar output needs its
-    ``grad_outputs`` entry (the gradient of some loss with respect to it). An
-    input that the outputs do not depend on gets zeros. With
-    ``create_graph=True`` the gradients are Tensors whose graph leads back to
-    the inputs, so they can be differentiated again::
+    ``outputs`` is a tensor, whose ``grad_outputs`` is its seed gradient (needed
+    unless it has one element), or a list of tensors with a list of seeds (None
+    for a one-element output). Every output must require grad. An input that
+    the outputs do not depend on gets zeros. With ``create_graph=True`` the
+    gradients are Tensors whose graph leads back to the inputs (and to a seed
+    that is itself a Tensor requiring grad), so they can be differentiated again::
 
         x = Tensor([1.0, 2.0], requires_grad=True)
         (g,) = grad((x ** 3).sum(), [x], create_graph=True)   # 3x²
         (h,) = grad((g * v).sum(), [x])                        # the Hessian times v: 6x·v
     """
-    single = isinstance(outputs, Node)
-    outputs = [outputs] if single else list(outputs)
-    if grad_outputs is None or isinstance(grad_outputs, Node) and single:
-        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    if isinstance(outputs, Node):
+        outputs, grad_outputs = [outputs], [grad_outputs]
+    else:
+        outputs = list(outputs)
+        grad_outputs = [None] * len(outputs) if grad_outputs is None else list(grad_outputs)
     inputs = list(inputs)
     for x in [*outputs, *inputs]:
         if not isinstance(x, Node):
@@ -58,12 +60,15 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False):
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: {len(outputs)} output(s) but {len(grad_outputs)} grad_outputs")
     wanted = {x: None for x in inputs}
-    for output, seed in zip(outputs, grad_outputs):
+    for i, (output, seed) in enumerate(zip(outputs, grad_outputs)):
         if not output.requires_grad:
-            continue
-        seed = seed_gradient(output, seed, "grad")
-        if create_graph:
-            seed = type(output)(seed)
+            raise RuntimeError(f"grad: output {i} (shape {output._data.shape}) does not require grad: no input of the "
+                               "ops that made it has requires_grad=True (or it was computed under no_grad())")
+        if not (create_graph and isinstance(seed, Node)):  # a Tensor seed keeps its graph under create_graph
+            seed = seed_gradient(output, seed, "grad")
+            seed = type(output)(seed) if create_graph else seed
+        elif seed._data.shape != output._data.shape:
+            raise ValueError(f"grad: seed gradient has shape {seed._data.shape}, output {i} has {output._data.shape}")
         for node, g in backpropagate(output, seed, vjp_on_tensors if create_graph else vjp):
             if node in wanted:
                 wanted[node] = g if wanted[node] is None else wanted[node] + g
@@ -105,31 +110,44 @@ def vjp_on_tensors(node, g):
             "for arrays only); use create_graph=False, or build the function from ops that have one"
         )
     check_versions(node)
-    owners = (node, *node._parents)
     ctx = Context()
     vars(ctx).update(vars(node._ctx))
-    ctx.saved = tuple(_owner_of(array, owners, op) for array in node._ctx.saved)
-    with enable_grad():
-        sent = []
-        for parent, parent_grad in zip(node._parents, op.backward(ctx, g)):
-            if parent_grad is None or not parent.requires_grad:
-                sent.append(None)
-                continue
-            if not isinstance(parent_grad, Node):  # a constant gradient (e.g. zeros)
-                parent_grad = type(node)(np.broadcast_to(parent_grad, g.shape))
-            shape = parent._data.shape
-            if parent_grad.shape != shape:
-                parent_grad = unbroadcast_checked(parent_grad, shape, op)
-            sent.append(parent_grad)
+    ctx.saved = saved_nodes(node)
+    try:
+        with enable_grad():
+            grads = op.backward(ctx, g)
+    except (ArithmeticError, ValueError) as error:
+        raise type(error)(f"backward through {op.name} (create_graph=True): {error}") from None
+    sent = []
+    for parent, parent_grad in zip(node._parents, grads):
+        if parent_grad is None or not parent.requires_grad:
+            sent.append(None)
+            continue
+        if not isinstance(parent_grad, Node):  # a constant gradient (e.g. zeros)
+            parent_grad = type(node)(np.broadcast_to(parent_grad, g.shape))
+        shape = parent._data.shape
+        if parent_grad.shape != shape:
+            parent_grad = unbroadcast_checked(parent_grad, shape, op)
+        sent.append(parent_grad)
     return sent
 
 
-def _owner_of(array, owners, op):
-    for owner in owners:
-        if owner._data is array:
-            return owner
-    raise RuntimeError(f"grad(create_graph=True): {op.name} saved an array that is not one of its inputs or its "
-                       "output, so its backward cannot be differentiated here")
+def saved_nodes(node):
+    """The nodes behind what ``node``'s op saved: saved array i is input i's, or the output's.
+
+    By position, not by looking for an array among the nodes: a constant made
+    from ``x.data`` shares x's array, yet must stay a constant.
+    """
+    parents, saved = node._parents, []
+    for i, array in enumerate(node._ctx.saved):
+        if i < len(parents) and parents[i]._data is array:
+            saved.append(parents[i])
+        elif array is node._data:
+            saved.append(node)
+        else:
+            raise RuntimeError(f"grad(create_graph=True): {node.op.name} saved an array that is neither its input "
+                               f"number {i} nor its output, so its backward cannot be differentiated here")
+    return tuple(saved)
 
 
 def seed_gradient(root, grad, where):

@@ -65,9 +65,7 @@ class Node:
     """A node of the graph: ``_data`` (its array), ``op`` (the Function that made it, None for a
     leaf), ``_parents`` (its inputs), ``_ctx`` (what the op saved), ``grad``, ``requires_grad``."""
 
-    __slots__ = (
-        "_ctx", "_data", "_parents", "_retains_grad", "_seen", "_version", "grad", "label", "op", "requires_grad",
-    )
+    __slots__ = ("_ctx", "_data", "_parents", "_retains_grad", "_version", "grad", "label", "op", "requires_grad")
 
     @classmethod
     def from_op(cls, data, op=None, parents=(), ctx=None):
@@ -82,7 +80,6 @@ class Node:
         node._ctx = ctx
         node._version = Version()
         node._retains_grad = False
-        node._seen = None
         return node
 
 

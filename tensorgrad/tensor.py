@@ -24,6 +24,7 @@ wrong gradient.
 
 import numpy as np
 
+from scalargrad import elementwise as ew
 from tensorgrad import autograd, ops
 from tensorgrad.autograd import unbroadcast
 from tensorgrad.function import (
@@ -68,7 +69,6 @@ class Tensor(Node):
         self._ctx = None
         self._version = Version()
         self._retains_grad = False
-        self._seen = None
 
     # data: replacing or updating it in place counts as a new version
     @property
@@ -139,41 +139,41 @@ class Tensor(Node):
 
     # ---- arithmetic: Python operators, with numbers or arrays on either side ----
     def __add__(self, other):
-        return ops.Add.apply(self, other)
+        return ops.from_table(ew.add).apply(self, other)
 
     def __radd__(self, other):
-        return ops.Add.apply(other, self)
+        return ops.from_table(ew.add).apply(other, self)
 
     def __sub__(self, other):
-        return ops.Sub.apply(self, other)
+        return ops.from_table(ew.sub).apply(self, other)
 
     def __rsub__(self, other):
-        return ops.Sub.apply(other, self)
+        return ops.from_table(ew.sub).apply(other, self)
 
     def __mul__(self, other):
-        return ops.Mul.apply(self, other)
+        return ops.from_table(ew.mul).apply(self, other)
 
     def __rmul__(self, other):
-        return ops.Mul.apply(other, self)
+        return ops.from_table(ew.mul).apply(other, self)
 
     def __truediv__(self, other):
-        return ops.Div.apply(self, other)
+        return ops.from_table(ew.div).apply(self, other)
 
     def __rtruediv__(self, other):
-        return ops.Div.apply(other, self)
+        return ops.from_table(ew.div).apply(other, self)
 
     def __neg__(self):
-        return ops.Neg.apply(self)
+        return ops.from_table(ew.neg).apply(self)
 
     def __pow__(self, exponent):
         if isinstance(exponent, Tensor):
-            return ops.PowOfTensors.apply(self, exponent)
+            return ops.from_table(ew.power_of_variables).apply(self, exponent)
         if not isinstance(exponent, (int, float, np.integer, np.floating)) or isinstance(exponent, bool):
             raise TypeError(f"pow: the exponent must be a number or a Tensor, got {type(exponent).__name__}")
-        return ops.Pow.apply(self, float(exponent))
+        return ops.from_table(ew.power).apply(self, float(exponent))
 
     def __rpow__(self, base):
-        return ops.PowOfTensors.apply(base, self)
+        return ops.from_table(ew.power_of_variables).apply(base, self)
 
     def __matmul__(self, other):
         return ops.MatMul.apply(self, other)
@@ -187,30 +187,30 @@ class Tensor(Node):
 
     # ---- elementwise functions ----------------------------------------------------------
     def exp(self):
-        return ops.Exp.apply(self)
+        return ops.from_table(ew.exponential).apply(self)
 
     def log(self):
-        return ops.Log.apply(self)
+        return ops.from_table(ew.logarithm).apply(self)
 
     def sqrt(self):
-        return ops.Sqrt.apply(self)
+        return ops.from_table(ew.square_root).apply(self)
 
     def abs(self):
-        return ops.Abs.apply(self)
+        return ops.from_table(ew.absolute).apply(self)
 
     __abs__ = abs
 
     def tanh(self):
-        return ops.Tanh.apply(self)
+        return ops.from_table(ew.hyperbolic_tangent).apply(self)
 
     def sigmoid(self):
-        return ops.Sigmoid.apply(self)
+        return ops.from_table(ew.sigmoid).apply(self)
 
     def relu(self):
-        return ops.Relu.apply(self)
+        return ops.from_table(ew.relu).apply(self)
 
     def gelu(self):
-        return ops.Gelu.apply(self)
+        return ops.from_table(ew.gelu).apply(self)
 
     def clip(self, low=None, high=None):
         return ops.Clip.apply(self, low=low, high=high)

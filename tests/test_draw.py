@@ -152,13 +152,12 @@ def test_deep_chain_is_drawn_without_recursion():
 
 
 class Tally:
-    """A node of a made-up engine: the drawing module reads only ``_parents``, ``op``, ``label`` and ``data``
-    (and the graph walk keeps its mark in ``_seen``)."""
+    """A node of a made-up engine: the drawing module reads only ``_parents``, ``op``, ``label`` and ``data``."""
 
     op = None
 
     def __init__(self, data, label):
-        self.data, self.label, self._parents, self._seen = data, label, (), None
+        self.data, self.label, self._parents = data, label, ()
 
 
 class TallyStyle(Style):

@@ -31,9 +31,9 @@ def test_higher_order_example_gives_12_and_12():
     assert namespace["d2y"] == 12.0
 
 
-def test_add_an_op_example_works_in_both_engines_when_pasted_in():
-    """The README's leaky ReLU: one table entry and one method per engine give values,
-    gradients (checked by finite differences, away from the kink) and second derivatives in both."""
+def test_add_an_op_example_works_in_both_engines_when_pasted_in(monkeypatch):
+    """The README's leaky ReLU, pasted where it says: the entry into the table, each method into its class.
+    Values, gradients (checked by finite differences, away from the kink), float32 and second derivatives."""
     import importlib
 
     import numpy as np
@@ -42,34 +42,33 @@ def test_add_an_op_example_works_in_both_engines_when_pasted_in():
     from scalargrad import elementwise, gradcheck, value
 
     tensor = importlib.import_module("tensorgrad.tensor")  # the module, not the tensor() function
-
     entry_block = next(b for b in BLOCKS if "leaky_relu = Op(" in b)
     value_method, tensor_method = next(b for b in BLOCKS if "def leaky_relu" in b).split("\n\n")
     table = vars(elementwise).copy()
-    exec(entry_block, table)  # noqa: S102
-    ew = type("Table", (), {"leaky_relu": table["leaky_relu"]})
-    on_values = {**vars(value), "ew": ew}
-    exec(value_method.strip().replace("    return", "return"), on_values)  # noqa: S102
-    on_tensors = {**vars(tensor), "ew": ew}
-    exec(tensor_method.strip().replace("    return", "return"), on_tensors)  # noqa: S102
-    leaky_value, leaky_tensor = on_values["leaky_relu"], on_tensors["leaky_relu"]
+    exec(entry_block, table)  # noqa: S102 -- in the table module's namespace, as if written there
+    monkeypatch.setattr(elementwise, "leaky_relu", table["leaky_relu"], raising=False)
+    for module, node_type, method in ((value, value.Value, value_method), (tensor, tensor.Tensor, tensor_method)):
+        namespace = vars(module).copy()
+        exec(method.strip().replace("    return", "return"), namespace)  # noqa: S102 -- the module's own names
+        monkeypatch.setattr(node_type, "leaky_relu", namespace["leaky_relu"], raising=False)
 
-    assert leaky_value(value.Value(-2.0)).data == -0.02
+    assert value.Value(-2.0).leaky_relu().data == -0.02
     for x in (-1.5, 0.7):
-        assert gradcheck(leaky_value, [x]).ok
+        assert gradcheck(lambda v: v.leaky_relu(), [x]).ok
     x = tensorgrad.Tensor(np.array([-1.5, 0.7], dtype=np.float32), requires_grad=True)
-    y = leaky_tensor(x)
+    y = x.leaky_relu()
     np.testing.assert_allclose(y.data, [-0.015, 0.7], rtol=1e-6)
     assert y.dtype == np.float32
     y.sum().backward()
     np.testing.assert_allclose(x.grad, [0.01, 1.0], rtol=1e-6)
-    assert tensorgrad.gradcheck(leaky_tensor, np.array([-1.5, 0.7, 2.0])).ok
+    assert x.grad.dtype == np.float32
+    assert tensorgrad.gradcheck(lambda t: t.leaky_relu(), np.array([-1.5, 0.7, 2.0])).ok
     # d²/dx² of leaky(x)² is 2·slope², in both engines
     xv = value.Value(-1.5)
-    (dy,) = value.grad(leaky_value(xv) ** 2, [xv], create_graph=True)
+    (dy,) = value.grad(xv.leaky_relu() ** 2, [xv], create_graph=True)
     (d2y,) = value.grad(dy, [xv])
     xt = tensorgrad.Tensor([-1.5, 0.7], requires_grad=True)
-    (dyt,) = tensorgrad.grad((leaky_tensor(xt) ** 2).sum(), [xt], create_graph=True)
+    (dyt,) = tensorgrad.grad((xt.leaky_relu() ** 2).sum(), [xt], create_graph=True)
     (d2yt,) = tensorgrad.grad(dyt.sum(), [xt])
     assert d2y == 2 * 0.01**2
     np.testing.assert_allclose(d2yt, [2 * 0.01**2, 2.0], rtol=1e-12)

@@ -224,3 +224,49 @@ def test_ops_without_a_second_derivative_refuse_create_graph_by_name(name):
         tg.grad(out, [x], create_graph=True)
     (g,) = tg.grad(out, [x])  # the first derivative works as ever
     assert g.shape == x.shape
+
+
+# ---- found by review: each was a silently wrong answer or an unclear error ---------------------
+
+
+@pytest.mark.parametrize("constant", [lambda x: x.data, lambda x: x.detach(), lambda x: Tensor(x.data)])
+def test_a_constant_sharing_an_inputs_array_stays_a_constant_in_the_second_derivative(constant):
+    x = Tensor([2.0, 3.0], requires_grad=True)
+    c = constant(x)
+    (g,) = tg.grad((x * c).sum(), [x], create_graph=True)
+    np.testing.assert_array_equal(g.data, [2.0, 3.0])
+    assert not g.requires_grad  # x·c is linear in x: its slope c does not depend on x
+    (g,) = tg.grad((x * x * c).sum(), [x], create_graph=True)  # 2x·c
+    (h,) = tg.grad(g.sum(), [x])
+    np.testing.assert_array_equal(h, [4.0, 6.0])  # 2c, not the 6x of x³
+
+
+def test_a_seed_that_requires_grad_stays_in_the_graph():
+    """The double-backward trick: d/dv of (vᵀJ)·1 is J·1, a Jacobian-vector product."""
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    v = Tensor([0.0, 0.0], requires_grad=True)
+    (g,) = tg.grad(x * x, [x], grad_outputs=v, create_graph=True)
+    (jvp,) = tg.grad(g.sum(), [v])
+    np.testing.assert_array_equal(jvp, [2.0, 4.0])
+
+
+def test_grad_of_an_output_that_does_not_require_grad_is_an_error():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with tg.no_grad():
+        y = (x * x).sum()
+    with pytest.raises(RuntimeError, match=r"grad: output 0 \(shape \(\)\) does not require grad"):
+        tg.grad(y, [x])
+
+
+def test_one_output_takes_its_seed_as_it_is():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    (g,) = tg.grad(x * x, [x], grad_outputs=np.array([1.0, 0.5]))
+    np.testing.assert_array_equal(g, [2.0, 2.0])
+    (g,) = tg.grad((x * x).sum(), [x], grad_outputs=2.0)
+    np.testing.assert_array_equal(g, [4.0, 8.0])
+
+
+def test_an_error_in_a_second_derivative_names_the_op_it_differentiates():
+    x = Tensor([0.0, 4.0], requires_grad=True)
+    with pytest.raises(ValueError, match=r"backward through sqrt \(create_graph=True\): .*division by zero"):
+        tg.grad(x.sqrt().sum(), [x], create_graph=True)

@@ -1,7 +1,7 @@
 """Elementwise ops: the output's entry i depends only on the inputs' entries i.
 
 Their forward rules and local derivatives are scalargrad's: one table,
-``scalargrad.elementwise``, serves both engines. ``elementwise(op)`` turns an
+``scalargrad.elementwise``, serves both engines. ``from_table(op)`` turns an
 entry of that table into a Function whose vector-Jacobian product is
 ``upstream × local``, entrywise; broadcasting is undone by the backward walk.
 The same code runs on Tensors under ``grad(..., create_graph=True)``.
@@ -14,12 +14,8 @@ import functools
 
 import numpy as np
 
-from scalargrad import elementwise as table
 from scalargrad.elementwise import plain
 from tensorgrad.function import Function, Node
-
-
-MAY_OVERFLOW = {"exp", "pow"}  # ops whose result overflows for ordinary inputs: their output is checked
 
 
 class Elementwise(Function):
@@ -35,10 +31,10 @@ class Elementwise(Function):
             bad = refuse.bad(*arrays)
             if np.any(bad):
                 _refuse(op.name, refuse, arrays, bad)
-        if op.name in MAY_OVERFLOW:
+        if op.may_overflow:
             with np.errstate(over="ignore", invalid="ignore"):
                 out = op.forward(*arrays)
-            _check_finite(f"{op.name}: the result overflows {out.dtype}", out, arrays, OverflowError)
+            _refuse_non_finite(f"{op.name}: the result overflows {out.dtype}", out, arrays, OverflowError)
         else:
             out = op.forward(*arrays)
         if not op.constant_slope:
@@ -49,16 +45,16 @@ class Elementwise(Function):
     def backward(cls, ctx, g):
         op = cls.op
         needs = ctx.needs_input_grad
-        if op.constant_slope:  # + and −: plain numbers, whatever the inputs (so none were saved)
+        if op.constant_slope:  # + and −: slopes of ±1, whatever the inputs (so none were saved)
             slopes = op.derivative(*[None] * (len(needs) + 1))
-            return tuple((g if slope == 1 else slope * g) if needed else None for slope, needed in zip(slopes, needs))
+            return tuple(None if not needed else g if slope == 1 else -g for slope, needed in zip(slopes, needs))
         *inputs, out = ctx.saved
         if op.singular:
             with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
                 locals_ = op.derivative(*inputs, out)
             for local, needed in zip(locals_, needs):
                 if needed:
-                    _check_finite(f"backward through {op.name}: its derivative is infinite", local, inputs)
+                    _refuse_non_finite(f"backward through {op.name}: its derivative is not finite", local, inputs)
         else:
             locals_ = op.derivative(*inputs, out)
         return tuple(g * local if needed else None for local, needed in zip(locals_, needs))
@@ -66,26 +62,10 @@ class Elementwise(Function):
 
 
 @functools.cache
-def elementwise(op):
-    """The Function for one op of the shared table (made once per op)."""
-    return type(op.name.title().replace("_", ""), (Elementwise,), {"op": op, "name": op.name, "symbol": op.symbol})
-
-
-Add = elementwise(table.add)
-Sub = elementwise(table.sub)
-Mul = elementwise(table.mul)
-Div = elementwise(table.div)
-Neg = elementwise(table.neg)
-Pow = elementwise(table.power)
-PowOfTensors = elementwise(table.power_of_variables)
-Exp = elementwise(table.exponential)
-Log = elementwise(table.logarithm)
-Sqrt = elementwise(table.square_root)
-Abs = elementwise(table.absolute)
-Tanh = elementwise(table.hyperbolic_tangent)
-Sigmoid = elementwise(table.sigmoid)
-Relu = elementwise(table.relu)
-Gelu = elementwise(table.gelu)
+def from_table(op):
+    """The Function for one op of the shared table, made the first time it is asked for."""
+    name = op.name.title().replace("_", "")
+    return type(name, (Elementwise,), {"op": op, "name": op.name, "symbol": op.symbol})
 
 
 def _refuse(name, refuse, arrays, bad):
@@ -98,7 +78,7 @@ def _refuse(name, refuse, arrays, bad):
     raise refuse.error(f"{name}: {refuse.message.format(*values)}{where} (input shapes {shapes})")
 
 
-def _check_finite(problem, array, inputs, error=ValueError):
+def _refuse_non_finite(problem, array, inputs, error=ValueError):
     array = plain(array)
     if not np.isfinite(array).all():
         shape = np.broadcast_shapes(np.shape(array), *[np.shape(plain(a)) for a in inputs])
