@@ -18,6 +18,7 @@ which in turn imports the ops: the dependencies point one way.
 ``no_grad`` is the one piece of global state: an explicit mode.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -29,22 +30,39 @@ class _GradMode:
 
 
 class no_grad:
-    """``with no_grad():`` ops build no graph (evaluation, optimizer updates)."""
+    """``with no_grad():`` ops build no graph (evaluation, optimizer updates); ``@no_grad()`` on a function too.
+
+    Modes nest and restore what was there before, even when one object is
+    entered twice (``with mode, mode:``).
+    """
+
+    enabled = False  # the grad mode inside the block
+
+    def __init__(self):
+        self._previous = []
 
     def __enter__(self):
-        self._previous = _GradMode.enabled
-        _GradMode.enabled = False
+        self._previous.append(_GradMode.enabled)
+        _GradMode.enabled = self.enabled
 
     def __exit__(self, *exc):
-        _GradMode.enabled = self._previous
+        _GradMode.enabled = self._previous.pop()
+
+    def __call__(self, function):
+        """Use as a decorator: each call of ``function`` runs in this mode."""
+
+        @functools.wraps(function)
+        def in_this_mode(*args, **kwargs):
+            with type(self)():
+                return function(*args, **kwargs)
+
+        return in_this_mode
 
 
 class enable_grad(no_grad):
     """``with enable_grad():`` ops build a graph again (inside ``no_grad``, or for ``create_graph``)."""
 
-    def __enter__(self):
-        self._previous = _GradMode.enabled
-        _GradMode.enabled = True
+    enabled = True
 
 
 def is_grad_enabled():

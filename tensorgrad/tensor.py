@@ -98,6 +98,13 @@ class Tensor(Node):
     def __len__(self):
         return len(self._data)
 
+    def __bool__(self):
+        if self._data.size != 1:
+            raise ValueError(
+                f"bool: a tensor of shape {self.shape} has no single truth value; ask (t == 0).data.any() or .all()"
+            )
+        return bool(self._data)
+
     def __repr__(self):
         grad = ", requires_grad=True" if self.requires_grad else ""
         label = f", label={self.label!r}" if self.label is not None else ""
@@ -184,6 +191,27 @@ class Tensor(Node):
     def __getitem__(self, index):
         index = _index_array(index)
         return (ops.Slice if ops.is_basic(index) else ops.Select).apply(self, index=index)
+
+    # ---- comparisons: entrywise, boolean tensors without a gradient (NumPy's and PyTorch's meaning) ----
+    def __eq__(self, other):
+        return _compare(np.equal, "==", self, other)
+
+    def __ne__(self, other):
+        return _compare(np.not_equal, "!=", self, other)
+
+    def __lt__(self, other):
+        return _compare(np.less, "<", self, other)
+
+    def __le__(self, other):
+        return _compare(np.less_equal, "<=", self, other)
+
+    def __gt__(self, other):
+        return _compare(np.greater, ">", self, other)
+
+    def __ge__(self, other):
+        return _compare(np.greater_equal, ">=", self, other)
+
+    __hash__ = object.__hash__  # by identity, as graphs keep tensors in dicts and sets
 
     # ---- elementwise functions ----------------------------------------------------------
     def exp(self):
@@ -328,6 +356,19 @@ def _as_array(data, dtype):
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         raise ValueError("Tensor: data contains NaN or infinity")
     return array
+
+
+def _compare(ufunc, symbol, a, b):
+    """``a symbol b`` entrywise, as a boolean Tensor outside the graph; NotImplemented for what is no number."""
+    if not isinstance(b, (Tensor, int, float, np.ndarray, np.generic, list, tuple)) or isinstance(b, str):
+        return NotImplemented
+    other = b._data if isinstance(b, Tensor) else np.asarray(b)
+    if other.dtype.kind not in "fiub":
+        return NotImplemented
+    try:
+        return Tensor.from_op(ufunc(a._data, other))
+    except ValueError:
+        raise ValueError(f"{symbol}: shapes {a.shape} and {other.shape} do not broadcast together") from None
 
 
 def _index_array(index):

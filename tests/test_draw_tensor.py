@@ -85,8 +85,8 @@ def test_edge_gradients_match_backward_and_sum_over_uses():
     order = topological_order(root)
     sent, totals = edge_gradients(order)
     root.backward()
-    assert np.allclose(totals[order.index(a)], a.grad) and np.allclose(totals[order.index(b)], b.grad)
-    assert totals[order.index(b)].shape == (2, 1)  # summed back to b's shape
+    assert np.allclose(totals[next(i for i, n in enumerate(order) if n is a)], a.grad) and np.allclose(totals[next(i for i, n in enumerate(order) if n is b)], b.grad)
+    assert totals[next(i for i, n in enumerate(order) if n is b)].shape == (2, 1)  # summed back to b's shape
     uses_of_a = [g for (child, slot), g in sent.items() if order[child]._parents[slot] is a]
     assert len(uses_of_a) == 3 and np.allclose(sum(uses_of_a), a.grad)
 
