@@ -44,7 +44,7 @@ class Linear(Function):
         ctx.save_for_backward(x, weight)
         # (..., in) as one (rows, in) matrix: one big product, not one per leading index
         out = (x.reshape(-1, x.shape[-1]) @ weight).reshape(*x.shape[:-1], weight.shape[1])
-        return out + bias[0] if bias else out
+        return _plus(out, bias[0]) if bias else out
 
     @staticmethod
     def backward(ctx, g):
@@ -72,8 +72,10 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, z, axis, temperature):
-        exps = np.exp((z - z.max(axis=axis, keepdims=True)) / temperature)
-        out = exps / exps.sum(axis=axis, keepdims=True)
+        out = z - z.max(axis=axis, keepdims=True)  # one array of this op's, turned in place into the result
+        out /= temperature
+        np.exp(out, out=out)
+        out /= out.sum(axis=axis, keepdims=True)
         ctx.save_for_backward(out)
         ctx.axis, ctx.temperature = axis, temperature
         return out
@@ -81,7 +83,10 @@ class Softmax(Function):
     @staticmethod
     def backward(ctx, g):
         (s,) = ctx.saved
-        return (s * (g - (g * s).sum(axis=ctx.axis, keepdims=True)) / ctx.temperature,)
+        grad = g - (g * s).sum(axis=ctx.axis, keepdims=True)
+        grad *= s
+        grad /= ctx.temperature
+        return (grad,)
 
 
 class LogSoftmax(Function):
@@ -136,14 +141,15 @@ class CrossEntropy(Function):
     @staticmethod
     def forward(ctx, logits, targets, keep, reduction):
         shifted = logits - logits.max(axis=-1, keepdims=True)  # every exponent ≤ 0
-        exps = np.exp(shifted)
-        totals = exps.sum(axis=-1, keepdims=True)
         rows = shifted.reshape(-1, shifted.shape[-1])
         picked = rows[np.arange(len(rows)), targets.reshape(-1)].reshape(targets.shape)
+        probs = np.exp(shifted, out=shifted)  # one (…, C) array, turned in place into e^z, then into softmax
+        totals = probs.sum(axis=-1, keepdims=True)
         losses = np.log(totals[..., 0]) - picked  # log Σ e^z − z_target, the max cancelling
         if keep is not None:
             losses = np.where(keep, losses, 0)
-        ctx.probs = exps / totals
+        probs /= totals
+        ctx.probs = probs
         ctx.targets, ctx.keep, ctx.reduction = targets, keep, reduction
         return _reduce(losses, keep, reduction)
 
@@ -281,20 +287,37 @@ class LayerNorm(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, eps):
-        centered = x - _row_mean(x)
-        inv_std = 1 / np.sqrt(_row_mean(centered * centered) + eps)
-        normed = centered * inv_std
+        normed = x - _row_mean(x)  # centred now, normalised in place below
+        inv_std = 1 / np.sqrt(_row_mean(normed * normed) + eps)
+        normed *= inv_std
         ctx.save_for_backward(weight)
         ctx.normed, ctx.inv_std = normed, inv_std
-        return normed * weight + bias
+        return _plus(normed * weight, bias)
 
     @staticmethod
     def backward(ctx, g):
         (weight,) = ctx.saved
         normed = ctx.normed
         d = g * weight
-        dx = ctx.inv_std * (d - _row_mean(d) - normed * _row_mean(d * normed))
+        dx = d - _row_mean(d)
+        d *= normed  # d is this op's own array: reused for d·x̂, then for x̂·mean(d·x̂)
+        np.multiply(normed, _row_mean(d), out=d)
+        dx -= d
+        dx *= ctx.inv_std
         return dx, g * normed, g
+
+
+def _plus(owned, other):
+    """owned + other, written into ``owned`` (a fresh array of this op's) when the sum keeps its shape and dtype.
+
+    One large array less per call: a new (…, out) array for every Linear's
+    bias would be page-faulted in afresh on every step.
+    """
+    fits = other.ndim <= owned.ndim and other.shape == owned.shape[owned.ndim - other.ndim :]
+    if fits and np.result_type(owned, other) == owned.dtype:
+        owned += other
+        return owned
+    return owned + other
 
 
 def _row_mean(a):

@@ -94,13 +94,20 @@ class Adam(Optimizer):
         self.steps[i] += 1
         t = self.steps[i]
         m, v = self.m[i], self.v[i]
-        m *= b1  # in place: the moments are updated without new arrays each step
-        m += (1 - b1) * g
+        # In place, with one scratch array: the moments and the step make no new arrays of their own.
+        scratch = np.multiply(g, 1 - b1, out=np.empty_like(m))
+        m *= b1
+        m += scratch
+        np.multiply(g, g, out=scratch)
+        scratch *= 1 - b2
         v *= b2
-        v += (1 - b2) * (g * g)
+        v += scratch
         # m̂ / (√v̂ + eps), with the two bias corrections folded into plain numbers
         step = self.lr / (1 - b1**t)
-        p.data -= step * m / (np.sqrt(v) / math.sqrt(1 - b2**t) + self.eps)
+        denominator = np.sqrt(v, out=scratch)
+        denominator /= math.sqrt(1 - b2**t)
+        denominator += self.eps
+        p.data -= np.divide(np.multiply(m, step), denominator, out=denominator)
 
 
 class AdamW(Adam):
