@@ -35,6 +35,11 @@ class ScaledDotProductAttention(Function):
     the d columns of G ⊙ O instead of the S columns of dW ⊙ W: same number,
     less work. Blocked entries have W = 0, so they get dS = 0.
 
+    The same trick twice more: W = E/s, the exponentials E divided by their
+    row sums s, is never formed. O = (E·V)/s divides the (T, d) output, not
+    the (T, S) weights, and the backward divides G instead: with G' = G/s,
+    dV = Eᵀ·G' and dS = E ⊙ (G'·Vᵀ − Σₖ G'ᵢₖ·Oᵢₖ).
+
     Settings: ``blocked`` is True where a score is masked out (or None),
     ``empty_rows`` True for the rows with every key blocked (or None),
     ``scale`` is c, and ``weights_sink`` a list that receives W (or None).
@@ -45,37 +50,49 @@ class ScaledDotProductAttention(Function):
     @staticmethod
     def forward(ctx, q, k, v, blocked, empty_rows, scale, weights_sink):
         q_scaled = q * scale  # c·Q: scaling the (T, d) queries costs less than the (T, S) scores
-        scores = q_scaled @ np.swapaxes(k, -1, -2)  # (..., T, S): every query against every key
+        scores = q_scaled @ _transposed(k)  # (..., T, S): every query against every key
         if blocked is not None:
-            np.copyto(scores, -np.inf, where=blocked)
+            # −∞ where blocked, added: the (T, S) mask is made once, not once per batch and head
+            scores += np.where(blocked, scores.dtype.type(-np.inf), scores.dtype.type(0))
         row_max = scores.max(axis=-1, keepdims=True)
         if empty_rows is not None:
             np.copyto(row_max, 0, where=empty_rows)  # a row of −∞ only: shift by 0, not by −∞
         scores -= row_max  # every exponent ≤ 0, as in softmax
-        weights = np.exp(scores, out=scores)
-        sums = weights.sum(axis=-1, keepdims=True)
+        exps = np.exp(scores, out=scores)
+        sums = exps.sum(axis=-1, keepdims=True)
         if empty_rows is not None:
             np.copyto(sums, 1, where=empty_rows)  # its weights are all 0: 0 / 1 = 0, not 0 / 0
-        weights /= sums
-        out = weights @ v
+        out = exps @ v
+        out /= sums
         ctx.save_for_backward(k, v, out)
-        ctx.q_scaled, ctx.weights, ctx.scale = q_scaled, weights, scale
+        ctx.q_scaled, ctx.exps, ctx.sums, ctx.scale = q_scaled, exps, sums, scale
         if weights_sink is not None:
-            weights_sink.append(weights)
+            weights_sink.append(exps / sums)
         return out
 
     @staticmethod
     def backward(ctx, g):
         k, v, out = ctx.saved
-        w = ctx.weights
-        dv = np.swapaxes(w, -1, -2) @ g
-        ds = g @ np.swapaxes(v, -1, -2)  # dW, turned into dS in place
-        ds -= (g * out).sum(axis=-1, keepdims=True)
-        ds *= w
+        exps = ctx.exps
+        g_scaled = g / ctx.sums  # G' = G/s
+        dv = np.swapaxes(exps, -1, -2) @ g_scaled
+        ds = g_scaled @ _transposed(v)  # G'·Vᵀ, turned into dS in place
+        ds -= (g_scaled * out).sum(axis=-1, keepdims=True)
+        ds *= exps
         dq = ds @ k
         dq *= ctx.scale
         dk = np.swapaxes(ds, -1, -2) @ ctx.q_scaled
         return dq, dk, dv
+
+
+def _transposed(a):
+    """The last two axes swapped, as a contiguous copy.
+
+    For a product X·Aᵀ, OpenBLAS multiplied a contiguous copy of Aᵀ about
+    1.6x faster than the transposed view (8x4x128x32 float32, one thread):
+    the copy of the (S, d) matrix costs less than the time it saves.
+    """
+    return np.ascontiguousarray(np.swapaxes(a, -1, -2))
 
 
 def scaled_dot_product_attention(q, k, v, mask=None, causal=False, return_weights=False):
