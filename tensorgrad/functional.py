@@ -55,7 +55,7 @@ class Linear(Function):
         grad_weight = x.reshape(-1, x.shape[-1]).T @ rows if needs[1] else None
         if len(needs) == 2:
             return grad_x, grad_weight
-        return grad_x, grad_weight, rows.sum(axis=0) if needs[2] else None
+        return grad_x, grad_weight, np.add.reduce(rows, axis=0) if needs[2] else None
 
 
 def linear(x, weight, bias=None):
@@ -280,7 +280,7 @@ class LayerNorm(Function):
     """x̂ = (x − mean) / √(var + eps) over the last axis, then x̂·weight + bias, in one op.
 
     VJP with d = g·weight: dx = (d − mean(d) − x̂·mean(d·x̂)) / √(var + eps),
-    dweight = g·x̂, dbias = g (the backward walk sums these over the rows).
+    dweight = Σ g·x̂, dbias = Σ g, both summed over the rows.
     """
 
     name, symbol = "layer_norm", "LN"
@@ -304,7 +304,8 @@ class LayerNorm(Function):
         np.multiply(normed, _row_mean(d), out=d)
         dx -= d
         dx *= ctx.inv_std
-        return dx, g * normed, g
+        rows = g.reshape(-1, g.shape[-1])  # every position is one more row; weight and bias served them all
+        return dx, np.add.reduce(rows * normed.reshape(rows.shape), axis=0), np.add.reduce(rows, axis=0)
 
 
 def _plus(owned, other):
@@ -313,8 +314,7 @@ def _plus(owned, other):
     One large array less per call: a new (…, out) array for every Linear's
     bias would be page-faulted in afresh on every step.
     """
-    fits = other.ndim <= owned.ndim and other.shape == owned.shape[owned.ndim - other.ndim :]
-    if fits and np.result_type(owned, other) == owned.dtype:
+    if other.dtype == owned.dtype and other.shape == owned.shape[owned.ndim - other.ndim :]:
         owned += other
         return owned
     return owned + other
