@@ -156,11 +156,15 @@ def check_attention(workers):
 
 
 # ---- timing -------------------------------------------------------------------------------------
-def ratio_text(times, a, b):
-    """'a/b' as the ratio of the medians, and the quartiles of the per-round ratios (the noise)."""
-    ratio = statistics.median(times[a]) / statistics.median(times[b])
-    q1, _, q3 = statistics.quantiles([x / y for x, y in zip(times[a], times[b])], n=4)
-    return f"{ratio:.2f}x ({q1:.2f}–{q3:.2f})"
+def ratio(times, a, b):
+    """a's time over b's: the median of the per-round ratios, and their quartiles (the noise).
+
+    Per round, not the ratio of the two medians: both contenders of a round
+    ran within a second of each other, so a busy spell of the shared machine
+    slows both and cancels out of their ratio.
+    """
+    q1, median, q3 = statistics.quantiles([x / y for x, y in zip(times[a], times[b])], n=4)
+    return median, f"{median:.2f}x ({q1:.2f}–{q3:.2f})"
 
 
 def time_all(workers):
@@ -168,15 +172,16 @@ def time_all(workers):
     calls = {(case, name): w.ask("calibrate", case=case)["calls"] for case in TITLES for name, w in workers.items()}
     times = {key: [] for key in calls}
     faults = {key: [] for key in calls}
+    slots = list(calls)
     start = time.perf_counter()
-    for _ in range(ROUNDS):
-        for (case, name), n in calls.items():
-            found = workers[name].ask("time", case=case, calls=n)
+    for i in range(ROUNDS):
+        for case, name in slots[i % len(slots) :] + slots[: i % len(slots)]:  # each round starts elsewhere
+            found = workers[name].ask("time", case=case, calls=calls[case, name])
             times[case, name].append(found["seconds"])
             faults[case, name].append(found["faults"])
     print(
         f"\nmilliseconds per call: median of {ROUNDS} interleaved rounds ({time.perf_counter() - start:.0f} s); "
-        "ratios of the medians (quartiles of the per-round ratios)"
+        "ratios: median of the per-round ratios (their quartiles)"
     )
     engines = list(workers)
     pairs = [("tensorgrad", REFERENCE), ("tensorgrad, glibc defaults", REFERENCE)]
@@ -185,9 +190,9 @@ def time_all(workers):
     rows, fault_rows, ratios = [], [], {}
     for case, title in TITLES.items():
         case_times = {engine: times[case, engine] for engine in engines}
-        ratios[case] = statistics.median(case_times["tensorgrad"]) / statistics.median(case_times[REFERENCE])
+        ratios[case] = ratio(case_times, "tensorgrad", REFERENCE)[0]
         row = [title] + [statistics.median(case_times[e]) * 1e3 for e in engines]
-        rows.append(row + [ratio_text(case_times, a, b) for a, b in pairs])
+        rows.append(row + [ratio(case_times, a, b)[1] for a, b in pairs])
         fault_rows.append([title] + [round(statistics.median(faults[case, e])) for e in engines])
     short = {"tensorgrad, glibc defaults": "tg glibc", REFERENCE: "NumPy"}
     table(["", *engines] + [f"{short.get(a, a)}/{short.get(b, b)}" for a, b in pairs], rows)
