@@ -142,9 +142,11 @@ class Adam(Optimizer):
 
     def move(self, p, change):
         """p ← p·(1 − lr·wd), the decoupled decay (none for Adam), then p ← p − change."""
+        data = p.data
         if self.weight_decay:
-            p.data *= 1 - self.lr * self.weight_decay
-        p.data -= change
+            data *= 1 - self.lr * self.weight_decay
+        data -= change
+        p.data = data  # in place all along; assigning it back counts the update in p's version
 
 
 class AdamW(Adam):
