@@ -77,9 +77,11 @@ def run():
     mg_losses = losses["micrograd"]
     checks = [
         target(f"every loss decreases over {CHECK_STEPS} steps", all(ls[-1] < ls[0] for ls in losses.values())),
+        # Not bit for bit: micrograd keeps a node's inputs in a set, so the order in which gradients
+        # add up (and round) follows the nodes' memory addresses, which change from run to run.
         target(
-            "scalargrad on micrograd's graph computes micrograd's losses exactly",
-            losses["scalargrad, micrograd's graph"] == mg_losses,
+            "scalargrad on micrograd's graph computes micrograd's losses (to 1e-12)",
+            all(math.isclose(a, b, rel_tol=1e-12) for a, b in zip(losses["scalargrad, micrograd's graph"], mg_losses)),
         ),
         target(
             "scalargrad's own nn computes micrograd's losses (to rounding)",
