@@ -126,7 +126,7 @@ class Adam(Optimizer):
     def change(self, m, v, g, t):
         """Update the moments m and v in place from g; return lr · m̂ / (√v̂ + eps), the step at count t."""
         b1, b2 = self.betas
-        # one scratch array for every intermediate: the formula makes no other new arrays
+        # one scratch array holds the intermediates in turn: two new arrays in all, not a dozen
         scratch = np.multiply(g, 1 - b1, out=np.empty_like(m))
         m *= b1
         m += scratch
