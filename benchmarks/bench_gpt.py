@@ -12,6 +12,12 @@ and AdamW (lr 3e-4, weight decay 0.01):
 * the step written out by hand in NumPy (``numpy_gpt.py``): no autograd, no
   graph, each layer's backward written beside its forward, and glibc's
   defaults. tensorgrad / NumPy is what tensorgrad's graph costs, or saves;
+  the targets are set on it;
+* the same NumPy step with glibc told, through its environment variables,
+  to keep freed blocks as tensorgrad does: tensorgrad's graph against plain
+  NumPy on equal allocator terms. (How many page faults plain NumPy pays
+  varies from run to run, with where glibc's heap happens to end; the table
+  of page faults shows it.)
 * PyTorch eager on the CPU (``torch_gpt.py``), when torch is installed
   (``make bench-torch``; never a dependency of the project).
 
@@ -38,11 +44,13 @@ from gpt_contenders import LR, STEPS, TITLES
 
 HERE = Path(__file__).resolve().parent
 REFERENCE = "NumPy by hand"
+KEPT = "NumPy, blocks kept"
 # contender: (worker kind, extra environment)
 CONTENDERS = {
     "tensorgrad": ("tensorgrad", {}),
     "tensorgrad, glibc defaults": ("tensorgrad", {"TENSORGRAD_KEEP_FREED_MEMORY": "0"}),
     REFERENCE: ("numpy", {}),
+    KEPT: ("numpy", {"MALLOC_MMAP_THRESHOLD_": str(32 * 2**20), "MALLOC_TRIM_THRESHOLD_": str(256 * 2**20)}),
     "PyTorch": ("torch", {}),
 }
 ROUNDS = 60  # interleaved rounds; each reported time is the median over them
@@ -184,7 +192,7 @@ def time_all(workers):
         "ratios: median of the per-round ratios (their quartiles)"
     )
     engines = list(workers)
-    pairs = [("tensorgrad", REFERENCE), ("tensorgrad, glibc defaults", REFERENCE)]
+    pairs = [("tensorgrad", REFERENCE), ("tensorgrad, glibc defaults", REFERENCE), ("tensorgrad", KEPT)]
     if "PyTorch" in engines:
         pairs += [("PyTorch", REFERENCE), ("tensorgrad", "PyTorch")]
     rows, fault_rows, ratios = [], [], {}
@@ -194,7 +202,7 @@ def time_all(workers):
         row = [title] + [statistics.median(case_times[e]) * 1e3 for e in engines]
         rows.append(row + [ratio(case_times, a, b)[1] for a, b in pairs])
         fault_rows.append([title] + [round(statistics.median(faults[case, e])) for e in engines])
-    short = {"tensorgrad, glibc defaults": "tg glibc", REFERENCE: "NumPy"}
+    short = {"tensorgrad, glibc defaults": "tg glibc", REFERENCE: "NumPy", KEPT: "NumPy kept"}
     table(["", *engines] + [f"{short.get(a, a)}/{short.get(b, b)}" for a, b in pairs], rows)
     print("\npage faults per call (median over the rounds)")
     table(["", *engines], fault_rows)
