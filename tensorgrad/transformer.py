@@ -98,7 +98,8 @@ class PackedSelfAttention(Function):
         *lead, length, width = qkv.shape
         head_dim = width // (3 * n_heads)
         # (..., T, 3·dim) → (..., T, 3, heads, head_dim) → (3, ..., heads, T, head_dim), as views
-        q, k, v = np.moveaxis(qkv.reshape(*lead, length, 3, n_heads, head_dim), -3, 0).swapaxes(-2, -3)
+        n = len(lead)
+        q, k, v = qkv.reshape(*lead, length, 3, n_heads, head_dim).transpose(n + 1, *range(n), n + 2, n, n + 3)
         blocked = ~np.tri(length, dtype=bool) if causal else None  # key j after query i: blocked
         heads = ScaledDotProductAttention.forward(
             ctx, q, k, v, blocked=blocked, empty_rows=None, scale=1 / math.sqrt(head_dim), weights_sink=None
