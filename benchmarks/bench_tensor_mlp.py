@@ -68,7 +68,7 @@ def numpy_step(params, x, classes):
 def run():
     """Check that both compute the same gradients, time them interleaved, return the target."""
     x, classes = batch()
-    model = nn.MLP(SIZES, dtype=np.float32, rng=0)
+    model = nn.MLP(SIZES[0], SIZES[1:], dtype=np.float32, rng=0)
     optimizer = optim.SGD(model.parameters(), lr=LEARNING_RATE)
     params = [p.data.copy() for p in model.parameters()]  # W1, b1, W2, b2, W3, b3: the same start
     x_tensor = tensor(x)

@@ -86,3 +86,18 @@ class Step:
 
     def weights(self):
         return to_numpy({name: p.detach() for name, p in self.params.items()})
+
+
+class Attention:
+    """Causal attention forward and backward with a fixed output gradient, by ``F.scaled_dot_product_attention``."""
+
+    def __init__(self, q, k, v, grad_out):
+        self.q, self.k, self.v = (torch.tensor(a, requires_grad=True) for a in (q, k, v))
+        self.grad_out = torch.tensor(grad_out)
+
+    def __call__(self):
+        for t in (self.q, self.k, self.v):
+            t.grad = None
+        out = F.scaled_dot_product_attention(self.q, self.k, self.v, is_causal=True)
+        out.backward(self.grad_out)
+        return out.detach().numpy(), [t.grad.numpy() for t in (self.q, self.k, self.v)]

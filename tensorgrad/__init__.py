@@ -93,3 +93,7 @@ __all__ = [
     "where",
     "zeros",
 ]
+
+from tensorgrad import memory  # last: an allocator setting, not part of the API above
+
+memory.keep_freed_memory()  # glibc keeps freed blocks for the next step; TENSORGRAD_KEEP_FREED_MEMORY=0 opts out

@@ -23,7 +23,7 @@ from tensorgrad.tensor import Tensor, no_grad
 
 
 class Optimizer:
-    """Holds the parameters; subclasses write ``update(i, p, g)`` for parameter i with gradient g."""
+    """Holds the parameters; subclasses write ``update(i, p, g)`` for parameter i with gradient g (or their own ``step``)."""
 
     def __init__(self, params, lr):
         self.params = list(params)
@@ -74,6 +74,15 @@ class Adam(Optimizer):
         p ← p − lr · m̂ / (√v̂ + eps)
 
     so every parameter moves by about lr per step, whatever its gradient's scale.
+
+    Speed: the formula is a dozen NumPy calls, and on a small model's small
+    arrays each call's fixed cost outweighs its arithmetic. So the moments of
+    all parameters lie end to end in one flat array each (``self.m[i]`` and
+    ``self.v[i]`` are views into them), and when every parameter has a
+    gradient at the same step count (the usual case) the gradients are laid
+    end to end too and the formula runs once for the whole model. Otherwise
+    (a parameter without gradient, or of another dtype) each parameter is
+    updated on its own, with the same arithmetic.
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
@@ -83,22 +92,59 @@ class Adam(Optimizer):
             raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
         checks.positive(eps, name, "eps")
         self.betas, self.eps = (float(betas[0]), float(betas[1])), float(eps)
-        self.m = [np.zeros_like(p.data) for p in self.params]
-        self.v = [np.zeros_like(p.data) for p in self.params]
+        self.weight_decay = 0.0  # decoupled, as AdamW's: Adam is AdamW without decay
         self.steps = [0] * len(self.params)  # per parameter: one may miss a step (grad None)
+        ends = np.cumsum([p.size for p in self.params])
+        self.slices = [slice(end - p.size, end) for p, end in zip(self.params, ends)]
+        dtypes = {p.dtype for p in self.params}
+        self.flat_m = np.zeros(ends[-1], dtype=dtypes.pop()) if len(dtypes) == 1 else None
+        self.flat_v = None if self.flat_m is None else np.zeros_like(self.flat_m)
+        if self.flat_m is None:
+            self.m = [np.zeros_like(p.data) for p in self.params]
+            self.v = [np.zeros_like(p.data) for p in self.params]
+        else:
+            self.m = [self.flat_m[s].reshape(p.shape) for p, s in zip(self.params, self.slices)]
+            self.v = [self.flat_v[s].reshape(p.shape) for p, s in zip(self.params, self.slices)]
 
-    def update(self, i, p, g):
+    def step(self):
+        with no_grad():
+            stepped = [i for i, p in enumerate(self.params) if p.grad is not None]
+            for i in stepped:
+                self.steps[i] += 1
+            if self.flat_m is not None and len(stepped) == len(self.params) and len(set(self.steps)) == 1:
+                grads = np.concatenate([p.grad.ravel() for p in self.params])
+                change = self.change(self.flat_m, self.flat_v, grads, self.steps[0])
+                for p, s in zip(self.params, self.slices):
+                    self.move(p, change[s].reshape(p.shape))
+            else:
+                for i in stepped:
+                    p = self.params[i]
+                    self.move(p, self.change(self.m[i], self.v[i], p.grad, self.steps[i]))
+
+    def change(self, m, v, g, t):
+        """Update the moments m and v in place from g; return lr · m̂ / (√v̂ + eps), the step at count t."""
         b1, b2 = self.betas
-        self.steps[i] += 1
-        t = self.steps[i]
-        m, v = self.m[i], self.v[i]
-        m *= b1  # in place: the moments are updated without new arrays each step
-        m += (1 - b1) * g
+        # one scratch array holds the intermediates in turn: two new arrays in all, not a dozen
+        scratch = np.multiply(g, 1 - b1, out=np.empty_like(m))
+        m *= b1
+        m += scratch
+        np.multiply(g, g, out=scratch)
+        scratch *= 1 - b2
         v *= b2
-        v += (1 - b2) * (g * g)
-        # m̂ / (√v̂ + eps), with the two bias corrections folded into plain numbers
-        step = self.lr / (1 - b1**t)
-        p.data -= step * m / (np.sqrt(v) / math.sqrt(1 - b2**t) + self.eps)
+        v += scratch
+        # the two bias corrections folded into plain numbers
+        denominator = np.sqrt(v, out=scratch)
+        denominator /= math.sqrt(1 - b2**t)
+        denominator += self.eps
+        return np.divide(np.multiply(m, self.lr / (1 - b1**t)), denominator, out=denominator)
+
+    def move(self, p, change):
+        """p ← p·(1 − lr·wd), the decoupled decay (none for Adam), then p ← p − change."""
+        data = p.data
+        if self.weight_decay:
+            data *= 1 - self.lr * self.weight_decay
+        data -= change
+        p.data = data  # in place all along; assigning it back counts the update in p's version
 
 
 class AdamW(Adam):
@@ -113,10 +159,6 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps)
         checks.non_negative(weight_decay, "AdamW", "weight_decay")
         self.weight_decay = float(weight_decay)
-
-    def update(self, i, p, g):
-        p.data *= 1 - self.lr * self.weight_decay
-        super().update(i, p, g)
 
 
 def clip_grad_norm(params, max_norm):

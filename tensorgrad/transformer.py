@@ -14,14 +14,14 @@ import numpy as np
 
 from tensorgrad import checks
 from tensorgrad import functional as F
-from tensorgrad.attention import scaled_dot_product_attention
+from tensorgrad.attention import ScaledDotProductAttention, scaled_dot_product_attention
 from tensorgrad.nn import MLP, Embedding, LayerNorm, Linear, Module
 from tensorgrad.positional import (
     LearnedPositionalEmbedding,
     apply_rope,
     sinusoidal_positions,
 )
-from tensorgrad.tensor import Tensor, constant, no_grad
+from tensorgrad.tensor import Function, Tensor, constant, no_grad
 
 POSITIONS = ("learned", "sinusoidal", "rope")
 
@@ -58,6 +58,9 @@ class MultiHeadAttention(Module):
         x = constant(x)
         if x.ndim < 2 or x.shape[-1] != self.dim:
             raise ValueError(f"{self!r}: expected inputs of shape (..., length, {self.dim}), got {x.shape}")
+        if not (self.rope or self.keep_weights):  # the same computation as below, in one op
+            self.last_weights = None
+            return self.out(PackedSelfAttention.apply(self.qkv(x), n_heads=self.n_heads, causal=self.causal))
         *lead, length, _ = x.shape
         n = len(lead)
         # (..., T, 3·dim) → (..., T, 3, heads, head_dim) → (3, ..., heads, T, head_dim)
@@ -74,6 +77,45 @@ class MultiHeadAttention(Module):
 
     def __repr__(self):
         return f"MultiHeadAttention({self.dim}, n_heads={self.n_heads}, causal={self.causal}, rope={self.rope})"
+
+
+class PackedSelfAttention(Function):
+    """MultiHeadAttention's middle in one op: packed projections (..., T, 3·dim) in, the heads side by side out.
+
+    What ``MultiHeadAttention.forward`` spells out with a reshape, a permute,
+    three index ops, the attention, a permute and a reshape: eight nodes, each
+    with its own backward (the three index ops each scatter into a zero array
+    of the whole input's shape). Here the shape changes are array views inside
+    one op, around attention's own forward and backward (``attention.py``),
+    and the backward packs dQ, dK and dV straight into one gradient.
+    """
+
+    name, symbol = "self_attention", "attn"
+
+    @staticmethod
+    def forward(ctx, qkv, n_heads, causal):
+        *lead, length, width = qkv.shape
+        head_dim = width // (3 * n_heads)
+        # (..., T, 3·dim) → (..., T, 3, heads, head_dim) → (3, ..., heads, T, head_dim), as views
+        n = len(lead)
+        q, k, v = qkv.reshape(*lead, length, 3, n_heads, head_dim).transpose(n + 1, *range(n), n + 2, n, n + 3)
+        blocked = ~np.tri(length, dtype=bool) if causal else None  # key j after query i: blocked
+        heads = ScaledDotProductAttention.forward(
+            ctx, q, k, v, blocked=blocked, empty_rows=None, scale=1 / math.sqrt(head_dim), weights_sink=None
+        )
+        ctx.qkv_shape, ctx.heads = qkv.shape, (n_heads, head_dim)
+        # (..., heads, T, head_dim) → (..., T, heads, head_dim) → (..., T, dim)
+        return heads.swapaxes(-2, -3).reshape(*lead, length, width // 3)
+
+    @staticmethod
+    def backward(ctx, g):
+        rows = ctx.qkv_shape[:-1]  # (..., T)
+        g_heads = g.reshape(*rows, *ctx.heads).swapaxes(-2, -3)  # (..., heads, T, head_dim)
+        grads = ScaledDotProductAttention.backward(ctx, g_heads)
+        packed = np.empty((*rows, 3, *ctx.heads), dtype=g.dtype)
+        for i, grad in enumerate(grads):  # dQ, dK, dV into their thirds of the packed gradient
+            packed[..., i, :, :] = grad.swapaxes(-2, -3)
+        return (packed.reshape(ctx.qkv_shape),)
 
 
 class TransformerBlock(Module):

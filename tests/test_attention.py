@@ -55,6 +55,31 @@ def test_causal_with_fewer_queries_than_keys_treats_them_as_the_last_positions()
     np.testing.assert_allclose(attention(q[:, -2:], k, v, causal=True).data, full[:, -2:], rtol=1e-12)
 
 
+@pytest.mark.parametrize("case", ["causal", "causal, fewer queries", "banded mask with an empty row"])
+def test_long_sequences_skip_keys_blocked_for_a_whole_block_of_queries(case, monkeypatch):
+    """Over 64 queries, a 2-D mask lets blocks of queries skip keys: same outputs, gradients and weights."""
+    t, s = (150, 170) if case == "causal, fewer queries" else (150, 150)
+    q, k, v = (Tensor(a, requires_grad=True) for a in qkv(batch=(2,), t=t, s=s, d=4, d_v=3))
+    causal = case.startswith("causal")
+    if causal:
+        allowed = np.tri(t, s, k=s - t, dtype=bool)
+    else:  # a band: each query sees itself and the 39 keys before it
+        allowed = np.tri(t, s, dtype=bool) & ~np.tri(t, s, k=-40, dtype=bool)
+        allowed[7] = False  # a query with no key at all
+    upstream = random(2, t, 3, seed=9)
+    found = []
+    for block in (64, 10**9):  # in blocks of 64 queries, then all queries in one block
+        monkeypatch.setattr("tensorgrad.attention.QUERY_BLOCK", block)
+        for x in (q, k, v):
+            x.grad = None
+        out, weights = attention(q, k, v, causal=causal, mask=None if causal else allowed, return_weights=True)
+        (out * upstream).sum().backward()
+        found.append([out.data, weights.data, q.grad, k.grad, v.grad])
+    np.testing.assert_allclose(found[0][0], reference(q.data, k.data, v.data, allowed)[0], rtol=1e-10, atol=1e-12)
+    for blocked, whole in zip(*found):
+        np.testing.assert_allclose(blocked, whole, rtol=1e-10, atol=1e-12)
+
+
 def test_blocked_keys_have_no_influence():
     q, k, v = qkv(t=3, s=4)
     allowed = np.array([True, False, True, False])  # a key-padding mask, broadcast over the queries

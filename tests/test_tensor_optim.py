@@ -162,3 +162,21 @@ def test_bad_settings_are_refused():
         SGD([p], lr=0.1, momentum=1.0)
     with pytest.raises(ValueError, match="clip_grad_norm: max_norm must be > 0"):
         clip_grad_norm([p], 0.0)
+
+
+def test_adam_updates_all_parameters_at_once_exactly_as_one_by_one():
+    """The flat path (every parameter has a gradient) and the one-by-one path give the same bits."""
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((8, 3)), rng.integers(0, 2, 8)
+    models = [MLP(3, [5, 2], rng=0), MLP(3, [5, 2], rng=0)]
+    idle = Tensor([1.0], requires_grad=True)  # never gets a gradient: forces the one-by-one path
+    optimizers = [AdamW(models[0].parameters(), lr=0.1), AdamW([*models[1].parameters(), idle], lr=0.1)]
+    for _ in range(3):
+        for model, optimizer in zip(models, optimizers):
+            optimizer.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            optimizer.step()
+    assert optimizers[0].flat_m is not None and optimizers[1].steps[-1] == 0
+    for a, b in zip(models[0].parameters(), models[1].parameters()):
+        assert np.array_equal(a.data, b.data)
+    assert not np.array_equal(models[0].parameters()[0].data, MLP(3, [5, 2], rng=0).parameters()[0].data)

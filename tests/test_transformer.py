@@ -84,6 +84,23 @@ def test_multi_head_attention_keeps_its_weights_when_asked():
     assert np.all(np.triu(weights, 1) == 0)
 
 
+@pytest.mark.parametrize("causal", [True, False])
+def test_multi_head_attention_in_one_op_matches_the_spelled_out_graph(causal):
+    """Without rope or kept weights the heads are split and merged inside one op: same outputs, same gradients."""
+    mha = MultiHeadAttention(8, 2, causal=causal, rng=1)
+    x = Tensor(random(3, 5, 8), requires_grad=True)
+    found = []
+    for spelled_out in (False, True):
+        mha.keep_weights = spelled_out  # kept weights take the spelled-out path
+        for p in (*mha.parameters(), x):
+            p.grad = None
+        out = mha(x)
+        (out * random(3, 5, 8, seed=1)).sum().backward()
+        found.append([out.data, x.grad, *(p.grad for p in mha.parameters())])
+    for fused, spelled_out in zip(*found):
+        np.testing.assert_allclose(fused, spelled_out, rtol=1e-12, atol=1e-14)
+
+
 def test_multi_head_attention_errors():
     with pytest.raises(ValueError, match="dim=6 must split evenly into n_heads=4"):
         MultiHeadAttention(6, 4)
