@@ -76,7 +76,7 @@ def step(x):
     """1 where x > 0, else 0 (also at 0, as PyTorch): relu's slope. A constant, never a graph."""
     x = plain(x)
     if isinstance(x, _ARRAYS):
-        return np.heaviside(x, 0.0)  # of x's own dtype: float32 stays float32
+        return (x > 0).astype(x.dtype)  # of x's own dtype: float32 stays float32
     return 1.0 if x > 0 else 0.0
 
 
