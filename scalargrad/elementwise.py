@@ -43,28 +43,23 @@ _ARRAYS = (np.ndarray, np.generic)
 
 
 # ---- helpers for the rules: floats, arrays, and (in derivatives) Values and Tensors --------
-def exp(x):
-    if type(x) is float:
-        return math.exp(x)
-    return np.exp(x) if isinstance(x, _ARRAYS) else x.exp()
+def _on_any(on_float, on_array, method):
+    """One math function for every kind of number: ``math``'s on a float, NumPy's on an array, the method
+    of a Value or Tensor (``x.exp()``), so that a derivative rule builds a graph when given one."""
+
+    def function(x):
+        if type(x) is float:
+            return on_float(x)
+        return on_array(x) if isinstance(x, _ARRAYS) else getattr(x, method)()
+
+    function.__name__ = method
+    return function
 
 
-def log(x):
-    if type(x) is float:
-        return math.log(x)
-    return np.log(x) if isinstance(x, _ARRAYS) else x.log()
-
-
-def sqrt(x):
-    if type(x) is float:
-        return math.sqrt(x)
-    return np.sqrt(x) if isinstance(x, _ARRAYS) else x.sqrt()
-
-
-def tanh(x):
-    if type(x) is float:
-        return math.tanh(x)
-    return np.tanh(x) if isinstance(x, _ARRAYS) else x.tanh()
+exp = _on_any(math.exp, np.exp, "exp")
+log = _on_any(math.log, np.log, "log")
+sqrt = _on_any(math.sqrt, np.sqrt, "sqrt")
+tanh = _on_any(math.tanh, np.tanh, "tanh")
 
 
 def plain(x):
