@@ -26,8 +26,9 @@ d(out)/d(input). It may use the output (``tanh: 1 − out²``), which both
 engines have at hand. ``domain`` lists the inputs an op refuses, each as
 ``Refuse(bad, message, error)``: ``bad(*inputs)`` is True (for arrays, a
 mask) where the input is outside the domain, and ``message`` is formatted
-with the offending input values. Three flags tell tensorgrad which checks an
-op needs (scalargrad checks every number anyway): ``singular`` (the
+with the offending input values. ``keep`` names an intermediate both rules
+use (gelu's tanh), computed once per forward pass. Three flags tell
+tensorgrad which checks an op needs (scalargrad checks every number anyway): ``singular`` (the
 derivative can be infinite, as 1/x's at 0), ``may_overflow`` (the result can
 overflow, as eˣ) and ``constant_slope`` (the derivatives are ±1: nothing to
 save for backward).
@@ -130,6 +131,8 @@ class Op:
     constant_slope: bool = False  # the local derivatives are ±1 (+, −): nothing to save
     singular: bool = False  # the local derivative can be infinite inside the domain (1/x at 0)
     may_overflow: bool = False  # the result can overflow for ordinary inputs (eˣ at 1000)
+    keep: Callable | None = None  # an intermediate both rules use, computed once: then the rules are
+    # forward(*inputs, kept) and derivative(*inputs, out, kept)
 
 
 add = Op("add", "+", lambda a, b: a + b, lambda a, b, out: (1.0, 1.0), constant_slope=True)
@@ -209,15 +212,15 @@ absolute = Op("abs", "|x|", abs, lambda a, out: (sign(a),))
 GELU_C = math.sqrt(2 / math.pi)  # a Python float, so float32 stays float32
 
 
-def _gelu_inner(a):
-    return GELU_C * (a + 0.044715 * (a * a * a))
+def _gelu_tanh(a):
+    """t = tanh(√(2/π)(a + 0.044715a³)), which both of gelu's rules use: kept from the forward pass."""
+    return tanh(GELU_C * (a + 0.044715 * (a * a * a)))
 
 
-def _gelu_slope(a, out):
-    t = tanh(_gelu_inner(a))
+def _gelu_slope(a, out, t):
     return (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * (GELU_C * (1 + 3 * 0.044715 * (a * a))),)
 
 
-gelu = Op(  # x·Φ(x) in GPT-2's tanh approximation: ½x(1 + tanh(√(2/π)(x + 0.044715x³)))
-    "gelu", "gelu", lambda a: 0.5 * a * (1 + tanh(_gelu_inner(a))), _gelu_slope
+gelu = Op(  # x·Φ(x) in GPT-2's tanh approximation: ½x(1 + t)
+    "gelu", "gelu", lambda a, t: 0.5 * a * (1 + t), _gelu_slope, keep=_gelu_tanh
 )

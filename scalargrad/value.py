@@ -149,7 +149,7 @@ def apply(op, *inputs):
         if refuse.bad(*args):
             raise refuse.error(f"{op.name}: {refuse.message.format(*args)}")
     try:
-        out = op.forward(*args)
+        out = op.forward(*args) if op.keep is None else op.forward(*args, op.keep(*args))
     except OverflowError:
         out = math.inf
     return _node(op, inputs, out)
@@ -202,7 +202,7 @@ def _binary(op, a, b):
         if refuse.bad(x, y):
             raise refuse.error(f"{op.name}: {refuse.message.format(x, y)}")
     try:
-        out = op.forward(x, y)
+        out = op.forward(x, y) if op.keep is None else op.forward(x, y, op.keep(x, y))
     except OverflowError:
         out = math.inf
     return _node(op, (a, b), out)
@@ -254,10 +254,11 @@ def _show(args):
 # ---- the chain rule's local step, shared by backward() and grad() ---------------------
 def local_derivatives(node, as_values):
     """d(node)/d(parent) for each parent: numbers, or Values (a graph) if ``as_values``."""
+    op = node.op
+    inputs = node._parents if as_values else [p.data for p in node._parents]
     try:
-        if as_values:
-            return node.op.derivative(*node._parents, node)
-        return node.op.derivative(*[p.data for p in node._parents], node.data)
+        kept = () if op.keep is None else (op.keep(*inputs),)
+        return op.derivative(*inputs, node if as_values else node.data, *kept)
     except (ZeroDivisionError, OverflowError) as error:
         raise _derivative_error(node, error) from None
 
@@ -272,15 +273,14 @@ def _derivative_error(node, error):
 def vjp_on_floats(node, upstream):
     """What ``node`` sends each parent: upstream × local (§10)."""
     parents = node._parents
-    try:
-        if len(parents) == 2:  # most nodes: spelled out, since building lists costs more than the math
-            a, b = parents
+    if len(parents) == 2 and node.op.keep is None:  # most nodes: spelled out, since lists cost more than the math
+        a, b = parents
+        try:
             local_a, local_b = node.op.derivative(a.data, b.data, node.data)
-            return local_a * upstream, local_b * upstream
-        locals_ = node.op.derivative(*[p.data for p in parents], node.data)
-    except (ZeroDivisionError, OverflowError) as error:
-        raise _derivative_error(node, error) from None
-    return [local * upstream for local in locals_]
+        except (ZeroDivisionError, OverflowError) as error:
+            raise _derivative_error(node, error) from None
+        return local_a * upstream, local_b * upstream
+    return [local * upstream for local in local_derivatives(node, as_values=False)]
 
 
 def vjp_on_values(node, upstream):

@@ -86,19 +86,15 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False):
 
 def vjp(node, g):
     """What ``node`` sends each parent, on arrays: its op's VJP, summed back to each parent's shape."""
-    op, ctx = node.op, node._ctx
+    ctx = node._ctx
     if ctx.saved:
         check_versions(node)
-    sent = []
-    for parent, parent_grad in zip(node._parents, op.backward(ctx, g)):
-        if parent_grad is None or not parent.requires_grad:
-            sent.append(None)
-            continue
-        shape = parent._data.shape
-        if parent_grad.shape != shape:
-            parent_grad = unbroadcast_checked(parent_grad, shape, op)
-        sent.append(parent_grad)
-    return sent
+    return [
+        None if grad is None or not parent.requires_grad
+        else grad if grad.shape == parent._data.shape
+        else unbroadcast_checked(grad, parent._data.shape, node.op)
+        for parent, grad in zip(node._parents, node.op.backward(ctx, g))
+    ]
 
 
 def vjp_on_tensors(node, g):

@@ -56,3 +56,27 @@ def test_a_rule_written_with_choose_differentiates_twice_in_both_engines(x, seco
     (g1,) = tg.grad(from_table(CUBIC_OR_SQUARE).apply(t).sum(), [t], create_graph=True)
     (g2,) = tg.grad(g1.sum(), [t])
     np.testing.assert_array_equal(g2, [second])
+
+
+@pytest.mark.parametrize("x", [-3.0, -0.5, 0.0, 0.7, 2.5])
+def test_gelu_keeps_its_tanh_and_agrees_in_both_engines_to_the_second_derivative(x):
+    from scalargrad import gradcheck
+
+    v = Value(x)
+    out = v.gelu()
+    t = tg.Tensor([x], requires_grad=True)
+    assert out.data == pytest.approx(t.gelu().data[0], rel=1e-15, abs=1e-300)
+    assert gradcheck(lambda a: a.gelu(), [x]).ok
+    (d1,) = grad(out, [v], create_graph=True)
+    (d2,) = grad(d1, [v])
+    (g1,) = tg.grad(t.gelu().sum(), [t], create_graph=True)
+    (g2,) = tg.grad(g1.sum(), [t])
+    assert d1.data == pytest.approx(g1.data[0], rel=1e-14, abs=1e-15)
+    assert d2 == pytest.approx(g2[0], rel=1e-12, abs=1e-14)
+    h = 1e-5
+
+    def slope(a):
+        w = Value(a)
+        return grad(w.gelu(), [w])[0]
+
+    assert d2 == pytest.approx((slope(x + h) - slope(x - h)) / (2 * h), rel=1e-6, abs=1e-8)

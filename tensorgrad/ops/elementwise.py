@@ -31,34 +31,36 @@ class Elementwise(Function):
             bad = refuse.bad(*arrays)
             if np.any(bad):
                 _refuse(op.name, refuse, arrays, bad)
+        kept = () if op.keep is None else (op.keep(*arrays),)
         if op.may_overflow:
             with np.errstate(over="ignore", invalid="ignore"):
-                out = op.forward(*arrays)
+                out = op.forward(*arrays, *kept)
             _refuse_non_finite(f"{op.name}: the result overflows {out.dtype}", out, arrays, OverflowError)
         else:
-            out = op.forward(*arrays)
+            out = op.forward(*arrays, *kept)
         if not op.constant_slope:
             ctx.save_for_backward(*arrays, out)
+            ctx.kept = kept
         return out
 
     @classmethod
     def backward(cls, ctx, g):
-        op = cls.op
-        needs = ctx.needs_input_grad
-        if op.constant_slope:  # + and −: slopes of ±1, whatever the inputs (so none were saved)
-            slopes = op.derivative(*[None] * (len(needs) + 1))
-            return tuple(None if not needed else g if slope == 1 else -g for slope, needed in zip(slopes, needs))
-        *inputs, out = ctx.saved
+        op, needs = cls.op, ctx.needs_input_grad
+        if op.constant_slope:  # + and −: slopes of ±1 whatever the inputs (so none were saved)
+            slopes = op.derivative(*needs, None)  # the arguments are not looked at
+            return [None if not needed else g if slope == 1 else -g for slope, needed in zip(slopes, needs)]
+        kept = ctx.kept
+        if kept and isinstance(g, Node):  # create_graph: the kept intermediate again, as a graph of the inputs
+            kept = (op.keep(*ctx.saved[:-1]),)
         if op.singular:
             with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-                locals_ = op.derivative(*inputs, out)
+                locals_ = op.derivative(*ctx.saved, *kept)  # the inputs, the output, what forward kept
             for local, needed in zip(locals_, needs):
                 if needed:
-                    _refuse_non_finite(f"backward through {op.name}: its derivative is not finite", local, inputs)
+                    _refuse_non_finite(f"backward through {op.name}: its derivative is not finite", local, ctx.saved[:-1])
         else:
-            locals_ = op.derivative(*inputs, out)
-        return tuple(g * local if needed else None for local, needed in zip(locals_, needs))
-
+            locals_ = op.derivative(*ctx.saved, *kept)
+        return [g * local if needed else None for local, needed in zip(locals_, needs)]
 
 
 @functools.cache
