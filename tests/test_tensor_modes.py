@@ -1,0 +1,105 @@
+"""Grad modes (no_grad / enable_grad), comparisons, and VJPs at extreme magnitudes."""
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+from tensorgrad import Tensor
+
+# ---- modes: nest, re-enter, decorate ------------------------------------------------------
+
+
+def test_one_no_grad_object_entered_twice_restores_grad_mode():
+    mode = tg.no_grad()
+    with mode, mode:
+        assert not tg.is_grad_enabled()
+    assert tg.is_grad_enabled()
+
+
+def test_no_grad_as_a_decorator_applies_to_each_call_only():
+    x = Tensor([1.0], requires_grad=True)
+
+    @tg.no_grad()
+    def evaluate(t):
+        return t * 2.0
+
+    y = evaluate(x)
+    assert not y.requires_grad and tg.is_grad_enabled()
+    assert (x * 2.0).requires_grad
+    assert evaluate.__name__ == "evaluate"
+
+
+def test_enable_grad_inside_no_grad_and_after_an_error():
+    x = Tensor([1.0], requires_grad=True)
+    with tg.no_grad():
+        with tg.enable_grad():
+            assert (x * 2.0).requires_grad
+        assert not (x * 2.0).requires_grad
+        with pytest.raises(ZeroDivisionError), tg.enable_grad():
+            x / 0.0
+        assert not tg.is_grad_enabled()
+    assert tg.is_grad_enabled()
+
+
+# ---- comparisons: entrywise, boolean, no gradient ---------------------------------------------
+
+COMPARISONS = {
+    "==": (lambda a, b: a == b, np.equal),
+    "!=": (lambda a, b: a != b, np.not_equal),
+    "<": (lambda a, b: a < b, np.less),
+    "<=": (lambda a, b: a <= b, np.less_equal),
+    ">": (lambda a, b: a > b, np.greater),
+    ">=": (lambda a, b: a >= b, np.greater_equal),
+}
+
+
+@pytest.mark.parametrize("symbol", list(COMPARISONS))
+@pytest.mark.parametrize("other", [0.0, 1, np.array([0.0, 1.0, 5.0]), Tensor([[0.0], [2.0]])])
+def test_comparisons_are_entrywise_booleans_like_numpy(symbol, other):
+    compare, reference = COMPARISONS[symbol]
+    a = Tensor([0.0, 1.0, 2.0], requires_grad=True)
+    result = compare(a, other)
+    expected = reference(a.data, other.data if isinstance(other, Tensor) else other)
+    assert isinstance(result, Tensor) and result.dtype == bool and not result.requires_grad
+    np.testing.assert_array_equal(result.data, expected)
+
+
+def test_where_with_a_comparison_picks_entrywise():
+    a = Tensor([0.0, 3.0, 0.0])
+    picked = tg.where(a == 0, Tensor([9.0, 9.0, 9.0]), a)
+    np.testing.assert_array_equal(picked.data, [9.0, 3.0, 9.0])
+
+
+def test_tensors_still_hash_by_identity():
+    a, b = Tensor([1.0]), Tensor([1.0])
+    seen = {a: "a", b: "b"}
+    assert seen[a] == "a" and seen[b] == "b" and len({a, b}) == 2
+
+
+def test_comparisons_with_what_is_no_number_and_truth_of_many_entries():
+    a = Tensor([1.0, 2.0])
+    assert (a == "x") is False and (a == None) is False  # Python falls back to identity
+    with pytest.raises(ValueError, match=r"bool: a tensor of shape \(2,\) has no single truth value"):
+        bool(a == 1.0)
+    with pytest.raises(ValueError, match=r"==: shapes \(2,\) and \(3,\) do not broadcast together"):
+        _ = a == np.ones(3)
+    assert bool(Tensor([2.0]) > 1.0)
+
+
+# ---- VJPs at extreme magnitudes, against closed forms ---------------------------------------
+
+
+@pytest.mark.parametrize("a, b", [(1e-200, 1e-170), (1e200, 1e170), (-2e100, 5e160), (3e-160, -7e-155)])
+def test_division_gradients_at_extreme_magnitudes(a, b):
+    """d(a/b)/db = −a/b², computed as −(a/b)/b: b² alone would underflow to 0 or overflow to inf."""
+    x, y = Tensor([a], requires_grad=True), Tensor([b], requires_grad=True)
+    (x / y).sum().backward()
+    assert x.grad[0] == pytest.approx(1 / b, rel=1e-14)
+    assert y.grad[0] == pytest.approx(-(a / b) / b, rel=1e-14)
+    assert np.isfinite(y.grad[0]) and y.grad[0] != 0.0
+
+
+def test_a_division_gradient_too_large_for_a_float_is_an_error_naming_div():
+    x, y = Tensor([1e150], requires_grad=True), Tensor([1e-150], requires_grad=True)  # −a/b² = −1e450
+    with pytest.raises(ValueError, match=r"backward through div: its derivative is not finite"):
+        (x / y).sum().backward()
