@@ -151,8 +151,7 @@ class CrossEntropy(Function):
     @staticmethod
     def forward(ctx, logits, targets, keep, reduction):
         shifted = logits - logits.max(axis=-1, keepdims=True)  # every exponent ≤ 0
-        rows = shifted.reshape(-1, shifted.shape[-1])
-        picked = rows[np.arange(len(rows)), targets.reshape(-1)].reshape(targets.shape)
+        picked = shifted[_at_targets(targets)]
         probs = np.exp(shifted, out=shifted)  # one (…, C) array, turned in place into e^z, then into softmax
         totals = probs.sum(axis=-1, keepdims=True)
         losses = np.log(totals[..., 0]) - picked  # log Σ e^z − z_target, the max cancelling
@@ -169,9 +168,13 @@ class CrossEntropy(Function):
         if ctx.reduction == "mean":
             weight = weight / _count(ctx.targets, ctx.keep)
         grad = ctx.probs * weight[..., None]
-        rows = grad.reshape(-1, grad.shape[-1])  # a view: writing to it writes to grad
-        rows[np.arange(len(rows)), ctx.targets.reshape(-1)] -= weight.reshape(-1)
+        grad[_at_targets(ctx.targets)] -= weight  # in place, whatever the memory layout of grad
         return (grad,)
+
+
+def _at_targets(targets):
+    """The index of every row's target entry: grad[_at_targets(t)] is one entry per row, for any layout."""
+    return (*np.indices(targets.shape, sparse=True), targets)
 
 
 def _count(targets, keep):
