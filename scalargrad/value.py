@@ -190,11 +190,11 @@ def sum_of(values):
 def _binary(op, a, b):
     """``apply`` for the two-input operators, made lean: they build most of any graph."""
     if type(a) is not Value:
-        a = lift(a)
+        a = _lift_operand(op, a)
         if a is None:
             return NotImplemented
     if type(b) is not Value:
-        b = lift(b)
+        b = _lift_operand(op, b)
         if b is None:
             return NotImplemented
     x, y = a.data, b.data
@@ -206,6 +206,14 @@ def _binary(op, a, b):
     except OverflowError:
         out = math.inf
     return _node(op, (a, b), out)
+
+
+def _lift_operand(op, x):
+    """``lift`` for an operand of ``op``: a NaN or infinite number is an error that names the op."""
+    try:
+        return lift(x)
+    except ValueError as error:
+        raise ValueError(f"{op.name}: {error}") from None
 
 
 def lift(x):

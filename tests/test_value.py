@@ -563,3 +563,15 @@ def test_no_op_produces_a_silent_nan_or_infinity(name, a, b):
         return
     assert math.isfinite(out.data)
     assert math.isfinite(x.grad) and math.isfinite(y.grad)
+
+
+@pytest.mark.parametrize(
+    "action, op, value",
+    [
+        (lambda: Value(1.0) + float("nan"), "add", "nan"),
+        (lambda: float("inf") * Value(1.0), "mul", "inf"),
+        (lambda: Value(2.0) ** 10**400, "pow", "inf"),
+    ],
+)
+def test_a_bad_plain_operand_is_blamed_on_the_op(action, op, value):
+    assert_raises_naming(ValueError, action, f"{op}:", value)
