@@ -65,6 +65,8 @@ tanh = _on_any(math.tanh, np.tanh, "tanh")
 
 def plain(x):
     """The number or array inside a Value or Tensor (a constant: no gradient flows through it)."""
+    if isinstance(x, (list, tuple)):
+        return np.asarray(x)
     return x if isinstance(x, (float, int, *_ARRAYS)) else x.data
 
 
@@ -218,7 +220,8 @@ def _gelu_tanh(a):
 
 
 def _gelu_slope(a, out, t):
-    return (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * (GELU_C * (1 + 3 * 0.044715 * (a * a))),)
+    sa = (1 - t * t) * a  # sech²·a: exactly 0 once |a| is large, before a² could overflow into 0·∞
+    return (0.5 * (1 + t) + 0.5 * GELU_C * (sa + 3 * 0.044715 * (sa * a) * a),)
 
 
 gelu = Op(  # x·Φ(x) in GPT-2's tanh approximation: ½x(1 + t)

@@ -53,17 +53,24 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False):
     else:
         outputs = list(outputs)
         grad_outputs = [None] * len(outputs) if grad_outputs is None else list(grad_outputs)
-    inputs = list(inputs)
+    inputs = [inputs] if isinstance(inputs, Node) else list(inputs)
     for x in [*outputs, *inputs]:
         if not isinstance(x, Node):
             raise TypeError(f"grad: outputs and inputs must be Tensors, got {type(x).__name__}")
+    for i, x in enumerate(inputs):
+        if not x.requires_grad:
+            raise RuntimeError(f"grad: input {i} (shape {x._data.shape}) does not require grad, so no gradient "
+                               "flows to it; make it with requires_grad=True")
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: {len(outputs)} output(s) but {len(grad_outputs)} grad_outputs")
     wanted = {x: None for x in inputs}
     for i, (output, seed) in enumerate(zip(outputs, grad_outputs)):
         if not output.requires_grad:
-            raise RuntimeError(f"grad: output {i} (shape {output._data.shape}) does not require grad: no input of the "
-                               "ops that made it has requires_grad=True (or it was computed under no_grad())")
+            raise RuntimeError(
+                f"grad: output {i} (shape {output._data.shape}) does not require grad: it does not depend on any "
+                "tensor that requires grad (it was computed under no_grad(), or it is a constant, such as the "
+                "gradient of a linear function, whose own gradient is zero)"
+            )
         if not (create_graph and isinstance(seed, Node)):  # a Tensor seed keeps its graph under create_graph
             seed = seed_gradient(output, seed, "grad")
             seed = type(output)(seed) if create_graph else seed
@@ -142,7 +149,8 @@ def saved_nodes(node):
             saved.append(node)
         else:
             raise RuntimeError(f"grad(create_graph=True): {node.op.name} saved an array that is neither its input "
-                               f"number {i} nor its output, so its backward cannot be differentiated here")
+                               f"number {i} nor its output (was a tensor's .data replaced after the forward pass?), "
+                               "so its backward cannot be differentiated here")
     return tuple(saved)
 
 

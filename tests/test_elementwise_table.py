@@ -80,3 +80,13 @@ def test_gelu_keeps_its_tanh_and_agrees_in_both_engines_to_the_second_derivative
         return grad(w.gelu(), [w])[0]
 
     assert d2 == pytest.approx((slope(x + h) - slope(x - h)) / (2 * h), rel=1e-6, abs=1e-8)
+
+
+def test_scalar_gelu_slope_at_a_huge_input_is_one():
+    v = Value(1e200)
+    v.gelu().backward()
+    assert v.grad == 1.0
+
+
+def test_choose_takes_a_list_as_its_mask():
+    np.testing.assert_array_equal(ew.choose([True, False], np.array([1.0, 1.0]), 0.0), [1.0, 0.0])

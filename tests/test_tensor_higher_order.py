@@ -270,3 +270,28 @@ def test_an_error_in_a_second_derivative_names_the_op_it_differentiates():
     x = Tensor([0.0, 4.0], requires_grad=True)
     with pytest.raises(ValueError, match=r"backward through sqrt \(create_graph=True\): .*division by zero"):
         tg.grad(x.sqrt().sum(), [x], create_graph=True)
+
+
+def test_inputs_may_be_one_tensor_and_must_require_grad():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    (g,) = tg.grad((x * x).sum(), x)
+    np.testing.assert_array_equal(g, [2.0, 4.0])
+    data = Tensor([1.0, 2.0])  # the output depends on it, but it asks for no gradient
+    with pytest.raises(RuntimeError, match=r"grad: input 1 \(shape \(2,\)\) does not require grad"):
+        tg.grad((x * data * data).sum(), [x, data])
+
+
+def test_the_gradient_of_a_linear_function_is_a_constant_and_grad_of_it_says_so():
+    x = Tensor([1.5, -1.0], requires_grad=True)
+    (g,) = tg.grad((x * 2.0).sum(), [x], create_graph=True)
+    np.testing.assert_array_equal(g.data, [2.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"does not require grad: .*gradient of a linear function"):
+        tg.grad(g.sum(), [x])
+
+
+@pytest.mark.parametrize("dtype, big", [(np.float64, 1e200), (np.float32, 1e30)])
+def test_gelu_slope_at_huge_inputs_is_one_and_zero_not_nan(dtype, big):
+    x = Tensor(np.array([big, -big], dtype=dtype), requires_grad=True)
+    with np.errstate(over="ignore"):
+        x.gelu().sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 0.0])
