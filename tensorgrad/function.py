@@ -20,13 +20,19 @@ which in turn imports the ops: the dependencies point one way.
 
 import functools
 import math
+import threading
 
 import numpy as np
 
 
 # ---- grad mode -----------------------------------------------------------------------
-class _GradMode:
+class _GradMode(threading.local):
+    """Whether ops build a graph, for this thread (as in PyTorch: another thread's no_grad() is not ours)."""
+
     enabled = True
+
+
+_grad_mode = _GradMode()
 
 
 class no_grad:
@@ -38,15 +44,19 @@ class no_grad:
 
     enabled = False  # the grad mode inside the block
 
-    def __init__(self):
+    def __new__(cls, function=None):
+        mode = super().__new__(cls)
+        return mode if function is None else mode(function)  # @no_grad, without parentheses, works too
+
+    def __init__(self, function=None):
         self._previous = []
 
     def __enter__(self):
-        self._previous.append(_GradMode.enabled)
-        _GradMode.enabled = self.enabled
+        self._previous.append(_grad_mode.enabled)
+        _grad_mode.enabled = self.enabled
 
     def __exit__(self, *exc):
-        _GradMode.enabled = self._previous.pop()
+        _grad_mode.enabled = self._previous.pop()
 
     def __call__(self, function):
         """Use as a decorator: each call of ``function`` runs in this mode."""
@@ -66,7 +76,7 @@ class enable_grad(no_grad):
 
 
 def is_grad_enabled():
-    return _GradMode.enabled
+    return _grad_mode.enabled
 
 
 class Version:
@@ -138,7 +148,7 @@ class Function:
                 nodes = _lift(inputs, cls.name)
                 break
         requires_grad = False
-        if _GradMode.enabled:
+        if _grad_mode.enabled:
             for t in nodes:
                 if t.requires_grad:
                     requires_grad = True

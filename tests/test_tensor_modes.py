@@ -103,3 +103,31 @@ def test_a_division_gradient_too_large_for_a_float_is_an_error_naming_div():
     x, y = Tensor([1e150], requires_grad=True), Tensor([1e-150], requires_grad=True)  # −a/b² = −1e450
     with pytest.raises(ValueError, match=r"backward through div: its derivative is not finite"):
         (x / y).sum().backward()
+
+
+def test_no_grad_without_parentheses_decorates_too():
+    @tg.no_grad
+    def evaluate():
+        return tg.is_grad_enabled()
+
+    assert evaluate() is False and tg.is_grad_enabled()
+
+
+def test_grad_mode_belongs_to_each_thread():
+    import threading
+
+    entered, release, seen = threading.Event(), threading.Event(), []
+
+    def other_thread():
+        with tg.no_grad():
+            entered.set()
+            release.wait(5)
+            seen.append(tg.is_grad_enabled())
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    entered.wait(5)
+    assert tg.is_grad_enabled()  # the other thread's no_grad() is not this thread's
+    release.set()
+    worker.join(5)
+    assert seen == [False] and tg.is_grad_enabled()
