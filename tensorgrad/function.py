@@ -147,29 +147,25 @@ class Function:
             if not isinstance(x, Node):
                 nodes = _lift(inputs, cls.name)
                 break
-        requires_grad = False
-        if _grad_mode.enabled:
-            for t in nodes:
-                if t.requires_grad:
-                    requires_grad = True
-                    break
+        arrays, needs = [], []
+        for t in nodes:
+            arrays.append(t._data)
+            needs.append(t.requires_grad)
+        requires_grad = _grad_mode.enabled and any(needs)
         ctx = Context()
         try:
-            out = cls.forward(ctx, *[t._data for t in nodes], **settings)
+            out = cls.forward(ctx, *arrays, **settings)
         except ValueError as error:
             if "could not be broadcast" not in str(error):
                 raise
-            shapes = " and ".join(str(t._data.shape) for t in nodes)
+            shapes = " and ".join(str(a.shape) for a in arrays)
             raise ValueError(f"{cls.name}: shapes {shapes} do not broadcast together") from None
         node_type = type(nodes[0])
-        if requires_grad:
-            node = node_type.from_op(out, cls, nodes, ctx)
-            ctx.needs_input_grad = [t.requires_grad for t in nodes]
-        else:
-            node = node_type.from_op(out)
+        node = node_type.from_op(out, cls, nodes, ctx) if requires_grad else node_type.from_op(out)
         if cls.view:
             node._version = nodes[0]._version
         if requires_grad:
+            ctx.needs_input_grad = needs
             ctx.versions = [node._version.count, *[t._version.count for t in nodes]]
         return node
 
