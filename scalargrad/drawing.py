@@ -25,6 +25,7 @@ and nodes are named lives in two functions, ``format_number`` and ``node_name``.
 """
 
 import html
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -317,10 +318,20 @@ def _node_text(walk, i, view, finished):
 
 
 def _html(text):
-    """Text made safe for a Graphviz HTML-like label: entities, line breaks, backslashes."""
+    """Text made safe for a Graphviz HTML-like label: entities, line breaks, backslashes, control characters."""
     # Graphviz still reads escapes such as \N (the node's id) in HTML labels; \\ is a backslash.
     escaped = html.escape(str(text)).replace("\\", "\\\\")
-    return escaped.replace("\r\n", "\n").replace("\n", "<BR/>")
+    escaped = escaped.replace("\r\n", "\n").replace("\n", "<BR/>")
+    return CONTROL_CHARACTERS.sub(_control_picture, escaped)
+
+
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # dot refuses them; tab and newline are handled
+
+
+def _control_picture(match):
+    """NUL, BEL, ESC … drawn as their Unicode pictures (␀ ␇ ␛), which dot renders and a reader recognises."""
+    code = ord(match.group())
+    return chr(0x2421) if code == 0x7F else chr(0x2400 + code)
 
 
 def _edge_look(walk, edge, view, focus):

@@ -331,3 +331,16 @@ def test_step_through_requires_backward_first(tmp_path):
     with pytest.raises(ValueError, match=r"call root\.backward\(\) first"):
         step_through(post_network().loss, tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_control_characters_in_labels_render_as_their_pictures(tmp_path, dot_program):
+    """dot refuses NUL, BEL and ESC in a label; the drawing shows them as ␀ ␇ ␛ instead."""
+    a = Value(2.0, label="a\x00b")
+    b = Value(3.0, label="bell\x07")
+    out = a * b
+    out.label = "esc\x1b[0m"
+    out.backward()
+    picture = render(draw(out, "backward"), tmp_path / "control")
+    svg = picture.read_text(encoding="utf-8")
+    for shown in ("a␀b", "bell␇", "esc␛[0m"):
+        assert shown in svg
