@@ -35,10 +35,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.out.exists() and not args.out.is_dir():
         parser.error(f"--out {args.out}: that is a file; give a folder for the pictures and the report")
-    pause = not args.no_pause and sys.stdin.isatty()
     if args.name is None:
         print(listing())
         return 0
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        parser.error(f"--out {args.out}: cannot make that folder ({error.strerror}); give one you can write to")
+    if not os.access(args.out, os.W_OK):
+        parser.error(f"--out {args.out}: that folder is not writable; give one you can write to")
+    pause = not args.no_pause and sys.stdin is not None and sys.stdin.isatty()
     if args.name == "tour":
         return tour(args.out, pause)
     try:
@@ -88,5 +94,17 @@ def tour(out_dir, pause):
     return 0
 
 
+def run(argv=None):
+    """``main``, with the two ways a command line ends early said in one line instead of a traceback."""
+    try:
+        return main(argv)
+    except KeyboardInterrupt:
+        print("\npython -m demos: stopped (Ctrl-C)", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # the reader went away (python -m demos … | head): print nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

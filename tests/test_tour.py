@@ -7,7 +7,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from demos import catalog
-from demos.__main__ import main
+from demos.__main__ import main, run
 from demos._report import Section, counts, page, summary
 from demos._stepper import VERDICTS, Step, figure, illustrative
 
@@ -66,6 +66,34 @@ def test_out_must_be_a_folder(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["softmax", "--no-pause", "--out", str(taken)])
     assert "that is a file" in capsys.readouterr().err
+
+
+def test_out_that_cannot_be_made_is_an_error_naming_it(capsys):
+    with pytest.raises(SystemExit):
+        main(["softmax", "--no-pause", "--out", "/proc/no-such-folder/out"])
+    assert "--out /proc/no-such-folder/out: cannot make that folder" in capsys.readouterr().err
+
+
+def test_the_command_line_ends_early_in_one_line(monkeypatch, capsys):
+    def interrupted(argv=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("demos.__main__.main", interrupted)
+    assert run([]) == 130
+    assert capsys.readouterr().err.strip() == "python -m demos: stopped (Ctrl-C)"
+
+
+@pytest.mark.parametrize(
+    "shell", ["{python} -m demos softmax --out {out} <&-", "{python} -m demos softmax --no-pause --out {out} | head -1"]
+)
+def test_closed_stdin_and_a_closed_pipe_print_no_traceback(tmp_path, shell):
+    import subprocess
+    import sys
+
+    command = shell.format(python=sys.executable, out=tmp_path / "out")
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120, check=False)
+    assert "Traceback" not in done.stderr and "Error" not in done.stderr
+    assert done.stdout.startswith("§4 Softmax")
 
 
 # ---- the tour, on two small stand-in demos ------------------------------------------------------
