@@ -196,6 +196,9 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal=False, return_weight
     if k.shape[-2] != v.shape[-2]:
         raise ValueError(f"{where}: k of shape {k.shape} and v of shape {v.shape} need the same number of keys S "
                          f"({k.shape[-2]} != {v.shape[-2]})")
+    if k.shape[-2] == 0 or q.shape[-1] == 0:
+        raise ValueError(f"{where}: q of shape {q.shape} and k of shape {k.shape} leave nothing to attend to "
+                         "(no keys, or head width 0)")
     try:
         np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
     except ValueError:

@@ -50,6 +50,14 @@ def axis(x, axis, where):
     return int(axis) % x.ndim
 
 
+def distribution_axis(x, axis_, where):
+    """``axis`` of ``x``, which must have entries: a distribution over nothing has no probabilities."""
+    axis_ = axis(x, axis_, where)
+    if x.shape[axis_] == 0:
+        raise ValueError(f"{where}: axis {axis_} of shape {x.shape} is empty: there is nothing to normalise over")
+    return axis_
+
+
 def tensor_list(tensors, where):
     """A non-empty list of float Tensors (one Tensor counts as a list of one)."""
     tensors = [tensors] if isinstance(tensors, Tensor) else [float_tensor(t, where) for t in tensors]

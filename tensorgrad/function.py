@@ -160,6 +160,9 @@ class Function:
                 raise
             shapes = " and ".join(str(a.shape) for a in arrays)
             raise ValueError(f"{cls.name}: shapes {shapes} do not broadcast together") from None
+        except TypeError as error:  # NumPy refusing a dtype, e.g. − of a boolean array
+            dtypes = ", ".join(str(a.dtype) for a in arrays)
+            raise TypeError(f"{cls.name}: not defined for input dtype(s) {dtypes} ({error})") from None
         node_type = type(nodes[0])
         node = node_type.from_op(out, cls, nodes, ctx) if requires_grad else node_type.from_op(out)
         if cls.view:

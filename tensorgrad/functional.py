@@ -128,13 +128,13 @@ def softmax(x, axis=-1, temperature=1.0):
     """e^(zᵢ/T) / Σⱼ e^(zⱼ/T) along ``axis``: logits to probabilities (§4), T the temperature (§6)."""
     x = checks.float_tensor(x, "softmax")
     checks.positive(temperature, "softmax", "temperature")
-    return Softmax.apply(x, axis=checks.axis(x, axis, "softmax"), temperature=float(temperature))
+    return Softmax.apply(x, axis=checks.distribution_axis(x, axis, "softmax"), temperature=float(temperature))
 
 
 def log_softmax(x, axis=-1):
     """log softmax(z)ᵢ = zᵢ − log Σⱼ e^zⱼ, computed without forming tiny probabilities (§5)."""
     x = checks.float_tensor(x, "log_softmax")
-    return LogSoftmax.apply(x, axis=checks.axis(x, axis, "log_softmax"))
+    return LogSoftmax.apply(x, axis=checks.distribution_axis(x, axis, "log_softmax"))
 
 
 # ---- losses (§9) --------------------------------------------------------------------------------

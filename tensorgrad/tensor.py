@@ -345,6 +345,8 @@ def _as_array(data, dtype):
     """
     if isinstance(data, Tensor):
         raise TypeError("Tensor: got a Tensor; use it directly, or .detach() for a copy outside the graph")
+    if data is None:
+        raise TypeError("Tensor: got None; pass a number, a list of numbers or an array")
     if dtype is None and not isinstance(data, (np.ndarray, np.generic)):
         dtype = np.float64
     try:

@@ -1,10 +1,11 @@
-"""Grad modes (no_grad / enable_grad), comparisons, and VJPs at extreme magnitudes."""
+"""Grad modes (no_grad / enable_grad), comparisons, VJPs at extreme magnitudes, degenerate shapes."""
 
 import numpy as np
 import pytest
 
 import tensorgrad as tg
 from tensorgrad import Tensor
+from tensorgrad import functional as F
 
 # ---- modes: nest, re-enter, decorate ------------------------------------------------------
 
@@ -131,3 +132,32 @@ def test_grad_mode_belongs_to_each_thread():
     release.set()
     worker.join(5)
     assert seen == [False] and tg.is_grad_enabled()
+
+
+# ---- degenerate shapes and odd arguments: an error naming the op, or the right answer ----------
+DEGENERATE = [
+    ("softmax over nothing", lambda: F.softmax(Tensor(np.zeros((2, 0)))), ValueError, "softmax: axis 1"),
+    ("log_softmax over nothing", lambda: F.log_softmax(Tensor(np.zeros((2, 0)))), ValueError, "log_softmax: axis 1"),
+    ("logsumexp of nothing", lambda: Tensor(np.zeros(0)).logsumexp(), ValueError, "logsumexp: cannot reduce"),
+    ("mean of nothing", lambda: Tensor(np.zeros((0, 2))).mean(axis=0), ValueError, "mean: cannot reduce"),
+    ("attention, no keys", lambda: tg.scaled_dot_product_attention(
+        Tensor(np.ones((2, 3))), Tensor(np.ones((0, 3))), Tensor(np.ones((0, 3)))), ValueError, "nothing to attend"),
+    ("attention, width 0", lambda: tg.scaled_dot_product_attention(
+        Tensor(np.ones((2, 0))), Tensor(np.ones((2, 0))), Tensor(np.ones((2, 0)))), ValueError, "nothing to attend"),
+    ("Tensor(None)", lambda: Tensor(None), TypeError, "Tensor: got None"),
+    ("negating booleans", lambda: -Tensor(np.array([True, False])), TypeError, "neg: not defined for input dtype"),
+    ("an array exponent", lambda: Tensor([1.0, 2.0]) ** np.array([1.0, 2.0]), TypeError, "pow: the exponent"),
+    ("a string exponent", lambda: Tensor([1.0, 2.0]) ** "2", TypeError, "pow: the exponent"),
+]
+
+
+@pytest.mark.parametrize("call, error, fragment", [c[1:] for c in DEGENERATE], ids=[c[0] for c in DEGENERATE])
+def test_degenerate_shapes_and_odd_arguments_name_the_op(call, error, fragment):
+    with pytest.raises(error) as caught:
+        call()
+    assert fragment in str(caught.value)
+
+
+def test_a_sum_of_nothing_is_zero_and_an_int_to_a_negative_power_is_a_float():
+    assert Tensor(np.zeros(0)).sum().item() == 0.0
+    np.testing.assert_array_equal((Tensor(np.array([1, 2])) ** -1).data, [1.0, 0.5])

@@ -39,19 +39,21 @@ class _Reduction(Function):
     """Shared forward bookkeeping: the axes reduced and whether they were kept."""
 
     differentiable_backward = True
+    empty_ok = False  # only a sum of nothing has a value (0); a mean, max or logsumexp of nothing has none
 
     @classmethod
     def prepare(cls, ctx, a, axis, keepdims):
         ctx.axes = normalize_axes(axis, a.ndim, cls.name)
         ctx.keepdims = keepdims
         ctx.shape = a.shape
-        if a.size and any(a.shape[ax] == 0 for ax in ctx.axes):
+        if not cls.empty_ok and any(a.shape[ax] == 0 for ax in ctx.axes):
             raise ValueError(f"{cls.name}: cannot reduce over an empty axis (shape {a.shape})")
         return ctx.axes
 
 
 class Sum(_Reduction):
     name, symbol = "sum", "Σ"
+    empty_ok = True
 
     @classmethod
     def forward(cls, ctx, a, axis=None, keepdims=False):
