@@ -14,6 +14,7 @@ distributions by name (``probs=`` or ``logits=``), as tensorgrad's do.
 """
 
 import math
+from numbers import Integral
 
 from scalargrad.value import Value, dot, lift_all, sum_of
 
@@ -38,9 +39,9 @@ def log_softmax(logits):
 def cross_entropy(logits, target):
     """−log softmax(z)[target]: the loss for the correct class ``target`` (§9)."""
     zs = _logits(logits, "cross_entropy")
-    if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target < len(zs):
+    if isinstance(target, bool) or not isinstance(target, Integral) or not 0 <= target < len(zs):
         raise ValueError(f"cross_entropy: target must be an int in [0, {len(zs)}), got {target!r}")
-    return _logsumexp(zs) - zs[target]
+    return _logsumexp(zs) - zs[int(target)]
 
 
 def entropy(*positional, logits=None, probs=None, base=math.e):

@@ -306,6 +306,9 @@ def _report_overflow(root, seed):
     # The culprit is the op that sent this node a non-finite share: one of the nodes it feeds.
     users = [user.op.name for user, _ in walk[:bad] if any(p is node for p in user._parents)]
     where = f"backward through {users[0]}" if users else "backward"
+    if math.isnan(g):
+        raise OverflowError(f"{where}: the gradient of its input (data {node.data:.6g}) is nan: an overflow "
+                            "times 0, or a NaN or infinity written into some .data after the forward pass")
     raise OverflowError(f"{where}: the gradient of its input (data {node.data:.6g}) is {g}, too large for a float")
 
 

@@ -389,3 +389,12 @@ def test_softmax_rejects_a_temperature_that_is_not_a_number(temperature):
 def test_entropy_of_a_certain_outcome_is_plain_zero():
     h = entropy(probs=[1.0, 0.0, 0.0])
     assert h.data == 0.0 and math.copysign(1.0, h.data) == 1.0  # 0.0, never printed as -0.0
+
+
+def test_cross_entropy_takes_a_numpy_integer_target_like_an_int():
+    import numpy as np
+
+    logits = [Value(1.0), Value(2.0), Value(-0.5)]
+    assert cross_entropy(logits, np.int64(1)).data == cross_entropy(logits, 1).data
+    with pytest.raises(ValueError, match=r"cross_entropy: target must be an int in \[0, 3\)"):
+        cross_entropy(logits, np.float64(1.0))

@@ -575,3 +575,10 @@ def test_no_op_produces_a_silent_nan_or_infinity(name, a, b):
 )
 def test_a_bad_plain_operand_is_blamed_on_the_op(action, op, value):
     assert_raises_naming(ValueError, action, f"{op}:", value)
+
+
+def test_a_nan_written_into_data_after_forward_is_reported_as_a_nan():
+    x = Value(2.0)
+    y = x * x
+    x.data = float("nan")
+    assert_raises_naming(OverflowError, y.backward, "backward through mul", "is nan", ".data")
