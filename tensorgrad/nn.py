@@ -16,6 +16,7 @@ state, so the same seed gives the same model.
 """
 
 import itertools
+import zipfile
 
 import numpy as np
 
@@ -83,9 +84,10 @@ class Module:
         return {name: p.data.copy() for name, p in self.named_parameters()}
 
     def load_state_dict(self, state):
-        """Copy arrays into the parameters; all names and shapes are checked before anything changes."""
+        """Copy arrays (or Tensors) into the parameters. Everything is checked first, names, shapes and values
+        (real and finite), so a failure leaves the module untouched."""
         params = dict(self.named_parameters())
-        problems = []
+        arrays, problems = {}, []
         missing = [name for name in params if name not in state]
         unexpected = [name for name in state if name not in params]
         if missing:
@@ -93,23 +95,50 @@ class Module:
         if unexpected:
             problems.append(f"unexpected {unexpected}")
         for name, p in params.items():
-            if name in state and np.shape(state[name]) != p.shape:
-                problems.append(f"{name} has shape {p.shape} here but {np.shape(state[name])} in the state")
+            if name not in state:
+                continue
+            value = state[name].data if isinstance(state[name], Tensor) else state[name]
+            array = np.asarray(value)
+            if array.dtype.kind not in "fiu":
+                problems.append(f"{name} holds {array.dtype} values, not real numbers")
+            elif array.shape != p.shape:
+                problems.append(f"{name} has shape {p.shape} here but {array.shape} in the state")
+            elif not np.isfinite(array).all():
+                problems.append(f"{name} holds NaN or infinity")
+            arrays[name] = array
         if problems:
             raise ValueError(f"load_state_dict into {type(self).__name__}: " + "; ".join(problems))
         for name, p in params.items():
-            p.data = np.array(state[name], dtype=p.dtype)  # a copy: later updates never touch `state`
+            p.data = np.array(arrays[name], dtype=p.dtype)  # a copy: later updates never touch `state`
         return self
 
     def save(self, path):
-        """Write ``state_dict()`` to ``path`` in NumPy's .npz format (plain arrays, no pickles)."""
-        with open(path, "wb") as file:  # a file, so NumPy does not append ".npz" to the name
-            np.savez(file, **self.state_dict())
+        """Write ``state_dict()`` to ``path`` in NumPy's .npz format (plain arrays, no pickles).
+
+        Written member by member, as ``np.savez`` does, so that any parameter name works
+        (``np.savez(file, **state)`` breaks on a parameter called ``file``).
+        """
+        with zipfile.ZipFile(path, "w") as archive:
+            for name, array in self.state_dict().items():
+                with archive.open(f"{name}.npy", "w") as member:
+                    np.lib.format.write_array(member, array, allow_pickle=False)
 
     def load(self, path):
-        """Read an .npz written by ``save`` into this module's parameters."""
-        with np.load(path, allow_pickle=False) as archive:
-            return self.load_state_dict({name: archive[name] for name in archive.files})
+        """Read an .npz written by ``save`` into this module's parameters (pickled objects are never run)."""
+        try:
+            loaded = np.load(path, allow_pickle=False)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"load: there is no file at {path}") from None
+        except (OSError, ValueError, zipfile.BadZipFile) as error:
+            raise ValueError(f"load: {path} is not an .npz written by save ({error})") from None
+        if getattr(loaded, "files", None) is None:  # np.load gave one array: a .npy file
+            raise ValueError(f"load: {path} holds a single array (.npy), not a module's state (.npz written by save)")
+        with loaded as archive:
+            try:
+                state = {name: archive[name] for name in archive.files}
+            except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+                raise ValueError(f"load: {path} is damaged or holds pickled objects, which are refused ({error})") from None
+        return self.load_state_dict(state)
 
 
 def _members(module, prefix):

@@ -229,3 +229,64 @@ def test_load_state_dict_reports_every_mismatch_and_changes_nothing():
     assert "layers.1.weight has shape (4, 2) here but (5, 2) in the state" in message
     for name, array in model.state_dict().items():
         np.testing.assert_array_equal(array, before[name])
+
+
+# ---- checkpoints: validated before anything changes; any parameter name; clear errors -----------
+
+
+class _TwoParameters(Module):
+    def __init__(self):
+        self.file = Tensor(np.ones(2), requires_grad=True)  # a name np.savez(file, **state) cannot take
+        self.w = Tensor(np.ones(3), requires_grad=True)
+
+
+def test_a_parameter_named_file_saves_and_loads(tmp_path):
+    model = _TwoParameters()
+    model.file.data = np.array([3.0, 4.0])
+    model.save(tmp_path / "m.npz")
+    other = _TwoParameters().load(tmp_path / "m.npz")
+    np.testing.assert_array_equal(other.file.data, [3.0, 4.0])
+
+
+@pytest.mark.parametrize(
+    "state, fragment",
+    [
+        ({"file": np.array([1.0, np.nan]), "w": np.full(3, 5.0)}, "file holds NaN or infinity"),
+        ({"file": np.array([1j, 2.0]), "w": np.full(3, 5.0)}, "file holds complex128 values"),
+        ({"file": np.array(["a", "b"]), "w": np.full(3, 5.0)}, "file holds <U1 values"),
+        ({"file": np.ones(3), "w": np.full(3, 5.0)}, "file has shape (2,) here but (3,)"),
+    ],
+)
+def test_a_bad_state_leaves_the_model_untouched(state, fragment):
+    model = _TwoParameters()
+    with pytest.raises(ValueError) as caught:
+        model.load_state_dict(state)
+    assert fragment in str(caught.value)
+    np.testing.assert_array_equal(model.w.data, np.ones(3))  # w's good values were not copied in either
+
+
+def test_a_state_of_tensors_loads_like_arrays():
+    model = _TwoParameters().load_state_dict({"file": Tensor([3.0, 4.0]), "w": np.zeros(3)})
+    np.testing.assert_array_equal(model.file.data, [3.0, 4.0])
+
+
+def test_files_that_are_no_checkpoint_get_clear_errors(tmp_path):
+    model = _TwoParameters()
+    model.save(tmp_path / "good.npz")
+    np.save(tmp_path / "one.npy", np.ones(2))
+    (tmp_path / "cut.npz").write_bytes((tmp_path / "good.npz").read_bytes()[:60])
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "pickled.npz", "w") as archive, archive.open("file.npy", "w") as member:
+        np.lib.format.write_array(member, np.array([object()], dtype=object), allow_pickle=True)
+    cases = [
+        ("missing.npz", FileNotFoundError, "there is no file"),
+        ("one.npy", ValueError, "holds a single array (.npy)"),
+        ("cut.npz", ValueError, "is not an .npz written by save"),
+        ("pickled.npz", ValueError, "pickled objects, which are refused"),
+    ]
+    for name, error, fragment in cases:
+        with pytest.raises(error) as caught:
+            model.load(tmp_path / name)
+        assert fragment in str(caught.value), name
+    np.testing.assert_array_equal(model.file.data, np.ones(2))
