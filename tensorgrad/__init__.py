@@ -10,6 +10,7 @@ from tensorgrad import (
     sampling,
     transformer,
 )
+from tensorgrad.anomaly import detect_anomaly
 from tensorgrad.attention import scaled_dot_product_attention
 from tensorgrad.autograd import grad
 from tensorgrad.drawing import (
@@ -64,6 +65,7 @@ __all__ = [
     "attention",
     "clip",
     "concatenate",
+    "detect_anomaly",
     "draw",
     "enable_grad",
     "functional",

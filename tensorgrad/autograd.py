@@ -15,6 +15,7 @@ the curvature of a loss).
 import numpy as np
 
 from scalargrad.graph import backpropagate
+from tensorgrad import anomaly
 from tensorgrad.function import Context, Node, enable_grad
 
 
@@ -30,8 +31,21 @@ def backward(root, grad=None):
             "has requires_grad=True (or it was computed under no_grad())"
         )
     for node, g in backpropagate(root, seed_gradient(root, grad, "backward"), vjp):
+        if node.op is None:
+            _refuse_non_finite_leaf_gradient(node, g)
         if node.op is None or node._retains_grad:
             _accumulate(node, g)
+
+
+def _refuse_non_finite_leaf_gradient(leaf, g):
+    """Always on: a NaN or an infinity reaching a parameter is an error, and the way to find its source."""
+    if not np.isfinite(g).all():
+        name = repr(leaf.label) if leaf.label is not None else f"of shape {leaf._data.shape}"
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(g))[0]) if np.ndim(g) else ()
+        raise FloatingPointError(
+            f"backward: the gradient of the leaf {name} is {np.asarray(g)[index]} at index {index}; rerun the "
+            "forward and backward pass inside `with tensorgrad.detect_anomaly():` to find the op that made it"
+        )
 
 
 def grad(outputs, inputs, grad_outputs=None, create_graph=False):
@@ -96,12 +110,19 @@ def vjp(node, g):
     ctx = node._ctx
     if ctx.saved:
         check_versions(node)
-    return [
+    sent = [
         None if grad is None or not parent.requires_grad
         else grad if grad.shape == parent._data.shape
         else unbroadcast_checked(grad, parent._data.shape, node.op)
         for parent, grad in zip(node._parents, node.op.backward(ctx, g))
     ]
+    if anomaly.is_anomaly_enabled():
+        made_at = getattr(ctx, "made_at", "(outside detect_anomaly(), so not recorded)")
+        inputs = [parent._data for parent in node._parents]
+        for share in sent:
+            if share is not None:
+                anomaly.refuse_non_finite(np.asarray(share), "the gradient sent back", node.op.name, inputs, made_at)
+    return sent
 
 
 def vjp_on_tensors(node, g):
@@ -166,6 +187,8 @@ def seed_gradient(root, grad, where):
     seed = grad._data if isinstance(grad, Node) else np.asarray(grad, dtype=root._data.dtype)
     if seed.shape != root._data.shape:
         raise ValueError(f"{where}: seed gradient has shape {seed.shape}, the root has shape {root._data.shape}")
+    if not np.isfinite(seed).all():
+        raise ValueError(f"{where}: the seed gradient holds NaN or infinity")
     return seed
 
 

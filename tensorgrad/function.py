@@ -24,6 +24,8 @@ import threading
 
 import numpy as np
 
+from tensorgrad import anomaly
+
 
 # ---- grad mode -----------------------------------------------------------------------
 class _GradMode(threading.local):
@@ -170,6 +172,9 @@ class Function:
         if requires_grad:
             ctx.needs_input_grad = needs
             ctx.versions = [node._version.count, *[t._version.count for t in nodes]]
+        if anomaly.is_anomaly_enabled():
+            ctx.made_at = anomaly.user_line()
+            anomaly.refuse_non_finite(out, "the output", cls.name, arrays, ctx.made_at)
         return node
 
     @staticmethod

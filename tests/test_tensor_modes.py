@@ -161,3 +161,38 @@ def test_degenerate_shapes_and_odd_arguments_name_the_op(call, error, fragment):
 def test_a_sum_of_nothing_is_zero_and_an_int_to_a_negative_power_is_a_float():
     assert Tensor(np.zeros(0)).sum().item() == 0.0
     np.testing.assert_array_equal((Tensor(np.array([1, 2])) ** -1).data, [1.0, 0.5])
+
+
+# ---- no silent NaN or infinity: always at the leaves, everywhere under detect_anomaly() ---------
+
+
+def test_an_infinite_gradient_reaching_a_leaf_is_an_error_that_points_to_detect_anomaly():
+    x = Tensor([1e-150], requires_grad=True, label="x")
+    loss = ((1.0 / x) * 1e10).sum()  # d/dx = −1e10 / x² = −1e310: too large
+    with pytest.raises(FloatingPointError, match=r"gradient of the leaf 'x' is -inf .*detect_anomaly"):
+        loss.backward()
+
+
+def test_a_seed_with_nan_is_refused():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(ValueError, match=r"backward: the seed gradient holds NaN or infinity"):
+        (x * 2.0).backward(np.array([1.0, np.nan]))
+
+
+def test_detect_anomaly_names_the_op_the_entry_and_the_line_that_made_it():
+    x = Tensor([1e200, 2.0], requires_grad=True)
+    with pytest.raises(FloatingPointError) as caught, tg.detect_anomaly(), np.errstate(over="ignore"):
+        x * x  # the line the error points to
+    message = str(caught.value)
+    assert "output of mul is inf at index (0,)" in message and "input shapes (2,), (2,)" in message
+    assert "test_tensor_modes.py" in message and "x * x  # the line the error points to" in message
+
+
+def test_detect_anomaly_checks_every_vjp():
+    x = Tensor([1e-150, 1.0], requires_grad=True)
+    with tg.detect_anomaly():
+        y = 1.0 / x
+        z = (y * 1e10).sum()
+        with pytest.raises(FloatingPointError, match=r"gradient sent back of div is -inf at index \(0,\)"):
+            z.backward()
+    assert not tg.anomaly.is_anomaly_enabled()
