@@ -22,7 +22,7 @@ class _AnomalyMode(threading.local):
     enabled = False
 
 
-_mode = _AnomalyMode()
+mode = _AnomalyMode()  # mode.enabled: read on every op, so an attribute rather than a call
 
 
 class detect_anomaly:
@@ -32,15 +32,15 @@ class detect_anomaly:
         self._previous = []
 
     def __enter__(self):
-        self._previous.append(_mode.enabled)
-        _mode.enabled = True
+        self._previous.append(mode.enabled)
+        mode.enabled = True
 
     def __exit__(self, *exc):
-        _mode.enabled = self._previous.pop()
+        mode.enabled = self._previous.pop()
 
 
 def is_anomaly_enabled():
-    return _mode.enabled
+    return mode.enabled
 
 
 def user_line():

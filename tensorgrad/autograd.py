@@ -116,7 +116,7 @@ def vjp(node, g):
         else unbroadcast_checked(grad, parent._data.shape, node.op)
         for parent, grad in zip(node._parents, node.op.backward(ctx, g))
     ]
-    if anomaly.is_anomaly_enabled():
+    if anomaly.mode.enabled:
         made_at = getattr(ctx, "made_at", "(outside detect_anomaly(), so not recorded)")
         inputs = [parent._data for parent in node._parents]
         for share in sent:

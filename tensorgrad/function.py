@@ -172,7 +172,7 @@ class Function:
         if requires_grad:
             ctx.needs_input_grad = needs
             ctx.versions = [node._version.count, *[t._version.count for t in nodes]]
-        if anomaly.is_anomaly_enabled():
+        if anomaly.mode.enabled:
             ctx.made_at = anomaly.user_line()
             anomaly.refuse_non_finite(out, "the output", cls.name, arrays, ctx.made_at)
         return node
