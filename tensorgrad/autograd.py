@@ -100,6 +100,7 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False):
             g = np.zeros_like(x._data)
             g = type(x)(g) if create_graph else g
         elif not create_graph:
+            _refuse_non_finite_leaf_gradient(x, g)
             g = np.array(g, dtype=x._data.dtype)
         results.append(g)
     return results

@@ -196,3 +196,9 @@ def test_detect_anomaly_checks_every_vjp():
         with pytest.raises(FloatingPointError, match=r"gradient sent back of div is -inf at index \(0,\)"):
             z.backward()
     assert not tg.anomaly.is_anomaly_enabled()
+
+
+def test_grad_refuses_an_infinite_gradient_too():
+    x = Tensor([1e-150], requires_grad=True)
+    with pytest.raises(FloatingPointError, match=r"gradient of the leaf of shape \(1,\) is -inf"):
+        tg.grad(((1.0 / x) * 1e10).sum(), [x])
