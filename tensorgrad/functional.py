@@ -157,6 +157,10 @@ class CrossEntropy(Function):
         losses = np.log(totals[..., 0]) - picked  # log Σ e^z − z_target, the max cancelling
         if keep is not None:
             losses = np.where(keep, losses, 0)
+        if not np.isfinite(losses).all():
+            row = checks.first_index(~np.isfinite(losses))
+            raise OverflowError(f"cross_entropy: the loss of row {row} is {losses[row]}: its target's logit lies "
+                                "further below the row's largest than a float can span")
         probs /= totals
         ctx.probs = probs
         ctx.targets, ctx.keep, ctx.reduction = targets, keep, reduction

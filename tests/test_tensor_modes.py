@@ -202,3 +202,9 @@ def test_grad_refuses_an_infinite_gradient_too():
     x = Tensor([1e-150], requires_grad=True)
     with pytest.raises(FloatingPointError, match=r"gradient of the leaf of shape \(1,\) is -inf"):
         tg.grad(((1.0 / x) * 1e10).sum(), [x])
+
+
+def test_a_cross_entropy_too_large_for_a_float_is_an_error_naming_the_row():
+    logits = Tensor([[0.0, 1.0], [1e308, -1e308]])
+    with pytest.raises(OverflowError, match=r"cross_entropy: the loss of row \(1,\) is inf"), np.errstate(over="ignore"):
+        F.cross_entropy(logits, np.array([0, 1]))
