@@ -24,7 +24,7 @@ def softmax(logits, temperature=1.0):
     zs = _logits(logits, "softmax")
     temperature = _positive(temperature, "softmax", "temperature")
     top = max(z.data for z in zs)
-    exps = [((z - top) / temperature).exp() for z in zs]
+    exps = [_shifted_exp(z, top, temperature) for z in zs]
     total = sum_of(exps)
     return [e / total for e in exps]
 
@@ -111,7 +111,15 @@ def l2_norm(weights):
 
 def _logsumexp(zs):
     top = max(z.data for z in zs)
-    return sum_of([(z - top).exp() for z in zs]).log() + top
+    return sum_of([_shifted_exp(z, top) for z in zs]).log() + top
+
+
+def _shifted_exp(z, top, temperature=1.0):
+    """e^((z − top)/T) as a node; a term that underflows to 0 (even its shift may overflow: 1e308 apart) is the
+    constant 0, as its slope is 0 too."""
+    if math.exp((z.data - top) / temperature) == 0.0:
+        return Value(0.0)
+    return ((z - top) / temperature).exp()
 
 
 def _logits(logits, where):

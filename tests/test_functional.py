@@ -398,3 +398,13 @@ def test_cross_entropy_takes_a_numpy_integer_target_like_an_int():
     assert cross_entropy(logits, np.int64(1)).data == cross_entropy(logits, 1).data
     with pytest.raises(ValueError, match=r"cross_entropy: target must be an int in \[0, 3\)"):
         cross_entropy(logits, np.float64(1.0))
+
+
+def test_softmax_of_logits_a_float_apart_is_one_and_zero():
+    """1e308 − (−1e308) overflows a float; the far term is e^−∞ = 0 all the same, and so is its slope."""
+    zs = [Value(1e308), Value(-1e308)]
+    probs = softmax(zs)
+    assert [p.data for p in probs] == [1.0, 0.0]
+    probs[0].backward()
+    assert [z.grad for z in zs] == [0.0, 0.0]
+    assert cross_entropy([Value(1e308), Value(-1e308)], 0).data == 0.0
