@@ -111,12 +111,7 @@ def vjp(node, g):
     ctx = node._ctx
     if ctx.saved:
         check_versions(node)
-    sent = [
-        None if grad is None or not parent.requires_grad
-        else grad if grad.shape == parent._data.shape
-        else unbroadcast_checked(grad, parent._data.shape, node.op)
-        for parent, grad in zip(node._parents, node.op.backward(ctx, g))
-    ]
+    sent = _fitted(node, node.op.backward(ctx, g))
     if anomaly.mode.enabled:
         made_at = getattr(ctx, "made_at", "(outside detect_anomaly(), so not recorded)")
         inputs = [parent._data for parent in node._parents]
@@ -143,18 +138,19 @@ def vjp_on_tensors(node, g):
             grads = op.backward(ctx, g)
     except (ArithmeticError, ValueError) as error:
         raise type(error)(f"backward through {op.name} (create_graph=True): {error}") from None
-    sent = []
-    for parent, parent_grad in zip(node._parents, grads):
-        if parent_grad is None or not parent.requires_grad:
-            sent.append(None)
-            continue
-        if not isinstance(parent_grad, Node):  # a constant gradient (e.g. zeros)
-            parent_grad = type(node)(np.broadcast_to(parent_grad, g.shape))
-        shape = parent._data.shape
-        if parent_grad.shape != shape:
-            parent_grad = unbroadcast_checked(parent_grad, shape, op)
-        sent.append(parent_grad)
-    return sent
+    constant = type(node)  # a gradient that is a plain array (e.g. zeros) joins the graph as a constant
+    grads = [grad if grad is None or isinstance(grad, Node) else constant(np.broadcast_to(grad, g.shape)) for grad in grads]
+    return _fitted(node, grads)
+
+
+def _fitted(node, grads):
+    """Each parent's share of ``node``'s VJP: None where it takes no gradient, else summed back to its shape."""
+    return [
+        None if grad is None or not parent.requires_grad
+        else grad if grad.shape == parent._data.shape
+        else unbroadcast_checked(grad, parent._data.shape, node.op)
+        for parent, grad in zip(node._parents, grads)
+    ]
 
 
 def saved_nodes(node):

@@ -26,7 +26,6 @@ import numpy as np
 
 from scalargrad import elementwise as ew
 from tensorgrad import autograd, ops
-from tensorgrad.autograd import unbroadcast
 from tensorgrad.function import (
     Function,
     Node,
@@ -36,9 +35,27 @@ from tensorgrad.function import (
     no_grad,
 )
 
-__all__ = ["Function", "Tensor", "constant", "is_grad_enabled", "no_grad", "tensor", "unbroadcast"]
+__all__ = ["Function", "Tensor", "constant", "is_grad_enabled", "no_grad", "tensor"]
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _comparison(ufunc, symbol):
+    """The method ``a symbol b``: entrywise, a boolean Tensor outside the graph; NotImplemented for what is
+    no number (so ``t == None`` falls back to identity, as Python does)."""
+
+    def compare(a, b):
+        if not isinstance(b, (Tensor, int, float, np.ndarray, np.generic, list, tuple)):
+            return NotImplemented
+        other = b._data if isinstance(b, Tensor) else np.asarray(b)
+        if other.dtype.kind not in "fiub":
+            return NotImplemented
+        try:
+            return Tensor.from_op(ufunc(a._data, other))
+        except ValueError:
+            raise ValueError(f"{symbol}: shapes {a.shape} and {other.shape} do not broadcast together") from None
+
+    return compare
 
 
 # ---- the Tensor ------------------------------------------------------------------------
@@ -193,24 +210,12 @@ class Tensor(Node):
         return (ops.Slice if ops.is_basic(index) else ops.Select).apply(self, index=index)
 
     # ---- comparisons: entrywise, boolean tensors without a gradient (NumPy's and PyTorch's meaning) ----
-    def __eq__(self, other):
-        return _compare(np.equal, "==", self, other)
-
-    def __ne__(self, other):
-        return _compare(np.not_equal, "!=", self, other)
-
-    def __lt__(self, other):
-        return _compare(np.less, "<", self, other)
-
-    def __le__(self, other):
-        return _compare(np.less_equal, "<=", self, other)
-
-    def __gt__(self, other):
-        return _compare(np.greater, ">", self, other)
-
-    def __ge__(self, other):
-        return _compare(np.greater_equal, ">=", self, other)
-
+    __eq__ = _comparison(np.equal, "==")
+    __ne__ = _comparison(np.not_equal, "!=")
+    __lt__ = _comparison(np.less, "<")
+    __le__ = _comparison(np.less_equal, "<=")
+    __gt__ = _comparison(np.greater, ">")
+    __ge__ = _comparison(np.greater_equal, ">=")
     __hash__ = object.__hash__  # by identity, as graphs keep tensors in dicts and sets
 
     # ---- elementwise functions ----------------------------------------------------------
@@ -358,19 +363,6 @@ def _as_array(data, dtype):
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         raise ValueError("Tensor: data contains NaN or infinity")
     return array
-
-
-def _compare(ufunc, symbol, a, b):
-    """``a symbol b`` entrywise, as a boolean Tensor outside the graph; NotImplemented for what is no number."""
-    if not isinstance(b, (Tensor, int, float, np.ndarray, np.generic, list, tuple)) or isinstance(b, str):
-        return NotImplemented
-    other = b._data if isinstance(b, Tensor) else np.asarray(b)
-    if other.dtype.kind not in "fiub":
-        return NotImplemented
-    try:
-        return Tensor.from_op(ufunc(a._data, other))
-    except ValueError:
-        raise ValueError(f"{symbol}: shapes {a.shape} and {other.shape} do not broadcast together") from None
 
 
 def _index_array(index):
