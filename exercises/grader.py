@@ -111,7 +111,8 @@ def expect_close(got, expected, what, case, *, wrong=(), atol=1e-8, rtol=1e-6):
 
 
 def _close(a, b, atol, rtol):
-    return bool(np.allclose(a, b, atol=atol, rtol=rtol))
+    """Same shape, and equal entry by entry within tolerance (never by broadcasting one onto the other)."""
+    return a.shape == b.shape and bool(np.allclose(a, b, atol=atol, rtol=rtol))
 
 
 def _difference(got, expected, what, case):

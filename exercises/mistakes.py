@@ -62,8 +62,6 @@ CATALOGUE = {
                         "Values and Tensors, which do not compare. Ask step(a), sign(a) or choose(plain(a) > 0, …).",
     "keepdims_dropped": "an axis of length 1 was summed away: the gradient must keep the input's shape, so sum "
                         "stretched axes with keepdims=True and drop only the new leading axes.",
-    "batch_not_summed": "the shared weight's gradient is not summed over the batch: B (k, m) served every matrix of "
-                        "the batch, so dB = Σ over the batch of Aᵀ @ G (sum over the broadcast axes).",
     "mean_and_variance_constant": "mean and variance treated as constants: both depend on every x of the row, so dx "
                                   "has two more terms: dx = (d − mean(d) − x̂·mean(d·x̂)) / σ with d = g·weight.",
     "missing_scale": "missing 1/√d: the scores are Q·Kᵀ/√d (§13), so dQ and dK carry the factor 1/√d too.",
