@@ -57,7 +57,7 @@ def grade(exercise, path):
             warnings.simplefilter("ignore")
             notes = check(module)
     except NotImplementedError:
-        where = _line_in(path, sys.exc_info()[2])
+        where = _function_in(path, sys.exc_info()[2])
         return Result(exercise.name, False, f"{NOT_IMPLEMENTED}: {where}\nHint 1: {exercise.hints[0]}")
     except Failed as failure:
         return Result(exercise.name, False, str(failure), failure.mistake)
@@ -68,12 +68,22 @@ def grade(exercise, path):
 
 
 def _line_in(path, trace):
-    """Where in your file it happened: "softmax(), line 12: return ..." (or the file's name if nowhere in it)."""
-    frames = [f for f in traceback.extract_tb(trace) if Path(f.filename).resolve() == path.resolve()]
-    if not frames:
+    """Where in your file it happened: "softmax() in my_exercises/softmax.py, line 12: return ..."."""
+    frame = _last_frame_in(path, trace)
+    if frame is None:
         return f"{path} (while checking what it returned)"
-    frame = frames[-1]
     return f"{frame.name}() in {path}, line {frame.lineno}: {frame.line}"
+
+
+def _function_in(path, trace):
+    """Which of your functions it happened in: "softmax() in my_exercises/softmax.py"."""
+    frame = _last_frame_in(path, trace)
+    return str(path) if frame is None else f"{frame.name}() in {path}"
+
+
+def _last_frame_in(path, trace):
+    frames = [f for f in traceback.extract_tb(trace) if Path(f.filename).resolve() == path.resolve()]
+    return frames[-1] if frames else None
 
 
 # ---- comparing your answer with the expected one ---------------------------------------------
@@ -138,4 +148,4 @@ def show(array):
     array = np.asarray(array)
     if array.size > 8:
         return f"an array of shape {array.shape}"
-    return np.array2string(array, precision=4, separator=", ")
+    return np.array2string(array, precision=4, separator=", ", max_line_width=1000)
