@@ -19,7 +19,7 @@ class Exercise:
 
     def source(self, kind):
         """The text of this exercise's stub or solution (``kind`` "stubs" or "solutions")."""
-        return resources.files("exercises").joinpath(kind, f"{self.name}.py").read_text(encoding="utf-8")
+        return resources.files("exercises").joinpath(kind).joinpath(f"{self.name}.py").read_text(encoding="utf-8")
 
 
 EXERCISES = (

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+import scalargrad.graph
+import tensorgrad.autograd
+import tensorgrad.transformer
 from exercises import catalog, grader
 from exercises.__main__ import main
 from exercises.mistakes import CATALOGUE
@@ -165,6 +168,21 @@ def test_an_error_in_the_learners_code_names_its_line(tmp_path):
 def test_a_file_that_does_not_import_is_reported(tmp_path):
     result = grade_source("softmax", "def softmax(z, axis=-1)\n    return z\n", tmp_path)
     assert not result.passed and "does not import: SyntaxError" in result.message
+
+
+def test_the_engines_are_restored_after_a_check_plugs_the_learners_code_in(tmp_path):
+    """The checks swap a learner's function into the engines for one run; it must never stay there."""
+    originals = (scalargrad.graph.topological_order, tensorgrad.autograd.unbroadcast,
+                 tensorgrad.transformer.PackedSelfAttention)
+    first_line = "    _, w = attention_forward(q, k, v, causal)"
+    refuses_wide_heads = "    assert q.shape[-1] < 8, 'not for heads this wide'\n" + first_line  # the GPT's heads are 8 wide
+    fails_in_the_gpt = edited("attention_backward", (first_line, refuses_wide_heads))
+    result = grade_source("attention_backward", fails_in_the_gpt, tmp_path)
+    assert not result.passed and "AssertionError: not for heads this wide" in result.message
+    for name in ("unbroadcast", "attention_backward"):
+        assert grade_source(name, solution(name), tmp_path).passed
+    assert (scalargrad.graph.topological_order, tensorgrad.autograd.unbroadcast,
+            tensorgrad.transformer.PackedSelfAttention) == originals
 
 
 # ---- the command ---------------------------------------------------------------------------------------
