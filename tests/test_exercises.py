@@ -13,6 +13,9 @@ import tensorgrad.transformer
 from exercises import catalog, grader
 from exercises.__main__ import main
 from exercises.mistakes import CATALOGUE
+from scalargrad import GraphvizNotFoundError, Value, step_through
+from scalargrad.elementwise import Op
+from scalargrad.value import apply
 
 SLOW = {"topological_order"}  # its check walks a chain of 10⁶ nodes
 
@@ -183,6 +186,21 @@ def test_the_engines_are_restored_after_a_check_plugs_the_learners_code_in(tmp_p
         assert grade_source(name, solution(name), tmp_path).passed
     assert (scalargrad.graph.topological_order, tensorgrad.autograd.unbroadcast,
             tensorgrad.transformer.PackedSelfAttention) == originals
+
+
+def test_a_solved_op_steps_through_with_its_local_derivative_on_the_page(tmp_path):
+    """What the new_op check tells the learner: their op is drawn, frame by frame, with its slope."""
+    (tmp_path / "new_op.py").write_text(solution("new_op"))
+    leaky = grader.load(tmp_path / "new_op.py", "new_op")
+    a = Value(-2.0, label="a")
+    out = apply(Op("leaky_relu", "lrelu", leaky.forward, leaky.derivative), a)
+    out.label = "out"
+    out.backward()
+    try:
+        step_through(out, tmp_path / "steps")
+    except GraphvizNotFoundError:
+        pass  # the page is written all the same, with the frames as DOT source
+    assert "∂L/∂a = ∂L/∂out · ∂out/∂a = 1 × 0.01 = 0.01" in (tmp_path / "steps" / "index.html").read_text()
 
 
 # ---- the command ---------------------------------------------------------------------------------------

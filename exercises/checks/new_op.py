@@ -48,5 +48,6 @@ def _plugged_in(op):
     edge = next(line.split('label="')[1].split('"')[0] for line in draw(out, "backward").source.splitlines()
                 if "->" in line)
     return (f"your op runs in both engines (scalargrad's apply and gradcheck, tensorgrad.ops.from_table), gives the "
-            f"kink at 0 the left slope 0.01, and draws: the edge from a = -2 says \"{edge}\". Adding it to the "
-            "engines for good is one table entry and two one-line methods (README, 'How to add an op').")
+            f"kink at 0 the left slope 0.01, and draws: in draw(out, 'backward') the edge from a = -2 says \"{edge}\" "
+            "(step_through(out, 'out/lrelu') shows it frame by frame). Adding it to the engines for good is one "
+            "table entry and two one-line methods (README, 'How to add an op').")
