@@ -13,7 +13,9 @@ TIED = np.array([[1.0, 1.0, 1.0], [0.1, 0.1, 0.1], [0.0, 1.0, 0.5]])
 
 def check(module):
     rng = np.random.default_rng(10)
-    cases = [(f"rewards {show(TIED)} (two equal-rewards groups)", TIED), (f"§17's rewards {show(POST)}", POST), (f"the quiz's rewards {show(QUICK_CHECK)}", QUICK_CHECK),
+    cases = [(f"rewards {show(TIED)} (two equal-rewards groups)", TIED),  # first: 0/0 is the mistake to catch
+             (f"§17's rewards {show(POST)}", POST),
+             (f"the quiz's rewards {show(QUICK_CHECK)}", QUICK_CHECK),
              ("random rewards of shape (3, 5)", rng.standard_normal((3, 5)))]
     for normalize in (False, True):
         for case, r in cases:
@@ -31,6 +33,7 @@ def check(module):
 
 
 def _mistakes(r, normalize):
+    """What the advantages would be with the whole batch as the curve, or with the sample std."""
     batch = r - r.mean()
     sample = (r - r.mean(axis=1, keepdims=True)) / (r.std(axis=1, ddof=1, keepdims=True) + 1e-4)
     if normalize:
