@@ -36,13 +36,13 @@ def main(argv=None):
         exercise = catalog.find(name)
     except ValueError as error:
         parser.error(str(error))
-    status = 0
+    exit_code = 0
     if command == "start":
         print(start(exercise, workspace))
     elif command == "check":
         result = check(exercise, workspace)
         print(result)
-        status = 0 if result.passed else 1
+        exit_code = 0 if result.passed else 1
     if args.hint:
         print(next_hint(exercise, workspace))
     if args.solution:
@@ -50,7 +50,7 @@ def main(argv=None):
     if command == "show" and not (args.hint or args.solution):
         print(f"{exercise.name} ({exercise.section}): {exercise.title}\n"
               f"start it with: python -m exercises start {exercise.name}")
-    return status
+    return exit_code
 
 
 def _command(parser, words):
