@@ -10,13 +10,17 @@ BENCH_STAMP := $(VENV)-bench/.installed
 TORCH_STAMP := $(VENV)-bench/.torch
 TORCH_VERSION := 2.13.0
 
-.PHONY: demo test bench bench-torch lint graphviz clean
+.PHONY: demo test exercises bench bench-torch lint graphviz clean
 
 demo: $(STAMP) graphviz
 	$(BIN)/python -m demos tour --out out
 
 test: $(STAMP) graphviz
 	$(BIN)/python -m pytest
+
+# The graded exercises, with your status on each (python -m exercises start NAME, then check NAME).
+exercises: $(STAMP)
+	$(BIN)/python -m exercises
 
 bench: $(BENCH_STAMP) bench-torch
 	$(VENV)-bench/bin/python benchmarks/run.py

@@ -1,0 +1,1 @@
+"""One check per exercise: `check(module)` grades the learner's module and returns notes on success."""

@@ -1,0 +1,1 @@
+"""The reference solutions, shown only with `python -m exercises NAME --solution`."""
