@@ -10,7 +10,7 @@ BENCH_STAMP := $(VENV)-bench/.installed
 TORCH_STAMP := $(VENV)-bench/.torch
 TORCH_VERSION := 2.13.0
 
-.PHONY: demo test exercises bench bench-torch lint graphviz clean
+.PHONY: demo test exercises notebooks lab bench bench-torch lint graphviz clean
 
 demo: $(STAMP) graphviz
 	$(BIN)/python -m demos tour --out out
@@ -24,6 +24,28 @@ exercises: $(STAMP)
 
 bench: $(BENCH_STAMP) bench-torch
 	$(VENV)-bench/bin/python benchmarks/run.py
+
+# The notebooks (notebooks/*.py, Jupytext percent scripts), executed into
+# out/notebooks/NAME.ipynb, and each rendered to NAME.html (graphs and the step-through inline).
+NOTEBOOKS_STAMP := $(VENV)/.notebooks
+
+notebooks: $(NOTEBOOKS_STAMP) graphviz
+	@mkdir -p out/notebooks
+	@for script in notebooks/*.py; do \
+	  name=$$(basename $$script .py); echo "running $$script ..."; \
+	  $(BIN)/jupytext --to ipynb --execute --run-path . --output out/notebooks/$$name.ipynb $$script >/dev/null 2>&1 \
+	  && $(BIN)/jupyter nbconvert --to html --log-level WARN out/notebooks/$$name.ipynb || exit 1; \
+	done
+	@echo "Executed notebooks and their HTML pages are in out/notebooks/"
+
+# JupyterLab on notebooks/, with this project's environment as its kernel
+# (Jupytext opens the .py scripts as notebooks).
+lab: $(NOTEBOOKS_STAMP) graphviz
+	cd notebooks && ../$(BIN)/jupyter lab
+
+$(NOTEBOOKS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[test,dev,notebooks]"
+	touch $(NOTEBOOKS_STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

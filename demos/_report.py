@@ -144,7 +144,7 @@ def _step(i, count, step):
         else:
             lines.append(f"<div class=line>{_text(line)}</div>")
     for picture, caption in step.pictures:
-        pictures.append(_picture(picture, caption))
+        pictures.append(picture_html(picture, caption))
     return (
         f"<div class=step><h4>{i}/{count} · {_text(step.title)}</h4>"
         f"<div class=lines>{''.join(lines)}</div>{''.join(pictures)}</div>"
@@ -160,7 +160,7 @@ def _claim(claim, show_note=True):
     )
 
 
-def _picture(path, caption):
+def picture_html(path, caption):
     """A picture embedded in the page: PNG/SVG as data URIs, HTML in a frame, DOT as text."""
     label = f"<figcaption>{_text(caption)} <span class=path>({_text(str(path))})</span></figcaption>"
     if not path.exists():
