@@ -9,6 +9,7 @@ more each time), ``--solution`` the reference solution.
 import argparse
 import hashlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -65,12 +66,13 @@ def _command(parser, words):
 
 
 def listing(workspace):
-    """Every exercise in order, with its section and your status."""
+    """Every exercise in order, with its section and your status, then its title: two lines each, to fit
+    an 80-column terminal."""
     progress = _progress(workspace)
-    lines = ["Exercises, in the post's order (python -m exercises start NAME, then check NAME):", ""]
+    lines = ["Exercises, in the post's order", "(python -m exercises start NAME, then check NAME):", ""]
     for number, exercise in enumerate(catalog.EXERCISES, 1):
-        lines.append(f"{number:>3}. {exercise.name:<20} {exercise.section:<7} {status(exercise, workspace, progress):<28} "
-                     f"{exercise.title}")
+        lines.append(f"{number:>3}. {exercise.name:<20} {exercise.section:<7} {status(exercise, workspace, progress)}")
+        lines.append(f"     {exercise.title}")
     return "\n".join(lines)
 
 
@@ -136,5 +138,17 @@ def _save(workspace, progress):
     (workspace / PROGRESS).write_text(json.dumps(progress, indent=1), encoding="utf-8")
 
 
+def run(argv=None):
+    """``main``, ending in one line instead of a traceback on Ctrl-C or when the reader of a pipe goes away."""
+    try:
+        return main(argv)
+    except KeyboardInterrupt:
+        print("\npython -m exercises: stopped (Ctrl-C)", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # python -m exercises | head: print nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -11,7 +11,7 @@ import scalargrad.graph
 import tensorgrad.autograd
 import tensorgrad.transformer
 from exercises import catalog, grader
-from exercises.__main__ import main
+from exercises.__main__ import listing, main
 from exercises.mistakes import CATALOGUE
 from scalargrad import GraphvizNotFoundError, Value, step_through
 from scalargrad.elementwise import Op
@@ -259,3 +259,9 @@ def test_python_dash_m_exercises_runs_in_a_fresh_folder(tmp_path):
     checked = subprocess.run([sys.executable, "-m", "exercises", "check", "clipped_objective"], cwd=tmp_path, env=env,
                              capture_output=True, text=True, check=False)
     assert checked.returncode == 1 and "not implemented yet" in checked.stdout
+
+
+def test_the_listing_fits_an_80_column_terminal(tmp_path):
+    text = listing(tmp_path / "workspace")
+    assert max(map(len, text.splitlines())) <= 80
+    assert all(f" {exercise.name} " in text for exercise in catalog.EXERCISES)
