@@ -132,6 +132,9 @@ def test_node_text_is_at_least_11_px_at_1000_px_and_the_graph_uses_the_width(bro
         assert picture["width"] >= 0.85 * width or width == 700, (width, picture)
         chain_rule_below = page.locator(".frames").bounding_box()["y"] >= picture["y"] + picture["height"]
         assert chain_rule_below
+        page.locator("#zoom").click()  # 1:1: the picture at its own size, 11 pt text (14.7 px)
+        assert page.evaluate(SMALLEST_NODE_TEXT) == pytest.approx(9 * 4 / 3, abs=0.1)  # constants: 9 pt
+        assert page.locator("#zoom").inner_text() == "fit width"
         page.close()
 
 
