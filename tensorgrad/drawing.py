@@ -73,8 +73,9 @@ class TensorStyle(Style):
         return edge_gradients(self.walk.order)
 
     def is_constant(self, node):
-        """A leaf with no label that takes no gradient (an unnamed input, the 2 in ``x * 2``)."""
-        return super().is_constant(node) and not node.requires_grad
+        """A number lifted out of the user's code (the 2 in ``x * 2``): an unlabeled 0-d leaf that takes no
+        gradient. An array the user made (an input batch) is a leaf with a name, even without a label."""
+        return super().is_constant(node) and not node.requires_grad and node.data.ndim == 0
 
     def describe(self, node):
         return [f"{node.shape} {node.dtype}"]

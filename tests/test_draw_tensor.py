@@ -109,6 +109,15 @@ def test_unlabeled_constants_and_parameters_are_told_apart():
     assert "<B>const#" not in source and "shape=ellipse" in source  # 3.0 is drawn as just its value
 
 
+def test_an_unlabeled_input_the_user_made_is_a_named_leaf_not_a_constant():
+    x = tensorgrad.tensor(np.ones((3, 2)))  # a batch, no label, no gradient
+    w = tensorgrad.tensor(np.ones((2, 2)), requires_grad=True, label="w")
+    root = ((x @ w) * 2.0).sum()
+    source = draw(root, "backward").source
+    assert "<B>leaf#0</B>" in source and "(3, 2) float64" in source
+    assert source.count("shape=ellipse") == 1  # only the 2.0
+
+
 def test_only_known_node_types_are_drawn():
     with pytest.raises(TypeError, match=r"draw: cannot draw a str; it draws Value, Tensor"):
         draw("loss")
