@@ -10,12 +10,12 @@ BENCH_STAMP := $(VENV)-bench/.installed
 TORCH_STAMP := $(VENV)-bench/.torch
 TORCH_VERSION := 2.13.0
 
-.PHONY: demo test exercises notebooks lab bench bench-torch lint graphviz clean
+.PHONY: demo test exercises notebooks lab bench bench-torch lint graphviz chromium clean
 
 demo: $(STAMP) graphviz
 	$(BIN)/python -m demos tour --out out
 
-test: $(STAMP) graphviz
+test: $(STAMP) graphviz chromium
 	$(BIN)/python -m pytest
 
 # The graded exercises, with your status on each (python -m exercises start NAME, then check NAME).
@@ -88,6 +88,18 @@ graphviz:
 	    echo "Installing Graphviz with Homebrew ..."; brew install graphviz; \
 	  fi; \
 	  command -v dot >/dev/null 2>&1 || echo "Graphviz's 'dot' was not found and could not be installed here: run 'sudo apt-get install graphviz' (Debian/Ubuntu) or 'brew install graphviz' (macOS). Graphs are written as .dot source meanwhile."; \
+	}
+
+# Chromium, for the browser test of the step-through (tests/test_browser.py, driven by Playwright):
+# Debian's package via apt-get as root, never a browser build downloaded by Playwright. Elsewhere
+# the test skips and says why.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Chromium with apt-get ..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  fi; \
+	  command -v chromium >/dev/null 2>&1 || echo "Chromium was not found and could not be installed here: the browser test of the step-through skips (on Debian/Ubuntu: sudo apt-get install chromium)."; \
 	}
 
 clean:

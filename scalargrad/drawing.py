@@ -2,8 +2,9 @@
 
 Two entry points, both drawn by Graphviz:
 
-    draw(root, view)          a graphviz.Digraph (Jupyter shows it inline)
+    draw(root, view)          a graphviz.Digraph (Jupyter shows it inline); legend=True explains it
     render(graph, path)       writes <path>.dot, then the picture <path>.svg or .png
+                              (in ``rendering.py``; importable from here too)
 
 The step-through of both passes (``step_through``) lives in ``stepper.py`` and
 draws its frames with ``Walk`` and ``digraph`` from here.
@@ -15,7 +16,9 @@ A node used twice gets two edges, and its gradient is the sum of both.
 
 Nodes are read through a small protocol only, so any engine can be drawn:
 ``_parents``, ``op`` (None for a leaf, else with ``.name`` and ``.symbol``),
-``label`` and ``data``. What differs between engines (how a value and a
+``label`` and ``data``. Numbers lifted out of the user's code (the 2 in
+``x**2``, scalargrad's ``Constant``) are drawn small and quiet beside the op
+that uses them; every leaf the user made is named on its node. What differs between engines (how a value and a
 gradient are written, what an edge says, the chain rule of a step) is a
 *style*, one per node type: ``ScalarStyle`` here for Values, and
 ``tensorgrad.drawing.TensorStyle`` for Tensors (shapes, dtypes, previews and the
@@ -26,27 +29,23 @@ and nodes are named lives in two functions, ``format_number`` and ``node_name``.
 
 import html
 import re
-from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import NamedTuple
 
 import graphviz
 
 from scalargrad.graph import backpropagate, topological_order
-from scalargrad.value import Value, vjp_on_floats
+from scalargrad.rendering import (  # noqa: F401 (drawn here, written there)
+    INSTALL_HINT,
+    GraphvizNotFoundError,
+    render,
+    write_source,
+)
+from scalargrad.value import Constant, Value, vjp_on_floats
 
 VIEWS = ("forward", "backward")
-FORMATS = ("svg", "png")
+LAYOUT = "both"  # the step-through's one layout: every label either pass shows, arrows both ways
 ZERO_GRADIENT_NOTE = "gradients are all zero — call root.backward() first"
-INSTALL_HINT = (
-    "install Graphviz with `sudo apt-get install graphviz` (Debian/Ubuntu) "
-    "or `brew install graphviz` (macOS)"
-)
-
-
-class GraphvizNotFoundError(RuntimeError):
-    """Graphviz's ``dot`` program is missing: the DOT source was written, no picture."""
 
 
 # ---- how numbers and nodes are written: the only two places that decide ------
@@ -58,13 +57,21 @@ def format_number(x):
 def node_name(node, index, constant):
     """How captions and formulas name a node: its label, else its op and position ("mul#3").
 
-    An unlabeled leaf is "const#3" if it is a constant, else "leaf#3" (a tensor parameter).
+    An unlabeled leaf is "const#3" if it is a constant, else "leaf#3" (a Value or tensor the user made).
     """
     if node.label is not None:
         return node.label
     if node.op is not None:
         return f"{node.op.name}#{index}"
     return f"const#{index}" if constant else f"leaf#{index}"
+
+
+OPERATOR_OR_SPACE = re.compile(r"[\s+\-−*×/÷^·@]")
+
+
+def in_formula(name):
+    """A name as a formula writes it: parenthesised if it holds an operator or a space, ∂L/∂(x1*w1 + x2*w2)."""
+    return f"({name})" if OPERATOR_OR_SPACE.search(name) else name
 
 
 # ---- the graph, walked once ------------------------------------------------------
@@ -79,10 +86,11 @@ class Edge(NamedTuple):
 class Walk:
     """The nodes of a graph in topological order (root last), their names, edges and style.
 
-    ``caller`` ("draw", "step_through") names the entry point in error messages.
+    ``caller`` ("draw", "step_through") names the entry point in error messages. A constant is
+    ``quiet`` (small, no gradient, no edge labels) unless ``include_constants`` asks for it in full.
     """
 
-    def __init__(self, root, max_nodes, caller):
+    def __init__(self, root, max_nodes, caller, include_constants=False):
         style = _style_for(root, caller)
         self.order = topological_order(root)
         if len(self.order) > max_nodes:
@@ -94,6 +102,7 @@ class Walk:
         self.position = {node: i for i, node in enumerate(self.order)}
         self.style = style(self)
         self.constant = [self.style.is_constant(node) for node in self.order]
+        self.quiet = [constant and not include_constants for constant in self.constant]
         self.names = [node_name(node, i, self.constant[i]) for i, node in enumerate(self.order)]
         # One edge per use, so ``a + a`` has two edges from a to the sum.
         self.edges = [
@@ -113,7 +122,11 @@ class Walk:
     def operand(self, node_index):
         """A node as an operand in a caption: constants by their value, others by name."""
         node = self.order[node_index]
-        return self.style.value(node.data) if self.constant[node_index] else self.names[node_index]
+        return self.style.value(node.data) if self.constant[node_index] else in_formula(self.names[node_index])
+
+    def user_leaves(self):
+        """Positions of the leaves the user made (inputs, parameters): every leaf but the constants."""
+        return [i for i, node in enumerate(self.order) if node.op is None and not self.constant[i]]
 
 
 # ---- styles: what each engine's nodes and edges say ----------------------------------
@@ -127,13 +140,16 @@ class Style:
     ``edge_label(edge)``      what the gradient sent back along an edge looks like
     ``chain_rule(i)``         the chain rule that completes node i's gradient, in numbers
     ``gradients_missing()``   True if there is nothing to show yet (backward() not called)
+    ``edge_legend``           what the text on a backward edge means, for the legends
     """
+
+    edge_legend = ""
 
     def __init__(self, walk):
         self.walk = walk
 
     def is_constant(self, node):
-        """A leaf without a label, such as the 2 in ``x ** 2``."""
+        """A leaf without a label, such as the 2 in ``x ** 2`` (an engine that marks its constants says so exactly)."""
         return node.op is None and node.label is None
 
     def describe(self, node):
@@ -169,6 +185,15 @@ def record_backward(order, seed, vjp):
 class ScalarStyle(Style):
     """scalargrad's Values: one number per node; on each edge ``upstream × local = contribution``."""
 
+    edge_legend = (
+        "backward, on each edge: upstream × local = contribution; upstream is ∂L/∂ of the node the edge leads "
+        "into, local is that node's derivative with respect to this input, and the contribution is their product"
+    )
+
+    def is_constant(self, node):
+        """A number lifted out of the user's code (the 2 in ``x**2``): a ``Constant``, never a user's ``Value``."""
+        return isinstance(node, Constant)
+
     def value(self, data):
         return format_number(data)
 
@@ -195,12 +220,12 @@ class ScalarStyle(Style):
 
     def chain_rule(self, i):
         """"∂L/∂w1 = ∂L/∂hidden · ∂hidden/∂w1 = 9 × 0.5 = 4.5": one term per use, summed."""
-        walk, name = self.walk, self.walk.names[i]
+        walk, name = self.walk, in_formula(self.walk.names[i])
         if i == walk.root:
             return f"∂L/∂L = {self.grad_text(i)}   (L is {name}, where backward() starts)"
         symbols, numbers, total = [], [], 0.0
         for edge in walk.uses[i]:
-            child = walk.names[edge.child]
+            child = in_formula(walk.names[edge.child])
             upstream, local, contribution = self.chain_step(edge)
             symbols.append(f"∂L/∂{child} · ∂{child}/∂{name}")
             numbers.append(f"{format_number(upstream)} × {format_number(local)}")
@@ -242,39 +267,59 @@ def _style_for(root, caller):
 # ---- building the Digraph ----------------------------------------------------------
 NODE_DEFAULTS = {"shape": "box", "style": "rounded,filled", "fontname": "Helvetica", "fontsize": "11"}
 EDGE_DEFAULTS = {"fontname": "Helvetica", "fontsize": "10", "arrowsize": "0.7"}
-LEAF_LOOK = {"fillcolor": "#dbeafe"}  # inputs and parameters
+GRAPH_DEFAULTS = {"nodesep": "0.2", "ranksep": "0.3"}
+LEAF_LOOK = {"fillcolor": "#dbeafe"}  # inputs and parameters: the leaves the user made
 OP_LOOK = {"fillcolor": "#ffffff"}
-CONSTANT_LOOK = {"shape": "ellipse", "style": "dashed,filled", "fillcolor": "#f4f4f4", "fontcolor": "#555555"}
-PENDING_LOOK = {"fillcolor": "#f4f4f4", "color": "#c8c8c8", "fontcolor": "#a8a8a8"}
-CURRENT_LOOK = {"fillcolor": "#ffe08a", "color": "#c0392b", "penwidth": "2.5"}
-HOT_EDGE_LOOK = {"color": "#c0392b", "fontcolor": "#c0392b", "penwidth": "2"}
-PENDING_EDGE_LOOK = {"color": "#c8c8c8"}
+CONSTANT_LOOK = {  # a number from the user's code: small and quiet
+    "shape": "ellipse", "style": "filled", "fillcolor": "#f4f4f4", "color": "#bbbbbb", "fontcolor": "#555555",
+    "fontsize": "9", "width": "0.3", "height": "0.2", "margin": "0.02",
+}
+QUIET_EDGE_LOOK = {"color": "#bbbbbb", "style": "dashed", "arrowsize": "0.5"}
+OPERAND_LOOK = {"labelfontsize": "9", "labelfontcolor": "#777777", "labeldistance": "1.4"}
+# Which input is which, for the ops where order matters: the node shows the formula, each edge its letter.
+OPERANDS = {"−": ("a − b", "a", "b"), "÷": ("a ÷ b", "a", "b"), "xᵏ": ("xᵏ", "x", "k"), "aᵇ": ("aᵇ", "a", "b")}
+LEGEND_ROWS = (  # colour (None: no swatch) and what it means; the style adds what its edges say
+    ("#dbeafe", "a leaf you made: an input or a parameter"),
+    ("#ffffff", "the result of an op: its name, the op, its value"),
+    ("#f4f4f4", "a constant from your code, such as the 2 in x**2 (small, no gradient)"),
+    (None, "a, b on the arrows into a − b and a ÷ b say which input is which; x, k for xᵏ"),
+)
 
 
-@dataclass(frozen=True)
-class Focus:
-    """A moment in a pass: the nodes already finished, and the one finishing now."""
-
-    finished: range
-    current: int
-
-
-def draw(root, view="forward", *, max_nodes=500, rankdir="LR"):
+def draw(root, view="forward", *, max_nodes=500, rankdir="LR", legend=False):
     """The graph that computed ``root``, as a ``graphviz.Digraph``.
 
     ``view="forward"`` shows each node's label, value and the op that made it.
     ``view="backward"`` adds each gradient and writes on every edge the
     chain-rule step ``upstream × local = contribution`` that ran along it
     (for tensors: the norm of the gradient the edge carried, ``‖g‖ 0.53``).
+    ``legend=True`` adds a key to the colours, shapes and edge labels.
     Graphs with more than ``max_nodes`` nodes are refused, since such a picture
     is unreadable; raise the limit to draw one anyway.
     """
     _check_view(view)
     walk = Walk(root, max_nodes, "draw")
     graph = digraph(walk, view, rankdir)
-    if view == "backward" and walk.style.gradients_missing():
-        graph.attr(label=ZERO_GRADIENT_NOTE, labelloc="t", fontcolor="#c0392b", fontname="Helvetica")
+    missing = view == "backward" and walk.style.gradients_missing()
+    notes = [f'<FONT COLOR="#c0392b">{ZERO_GRADIENT_NOTE}</FONT>'] * missing + [_legend_table(walk)] * legend
+    if notes:
+        graph.attr(label="<" + "<BR/>".join(notes) + ">", labelloc="t", fontname="Helvetica", fontsize="10")
     return graph
+
+
+def legend_rows(walk):
+    """(colour or None, meaning) for each line of the key to ``walk``'s drawing."""
+    return (*LEGEND_ROWS, (None, walk.style.edge_legend))
+
+
+def _legend_table(walk):
+    """The key to a drawing, as a Graphviz HTML-like table."""
+    rows = "".join(
+        f'<TR><TD BGCOLOR="{colour}" BORDER="1" WIDTH="14"> </TD><TD ALIGN="LEFT">{_html(text)}</TD></TR>'
+        if colour else f'<TR><TD></TD><TD ALIGN="LEFT">{_html(text)}</TD></TR>'
+        for colour, text in legend_rows(walk)
+    )
+    return f'<TABLE BORDER="0" CELLSPACING="2">{rows}</TABLE>'
 
 
 def _check_view(view):
@@ -282,38 +327,39 @@ def _check_view(view):
         raise ValueError(f"draw: view must be one of {', '.join(map(repr, VIEWS))}, got {view!r}")
 
 
-def digraph(walk, view, rankdir, focus=None):
-    """Build the Digraph; a ``focus`` (one step-through frame) greys what is not finished yet."""
+def digraph(walk, view, rankdir):
+    """Build the Digraph. ``view`` is "forward", "backward", or ``LAYOUT`` ("both"): the one picture a
+    step-through lays out, with every text either pass will show and arrows both ways; its page then
+    only recolours it and changes its texts. Node ``i`` gets the SVG id ``n{i}``, edge ``k`` ``e{k}``."""
     graph = graphviz.Digraph(
-        name=view, graph_attr={"rankdir": rankdir}, node_attr=NODE_DEFAULTS, edge_attr=EDGE_DEFAULTS
+        name=view, graph_attr={"rankdir": rankdir, **GRAPH_DEFAULTS}, node_attr=NODE_DEFAULTS, edge_attr=EDGE_DEFAULTS
     )
     for i, node in enumerate(walk.order):
-        finished = focus is None or i in focus.finished
         look = CONSTANT_LOOK if walk.constant[i] else LEAF_LOOK if node.op is None else OP_LOOK
-        if not finished:
-            look = {**look, **PENDING_LOOK}
-        elif focus is not None and i == focus.current:
-            look = {**look, **CURRENT_LOOK}
-        elif i == walk.root:
-            look = {**look, "penwidth": "2"}  # the root
-        graph.node(f"n{i}", _node_text(walk, i, view, finished), **look)
-    for edge in walk.edges:
-        graph.edge(f"n{edge.parent}", f"n{edge.child}", **_edge_look(walk, edge, view, focus))
+        if i == walk.root:
+            look = {**look, "penwidth": "2"}
+        graph.node(f"n{i}", _node_text(walk, i, view), id=f"n{i}", **look)
+    for k, edge in enumerate(walk.edges):
+        graph.edge(f"n{edge.parent}", f"n{edge.child}", id=f"e{k}", **_edge_look(walk, edge, view))
     return graph
 
 
-def _node_text(walk, i, view, finished):
-    """An HTML-like label: name, op, data and (backward) grad; "?" for what is not known yet."""
-    node, style, constant = walk.order[i], walk.style, walk.constant[i]
-    data_known = finished or view == "backward"  # backward frames come after the forward pass
-    value = style.value(node.data) if data_known else "?"
-    rows = [] if constant else [f"<B>{_html(walk.names[i])}</B>"]
+def _node_text(walk, i, view):
+    """An HTML-like label: name, op, data and (backward) grad; a constant is its value alone.
+
+    The data row and the grad row come last, each one line: the step-through page finds them there.
+    """
+    node, style = walk.order[i], walk.style
+    rows = [] if walk.constant[i] else [f"<B>{_html(walk.names[i])}</B>"]
     if node.op is not None:
-        rows.append(f"<I>{_html(node.op.symbol)}</I>")
+        symbol = node.op.symbol
+        formula = OPERANDS[symbol][0] if symbol in OPERANDS and len(node._parents) == 2 else symbol
+        rows.append(f"<I>{_html(formula)}</I>")
     rows += [_html(row) for row in style.describe(node)]
-    rows.append(value if constant else f"data {value}")
-    if view == "backward":
-        rows.append(f"grad {_html(style.grad_text(i)) if finished else '?'}")
+    value = _html(style.value(node.data))
+    rows.append(value if walk.constant[i] else f"data {value}")
+    if view != "forward" and not walk.quiet[i]:
+        rows.append(f"grad {_html(style.grad_text(i))}")
     return "<" + "<BR/>".join(rows) + ">"
 
 
@@ -334,51 +380,20 @@ def _control_picture(match):
     return chr(0x2421) if code == 0x7F else chr(0x2400 + code)
 
 
-def _edge_look(walk, edge, view, focus):
-    """Edge attributes: backward edges point the way gradients flow and carry their chain-rule step.
+def edge_has_label(walk, edge):
+    """Whether an edge carries its chain-rule step backward: every edge but a quiet constant's."""
+    return not walk.quiet[edge.parent] and bool(walk.style.edge_label(edge))
 
-    In a frame, an edge is drawn once the gradient has been sent along it, i.e.
-    once the node it leads into is finished; the edges into (forward) or out of
-    (backward) the current node are highlighted.
-    """
-    look = {"dir": "back"} if view == "backward" else {}
-    sent = focus is None or edge.child in focus.finished
-    if view == "backward" and sent:
-        label = walk.style.edge_label(edge)
-        if label:
-            look["label"] = label
-    if not sent:
-        look.update(PENDING_EDGE_LOOK)
-    elif focus is not None and focus.current == (edge.child if view == "forward" else edge.parent):
-        look.update(HOT_EDGE_LOOK)
+
+def _edge_look(walk, edge, view):
+    """Edge attributes: backward edges point the way gradients flow and carry their chain-rule step;
+    an edge into − ÷ xᵏ names the input it is (a, b; x, k)."""
+    look = {"dir": {"forward": "forward", "backward": "back"}.get(view, "both")}
+    if view != "forward" and edge_has_label(walk, edge):
+        look["label"] = walk.style.edge_label(edge)
+    symbol = walk.order[edge.child].op.symbol
+    if symbol in OPERANDS and len(walk.order[edge.child]._parents) == 2:
+        look.update(OPERAND_LOOK, headlabel=OPERANDS[symbol][1 + edge.slot])
+    if walk.quiet[edge.parent]:
+        look.update(QUIET_EDGE_LOOK)
     return look
-
-
-# ---- writing pictures ----------------------------------------------------------------
-def render(graph, path, format="svg"):
-    """Write ``<path>.dot``, then draw it with Graphviz to ``<path>.<format>``; return that path.
-
-    The DOT source is written first, so that without Graphviz there is still a
-    text file to read; then ``GraphvizNotFoundError`` says how to install it.
-    """
-    if format not in FORMATS:
-        raise ValueError(f"render: format must be one of {', '.join(map(repr, FORMATS))}, got {format!r}")
-    path = Path(path)
-    source = write_source(graph, path)
-    picture = path.with_name(f"{path.name}.{format}")
-    try:
-        graphviz.render("dot", format, source, outfile=picture)
-    except graphviz.ExecutableNotFound:
-        raise GraphvizNotFoundError(
-            f"render: Graphviz's `dot` program was not found, so {picture} could not be drawn; "
-            f"the DOT source was written to {source}. To get pictures, {INSTALL_HINT}."
-        ) from None
-    return picture
-
-
-def write_source(graph, path):
-    """Write the graph's DOT source to ``<path>.dot``, creating folders as needed."""
-    source = path.with_name(f"{path.name}.dot")
-    source.parent.mkdir(parents=True, exist_ok=True)
-    source.write_text(graph.source, encoding="utf-8")
-    return source

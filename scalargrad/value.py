@@ -216,12 +216,21 @@ def _lift_operand(op, x):
         raise ValueError(f"{op.name}: {error}") from None
 
 
+class Constant(Value):
+    """A leaf lifted out of a plain number in the user's code (the 2 in ``x**2``), not made by the user.
+
+    Only the type differs from a Value, so the drawings can show it quietly at no cost to other nodes.
+    """
+
+    __slots__ = ()
+
+
 def lift(x):
-    """A Value for x: itself, a constant leaf for a plain number, None otherwise."""
+    """A Value for x: itself, a ``Constant`` leaf for a plain number, None otherwise."""
     if isinstance(x, Value):
         return x
     if type(x) in _PLAIN_NUMBERS or isinstance(x, Real) and not isinstance(x, bool):
-        return Value(x)
+        return Constant(x)
     return None
 
 

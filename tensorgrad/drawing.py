@@ -27,6 +27,7 @@ from scalargrad.drawing import (
     Style,
     draw,
     format_number,
+    in_formula,
     record_backward,
     render,
 )
@@ -65,13 +66,16 @@ def _norm(array):
 class TensorStyle(Style):
     """Tensors: shape, dtype and a preview of each array; on each backward edge the norm of its gradient."""
 
+    edge_legend = "backward, on each edge: ‖g‖, the norm of the gradient sent back along it (a VJP)"
+
     @cached_property
     def _gradients(self):
         return edge_gradients(self.walk.order)
 
     def is_constant(self, node):
-        """A leaf with no label that takes no gradient (an unnamed input, the 2 in ``x * 2``)."""
-        return super().is_constant(node) and not node.requires_grad
+        """A number lifted out of the user's code (the 2 in ``x * 2``): an unlabeled 0-d leaf that takes no
+        gradient. An array the user made (an input batch) is a leaf with a name, even without a label."""
+        return super().is_constant(node) and not node.requires_grad and node.data.ndim == 0
 
     def describe(self, node):
         return [f"{node.shape} {node.dtype}"]
@@ -89,13 +93,13 @@ class TensorStyle(Style):
 
     def chain_rule(self, i):
         """"∂L/∂h = Σ VJPs from relu#4 (‖g‖ 0.5) + add#6 (‖g‖ 0.2) = [0.1, …]  ‖g‖ 0.6"."""
-        walk, name = self.walk, self.walk.names[i]
+        walk, name = self.walk, in_formula(self.walk.names[i])
         if i == walk.root:
             return f"∂L/∂L = {self.grad_text(i)}   (L is {name}, seeded with ones where backward() starts)"
         if self._gradients[1][i] is None:
             return f"∂L/∂{name}: none, {name} does not require grad, so no gradient is sent to it"
         terms = [
-            f"{walk.names[edge.child]} ({self.edge_label(edge)})"
+            f"{in_formula(walk.names[edge.child])} ({self.edge_label(edge)})"
             for edge in walk.uses[i]
             if (edge.child, edge.slot) in self._gradients[0]
         ]

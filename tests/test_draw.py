@@ -25,7 +25,7 @@ from scalargrad.drawing import (
 )
 from scalargrad.graph import topological_order
 from scalargrad.stepper import step_through
-from scalargrad.value import Value
+from scalargrad.value import Constant, Value
 
 EDGE = re.compile(r"^\s*(n\d+) -> (n\d+)", re.MULTILINE)
 SVG_NAMESPACE = "{http://www.w3.org/2000/svg}"
@@ -63,10 +63,12 @@ def post_network():
 
 
 def chain_steps(root):
-    """Every edge's "upstream × local = contribution", computed from the engine."""
+    """Every edge's "upstream × local = contribution", computed from the engine (constants' edges carry none)."""
     steps = []
     for child in topological_order(root):
-        for local in child.local_derivatives():
+        for parent, local in zip(child._parents, child.local_derivatives()):
+            if isinstance(parent, Constant):
+                continue
             contribution = child.grad * local
             steps.append(f"{format_number(child.grad)} × {format_number(local)} = {format_number(contribution)}")
     return steps
@@ -100,9 +102,10 @@ def test_backward_view_labels_every_edge_with_its_chain_rule_step():
     source = draw(net.loss, "backward").source
     steps = chain_steps(net.loss)
     edge_lines = [line for line in source.splitlines() if EDGE.match(line)]
-    assert len(edge_lines) == len(steps) == 8
+    assert len(edge_lines) == 8 and len(steps) == 6  # the constants 2 and 2 send no gradient worth a label
     for step in steps:
-        assert f'label="{step}"' in source
+        assert f'[label="{step}"' in source
+    assert len(re.findall(r'\[label="', source)) == 6
     # The post's figure: dL/dOut = 3, dL/dH = 3 × 3 = 9, dL/dw1 = 9 × 0.5 = 4.5, dL/dw2 = 3 × 1 = 3.
     assert (net.output.grad, net.hidden.grad, net.w1.grad, net.w2.grad) == (3.0, 9.0, 4.5, 3.0)
     for text in ('"9 × 0.5 = 4.5"', '"3 × 3 = 9"', '"3 × 1 = 3"', "grad 4.5", "grad 9", "grad 1"):
@@ -259,12 +262,12 @@ def test_step_through_writes_frames_and_a_self_contained_page(tmp_path, dot_prog
     net = post_network()
     net.loss.backward()
     page = step_through(net.loss, tmp_path / "steps")
-    node_count = len(topological_order(net.loss))
+    shown = [node for node in topological_order(net.loss) if not isinstance(node, Constant)]
     assert page == tmp_path / "steps" / "index.html"
-    assert len(list(page.parent.glob("frame_*.svg"))) == 2 * node_count
-    assert (page.parent / "frame_000.svg").exists()
+    assert (page.parent / "graph.svg").exists() and (page.parent / "graph.dot").exists()
     html_text = page.read_text(encoding="utf-8")
-    assert html_text.count("<svg") == 2 * node_count
+    assert html_text.count("<svg") == 1  # laid out once: frames only recolour it
+    assert html_text.count('<section class="frame"') == 2 * len(shown) + 1  # both passes and the closing table
     for text in ('id="previous"', 'id="next"', 'id="counter"', "ArrowLeft", "ArrowRight"):
         assert text in html_text
     assert "forward: hidden = input × w1 = 1" in html_text
@@ -273,20 +276,19 @@ def test_step_through_writes_frames_and_a_self_contained_page(tmp_path, dot_prog
     assert "http" not in html_text and "<script src" not in html_text and "<link" not in html_text
 
 
-def test_step_through_frames_grey_what_is_not_done_yet(tmp_path, no_dot_program):
+def test_step_through_lays_out_every_text_a_frame_will_show(tmp_path, no_dot_program):
+    """The one layout holds each node's value and gradient and each edge's chain-rule step: frames only hide them."""
     net = post_network()
     net.loss.backward()
     with pytest.raises(GraphvizNotFoundError):
         step_through(net.loss, tmp_path)
-    count = len(topological_order(net.loss))
-    for k in range(count):
-        forward = (tmp_path / f"frame_{k:03d}.dot").read_text(encoding="utf-8")
-        backward = (tmp_path / f"frame_{count + k:03d}.dot").read_text(encoding="utf-8")
-        assert forward.count("?") == count - 1 - k  # nodes whose value is still unknown
-        assert backward.count("grad ?") == count - 1 - k  # nodes whose gradient is still incomplete
-    first_backward = (tmp_path / f"frame_{count:03d}.dot").read_text(encoding="utf-8")
-    assert "grad 1" in first_backward
-    assert first_backward.count(" × ") == len(net.loss._parents)  # only the root has sent its gradient on
+    layout = (tmp_path / "graph.dot").read_text(encoding="utf-8")
+    for node in (net.x, net.w1, net.w2, net.hidden, net.output, net.loss):
+        assert f"<B>{node.label}</B>" in layout and f"grad {format_number(node.grad)}" in layout
+    for step in chain_steps(net.loss):
+        assert f'[label="{step}"' in layout
+    assert layout.count("dir=both") == 8  # forward frames show one arrowhead, backward ones the other
+    assert "?" not in layout  # "?" is what the page writes over a number not known yet
 
 
 def test_step_through_sums_the_chain_rule_over_every_use(tmp_path, no_dot_program):
@@ -317,11 +319,10 @@ def test_step_through_without_dot_shows_source_and_escapes_user_text(tmp_path, n
     root.backward()
     with pytest.raises(GraphvizNotFoundError, match="apt-get install graphviz"):
         step_through(root, tmp_path / "steps")
-    frames = sorted((tmp_path / "steps").glob("frame_*.dot"))
-    assert len(frames) == 2 * 3
-    assert not list((tmp_path / "steps").glob("frame_*.svg"))
+    assert (tmp_path / "steps" / "graph.dot").exists() and not (tmp_path / "steps" / "graph.svg").exists()
     html_text = (tmp_path / "steps" / "index.html").read_text(encoding="utf-8")
-    assert html_text.count("<pre>digraph") == 2 * 3
+    assert html_text.count("<pre>digraph") == 1
+    assert html_text.count('<section class="frame"') == 2 * 2 + 1  # the constant 2 gets no frame
     assert "<script>alert" not in html_text and "&lt;script&gt;alert" in html_text
     assert "total &amp; &quot;sum&quot;" in html_text
     assert "ArrowRight" in html_text

@@ -23,7 +23,8 @@ from test_draw import no_dot_program, post_network  # noqa: F401 (fixture)
 
 from scalargrad.drawing import GraphvizNotFoundError
 from scalargrad.graph import topological_order
-from scalargrad.stepper import PAGE_TEMPLATE, step_through
+from scalargrad.stepper import PAGE_TEMPLATE, PLACEHOLDERS, step_through
+from scalargrad.value import Constant
 
 ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"\$(\w+)")
@@ -43,13 +44,15 @@ def assert_page_fills_in_the_template(page, template):
         found = page.find(fixed, position)
         assert found >= 0, f"the page lacks this part of {PAGE_TEMPLATE}, in order: {fixed[:80]!r}"
         position = found + len(fixed)
-    for name in ("title", "note", "sections"):
+    for name in PLACEHOLDERS:
         assert f"${name}" not in page
 
 
 def test_the_template_has_exactly_the_placeholders_the_stepper_fills():
     template = template_text()
-    assert set(PLACEHOLDER.findall(template)) == {"title", "note", "sections"}
+    assert set(PLACEHOLDER.findall(template)) == set(PLACEHOLDERS) == {
+        "title", "note", "picture", "sections", "legend", "graph",
+    }
     assert "scalargrad/templates/stepper.html" in template  # the comment that marks every page
     for marker in ('id="previous"', 'id="next"', 'id="counter"', "ArrowLeft", "ArrowRight", "<style>"):
         assert marker in template
@@ -63,7 +66,8 @@ def test_step_through_page_is_the_template_filled_in(tmp_path, no_dot_program): 
     page = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert_page_fills_in_the_template(page, template_text())
     assert page.count("<title>Backpropagation step by step: loss</title>") == 1
-    assert page.count('<section class="frame"') == 2 * len(topological_order(net.loss))  # both passes
+    constants = sum(isinstance(node, Constant) for node in topological_order(net.loss))
+    assert page.count('<section class="frame"') == 2 * (len(topological_order(net.loss)) - constants) + 1
     assert page.count('<p class="note">') == 1  # says Graphviz is missing
 
 
