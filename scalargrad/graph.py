@@ -30,16 +30,14 @@ def topological_order(root):
                     visited.add(parent)
                     order.append(parent)
             order.append(node)
-            continue
-        if node in visited:
-            continue
-        visited.add(node)
-        # Depth-first: the node waits under a marker while its parents are expanded.
-        stack.append(node)
-        stack.append(_EMIT)
-        for parent in node._parents:
-            if parent._parents and parent not in visited:
-                stack.append(parent)
+        elif node not in visited:
+            visited.add(node)
+            # Depth-first: the node waits under a marker while its parents are expanded.
+            stack.append(node)
+            stack.append(_EMIT)
+            for parent in node._parents:
+                if parent._parents and parent not in visited:
+                    stack.append(parent)
     return order
 
 
@@ -57,17 +55,13 @@ def backpropagate(root, seed, vjp):
     edge. Nodes that receive no gradient are skipped.
     """
     pending = {root: seed}
-    take = pending.pop
     for node in reversed(topological_order(root)):
-        g = take(node, None)
+        g = pending.pop(node, None)
         if g is None:
             continue
         if node._parents:
             for parent, share in zip(node._parents, vjp(node, g)):
-                if share is None:
-                    continue
-                if parent in pending:
-                    pending[parent] = pending[parent] + share
-                else:
-                    pending[parent] = share
+                if share is not None:
+                    before = pending.get(parent)
+                    pending[parent] = share if before is None else before + share
         yield node, g

@@ -76,7 +76,7 @@ class Value:
         return _binary(ew.div, other, self)
 
     def __neg__(self):
-        return apply(ew.neg, self)
+        return _unary(ew.neg, self)
 
     def __pow__(self, exponent):
         if isinstance(exponent, Value):
@@ -88,28 +88,28 @@ class Value:
 
     # ---- functions: one line each, the op is in the table --------------------
     def exp(self):
-        return apply(ew.exponential, self)
+        return _unary(ew.exponential, self)
 
     def log(self):
-        return apply(ew.logarithm, self)
+        return _unary(ew.logarithm, self)
 
     def sqrt(self):
-        return apply(ew.square_root, self)
+        return _unary(ew.square_root, self)
 
     def tanh(self):
-        return apply(ew.hyperbolic_tangent, self)
+        return _unary(ew.hyperbolic_tangent, self)
 
     def sigmoid(self):
-        return apply(ew.sigmoid, self)
+        return _unary(ew.sigmoid, self)
 
     def relu(self):
-        return apply(ew.relu, self)
+        return _unary(ew.relu, self)
 
     def gelu(self):
-        return apply(ew.gelu, self)
+        return _unary(ew.gelu, self)
 
     def abs(self):
-        return apply(ew.absolute, self)
+        return _unary(ew.absolute, self)
 
     __abs__ = abs
 
@@ -145,9 +145,7 @@ class Value:
 def apply(op, *inputs):
     """Run ``op`` on the inputs' numbers and return the new node that remembers them."""
     args = [x.data for x in inputs]
-    for refuse in op.domain:
-        if refuse.bad(*args):
-            raise refuse.error(f"{op.name}: {refuse.message.format(*args)}")
+    _refuse_outside_domain(op, *args)
     try:
         out = op.forward(*args) if op.keep is None else op.forward(*args, op.keep(*args))
     except OverflowError:
@@ -198,14 +196,32 @@ def _binary(op, a, b):
         if b is None:
             return NotImplemented
     x, y = a.data, b.data
-    for refuse in op.domain:
-        if refuse.bad(x, y):
-            raise refuse.error(f"{op.name}: {refuse.message.format(x, y)}")
+    if op.domain:
+        _refuse_outside_domain(op, x, y)
     try:
         out = op.forward(x, y) if op.keep is None else op.forward(x, y, op.keep(x, y))
     except OverflowError:
         out = math.inf
     return _node(op, (a, b), out)
+
+
+def _unary(op, a):
+    """``apply`` for the one-input ops (the methods ``relu``, ``tanh``, ...), as lean as ``_binary``."""
+    x = a.data
+    if op.domain:
+        _refuse_outside_domain(op, x)
+    try:
+        out = op.forward(x) if op.keep is None else op.forward(x, op.keep(x))
+    except OverflowError:
+        out = math.inf
+    return _node(op, (a,), out)
+
+
+def _refuse_outside_domain(op, *args):
+    """Raise the error of the first of ``op``'s refusals that these input numbers meet."""
+    for refuse in op.domain:
+        if refuse.bad(*args):
+            raise refuse.error(f"{op.name}: {refuse.message.format(*args)}")
 
 
 def _lift_operand(op, x):
@@ -279,16 +295,26 @@ def _derivative_error(node, error):
 
 
 def vjp_on_floats(node, upstream):
-    """What ``node`` sends each parent: upstream × local (§10)."""
+    """What ``node`` sends each parent: upstream × local (§10).
+
+    Nodes with one or two inputs (nearly all) are spelled out, since lists cost
+    more than the math. A local derivative of exactly 1 (``+``, a sum) passes the
+    upstream gradient on as it is: the same float, not a new one equal to it.
+    """
     parents = node._parents
-    if len(parents) == 2 and node.op.keep is None:  # most nodes: spelled out, since lists cost more than the math
-        a, b = parents
+    op = node.op
+    if op.keep is None and len(parents) <= 2:
         try:
-            local_a, local_b = node.op.derivative(a.data, b.data, node.data)
+            if len(parents) == 2:
+                a, b = parents
+                local_a, local_b = op.derivative(a.data, b.data, node.data)
+                return (upstream if local_a == 1.0 else local_a * upstream,
+                        upstream if local_b == 1.0 else local_b * upstream)
+            (local,) = op.derivative(parents[0].data, node.data)
         except (ZeroDivisionError, OverflowError) as error:
             raise _derivative_error(node, error) from None
-        return local_a * upstream, local_b * upstream
-    return [local * upstream for local in local_derivatives(node, as_values=False)]
+        return (upstream if local == 1.0 else local * upstream,)
+    return [upstream if local == 1.0 else local * upstream for local in local_derivatives(node, as_values=False)]
 
 
 def vjp_on_values(node, upstream):
