@@ -34,7 +34,7 @@ class Value:
     leaf: an input, a parameter or a constant) and ``_parents`` are its inputs.
     """
 
-    __slots__ = ("_parents", "data", "grad", "label", "op")
+    __slots__ = ("_parents", "_walk", "data", "grad", "label", "op")  # _walk: see scalargrad.graph
 
     def __init__(self, data, label=None):
         self.data = _as_float(data, "Value")
@@ -42,6 +42,7 @@ class Value:
         self.label = label
         self.op = None
         self._parents = ()
+        self._walk = None
 
     def __repr__(self):
         label = f", label={self.label!r}" if self.label is not None else ""
@@ -76,7 +77,7 @@ class Value:
         return _binary(ew.div, other, self)
 
     def __neg__(self):
-        return _unary(ew.neg, self)
+        return apply(ew.neg, self)
 
     def __pow__(self, exponent):
         if isinstance(exponent, Value):
@@ -88,28 +89,28 @@ class Value:
 
     # ---- functions: one line each, the op is in the table --------------------
     def exp(self):
-        return _unary(ew.exponential, self)
+        return apply(ew.exponential, self)
 
     def log(self):
-        return _unary(ew.logarithm, self)
+        return apply(ew.logarithm, self)
 
     def sqrt(self):
-        return _unary(ew.square_root, self)
+        return apply(ew.square_root, self)
 
     def tanh(self):
-        return _unary(ew.hyperbolic_tangent, self)
+        return apply(ew.hyperbolic_tangent, self)
 
     def sigmoid(self):
-        return _unary(ew.sigmoid, self)
+        return apply(ew.sigmoid, self)
 
     def relu(self):
-        return _unary(ew.relu, self)
+        return apply(ew.relu, self)
 
     def gelu(self):
-        return _unary(ew.gelu, self)
+        return apply(ew.gelu, self)
 
     def abs(self):
-        return _unary(ew.absolute, self)
+        return apply(ew.absolute, self)
 
     __abs__ = abs
 
@@ -145,7 +146,8 @@ class Value:
 def apply(op, *inputs):
     """Run ``op`` on the inputs' numbers and return the new node that remembers them."""
     args = [x.data for x in inputs]
-    _refuse_outside_domain(op, *args)
+    if op.domain:
+        _refuse_outside_domain(op, *args)
     try:
         out = op.forward(*args) if op.keep is None else op.forward(*args, op.keep(*args))
     except OverflowError:
@@ -166,6 +168,7 @@ def _node(op, parents, out):
     node.label = None
     node.op = op
     node._parents = parents
+    node._walk = None
     return node
 
 
@@ -203,18 +206,6 @@ def _binary(op, a, b):
     except OverflowError:
         out = math.inf
     return _node(op, (a, b), out)
-
-
-def _unary(op, a):
-    """``apply`` for the one-input ops (the methods ``relu``, ``tanh``, ...), as lean as ``_binary``."""
-    x = a.data
-    if op.domain:
-        _refuse_outside_domain(op, x)
-    try:
-        out = op.forward(x) if op.keep is None else op.forward(x, op.keep(x))
-    except OverflowError:
-        out = math.inf
-    return _node(op, (a,), out)
 
 
 def _refuse_outside_domain(op, *args):
