@@ -218,7 +218,7 @@ def _refuse_outside_domain(op, *args):
 def _lift_operand(op, x):
     """``lift`` for an operand of ``op``: a NaN or infinite number is an error that names the op."""
     try:
-        return lift(x)
+        return Value(x) if type(x) is float else lift(x)  # a float first: the common constant
     except ValueError as error:
         raise ValueError(f"{op.name}: {error}") from None
 
@@ -290,7 +290,8 @@ def vjp_on_floats(node, upstream):
 
     Nodes with one or two inputs (nearly all) are spelled out, since lists cost
     more than the math. A local derivative of exactly 1 (``+``, a sum) passes the
-    upstream gradient on as it is: the same float, not a new one equal to it.
+    upstream gradient on as it is: the same float, not a new one equal to it
+    (n-ary ops look for such 1s only if their slopes are all ±1).
     """
     parents = node._parents
     op = node.op
@@ -305,7 +306,10 @@ def vjp_on_floats(node, upstream):
         except (ZeroDivisionError, OverflowError) as error:
             raise _derivative_error(node, error) from None
         return (upstream if local == 1.0 else local * upstream,)
-    return [upstream if local == 1.0 else local * upstream for local in local_derivatives(node, as_values=False)]
+    locals_ = local_derivatives(node, as_values=False)
+    if op.constant_slope:
+        return [upstream if local == 1.0 else local * upstream for local in locals_]
+    return [local * upstream for local in locals_]
 
 
 def vjp_on_values(node, upstream):
@@ -375,6 +379,7 @@ SUM = Op(  # x₁ + x₂ + … + xₙ: each input's local derivative is 1
     "sum", "Σ",
     lambda *xs: math.fsum(xs),
     lambda *xs_and_out: (1.0,) * (len(xs_and_out) - 1),
+    constant_slope=True,
 )
 
 
