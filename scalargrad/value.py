@@ -218,7 +218,7 @@ def _refuse_outside_domain(op, *args):
 def _lift_operand(op, x):
     """``lift`` for an operand of ``op``: a NaN or infinite number is an error that names the op."""
     try:
-        return Value(x) if type(x) is float else lift(x)  # a float first: the common constant
+        return lift(x)
     except ValueError as error:
         raise ValueError(f"{op.name}: {error}") from None
 
