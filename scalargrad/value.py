@@ -286,13 +286,8 @@ def _derivative_error(node, error):
 
 
 def vjp_on_floats(node, upstream):
-    """What ``node`` sends each parent: upstream × local (§10).
-
-    Nodes with one or two inputs (nearly all) are spelled out, since lists cost
-    more than the math. A local derivative of exactly 1 (``+``, a sum) passes the
-    upstream gradient on as it is: the same float, not a new one equal to it
-    (n-ary ops look for such 1s only if their slopes are all ±1).
-    """
+    """What ``node`` sends each parent: upstream × local (§10). One or two inputs (nearly all nodes): spelled out,
+    as lists cost more than the math. A slope of exactly 1 (``+``) passes on the upstream float itself, not a copy."""
     parents = node._parents
     op = node.op
     if op.keep is None and len(parents) <= 2:
@@ -306,10 +301,7 @@ def vjp_on_floats(node, upstream):
         except (ZeroDivisionError, OverflowError) as error:
             raise _derivative_error(node, error) from None
         return (upstream if local == 1.0 else local * upstream,)
-    locals_ = local_derivatives(node, as_values=False)
-    if op.constant_slope:
-        return [upstream if local == 1.0 else local * upstream for local in locals_]
-    return [local * upstream for local in locals_]
+    return [local * upstream for local in local_derivatives(node, as_values=False)]
 
 
 def vjp_on_values(node, upstream):
@@ -379,7 +371,6 @@ SUM = Op(  # x₁ + x₂ + … + xₙ: each input's local derivative is 1
     "sum", "Σ",
     lambda *xs: math.fsum(xs),
     lambda *xs_and_out: (1.0,) * (len(xs_and_out) - 1),
-    constant_slope=True,
 )
 
 
