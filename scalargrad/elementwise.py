@@ -63,16 +63,23 @@ sqrt = _on_any(math.sqrt, np.sqrt, "sqrt")
 tanh = _on_any(math.tanh, np.tanh, "tanh")
 
 
+_PLAIN = (float, int, *_ARRAYS)
+
+
 def plain(x):
     """The number or array inside a Value or Tensor (a constant: no gradient flows through it)."""
+    if type(x) is float:  # the common case (every scalar derivative), checked first
+        return x
     if isinstance(x, (list, tuple)):
         return np.asarray(x)
-    return x if isinstance(x, (float, int, *_ARRAYS)) else x.data
+    return x if isinstance(x, _PLAIN) else x.data
 
 
 def step(x):
     """1 where x > 0, else 0 (also at 0, as PyTorch): relu's slope. A constant, never a graph."""
     x = plain(x)
+    if type(x) is float:
+        return 1.0 if x > 0 else 0.0
     if isinstance(x, _ARRAYS):
         return (x > 0).astype(x.dtype)  # of x's own dtype: float32 stays float32
     return 1.0 if x > 0 else 0.0
@@ -88,9 +95,9 @@ def sign(x):
 
 def positive_part(x):
     """max(x, 0), entrywise (a forward rule: floats and arrays)."""
-    if isinstance(x, _ARRAYS):
-        return np.maximum(x, 0)
-    return x if x > 0 else 0.0
+    if type(x) is float or not isinstance(x, _ARRAYS):
+        return x if x > 0 else 0.0
+    return np.maximum(x, 0)
 
 
 def choose(condition, a, b):

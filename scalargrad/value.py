@@ -34,7 +34,7 @@ class Value:
     leaf: an input, a parameter or a constant) and ``_parents`` are its inputs.
     """
 
-    __slots__ = ("_parents", "data", "grad", "label", "op")
+    __slots__ = ("_parents", "_walk", "data", "grad", "label", "op")  # _walk: see scalargrad.graph
 
     def __init__(self, data, label=None):
         self.data = _as_float(data, "Value")
@@ -42,6 +42,7 @@ class Value:
         self.label = label
         self.op = None
         self._parents = ()
+        self._walk = None
 
     def __repr__(self):
         label = f", label={self.label!r}" if self.label is not None else ""
@@ -145,9 +146,8 @@ class Value:
 def apply(op, *inputs):
     """Run ``op`` on the inputs' numbers and return the new node that remembers them."""
     args = [x.data for x in inputs]
-    for refuse in op.domain:
-        if refuse.bad(*args):
-            raise refuse.error(f"{op.name}: {refuse.message.format(*args)}")
+    if op.domain:
+        _refuse_outside_domain(op, *args)
     try:
         out = op.forward(*args) if op.keep is None else op.forward(*args, op.keep(*args))
     except OverflowError:
@@ -168,6 +168,7 @@ def _node(op, parents, out):
     node.label = None
     node.op = op
     node._parents = parents
+    node._walk = None
     return node
 
 
@@ -198,14 +199,20 @@ def _binary(op, a, b):
         if b is None:
             return NotImplemented
     x, y = a.data, b.data
-    for refuse in op.domain:
-        if refuse.bad(x, y):
-            raise refuse.error(f"{op.name}: {refuse.message.format(x, y)}")
+    if op.domain:
+        _refuse_outside_domain(op, x, y)
     try:
         out = op.forward(x, y) if op.keep is None else op.forward(x, y, op.keep(x, y))
     except OverflowError:
         out = math.inf
     return _node(op, (a, b), out)
+
+
+def _refuse_outside_domain(op, *args):
+    """Raise the error of the first of ``op``'s refusals that these input numbers meet."""
+    for refuse in op.domain:
+        if refuse.bad(*args):
+            raise refuse.error(f"{op.name}: {refuse.message.format(*args)}")
 
 
 def _lift_operand(op, x):
@@ -288,15 +295,21 @@ def _derivative_error(node, error):
 
 
 def vjp_on_floats(node, upstream):
-    """What ``node`` sends each parent: upstream × local (§10)."""
+    """What ``node`` sends each parent: upstream × local (§10). One or two inputs (nearly all nodes): spelled out,
+    as lists cost more than the math. A slope of exactly 1 (``+``) passes on the upstream float itself, not a copy."""
     parents = node._parents
-    if len(parents) == 2 and node.op.keep is None:  # most nodes: spelled out, since lists cost more than the math
-        a, b = parents
+    op = node.op
+    if op.keep is None and len(parents) <= 2:
         try:
-            local_a, local_b = node.op.derivative(a.data, b.data, node.data)
+            if len(parents) == 2:
+                a, b = parents
+                local_a, local_b = op.derivative(a.data, b.data, node.data)
+                return (upstream if local_a == 1.0 else local_a * upstream,
+                        upstream if local_b == 1.0 else local_b * upstream)
+            (local,) = op.derivative(parents[0].data, node.data)
         except (ZeroDivisionError, OverflowError) as error:
             raise _derivative_error(node, error) from None
-        return local_a * upstream, local_b * upstream
+        return (upstream if local == 1.0 else local * upstream,)
     return [local * upstream for local in local_derivatives(node, as_values=False)]
 
 

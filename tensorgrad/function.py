@@ -95,7 +95,8 @@ class Node:
     """A node of the graph: ``_data`` (its array), ``op`` (the Function that made it, None for a
     leaf), ``_parents`` (its inputs), ``_ctx`` (what the op saved), ``grad``, ``requires_grad``."""
 
-    __slots__ = ("_ctx", "_data", "_parents", "_retains_grad", "_version", "grad", "label", "op", "requires_grad")
+    __slots__ = ("_ctx", "_data", "_parents", "_retains_grad", "_version", "_walk", "grad", "label", "op",
+                 "requires_grad")  # _walk: see scalargrad.graph
 
     @classmethod
     def from_op(cls, data, op=None, parents=(), ctx=None):
@@ -107,6 +108,7 @@ class Node:
         node.label = None
         node.op = op
         node._parents = parents
+        node._walk = None
         node._ctx = ctx
         node._version = Version()
         node._retains_grad = False

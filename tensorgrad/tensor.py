@@ -83,6 +83,7 @@ class Tensor(Node):
         self.label = label
         self.op = None
         self._parents = ()
+        self._walk = None
         self._ctx = None
         self._version = Version()
         self._retains_grad = False

@@ -155,9 +155,11 @@ def test_deep_chain_is_drawn_without_recursion():
 
 
 class Tally:
-    """A node of a made-up engine: the drawing module reads only ``_parents``, ``op``, ``label`` and ``data``."""
+    """A node of a made-up engine: the drawing module reads only ``_parents``, ``op``, ``label`` and ``data``
+    (and the walk marks it in ``_walk``)."""
 
     op = None
+    _walk = None
 
     def __init__(self, data, label):
         self.data, self.label, self._parents = data, label, ()
