@@ -16,7 +16,7 @@ distributions by name (``probs=`` or ``logits=``), as tensorgrad's do.
 import math
 from numbers import Integral
 
-from scalargrad.value import Value, dot, lift_all, sum_of
+from scalargrad.value import Constant, Value, dot, lift_all, sum_of
 
 
 def softmax(logits, temperature=1.0):
@@ -118,7 +118,7 @@ def _shifted_exp(z, top, temperature=1.0):
     """e^((z − top)/T) as a node; a term that underflows to 0 (even its shift may overflow: 1e308 apart) is the
     constant 0, as its slope is 0 too."""
     if math.exp((z.data - top) / temperature) == 0.0:
-        return Value(0.0)
+        return Constant(0.0)
     return ((z - top) / temperature).exp()
 
 
