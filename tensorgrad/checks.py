@@ -140,6 +140,21 @@ def finite(a, where, what):
                          f"the first {a[index]} at index {index}")
 
 
+def finite_result(result, where, what="the loss"):
+    """``result`` (a Tensor) itself, if it is finite; else an error naming ``where``: a loss or penalty that
+    overflowed (OverflowError) or is NaN (FloatingPointError) is never returned in silence. Checked once, on
+    the result, so it costs one look at one number for a reduced loss."""
+    a = result.data
+    bad = ~np.isfinite(a)
+    if bad.any():
+        index = first_index(bad) if a.ndim else ()
+        at = f" at index {index}" if index else ""
+        error = FloatingPointError if np.isnan(a[index]) else OverflowError
+        raise error(f"{where}: {what} is {a[index]}{at}; a term overflowed a float (inputs or weights too large? "
+                    "a step size too large?); rerun under tensorgrad.detect_anomaly() to find the op")
+    return result
+
+
 def rewards(rewards, where):
     """Rewards as a float64 array of shape (B,) or (prompts, G): finite, one per sequence, not empty."""
     r = np.array(array(rewards), dtype=np.float64)
