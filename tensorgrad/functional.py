@@ -1,6 +1,6 @@
 """Functions of whole distributions and layers, on tensors: scalargrad.functional's twins.
 
-softmax (§4, §6), log_softmax (§5), cross_entropy and nll_loss (§9),
+softmax (§4, §6), log_softmax (§5), cross_entropy, nll_loss (§9) and mse_loss,
 entropy (§8), kl_divergence (§15), the L1/L2 penalties (§11), and the layer
 helpers of ``tensorgrad.layers`` (linear, layer_norm, dropout), so that
 ``F.<name>`` reaches all of them. Names follow PyTorch's
@@ -40,7 +40,8 @@ from tensorgrad.tensor import Function
 
 __all__ = [
     "CrossEntropy", "LayerNormOp", "LinearOp", "LogSoftmax", "Softmax", "cross_entropy", "dropout", "entropy",
-    "kl_divergence", "l1", "l2", "layer_norm", "linear", "log_softmax", "log_softmax_array", "nll_loss", "softmax",
+    "kl_divergence", "l1", "l2", "layer_norm", "linear", "log_softmax", "log_softmax_array", "mse_loss", "nll_loss",
+    "softmax",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -234,6 +235,24 @@ def nll_loss(log_probs, targets, ignore_index=None, reduction="mean"):
     if reduction != "none":
         losses = losses.sum() / _count(targets, keep) if reduction == "mean" else losses.sum()
     return checks.finite_result(losses, "nll_loss", "the loss")
+
+
+def mse_loss(input, target, reduction="mean"):
+    """(input − target)² for every entry, then "mean", "sum" or "none": the squared error, as a loss.
+
+    ``target`` takes no gradient and must have ``input``'s shape (PyTorch only
+    warns when they broadcast, which silently compares every pair).
+    """
+    input = checks.float_tensor(input, "mse_loss", "input")
+    target = checks.float_tensor(target, "mse_loss", "target")
+    checks.choice(reduction, REDUCTIONS, "mse_loss", "reduction")
+    if input.shape != target.shape:
+        raise ValueError(f"mse_loss: input of shape {input.shape} and target of shape {target.shape} differ")
+    difference = input - target.detach()
+    losses = difference * difference
+    if reduction != "none":
+        losses = losses.mean() if reduction == "mean" else losses.sum()
+    return checks.finite_result(losses, "mse_loss", "the loss")
 
 
 def _check_targets(where, what, logits, targets, ignore_index, reduction):
