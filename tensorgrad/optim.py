@@ -203,9 +203,9 @@ class Adam(Optimizer):
 
     def refuse_large(self, g, i=None):
         """Refuse a gradient (parameter i's, or with i None the flat buffer of all) that is not finite or whose
-        square would overflow: two reductions, no new array, on the usual path."""
+        square would overflow. The usual case costs one dot product: Σg² is finite only if every g² is."""
         limit = math.sqrt(np.finfo(g.dtype).max)
-        if not g.size or (-limit < g.min() and g.max() < limit):
+        if np.isfinite(np.vdot(g, g)) or (-limit < g.min() and g.max() < limit):
             return
         self.refuse_non_finite(g, "gradient", i)
         entry = int(np.flatnonzero(np.abs(g.ravel()) >= limit)[0])
