@@ -322,7 +322,7 @@ def _distribution(where, positional, logits_name, logits, probs_name, probs, axi
                         f"{len(positional)} unnamed argument(s); e.g. {where}({logits_name}=z) or {where}({probs_name}=p)")
     if logits is not None:
         x = checks.float_tensor(logits, where, logits_name)
-        axis = checks.axis(x, axis, where)
+        axis = checks.distribution_axis(x, axis, where)
         log_p = LogSoftmax.apply(x, axis=axis, where=where)
         support = log_p.data > -np.inf
         p = log_p.exp()
