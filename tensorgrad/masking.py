@@ -50,8 +50,8 @@ def checked_output(out, op_name, inputs):
         shapes = ", ".join(str(np.shape(a)) for a in inputs)
         raise FloatingPointError(
             f"{op_name}: an input holds −inf (a masked position) and the result is {out[index]} at index {index} "
-            f"(input shapes {shapes}): −inf·0, −inf − (−inf) and −(−inf) have no finite answer. Apply the op "
-            "before masking, or mask after it with where(mask, x, 0.0)"
+            f"(input shapes {shapes}): −inf·0, −inf − (−inf), −(−inf) and a reduction over nothing but −inf have "
+            "no finite answer. Apply the op before masking, or mask after it with where(mask, x, 0.0)"
         )
     return True
 

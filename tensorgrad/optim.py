@@ -219,9 +219,10 @@ class Adam(Optimizer):
 
     def moved(self, weights, change):
         """weights·(1 − lr·wd), the decoupled decay (none for Adam), then − change: in place."""
-        if self.weight_decay:
-            weights *= 1 - self.lr * self.weight_decay
-        weights -= change
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused before anything is written
+            if self.weight_decay:
+                weights *= 1 - self.lr * self.weight_decay
+            weights -= change
         return weights
 
     def change(self, m, v, g, t):
@@ -276,7 +277,8 @@ def clip_grad_norm(params, max_norm):
 def _global_norm(grads):
     """√(Σ g²) over every entry, in float64; a NaN or infinity is an error (its norm has no value), and squares
     too large for a float64 (entries beyond 1e154) are summed after dividing by the largest entry."""
-    squares = math.fsum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads)
+    with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+        squares = math.fsum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads)
     if math.isfinite(squares):
         return math.sqrt(squares)
     for i, g in enumerate(grads):
