@@ -27,8 +27,14 @@ def array(x):
 
 # ---- tensors ---------------------------------------------------------------------------------
 def float_tensor(x, where, name=None):
-    """``x`` as a Tensor of floating-point values."""
-    x = constant(x)
+    """``x`` as a Tensor of floating-point values; NaN or +inf in numbers given as an array is refused by
+    the Tensor they become, with ``where`` named (−inf is a masked position, ``tensorgrad.masking``)."""
+    try:
+        x = constant(x)
+    except ValueError as error:
+        raise ValueError(f"{where}: {name or 'the input'} {str(error).removeprefix('Tensor: data ')}") from None
+    except TypeError as error:
+        raise TypeError(f"{where}: {error}") from None
     if x.dtype.kind != "f":
         what = "expected floating-point values" if name is None else f"{name} must hold floating-point values"
         raise TypeError(f"{where}: {what}, got dtype {x.dtype}")
