@@ -56,9 +56,12 @@ class Optimizer:
             p.grad = None
 
     def describe(self, i):
-        """Parameter i as an error names it: by name if known, by index and shape always."""
+        """Parameter i as an error names it: by name if known (else by its label, if any), by index and shape always."""
         p, name = self.params[i], self.names[i]
-        return f"{name!r} (parameter {i}, shape {p.shape})" if name is not None else f"parameter {i} of shape {p.shape}"
+        if name is not None:
+            return f"{name!r} (parameter {i}, shape {p.shape})"
+        label = "" if p.label is None else f" (labelled {p.label!r})"
+        return f"parameter {i}{label} of shape {p.shape}"
 
     def locate(self, entry, i=None):
         """(parameter, its index) of ``entry`` of parameter i's flattened array, or with i None of a flat buffer

@@ -53,6 +53,16 @@ def test_named_parameters_are_named(name):
         optimizer.step()
 
 
+def test_without_names_a_parameter_is_named_by_its_label_index_and_shape():
+    model = MLP(2, [3, 1], rng=0)
+    optimizer = AdamW(model.parameters())
+    for p in model.parameters():
+        p.grad = np.zeros(p.shape)
+    model.layers[1].bias.grad = np.array([np.inf])
+    with pytest.raises(FloatingPointError, match=r"AdamW: the gradient of parameter 3 \(labelled 'bias'\) of shape \(1,\)"):
+        optimizer.step()
+
+
 @pytest.mark.parametrize("name", ["SGD", "SGD momentum"])
 def test_sgd_refuses_a_step_that_would_overflow_a_weight(name):
     params = two_parameters()
