@@ -13,9 +13,10 @@ e^−inf = 0, so softmax gives it probability exactly 0, as PyTorch does
   again if it still holds −inf. An op with no masked input pays nothing for
   this (one flag read per input), so unmasked training runs as fast as before.
 - **The ops made for masked logits give PyTorch's answers**: softmax,
-  log_softmax, cross_entropy, nll_loss, entropy(logits=), kl_divergence
-  (0·log 0 is 0), logsumexp, attention (a boolean mask, or −inf in a float
-  one) and sampling. A masked entry gets gradient 0.
+  log_softmax, cross_entropy, nll_loss, entropy(logits=), logsumexp,
+  attention (a boolean mask, or a float one of 0 and −inf) and sampling;
+  kl_divergence too, with 0·log 0 = 0 where PyTorch's formula gives NaN.
+  A masked entry gets gradient 0.
 - **No answer, no number.** A row whose every entry is −inf has no
   distribution, and a target whose logit is −inf has loss +inf: both are
   errors naming the op and the row, never a NaN or an inf returned in silence.
