@@ -51,12 +51,16 @@ def user_line():
     return "(no frame outside the engines)"
 
 
-def refuse_non_finite(array, what, op_name, inputs, made_at):
+def refuse_non_finite(array, what, op_name, inputs, made_at, masked=False):
     """Raise, naming the op, its input shapes, the first bad entry and where the op was made, if ``array``
-    (a float array) holds a NaN or an infinity."""
+    (a float array) holds a NaN or an infinity; ``masked=True`` lets −inf pass (a masked position, which
+    ``tensorgrad.masking`` has already followed from a masked input)."""
     if array.dtype.kind != "f" or np.isfinite(array).all():
         return
-    index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0]) if array.ndim else ()
+    bad = ~np.isfinite(array) & ~(array == -np.inf) if masked else ~np.isfinite(array)
+    if not bad.any():
+        return
+    index = tuple(int(i) for i in np.argwhere(bad)[0]) if array.ndim else ()
     shapes = ", ".join(str(np.shape(a)) for a in inputs)
     raise FloatingPointError(
         f"detect_anomaly: {what} of {op_name} is {array[index]} at index {index} "

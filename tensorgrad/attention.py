@@ -9,7 +9,9 @@ mixes the rows of V: output row i is Σⱼ Wᵢⱼ·Vⱼ.
 A mask says which keys each query may attend to. Blocked scores become −∞
 before the softmax, so their weights are exactly 0. ``causal=True`` blocks
 every key after the query's own position: a language model predicting token
-t+1 must not read it.
+t+1 must not read it. The mask is boolean (True: may attend) or, as the
+additive masks of PyTorch and nanoGPT, float: 0 where a query may attend and
+−∞ where it may not (``tensorgrad.masking`` has the rule for −∞).
 
 The whole computation is one ``Function``: its backward is four batched
 matrix products and one row-wise step, written out below, instead of a
@@ -54,6 +56,10 @@ class ScaledDotProductAttention(Function):
     Settings: ``blocked`` is True where a score is masked out (or None),
     ``empty_rows`` True for the rows with every key blocked (or None),
     ``scale`` is c, and ``weights_sink`` a list that receives W (or None).
+
+    A score that is not finite where no mask put −∞ (q·kᵀ overflowing, or
+    −inf in q or k) would make its row's weights NaN: the row maximum,
+    computed anyway, is checked, and such a row is an error naming the query.
     """
 
     name, symbol = "scaled_dot_product_attention", "attn"
@@ -77,6 +83,8 @@ class ScaledDotProductAttention(Function):
             col_max = scores_t.max(axis=-2, keepdims=True)
             if empty_t is not None:
                 np.copyto(col_max, 0, where=empty_t[..., lo:hi])  # a query with only −∞: shift by 0, not by −∞
+            if not np.isfinite(col_max).all():
+                _refuse_scores(col_max, lo)
             scores_t -= col_max  # every exponent ≤ 0, as in softmax
             exps_t = np.exp(scores_t, out=scores_t)
             sums_t = exps_t.sum(axis=-2, keepdims=True)  # s, one total per query
@@ -116,6 +124,14 @@ class ScaledDotProductAttention(Function):
         dq = _joined(dq_parts, axis=-2)
         dq *= ctx.scale
         return dq, dk, dv
+
+
+def _refuse_scores(col_max, first_query):
+    """The error for a query whose scores' maximum is NaN or ±inf where no mask blocks all its keys."""
+    index = tuple(int(i) for i in np.argwhere(~np.isfinite(col_max))[0])
+    query = (*index[:-2], first_query + index[-1])
+    raise OverflowError(f"scaled_dot_product_attention: the largest score of query {query} is {col_max[index]}: "
+                        "q·kᵀ/√d overflowed, or q or k hold −inf or NaN (block keys with mask=, not through q or k)")
 
 
 QUERY_BLOCK = 64  # queries per block, when a (T, S) mask lets blocks of queries skip keys
@@ -174,7 +190,10 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal=False, return_weight
     (..., T, d_v).
 
     ``mask``: a boolean array broadcastable to (..., T, S), True where query
-    i may attend to key j. ``causal=True`` also blocks every key after the
+    i may attend to key j; or a float array of that shape, 0 where query i
+    may attend to key j and −inf where it may not (the additive mask that is
+    added to the scores; any other number is refused, so a 0/1 mask meant as
+    boolean is not taken for one). ``causal=True`` also blocks every key after the
     query: with T == S, query i sees keys 0..i. With T < S the queries are
     taken to be the *last* T positions (query i sees keys 0..S−T+i), which is
     what generating with cached keys needs; PyTorch's ``is_causal`` aligns
@@ -182,7 +201,8 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal=False, return_weight
 
     A query whose keys are all blocked has nothing to attend to. Its weights
     are defined to be all 0 and its output row 0 (no NaN, no warning), and no
-    gradient flows through that row.
+    gradient flows through that row. (PyTorch's math kernel returns NaN
+    there; here the row is 0 whether a boolean or a float mask blocked it.)
 
     ``return_weights=True`` returns ``(output, weights)``: the weights of
     shape (..., T, S) as a read-only Tensor outside the graph, for looking
@@ -229,11 +249,25 @@ def _allowed(mask, causal, scores_shape, where):
         return allowed
     mask = checks.array(mask)
     if mask.dtype != bool:
-        raise TypeError(f"{where}: mask must be boolean (True = may attend), got dtype {mask.dtype}")
+        mask = _additive_mask(mask, where)
     if not _broadcasts_to(mask.shape, scores_shape):
         raise ValueError(f"{where}: mask of shape {mask.shape} does not broadcast to the scores' shape {scores_shape} "
                          "(..., T, S)")
     return mask if allowed is None else mask & allowed
+
+
+def _additive_mask(mask, where):
+    """A float mask of 0 (may attend) and −inf (blocked) as the boolean mask it stands for; anything else refused."""
+    if mask.dtype.kind == "f":
+        odd = (mask != 0) & (mask != -np.inf)
+        if not odd.any():
+            return mask == 0
+        index = checks.first_index(odd)
+        got = f"{mask[index]} at index {index}"
+    else:
+        got = f"dtype {mask.dtype}"
+    raise TypeError(f"{where}: mask must be boolean (True = may attend) or a float mask of 0 (may attend) and −inf "
+                    f"(blocked), got {got}")
 
 
 def _broadcasts_to(shape, target):

@@ -27,8 +27,14 @@ def array(x):
 
 # ---- tensors ---------------------------------------------------------------------------------
 def float_tensor(x, where, name=None):
-    """``x`` as a Tensor of floating-point values."""
-    x = constant(x)
+    """``x`` as a Tensor of floating-point values; NaN or +inf in numbers given as an array is refused by
+    the Tensor they become, with ``where`` named (−inf is a masked position, ``tensorgrad.masking``)."""
+    try:
+        x = constant(x)
+    except ValueError as error:
+        raise ValueError(f"{where}: {name or 'the input'} {str(error).removeprefix('Tensor: data ')}") from None
+    except TypeError as error:
+        raise TypeError(f"{where}: {error}") from None
     if x.dtype.kind != "f":
         what = "expected floating-point values" if name is None else f"{name} must hold floating-point values"
         raise TypeError(f"{where}: {what}, got dtype {x.dtype}")
@@ -138,6 +144,21 @@ def finite(a, where, what):
         index = first_index(bad)
         raise ValueError(f"{where}: {what} of shape {a.shape} contain {int(bad.sum())} NaN or infinite value(s), "
                          f"the first {a[index]} at index {index}")
+
+
+def finite_result(result, where, what="the loss"):
+    """``result`` (a Tensor) itself, if it is finite; else an error naming ``where``: a loss or penalty that
+    overflowed (OverflowError) or is NaN (FloatingPointError) is never returned in silence. Checked once, on
+    the result, so it costs one look at one number for a reduced loss."""
+    a = result.data
+    bad = ~np.isfinite(a)
+    if bad.any():
+        index = first_index(bad) if a.ndim else ()
+        at = f" at index {index}" if index else ""
+        error = FloatingPointError if np.isnan(a[index]) else OverflowError
+        raise error(f"{where}: {what} is {a[index]}{at}; a term overflowed a float (inputs or weights too large? "
+                    "a step size too large?); rerun under tensorgrad.detect_anomaly() to find the op")
+    return result
 
 
 def rewards(rewards, where):

@@ -24,7 +24,7 @@ import threading
 
 import numpy as np
 
-from tensorgrad import anomaly
+from tensorgrad import anomaly, masking
 
 
 # ---- grad mode -----------------------------------------------------------------------
@@ -93,9 +93,10 @@ class Version:
 # ---- the node ---------------------------------------------------------------------------
 class Node:
     """A node of the graph: ``_data`` (its array), ``op`` (the Function that made it, None for a
-    leaf), ``_parents`` (its inputs), ``_ctx`` (what the op saved), ``grad``, ``requires_grad``."""
+    leaf), ``_parents`` (its inputs), ``_ctx`` (what the op saved), ``grad``, ``requires_grad``, ``_masked``
+    (it may hold −inf: ``tensorgrad.masking``)."""
 
-    __slots__ = ("_ctx", "_data", "_parents", "_retains_grad", "_version", "_walk", "grad", "label", "op",
+    __slots__ = ("_ctx", "_data", "_masked", "_parents", "_retains_grad", "_version", "_walk", "grad", "label", "op",
                  "requires_grad")  # _walk: see scalargrad.graph
 
     @classmethod
@@ -112,6 +113,7 @@ class Node:
         node._ctx = ctx
         node._version = Version()
         node._retains_grad = False
+        node._masked = False
         return node
 
 
@@ -151,10 +153,11 @@ class Function:
             if not isinstance(x, Node):
                 nodes = _lift(inputs, cls.name)
                 break
-        arrays, needs = [], []
+        arrays, needs, masked = [], [], False
         for t in nodes:
             arrays.append(t._data)
             needs.append(t.requires_grad)
+            masked = masked or t._masked
         requires_grad = _grad_mode.enabled and any(needs)
         ctx = Context()
         try:
@@ -171,12 +174,14 @@ class Function:
         node = node_type.from_op(out, cls, nodes, ctx) if requires_grad else node_type.from_op(out)
         if cls.view:
             node._version = nodes[0]._version
+        if masked:  # −inf came in: it may leave as −inf, never as NaN or +inf
+            node._masked = masking.checked_output(out, cls.name, arrays)
         if requires_grad:
             ctx.needs_input_grad = needs
             ctx.versions = [node._version.count, *[t._version.count for t in nodes]]
         if anomaly.mode.enabled:
             ctx.made_at = anomaly.user_line()
-            anomaly.refuse_non_finite(out, "the output", cls.name, arrays, ctx.made_at)
+            anomaly.refuse_non_finite(out, "the output", cls.name, arrays, ctx.made_at, masked=node._masked)
         return node
 
     @staticmethod

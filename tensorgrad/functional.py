@@ -1,8 +1,9 @@
 """Functions of whole distributions and layers, on tensors: scalargrad.functional's twins.
 
-softmax (§4, §6), log_softmax (§5), cross_entropy and nll_loss (§9),
-entropy (§8), kl_divergence (§15), the L1/L2 penalties (§11), and two layer
-helpers, layer_norm and dropout. Names follow PyTorch's
+softmax (§4, §6), log_softmax (§5), cross_entropy, nll_loss (§9) and mse_loss,
+entropy (§8), kl_divergence (§15), the L1/L2 penalties (§11), and the layer
+helpers of ``tensorgrad.layers`` (linear, layer_norm, dropout), so that
+``F.<name>`` reaches all of them. Names follow PyTorch's
 ``torch.nn.functional``; the class axis is ``axis`` (NumPy's word for
 PyTorch's ``dim``) and defaults to the last one.
 
@@ -13,62 +14,37 @@ cancels in the ratio) but every exponent is ≤ 0. Log-probabilities come from
 ``log_softmax`` directly (z − max − log Σ e^(z−max)), never from log(softmax),
 so they stay finite even where the probability itself underflows to 0.
 
-softmax, log_softmax, cross_entropy, linear and layer_norm are fused ops
-(one ``Function`` each, forward beside a closed-form backward): composed from
-small ops their graphs would be long, and slower to walk. The rest are built
-from the engine's ops, so their gradients come for free. As in PyTorch, the
-lowercase function (``linear``, ``layer_norm``) is what a learner calls; it
-checks its input once (``tensorgrad.checks``) and calls the op's ``apply``,
-which trusts what it gets. The ops behind ``nn.Linear`` and ``nn.LayerNorm``
-are ``LinearOp`` and ``LayerNormOp``, so that one name means one thing.
+Masked logits: −inf is an ordinary value here (``tensorgrad.masking``), as in
+PyTorch: softmax([−inf, 0]) = [0, 1], its log-probabilities [−inf, 0], and a
+masked entry gets gradient 0. Every softmax-type function looks at the row
+maximum it computes anyway, so a row with NaN or +inf, or with every entry
+masked (no distribution at all), is an error naming the function and the row.
+
+softmax, log_softmax and cross_entropy are fused ops (one ``Function``
+each, forward beside a closed-form backward): composed from small ops their
+graphs would be long, and slower to walk. The rest are built from the
+engine's ops, so their gradients come for free. As in PyTorch, the
+lowercase function (``softmax``, ``cross_entropy``) is what a learner calls;
+it checks its input once (``tensorgrad.checks``) and calls the op's
+``apply``, which trusts what it gets.
 """
 
 import math
 
 import numpy as np
 
-from tensorgrad import checks
+from tensorgrad import checks, masking
+from tensorgrad.layers import LayerNormOp, LinearOp, dropout, layer_norm, linear
 from tensorgrad.ops import Where
 from tensorgrad.tensor import Function
 
+__all__ = [
+    "CrossEntropy", "LayerNormOp", "LinearOp", "LogSoftmax", "Softmax", "cross_entropy", "dropout", "entropy",
+    "kl_divergence", "l1", "l2", "layer_norm", "linear", "log_softmax", "log_softmax_array", "mse_loss", "nll_loss",
+    "softmax",
+]
+
 REDUCTIONS = ("mean", "sum", "none")
-
-
-# ---- a layer's affine map (§12) ------------------------------------------------------------
-class LinearOp(Function):
-    """x @ W + b in one op (W has shape (in, out)). VJP: g @ Wᵀ, xᵀ @ g, Σ g over the rows.
-
-    One node instead of a matmul and an add: the same arithmetic, half the
-    bookkeeping for the most common layer of all.
-    """
-
-    name, symbol = "linear", "xW+b"
-
-    @staticmethod
-    def forward(ctx, x, weight, *bias):
-        ctx.save_for_backward(x, weight)
-        # (..., in) as one (rows, in) matrix: one big product, not one per leading index
-        out = (x.reshape(-1, x.shape[-1]) @ weight).reshape(*x.shape[:-1], weight.shape[1])
-        return _plus(out, bias[0]) if bias else out
-
-    @staticmethod
-    def backward(ctx, g):
-        x, weight = ctx.saved
-        needs = ctx.needs_input_grad
-        rows = g.reshape(-1, g.shape[-1])  # every batch position is one more row
-        grad_x = (rows @ weight.T).reshape(x.shape) if needs[0] else None
-        grad_weight = x.reshape(-1, x.shape[-1]).T @ rows if needs[1] else None
-        if len(needs) == 2:
-            return grad_x, grad_weight
-        return grad_x, grad_weight, np.add.reduce(rows, axis=0) if needs[2] else None
-
-
-def linear(x, weight, bias=None):
-    """x @ weight + bias, as one fused op (what ``nn.Linear`` computes)."""
-    x = checks.float_tensor(x, "linear")
-    if x.ndim == 0 or x.shape[-1] != weight.shape[0]:
-        raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape}")
-    return LinearOp.apply(x, weight) if bias is None else LinearOp.apply(x, weight, bias)
 
 
 # ---- softmax family (§4–§6) --------------------------------------------------------------
@@ -79,7 +55,9 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, z, axis, temperature):
-        out = z - z.max(axis=axis, keepdims=True)  # one array of this op's, turned in place into the result
+        top = z.max(axis=axis, keepdims=True)
+        masking.refuse_rows_without_answer(top, axis, "softmax")
+        out = z - top  # one array of this op's, turned in place into the result
         out /= temperature
         np.exp(out, out=out)
         out /= out.sum(axis=axis, keepdims=True)
@@ -97,30 +75,37 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
-    """log sᵢ = zᵢ − log Σⱼ e^zⱼ along ``axis``. VJP: g − softmax(z) · Σⱼ gⱼ."""
+    """log sᵢ = zᵢ − log Σⱼ e^zⱼ along ``axis``. VJP: g − softmax(z) · Σⱼ gⱼ, and 0 at a masked entry."""
 
     name, symbol = "log_softmax", "logsoftmax"
 
     @staticmethod
-    def forward(ctx, z, axis):
-        out = log_softmax_array(z, axis)
+    def forward(ctx, z, axis, where="log_softmax"):
+        out = log_softmax_array(z, axis, where)
+        masked = out == -np.inf  # a masked logit stays −inf whatever a finite step does to it: no gradient
         ctx.save_for_backward(out)
-        ctx.axis = axis
+        ctx.axis, ctx.masked = axis, masked if masked.any() else None
         return out
 
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved
-        return (g - np.exp(out) * g.sum(axis=ctx.axis, keepdims=True),)
+        grad = g - np.exp(out) * g.sum(axis=ctx.axis, keepdims=True)
+        if ctx.masked is not None:
+            grad[ctx.masked] = 0.0
+        return (grad,)
 
 
-def log_softmax_array(z, axis=-1):
+def log_softmax_array(z, axis=-1, where="log_softmax"):
     """log_softmax of a plain NumPy array, no graph: z − max − log Σ e^(z − max).
 
     Every exponent is ≤ 0 and the largest term is e⁰ = 1. Entries of −inf (a
-    token cut by top-k or top-p) come out as −inf, which a Tensor could not hold.
+    token cut by top-k or top-p) come out as −inf; a row of nothing but −inf,
+    or one with NaN or +inf, is an error naming ``where``.
     """
-    shifted = z - z.max(axis=axis, keepdims=True)
+    top = z.max(axis=axis, keepdims=True)
+    masking.refuse_rows_without_answer(top, axis, where)
+    shifted = z - top
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
@@ -150,15 +135,24 @@ class CrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, logits, targets, keep, reduction):
-        shifted = logits - logits.max(axis=-1, keepdims=True)  # every exponent ≤ 0
+        top = logits.max(axis=-1, keepdims=True)
+        empty = None if np.isfinite(top).all() else _ignored_empty_rows(top, keep)
+        if empty is not None:
+            top[empty] = 0.0  # an ignored row with every class masked: shift by 0, not by −inf
+        shifted = logits - top  # every exponent ≤ 0
         picked = shifted[_at_targets(targets)]
         probs = np.exp(shifted, out=shifted)  # one (…, C) array, turned in place into e^z, then into softmax
         totals = probs.sum(axis=-1, keepdims=True)
+        if empty is not None:
+            totals[empty] = 1.0  # its probabilities are all 0: 0 / 1 = 0, not 0 / 0
         losses = np.log(totals[..., 0]) - picked  # log Σ e^z − z_target, the max cancelling
         if keep is not None:
             losses = np.where(keep, losses, 0)
         if not np.isfinite(losses).all():
             row = checks.first_index(~np.isfinite(losses))
+            if logits[(*row, targets[row])] == -np.inf:
+                raise ValueError(f"cross_entropy: the target's logit in row {row} (class {targets[row]}) is −inf, "
+                                 "a masked class: its probability is 0 and its loss would be +inf")
             raise OverflowError(f"cross_entropy: the loss of row {row} is {losses[row]}: its target's logit lies "
                                 "further below the row's largest than a float can span")
         probs /= totals
@@ -174,6 +168,18 @@ class CrossEntropy(Function):
         grad = ctx.probs * weight[..., None]
         grad[_at_targets(ctx.targets)] -= weight  # in place, whatever the memory layout of grad
         return (grad,)
+
+
+def _ignored_empty_rows(top, keep):
+    """Refuse a row holding NaN or +inf, or a counted row with every logit −inf (by its row maximum ``top``);
+    return the mask of ignored rows with every logit −inf (their loss is 0 like any ignored row's), or None."""
+    empty = top == -np.inf
+    if keep is not None:
+        counted = keep[..., None]
+        masking.refuse_rows_without_answer(np.where(counted | ~empty, top, 0.0), -1, "cross_entropy")
+        return empty if empty.any() else None
+    masking.refuse_rows_without_answer(top, -1, "cross_entropy")
+    return None
 
 
 def _at_targets(targets):
@@ -216,12 +222,37 @@ def nll_loss(log_probs, targets, ignore_index=None, reduction="mean"):
     """
     log_probs = checks.float_tensor(log_probs, "nll_loss")
     targets, keep = _check_targets("nll_loss", "log_probs", log_probs, targets, ignore_index, reduction)
-    losses = -log_probs.take_along_axis(targets[..., None], axis=-1).reshape(targets.shape)
+    picked = log_probs.take_along_axis(targets[..., None], axis=-1).reshape(targets.shape)
+    masked = picked.data == -np.inf
     if keep is not None:
-        losses = losses * keep
-    if reduction == "none":
-        return losses
-    return losses.sum() / _count(targets, keep) if reduction == "mean" else losses.sum()
+        masked &= keep
+        picked = Where.apply(picked, 0.0, condition=keep)  # before the minus sign: an ignored −inf is no +inf
+    if masked.any():
+        row = checks.first_index(masked)
+        raise ValueError(f"nll_loss: the log-probability of the target in row {row} (class {targets[row]}) is −inf, "
+                         "a masked class: its loss would be +inf")
+    losses = -picked
+    if reduction != "none":
+        losses = losses.sum() / _count(targets, keep) if reduction == "mean" else losses.sum()
+    return checks.finite_result(losses, "nll_loss", "the loss")
+
+
+def mse_loss(input, target, reduction="mean"):
+    """(input − target)² for every entry, then "mean", "sum" or "none": the squared error, as a loss.
+
+    ``target`` takes no gradient and must have ``input``'s shape (PyTorch only
+    warns when they broadcast, which silently compares every pair).
+    """
+    input = checks.float_tensor(input, "mse_loss", "input")
+    target = checks.float_tensor(target, "mse_loss", "target")
+    checks.choice(reduction, REDUCTIONS, "mse_loss", "reduction")
+    if input.shape != target.shape:
+        raise ValueError(f"mse_loss: input of shape {input.shape} and target of shape {target.shape} differ")
+    difference = input - target.detach()
+    losses = difference * difference
+    if reduction != "none":
+        losses = losses.mean() if reduction == "mean" else losses.sum()
+    return checks.finite_result(losses, "mse_loss", "the loss")
 
 
 def _check_targets(where, what, logits, targets, ignore_index, reduction):
@@ -252,7 +283,7 @@ def entropy(*positional, logits=None, probs=None, axis=-1, base=math.e):
     pᵢ underflows to 0; a term with pᵢ = 0 is 0 (the limit of p·log p as
     p → 0). One entropy per distribution: the shape loses ``axis``.
     """
-    p, log_p, axis = _distribution("entropy", positional, "logits", logits, "probs", probs, axis)
+    p, log_p, axis, _ = _distribution("entropy", positional, "logits", logits, "probs", probs, axis)
     _check_base(base)
     return -(p * log_p).sum(axis=axis) / math.log(base)
 
@@ -267,32 +298,40 @@ def kl_divergence(*positional, p=None, q=None, p_logits=None, q_logits=None, axi
     q the model the *reverse* KL (mode-seeking, the RLHF penalty). One
     divergence per distribution along ``axis``.
     """
-    p, log_p, p_axis = _distribution("kl_divergence", positional, "p_logits", p_logits, "p", p, axis)
-    q, log_q, _ = _distribution("kl_divergence", (), "q_logits", q_logits, "q", q, axis)
+    p, log_p, p_axis, p_support = _distribution("kl_divergence", positional, "p_logits", p_logits, "p", p, axis)
+    q, log_q, _, q_support = _distribution("kl_divergence", (), "q_logits", q_logits, "q", q, axis)
     names = ("p_logits" if p_logits is not None else "p", "q_logits" if q_logits is not None else "q")
     if p.shape != q.shape:
         raise ValueError(f"kl_divergence: {names[0]} of shape {p.shape} and {names[1]} of shape {q.shape} differ")
-    if q_logits is None and ((q.data == 0) & (p.data > 0)).any():
-        index = checks.first_index((q.data == 0) & (p.data > 0))
-        raise ValueError(f"kl_divergence: q{list(index)} = 0 where p{list(index)} > 0, so the divergence is infinite")
+    lost = p_support & ~q_support
+    if lost.any():
+        index = list(checks.first_index(lost))
+        zero = f"q_logits{index} = -inf (masked)" if q_logits is not None else f"q{index} = 0"
+        raise ValueError(f"kl_divergence: {zero} where p{index} > 0, so the divergence is infinite")
     return (p * (log_p - log_q)).sum(axis=p_axis)
 
 
 def _distribution(where, positional, logits_name, logits, probs_name, probs, axis):
-    """(p, log p, axis) of a distribution given by exactly one keyword; log p is 0 where p = 0."""
+    """(p, log p, axis, support) of a distribution given by exactly one keyword; log p is 0 where p = 0.
+
+    ``support`` is where p > 0: for logits, where the logit is not −inf (masked). Outside it
+    log p is replaced by 0, so 0·log 0 adds 0 to a sum, and its gradient there is 0, not NaN.
+    """
     if positional or (logits is None) == (probs is None):
         raise TypeError(f"{where}: name the distribution, as {logits_name}= or {probs_name}= (exactly one), got "
                         f"{len(positional)} unnamed argument(s); e.g. {where}({logits_name}=z) or {where}({probs_name}=p)")
     if logits is not None:
         x = checks.float_tensor(logits, where, logits_name)
-        axis = checks.axis(x, axis, where)
-        log_p = LogSoftmax.apply(x, axis=axis)
-        return log_p.exp(), log_p, axis
+        axis = checks.distribution_axis(x, axis, where)
+        log_p = LogSoftmax.apply(x, axis=axis, where=where)
+        support = log_p.data > -np.inf
+        p = log_p.exp()
+        return p, log_p if support.all() else Where.apply(log_p, 0.0, condition=support), axis, support
     p = checks.float_tensor(probs, where, probs_name)
     axis = checks.axis(p, axis, where)
     checks.probabilities(p.data, axis, where, probs_name)
     positive = p.data > 0
-    return p, Where.apply(p, 1.0, condition=positive).log(), axis  # log 1 = 0 where p = 0: 0·0 adds nothing
+    return p, Where.apply(p, 1.0, condition=positive).log(), axis, positive  # log 1 = 0 where p = 0
 
 
 def _check_base(base):
@@ -300,87 +339,14 @@ def _check_base(base):
         raise ValueError(f"entropy: base must be a positive number other than 1, got {base!r}")
 
 
-# ---- layers: layer norm and dropout --------------------------------------------------------------
-class LayerNormOp(Function):
-    """x̂ = (x − mean) / √(var + eps) over the last axis, then x̂·weight + bias, in one op.
-
-    VJP with d = g·weight: dx = (d − mean(d) − x̂·mean(d·x̂)) / √(var + eps),
-    dweight = Σ g·x̂, dbias = Σ g, both summed over the rows.
-    """
-
-    name, symbol = "layer_norm", "LN"
-
-    @staticmethod
-    def forward(ctx, x, weight, bias, eps):
-        normed = x - _row_mean(x)  # centred now, normalised in place below
-        inv_std = 1 / np.sqrt(_row_mean(normed * normed) + eps)
-        normed *= inv_std
-        ctx.save_for_backward(weight)
-        ctx.normed, ctx.inv_std = normed, inv_std
-        return _plus(normed * weight, bias)
-
-    @staticmethod
-    def backward(ctx, g):
-        (weight,) = ctx.saved
-        normed = ctx.normed
-        d = g * weight
-        dx = d - _row_mean(d)
-        d *= normed  # d is this op's own array: reused for d·x̂, then for x̂·mean(d·x̂)
-        np.multiply(normed, _row_mean(d), out=d)
-        dx -= d
-        dx *= ctx.inv_std
-        rows = g.reshape(-1, g.shape[-1])  # every position is one more row; weight and bias served them all
-        return dx, np.add.reduce(rows * normed.reshape(rows.shape), axis=0), np.add.reduce(rows, axis=0)
-
-
-def _plus(owned, other):
-    """owned + other, into ``owned`` (a fresh array of this op's) if that keeps its shape and dtype."""
-    if other.dtype == owned.dtype and other.shape == owned.shape[owned.ndim - other.ndim :]:
-        owned += other
-        return owned
-    return owned + other
-
-
-def _row_mean(a):
-    """The mean over the last axis, as a column: a product with (1/n, …, 1/n), 4-5x faster than a row sum."""
-    return (a @ np.full(a.shape[-1], 1 / a.shape[-1], dtype=a.dtype))[..., None]
-
-
-def layer_norm(x, weight, bias, eps=1e-5):
-    """Normalise each row (last axis) to mean 0 and variance 1, then scale by weight and shift by bias."""
-    x, weight, bias = (checks.float_tensor(t, "layer_norm") for t in (x, weight, bias))
-    if x.ndim == 0 or weight.shape != x.shape[-1:] or bias.shape != x.shape[-1:]:
-        raise ValueError(f"layer_norm: input of shape {x.shape} needs weight and bias of shape {x.shape[-1:]}, "
-                         f"got {weight.shape} and {bias.shape}")
-    checks.positive(eps, "layer_norm", "eps")
-    return LayerNormOp.apply(x, weight, bias, eps=float(eps))
-
-
-def dropout(x, p=0.5, training=True, rng=None):
-    """Inverted dropout: zero each entry with probability p and scale the rest by 1/(1 − p).
-
-    The scaling keeps every entry's expected value unchanged, so nothing needs
-    rescaling at evaluation time: with ``training=False`` or ``p=0`` this is
-    the identity. ``rng`` is a NumPy Generator (``np.random.default_rng(seed)``)
-    that draws the masks; there is no global random state.
-    """
-    x = checks.float_tensor(x, "dropout")
-    checks.interval(p, 0, 1, "dropout", "p")
-    if not training or p == 0:
-        return x
-    checks.generator(rng, "dropout")
-    kept = rng.random(x.shape) >= p
-    return x * (kept / (1 - p))
-
-
 # ---- penalties (§11) ------------------------------------------------------------------------------
 def l1(tensors):
     """Σ|w| over every entry of every tensor: the L1 penalty; its gradient sign(w) drives weights to 0 (§11)."""
     terms = [t.abs().sum() for t in checks.tensor_list(tensors, "l1")]
-    return sum(terms[1:], terms[0])
+    return checks.finite_result(sum(terms[1:], terms[0]), "l1", "the penalty")
 
 
 def l2(tensors):
     """Σ w² over every entry of every tensor: the L2 penalty; its gradient 2w pulls big weights hardest (§11)."""
     terms = [(t * t).sum() for t in checks.tensor_list(tensors, "l2")]
-    return sum(terms[1:], terms[0])
+    return checks.finite_result(sum(terms[1:], terms[0]), "l2", "the penalty")

@@ -12,6 +12,13 @@ new version of the array: a backward pass that still needs the old values
 (``optimizer.step()`` between the forward pass and ``backward()``) raises
 instead of returning a wrong gradient. Parameters whose ``grad`` is None
 (not reached by the last backward pass) are left alone.
+
+A step never writes a NaN or an infinity into a weight (§10: a learning rate
+too large makes training diverge). Before anything is written, each
+optimizer refuses a gradient that is not finite and a step that would make a
+weight non-finite, naming the parameter: by its name if the optimizer was
+given ``model.named_parameters()`` (as PyTorch's optimizers accept), else by
+its index and shape. On refusal every parameter keeps its value.
 """
 
 import math
@@ -19,35 +26,79 @@ import math
 import numpy as np
 
 from tensorgrad import checks
-from tensorgrad.tensor import Tensor, no_grad
+from tensorgrad.tensor import Tensor
 
 
 class Optimizer:
-    """Holds the parameters; subclasses write ``update(i, p, g)`` for parameter i with gradient g (or their own ``step``)."""
+    """Holds the parameters (Tensors, or (name, Tensor) pairs as ``named_parameters()`` gives); subclasses
+    write ``step``, checking with ``refuse_non_finite`` before they write anything."""
 
     def __init__(self, params, lr):
-        self.params = list(params)
-        name = type(self).__name__
+        self.params, self.names = [], []
+        for item in params:
+            name, p = item if isinstance(item, tuple) and len(item) == 2 else (None, item)
+            self.params.append(p)
+            self.names.append(name)
+        where = type(self).__name__
         if not self.params:
-            raise ValueError(f"{name}: got no parameters to optimize")
+            raise ValueError(f"{where}: got no parameters to optimize")
         for p in self.params:
             if not (isinstance(p, Tensor) and p.requires_grad):
-                raise TypeError(f"{name}: parameters must be Tensors with requires_grad=True, got {p!r:.60}")
-        checks.positive(lr, name, "lr")
+                raise TypeError(f"{where}: parameters must be Tensors with requires_grad=True, got {p!r:.60}")
+        checks.positive(lr, where, "lr")
         self.lr = float(lr)
 
     def step(self):
-        with no_grad():
-            for i, p in enumerate(self.params):
-                if p.grad is not None:
-                    self.update(i, p, p.grad)
-
-    def update(self, i, p, g):
         raise NotImplementedError
 
     def zero_grad(self):
         for p in self.params:
             p.grad = None
+
+    def describe(self, i):
+        """Parameter i as an error names it: by name if known (else by its label, if any), by index and shape always."""
+        p, name = self.params[i], self.names[i]
+        if name is not None:
+            return f"{name!r} (parameter {i}, shape {p.shape})"
+        label = "" if p.label is None else f" (labelled {p.label!r})"
+        return f"parameter {i}{label} of shape {p.shape}"
+
+    def locate(self, entry, i=None):
+        """(parameter, its index) of ``entry`` of parameter i's flattened array, or with i None of a flat buffer
+        holding every parameter end to end."""
+        if i is None:
+            ends = np.cumsum([p.size for p in self.params])
+            i = int(np.searchsorted(ends, entry, side="right"))
+            entry -= int(ends[i]) - self.params[i].size
+        return i, tuple(int(k) for k in np.unravel_index(entry, self.params[i].shape))
+
+    def refuse_non_finite(self, array, what, i=None):
+        """Refuse if ``array`` holds NaN or an infinity: parameter i's ``what`` ("gradient", or the "weight" a step
+        would give it), or with i None a flat buffer of every parameter's, end to end. One isfinite pass."""
+        if np.isfinite(array).all():
+            return
+        entry = int(np.flatnonzero(~np.isfinite(array.ravel()))[0])
+        value = array.ravel()[entry]
+        i, index = self.locate(entry, i)
+        p, where = self.params[i], type(self).__name__
+        if what == "gradient":
+            raise FloatingPointError(
+                f"{where}: the gradient of {self.describe(i)} is {value} at index {index}; no parameter was "
+                "changed. Rerun the forward and backward pass under tensorgrad.detect_anomaly() to find the op "
+                "that made it"
+            )
+        raise FloatingPointError(
+            f"{where}: this step would make {self.describe(i)} {value} at index {index} (it is "
+            f"{p.data[index]:.6g}, its gradient {p.grad[index]:.6g}); no parameter was changed. The learning "
+            f"rate (lr={self.lr:g}) is too large, or training has diverged"
+        )
+
+
+def _write(p, value):
+    """Write ``value`` into p's array in place; assigning the array back counts the update in p's version."""
+    data = p.data
+    np.copyto(data, value)
+    p.data = data
 
 
 class SGD(Optimizer):
@@ -59,11 +110,23 @@ class SGD(Optimizer):
         self.momentum = float(momentum)
         self.velocity = [np.zeros_like(p.data) for p in self.params]
 
-    def update(self, i, p, g):
-        if self.momentum:
-            self.velocity[i] = self.momentum * self.velocity[i] + g
-            g = self.velocity[i]
-        p.data -= self.lr * g
+    def step(self):
+        """Every new weight and velocity computed and checked first, then all written (or none)."""
+        stepped = [i for i, p in enumerate(self.params) if p.grad is not None]
+        for i in stepped:
+            self.refuse_non_finite(self.params[i].grad, "gradient", i)
+        moves = []
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow here is refused just below
+            for i in stepped:
+                p = self.params[i]
+                velocity = self.momentum * self.velocity[i] + p.grad if self.momentum else p.grad
+                moves.append((i, velocity, p.data - self.lr * velocity))
+        for i, _, weight in moves:
+            self.refuse_non_finite(weight, "weight", i)
+        for i, velocity, weight in moves:
+            if self.momentum:
+                self.velocity[i] = velocity
+            _write(self.params[i], weight)
 
 
 class Adam(Optimizer):
@@ -107,19 +170,63 @@ class Adam(Optimizer):
             self.v = [self.flat_v[s].reshape(p.shape) for p, s in zip(self.params, self.slices)]
 
     def step(self):
-        with no_grad():
-            stepped = [i for i, p in enumerate(self.params) if p.grad is not None]
+        """Gradients checked, the new weights computed and checked, then all written (or none).
+
+        A gradient entry of √(largest float) or more is refused too: its square would overflow v. On a
+        refusal of the new weights the moments have taken this gradient in; the step counts have not.
+        """
+        stepped = [i for i, p in enumerate(self.params) if p.grad is not None]
+        counts = list(self.steps)
+        if self.flat_m is not None and len(stepped) == len(self.params) and len(set(self.steps)) == 1:
+            grads = np.concatenate([p.grad.ravel() for p in self.params])  # one check, one update for all
+            self.refuse_large(grads)
+            weights = np.concatenate([p.data.ravel() for p in self.params])
+            self.steps = [t + 1 for t in counts]
+            moves = [(None, self.moved(weights, self.change(self.flat_m, self.flat_v, grads, self.steps[0])))]
+        else:
             for i in stepped:
+                self.refuse_large(self.params[i].grad, i)
+            moves = []
+            for i in stepped:
+                p = self.params[i]
                 self.steps[i] += 1
-            if self.flat_m is not None and len(stepped) == len(self.params) and len(set(self.steps)) == 1:
-                grads = np.concatenate([p.grad.ravel() for p in self.params])
-                change = self.change(self.flat_m, self.flat_v, grads, self.steps[0])
-                for p, s in zip(self.params, self.slices):
-                    self.move(p, change[s].reshape(p.shape))
+                moves.append((i, self.moved(p.data.copy(), self.change(self.m[i], self.v[i], p.grad, self.steps[i]))))
+        for i, weights in moves:
+            try:
+                self.refuse_non_finite(weights, "weight", i)
+            except FloatingPointError:
+                self.steps = counts
+                raise
+        for i, weights in moves:
+            if i is not None:
+                _write(self.params[i], weights)
             else:
-                for i in stepped:
-                    p = self.params[i]
-                    self.move(p, self.change(self.m[i], self.v[i], p.grad, self.steps[i]))
+                for p, s in zip(self.params, self.slices):
+                    _write(p, weights[s].reshape(p.shape))
+
+    def refuse_large(self, g, i=None):
+        """Refuse a gradient (parameter i's, or with i None the flat buffer of all) that is not finite or whose
+        square would overflow. The usual case costs one dot product: Σg² is finite only if every g² is."""
+        limit = math.sqrt(np.finfo(g.dtype).max)
+        if np.isfinite(np.vdot(g, g)) or (-limit < g.min() and g.max() < limit):
+            return
+        self.refuse_non_finite(g, "gradient", i)
+        entry = int(np.flatnonzero(np.abs(g.ravel()) >= limit)[0])
+        value = g.ravel()[entry]
+        i, index = self.locate(entry, i)
+        raise FloatingPointError(
+            f"{type(self).__name__}: the gradient of {self.describe(i)} is {value:.3g} at index {index}, whose "
+            f"square overflows {g.dtype} in the running mean of g²; no parameter was changed. Clip the gradients "
+            "(clip_grad_norm) or lower the learning rate"
+        )
+
+    def moved(self, weights, change):
+        """weights·(1 − lr·wd), the decoupled decay (none for Adam), then − change: in place."""
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused before anything is written
+            if self.weight_decay:
+                weights *= 1 - self.lr * self.weight_decay
+            weights -= change
+        return weights
 
     def change(self, m, v, g, t):
         """Update the moments m and v in place from g; return lr · m̂ / (√v̂ + eps), the step at count t."""
@@ -138,13 +245,6 @@ class Adam(Optimizer):
         denominator += self.eps
         return np.divide(np.multiply(m, self.lr / (1 - b1**t)), denominator, out=denominator)
 
-    def move(self, p, change):
-        """p ← p·(1 − lr·wd), the decoupled decay (none for Adam), then p ← p − change."""
-        data = p.data
-        if self.weight_decay:
-            data *= 1 - self.lr * self.weight_decay
-        data -= change
-        p.data = data  # in place all along; assigning it back counts the update in p's version
 
 
 class AdamW(Adam):
@@ -169,9 +269,25 @@ def clip_grad_norm(params, max_norm):
     """
     checks.positive(max_norm, "clip_grad_norm", "max_norm")
     params = [p for p in params if p.grad is not None]
-    total = math.sqrt(math.fsum(float(np.sum(np.square(p.grad, dtype=np.float64))) for p in params))
+    total = _global_norm([p.grad for p in params])
     if total > max_norm:
         scale = max_norm / total  # a Python float: float32 gradients stay float32
         for p in params:
             p.grad = p.grad * scale
     return total
+
+
+def _global_norm(grads):
+    """√(Σ g²) over every entry, in float64; a NaN or infinity is an error (its norm has no value), and squares
+    too large for a float64 (entries beyond 1e154) are summed after dividing by the largest entry."""
+    with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+        squares = math.fsum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads)
+    if math.isfinite(squares):
+        return math.sqrt(squares)
+    for i, g in enumerate(grads):
+        if not np.isfinite(g).all():
+            index = tuple(int(k) for k in np.argwhere(~np.isfinite(g))[0]) if g.ndim else ()
+            raise FloatingPointError(f"clip_grad_norm: the gradient of parameter {i} (shape {g.shape}) is {g[index]} "
+                                     f"at index {index}, so the norm has no value; nothing was scaled")
+    top = max(float(np.max(np.abs(g))) for g in grads if g.size)
+    return top * math.sqrt(math.fsum(float(np.sum(np.square(g / top, dtype=np.float64))) for g in grads))

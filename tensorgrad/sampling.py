@@ -9,7 +9,10 @@ float64 NumPy array, so the filters compose:
 
 A token that is filtered out gets the logit −inf: e^−inf = 0, so softmax
 gives it probability exactly 0 and log-probability −inf, with no NaN on the
-way. (A Tensor cannot hold −inf, hence plain arrays.) ``sample`` runs the
+way (``tensorgrad.masking``); logits given with −inf already (a Tensor may
+hold it) are masked the same way. NaN or +inf logits, and a row with every
+logit −inf, are errors naming the function. The filters return plain arrays:
+no gradient flows through sampling. ``sample`` runs the
 pipeline in that order, temperature first, then top-k, then top-p, and draws
 one token per row; ``generate`` repeats it, feeding each new token back into
 the model. No graph is built: drawing a token has no derivative, which is why

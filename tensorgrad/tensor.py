@@ -25,7 +25,7 @@ wrong gradient.
 import numpy as np
 
 from scalargrad import elementwise as ew
-from tensorgrad import autograd, ops
+from tensorgrad import autograd, masking, ops
 from tensorgrad.function import (
     Function,
     Node,
@@ -87,6 +87,7 @@ class Tensor(Node):
         self._ctx = None
         self._version = Version()
         self._retains_grad = False
+        self._masked = masking.entering(self._data)  # −inf is a masked position; NaN and +inf are refused
 
     # data: replacing or updating it in place counts as a new version
     @property
@@ -105,6 +106,7 @@ class Tensor(Node):
             value = _as_array(value, self._data.dtype)
             if value.shape != self._data.shape:
                 raise ValueError(f"Tensor.data: new shape {value.shape} differs from {self._data.shape}")
+            self._masked = masking.entering(value, "Tensor.data")
             self._data = value
         self._version.count += 1
 
@@ -141,7 +143,7 @@ class Tensor(Node):
     def detach(self):
         """The same array, cut off from the graph (and sharing its version counter)."""
         out = Tensor.from_op(self._data)
-        out._version = self._version
+        out._version, out._masked = self._version, self._masked
         return out
 
     def retain_grad(self):
@@ -361,8 +363,6 @@ def _as_array(data, dtype):
         raise TypeError(f"Tensor: cannot make an array of {type(data).__name__} {data!r:.60}: {error}") from None
     if array.dtype.kind not in "fiub":
         raise TypeError(f"Tensor: data must be numbers, got dtype {array.dtype}")
-    if array.dtype.kind == "f" and not np.isfinite(array).all():
-        raise ValueError("Tensor: data contains NaN or infinity")
     return array
 
 

@@ -8,6 +8,8 @@ losses → one number), ``reinforce_loss`` (§16), ``clip_band``,
 are plain NumPy arrays (no gradient flows through a reward);
 log-probabilities and losses are Tensors. Each function checks its input
 once (``tensorgrad.checks``); what it calls inside does not check again.
+Each loss checks its result too: a NaN or an infinity is an error naming the
+function, never a number to step on (``checks.finite_result``).
 """
 
 import numpy as np
@@ -125,7 +127,13 @@ def token_log_probs(logits, ids):
         raise ValueError(f"token_log_probs: logits of shape {logits.shape} need ids of shape {logits.shape[:-1]} "
                          f"(one token per position), got ids of shape {ids.shape}")
     checks.in_range(ids, logits.shape[-1], "token_log_probs", "ids")
-    return _token_log_probs(LogSoftmax.apply(logits, axis=-1), ids)
+    log_probs = _token_log_probs(LogSoftmax.apply(logits, axis=-1, where="token_log_probs"), ids)
+    masked = log_probs.data == -np.inf
+    if masked.any():
+        index = checks.first_index(masked)
+        raise ValueError(f"token_log_probs: token {ids[index]} at position {index} has logit −inf (masked), so "
+                         "log π of it is −inf: a masked token cannot have been sampled")
+    return log_probs
 
 
 def _token_log_probs(log_p, ids):
@@ -160,7 +168,7 @@ def aggregate(values, mask, mode="sequence_mean", constant_length=None):
     keep = checks.completion_mask(mask, values.shape, "aggregate", "per-token values")
     if constant_length is not None:
         checks.positive(constant_length, "aggregate", "constant_length")
-    return _aggregate(values, keep, mode, constant_length)
+    return checks.finite_result(_aggregate(values, keep, mode, constant_length), "aggregate", "the result")
 
 
 def _aggregate(values, keep, mode, constant_length):
@@ -192,7 +200,8 @@ def reinforce_loss(log_probs, advantages, mask, aggregation="sequence_mean", con
     """
     log_probs, adv = _per_token(log_probs, advantages, "reinforce_loss")
     keep = _aggregation(mask, log_probs.shape, aggregation, constant_length, "reinforce_loss")
-    return _aggregate(-(log_probs * adv[:, None]), keep, aggregation, constant_length)
+    loss = _aggregate(-(log_probs * adv[:, None]), keep, aggregation, constant_length)
+    return checks.finite_result(loss, "reinforce_loss")
 
 
 # ---- the clipped surrogate (§18) ---------------------------------------------------------------
@@ -243,10 +252,19 @@ def clipped_surrogate_loss(log_probs, old_log_probs, advantages, mask, eps_low=0
     log_probs, adv = _per_token(log_probs, advantages, where)
     old = _old_log_probs(old_log_probs, log_probs.shape, where, "old_log_probs")
     keep = _aggregation(mask, log_probs.shape, aggregation, constant_length, where)
-    ratio = (log_probs - old).exp()
+    ratio = _exp(log_probs - old, where, "the ratio π_new/π_old")
     adv = adv[:, None]
     objective = ratio * adv if eps_low is None else _clipped_objective(ratio, adv, *clip_band(eps_low, eps_high, where))
-    return _aggregate(-objective, keep, aggregation, constant_length)
+    return checks.finite_result(_aggregate(-objective, keep, aggregation, constant_length), where)
+
+
+def _exp(x, where, what):
+    """x.exp(), its overflow reported as ``where``'s: what it was computing, and why."""
+    try:
+        return x.exp()
+    except OverflowError as error:
+        raise OverflowError(f"{where}: {what} overflows ({error}); the policy has moved too far from the one "
+                            "that sampled (log-probabilities too far apart)") from None
 
 
 def clip_fractions(ratio, advantages, mask, eps_low=0.2, eps_high=None):
@@ -300,6 +318,7 @@ def _old_log_probs(old, shape, where, what):
     old = checks.array(old)
     if old.shape != shape:
         raise ValueError(f"{where}: {what} of shape {old.shape} differ from log_probs of shape {shape}")
+    checks.finite(old, where, what)
     return old
 
 
@@ -328,7 +347,7 @@ def kl_estimate(log_probs, ref_log_probs, estimator="k3"):
 
 def _kl_estimate(log_probs, ref_log_probs, estimator):
     log_r = ref_log_probs - log_probs  # log(π_ref/π)
-    return -log_r if estimator == "k1" else log_r.exp() - 1 - log_r
+    return -log_r if estimator == "k1" else _exp(log_r, "kl_estimate", "k3's ratio π_ref/π") - 1 - log_r
 
 
 def kl_exact(logits, ref_logits):
