@@ -83,3 +83,17 @@ def test_tensorgrad_example_shows_p_minus_onehot():
     p = np.exp(logits.data) / np.exp(logits.data).sum()
     np.testing.assert_allclose(logits.grad, p - np.array([[1.0, 0.0, 0.0]]), atol=1e-15)
     assert printed.strip() == f"{p.round(3)} {(p - [[1, 0, 0]]).round(3)}"
+
+
+def test_masked_logits_example_gives_the_masked_key_weight_and_gradient_0():
+    import numpy as np
+
+    block = next(b for b in BLOCKS if "np.inf" in b)
+    namespace, printed = _run(block)
+    e = np.exp([2.0, 1.0])
+    p = np.append(e / e.sum(), 0.0)  # softmax over the two keys left, 0 for the masked one
+    values = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(namespace["weights"].data[0], p, rtol=1e-15)
+    np.testing.assert_allclose(namespace["scores"].grad[0], p * (values - p @ values), atol=1e-15)  # softmax's VJP
+    comment = block.strip().splitlines()[-1].split("#", 1)[1]
+    assert printed.split() == comment.split()  # the README shows what the code prints
