@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from demos._plots import save
 from demos._stepper import Step, figure, verdict
 from tensorgrad import functional as F
 from tensorgrad import scaled_dot_product_attention, tensor
@@ -257,5 +258,4 @@ def _heatmap(computed, path):
     panels[0].set_ylabel("query")
     picture.suptitle("§13 attention weights for cat, sat, mat (each row sums to 1)")
     picture.colorbar(image, ax=panels, label="attention weight")
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from demos._plots import save
 from demos._stepper import Step, figure
 from scalargrad import Value, kl_divergence
 from tensorgrad import functional as F
@@ -206,4 +207,4 @@ def _picture(slopes, path):
     ax.set(xlim=(0, 1.02), ylim=(0, 4.2), xlabel="probability assigned to the correct token",
            ylabel="loss", title="Why −log p: the tangent's slope says how urgently to fix it")
     ax.legend(loc="upper right")
-    fig.savefig(path, dpi=100)
+    save(fig, path)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from demos._plots import save
 from demos._stepper import Step, figure
 from tensorgrad import tensor
 
@@ -147,5 +148,4 @@ def _arrows(vectors, path):
     axes.set_xlabel("action")
     axes.set_ylabel("romance")
     axes.set_title("Movies as arrows: each pair's dot product on its arc")
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)

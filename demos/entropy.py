@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from demos._plots import save, signed
 from demos._solve import bisect
 from demos._stepper import Step, figure, illustrative
 from scalargrad import Value, entropy, sum_of
@@ -287,7 +288,7 @@ def _bars(panels, path):
         ax.set_ylim(0, 105)
     fig.axes[0].set_ylabel("probability (%)")
     fig.suptitle("Low entropy = confident (blue), high entropy = uncertain (orange)")
-    fig.savefig(path, dpi=100)
+    save(fig, path)
 
 
 def _curve(path):
@@ -301,10 +302,10 @@ def _curve(path):
     ax.plot(grid, -tensor(grid).log().data, color="black")
     for p, _ in CURVE_LABELS:
         s = _surprise_of(float(p))
-        ax.plot(float(p), s, "o", color="tab:red")
+        ax.plot(float(p), s, "o", color="tab:red", clip_on=False)
         left = float(p) > 0.9  # the label of p = 1 goes inside the axes
-        ax.annotate(f"p = {p} → {s:.2f}", (float(p), s), textcoords="offset points", xytext=(-8 if left else 8, 6),
+        ax.annotate(f"p = {p} → {signed(s, '.2f')}", (float(p), s), textcoords="offset points", xytext=(-8 if left else 8, 6),
                     ha="right" if left else "left", fontsize=9)
-    ax.set(xlim=(0, 1.02), ylim=(0, 5.6), xlabel="probability of the event p", ylabel="surprise = −log p (nats)",
+    ax.set(xlim=(0, 1), ylim=(0, 5.6), xlabel="probability of the event p", ylabel="surprise = −log p (nats)",
            title="The shape of surprise: −log p explodes as p drops")
-    fig.savefig(path, dpi=100)
+    save(fig, path)

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from demos._plots import save
 from demos._solve import bisect
 from demos._stepper import Step, figure, illustrative, verdict
 from tensorgrad import tensor
@@ -318,8 +319,7 @@ def _coin_picture(running, path):
     axes.set_ylabel("share of heads so far (%)")
     axes.set_title(f"Share of heads in {len(SEEDS)} runs of a fair coin")
     axes.legend(loc="upper right", fontsize=8)
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)
 
 
 def _vote_picture(votes, path):
@@ -342,5 +342,4 @@ def _vote_picture(votes, path):
     axes.set_ylabel("P(the vote is right) (%)")
     axes.set_title("Majority voting a 60%-accurate model")
     axes.legend(loc="lower right", fontsize=8)
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)

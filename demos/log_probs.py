@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from demos._plots import save
 from demos._stepper import Step, figure, illustrative
 from scalargrad import Value
 from tensorgrad import functional as F
@@ -254,17 +255,18 @@ def _plot_log(marked, path):
     for (p, post), y, offset in zip(CURVE, marked, offsets):
         axes.plot(float(p), y, "o", color="tab:red")
         axes.annotate(f"p={p}: {post}", (float(p), y), textcoords="offset points", xytext=offset)
-    spans = (((0.01, 0.1), (marked[0], marked[1]), 0.2, "tab:orange"), ((0.5, 1.0), (marked[2], marked[3]), 1.04, "tab:green"))
-    for (p_low, p_high), (low, high), x, color in spans:
+    # each gap: its two p, their log p, where its arrow stands, where its text goes (x, y, va), colour
+    spans = (((0.01, 0.1), (marked[0], marked[1]), 0.2, (0.215, (marked[0] + marked[1]) / 2, "center"), "tab:orange"),
+             ((0.5, 1.0), (marked[2], marked[3]), 0.75, (0.765, marked[2] - 0.15, "top"), "tab:green"))
+    for (p_low, p_high), (low, high), x, (text_x, text_y, va), color in spans:
         axes.plot([p_low, x], [low, low], ":", color=color)
         axes.plot([p_high, x], [high, high], ":", color=color)
         axes.annotate("", (x, high), (x, low), arrowprops={"arrowstyle": "<->", "color": color})
-        axes.text(x + 0.015, (low + high) / 2, f"{p_low:g} → {p_high:g}:\n{high - low:.2f} apart", color=color, va="center")
-    axes.set_xlim(0, 1.25)
+        axes.text(text_x, text_y, f"{p_low:g} → {p_high:g}:\n{high - low:.2f} apart", color=color, va=va)
+    axes.set_xlim(0, 1.02)
     axes.set_ylim(-5.4, 0.5)
     axes.set_xlabel("probability p")
     axes.set_ylabel("log(probability)")
     axes.set_title("log p: tiny probabilities spread apart, large ones squeezed together")
     axes.legend(loc="lower right")
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from demos._plots import save
 from demos._stepper import Step, figure, verdict
 from scalargrad import Value
 from tensorgrad import functional as F
@@ -297,5 +298,4 @@ def _plot(rows, bits, marked, path):
     curve.set_ylabel("entropy (bits)")
     curve.set_title("Higher T, flatter, more uncertain")
     curve.legend(fontsize="small")
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)
