@@ -94,9 +94,12 @@ def _hundred_tokens():
         product = product * p
     per_token = Value(float(POST_SEQUENCE_LOG)) / SEQUENCE_LENGTH
     step = Step(f"§5 A {SEQUENCE_LENGTH}-token response: multiply, or add logs?")
-    zeros = (_zeros_after_point(product.data), _zeros_after_point(float(POST_SEQUENCE_PROB)))
+    implied = Value(float(POST_SEQUENCE_LOG)).exp()  # the product the post's own Σ log p stands for
+    zeros = (_zeros_after_point(product.data), _zeros_after_point(float(POST_SEQUENCE_PROB)),
+             _zeros_after_point(implied.data))
     for name, value in (("the post's typical token probability", per_token.exp().data), ("Π p", product.data),
-                        ("zeros after the point: Π p, the post's", zeros)):
+                        ("e^(the post's Σ log p)", implied.data),
+                        ("zeros after the point: Π p, the post's, e^(the post's Σ log p)", zeros)):
         step.record(name, value)
     return step.say(
         f"The post gives no {SEQUENCE_LENGTH} probabilities; here: its six, repeated until there are {SEQUENCE_LENGTH}.",
@@ -109,13 +112,16 @@ def _hundred_tokens():
                 f" probability of e^({per_token.data:.3f}) = {100 * per_token.exp().data:.1f}%"
             ),
         ),
-        illustrative(
-            f"Π p over {SEQUENCE_LENGTH} tokens",
+        figure(
+            f"Π p of the {SEQUENCE_LENGTH} with Σ log p = {POST_SEQUENCE_LOG}",
             POST_SEQUENCE_PROB,
-            note=(
-                f"the six cycled give {product.data:.1e}: {zeros[0]} zeros after the point (the post's has {zeros[1]})"
+            implied.data,
+            would_give=(
+                f"e^({POST_SEQUENCE_LOG}) = {implied.data:.1e}: {zeros[2]} zeros after the point, not {zeros[1]}"
+                f" (that is Σ log p = {math.log(float(POST_SEQUENCE_PROB)):.1f})"
             ),
         ),
+        f"The six cycled give Π p = {product.data:.1e}, {zeros[0]} zeros after the point.",
         f"{product.data:.1e} is still a float64 number, but a few hundred more tokens and it is not (next step).",
         f"The sum of logs just falls by {-log_total.data / SEQUENCE_LENGTH:.2f} per token on average, far from any limit.",
     )
