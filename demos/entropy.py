@@ -144,8 +144,12 @@ def _one_vs_two_percent(step):
     gap = step.record("how much more surprising, in nats", (rare - less_rare).data)
     odds, log_2 = (Value(LESS_RARE) / RARE).data, step.record("log 2", Value(2.0).log().data)
     top_gap = step.record("50% vs 100%, in nats", _surprise_of(0.5) - _surprise_of(1.0))
+    as_surprising = 2 * less_rare.data  # twice the surprise of 2%: −log p = 2·(−log 0.02) at p = 0.02²
     return [
         "The post: 1% is \"not just 2x more surprising than 2%. It's way more surprising.\" Under −log p, not even 2×:",
+        figure(f"−log {RARE} ÷ −log {LESS_RARE} (post: more than 2×)", "2", times, "x",
+               would_give=f"twice the surprise of {LESS_RARE:.0%} ({as_surprising:.2f} nats) is p ="
+                          f" {LESS_RARE}² = {100 * (0 - Value(as_surprising)).exp().data:.2f}%"),
         (
             f"  −log({RARE}) = {rare.data:.2f} nats vs −log({LESS_RARE}) = {less_rare.data:.2f} nats:"
             f" only {times:.2f}× as surprising."
@@ -191,10 +195,12 @@ def _extremes(rng):
     for n in UNIFORM_SIZES:
         h = F.entropy(logits=tensor(np.zeros(n))).item()  # equal logits: the uniform distribution
         log_n = tensor(float(n)).log().item()
+        lines.append(figure(f"H({n} equal outcomes), the post's H = log(n) = log {n}", f"{math.log(n):.6f}", h,
+                            " nats"))
         step.record(f"uniform over {n}: H in nats", h)
         step.record(f"uniform over {n}: log {n}", log_n)
         step.record(f"uniform over {n}: H in bits", _bits([1 / n] * n))
-        lines.append(f"  uniform over {n}: H = {h:.6f} nats, log {n} = {log_n:.6f} ({_bits([1 / n] * n):.3f} bits)")
+        lines.append(f"    in bits: {_bits([1 / n] * n):.3f} (log₂ {n})")
     n = UNIFORM_SIZES[-1]
     log_n = tensor(float(n)).log().item()
     samples = rng.dirichlet(np.ones(n), size=DIRICHLET_SAMPLES)
