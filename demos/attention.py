@@ -17,6 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from demos._plots import save
+from demos._solve import printed_range
 from demos._stepper import Step, figure, verdict
 from tensorgrad import functional as F
 from tensorgrad import scaled_dot_product_attention, tensor
@@ -104,15 +105,20 @@ class _Fit:
         self.best = 1 / slope if slope > 0 else None
         self.from_best = F.softmax(s, temperature=self.best).data if self.best else None
         sweep = F.softmax(s[None, :] / tensor(TEMPERATURES)[:, None]).data  # one row per temperature
-        self.found = [
-            T for T, row in zip(TEMPERATURES, sweep) if all(verdict(p, scale * w) != "differs" for p, w in zip(post, row))
-        ]
+        found = [T for T, row in zip(TEMPERATURES, sweep) if self._shows_post(row)]
+        self.shown = None  # the range of T as printed, both ends checked to give the post's row
+        if found:
+            self.shown = printed_range(found[0], found[-1], lambda t: self._shows_post(F.softmax(s, temperature=t).data))
+
+    def _shows_post(self, weights):
+        """Whether ``weights`` show as the post's row: no figure's verdict is "differs"."""
+        return all(verdict(p, self.scale * w) != "differs" for p, w in zip(self.post, weights))
 
     def record(self, step, row):
         """Record what ``lines`` prints for ``row`` on ``step``: the best T, the row it gives, the T that reproduce it."""
         step.record(f"{row}: best temperature", self.best)
         step.record(f"{row}: softmax at the best temperature", self.from_best)
-        step.record(f"{row}: temperatures reproducing the post", (self.found[0], self.found[-1]) if self.found else None)
+        step.record(f"{row}: temperatures reproducing the post", tuple(map(float, self.shown)) if self.shown else None)
 
     def lines(self):
         lines = []
@@ -121,11 +127,8 @@ class _Fit:
                 f"  best single temperature (least squares on log-weights): T = {self.best:.2f},"
                 f" giving {_shown(self.from_best, self.scale)}"
             )
-        if self.found:
-            lines.append(
-                f"  softmax(scores / T) reproduces the post's figure for T from {self.found[0]:.2f}"
-                f" to {self.found[-1]:.2f}"
-            )
+        if self.shown:
+            lines.append(f"  softmax(scores / T) reproduces the post's figure for T from {self.shown[0]} to {self.shown[1]}")
         else:
             lines.append(
                 f"  no single temperature T from {TEMPERATURES[0]} to {TEMPERATURES[-1]:.0f} reproduces the post's figure"
@@ -138,8 +141,8 @@ class _Fit:
         The best temperature and the row it gives are in ``lines``; the row the scores give, in the step on scores.
         """
         scores = f"scores {_numbers(self.needed)} (log w − mean) give the post's row"
-        if self.found:
-            return f"{scores}; so do temperatures T {self.found[0]:.2f}–{self.found[-1]:.2f}"
+        if self.shown:
+            return f"{scores}; so do temperatures T {self.shown[0]}–{self.shown[1]}"
         return f"{scores}; no temperature does"
 
 
