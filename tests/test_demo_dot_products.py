@@ -66,7 +66,7 @@ def test_matrix_product_and_the_highlighted_cell(by_name, steps):
     assert list(steps[2].values["row 1 · column 2, term by term"]) == [1 * 8, 2 * 10, 3 * 12]  # the post's line
     differing = {name for name, claim in by_name.items() if claim.verdict != "exact"}
     assert differing == {"with [10, 10] added: vectors whose highest dot product is with themselves"}  # checked above
-    assert len(by_name) == 2 + 3 + 4 + 3 + 1 + 3
+    assert len(by_name) == 2 + 2 + 3 + 4 + 3 + 1 + 3
 
 
 def test_a_2x3_times_a_3x2_is_four_dot_products_in_a_2x2_result(by_name, steps):
