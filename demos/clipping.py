@@ -17,7 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from demos._plots import save
-from demos._stepper import Step, figure
+from demos._stepper import Step, figure, illustrative
 from tensorgrad import tensor
 from tensorgrad.rl import clip_ratio, clipped_objective
 
@@ -30,6 +30,7 @@ RATIO, CAPPED, CAPPED_STEP = "8.5", "1.2", "12"  # the post's ratio, clipped rat
 BAND = ("0.8", "1.2")  # the post's band [1 − ε, 1 + ε] for ε = 0.2
 # "If r = 0.1, it's now 10x less likely"; "a ratio of 1.2 means 20% more likely, whether ... 5% or 50%".
 SMALL_RATIO, TIMES_LESS = 0.1, "10"
+DOUBLE_RATIO, TIMES_MORE = 2.0, "2"  # "If r = 2, this action is now 2x more likely"
 MORE_LIKELY = "20"
 STARTS = (0.05, 0.50)
 BIG_STEP = (0.05, 0.80)  # "the probability might jump from 5% to 80%"
@@ -66,6 +67,7 @@ def _in_action():
 def _the_ratio():
     low, high = clip_ratio(np.array([0.0, np.inf]), EPS)
     less = (1 / tensor(SMALL_RATIO)).item()
+    doubled = (tensor(STARTS[0]) * DOUBLE_RATIO).item()  # an action at 5%, then r = 2
     more = ((tensor(float(CAPPED)) - 1) * 100).item()
     grown = [(p, (tensor(p) * float(CAPPED)).item()) for p in STARTS]
     before, after = BIG_STEP
@@ -76,6 +78,7 @@ def _the_ratio():
         step.record(name, value)
     return step.say(
         "r = 1: nothing changed; r > 1: the action became more likely; r < 1: less likely.",
+        figure(f"r = {DOUBLE_RATIO:g}: how many times as likely", TIMES_MORE, doubled / STARTS[0], "x"),
         figure(f"r = {SMALL_RATIO}: how many times less likely", TIMES_LESS, less, "x"),
         figure(f"r = {CAPPED}: how much more likely", MORE_LIKELY, more, "%"),
         "  whatever the start: " + ", ".join(f"{p:.0%} → {q:.0%}" for p, q in grown)
@@ -83,8 +86,10 @@ def _the_ratio():
         f"The band for ε = {EPS}: clipping a ratio far below it and one far above it gives its two edges,",
         figure("lower edge, 1 − ε", BAND[0], low),
         figure("upper edge, 1 + ε", BAND[1], high),
-        f"The post's \"5% to 80%\" is a ratio of {jump:.0f}; clipped to {float(high):.1f}, that step may only reach"
-        f" {before * high:.0%}.",
+        illustrative(f"\"{before:.0%} to {after:.0%}\" in one big step: where a clipped step may reach instead",
+                     f"{100 * after:.0f}", "%", engine=100 * before * high,
+                     note=f"the post's jump is a ratio of {jump:.0f}; clipped to {float(high):.1f}, the step reaches"
+                          f" {before:.0%} × {float(high):.1f} = {before * high:.0%}"),
     )
 
 
