@@ -19,6 +19,8 @@ from matplotlib.figure import Figure
 from demos._plots import save
 from demos._solve import printed_range
 from demos._stepper import Step, figure, verdict
+from scalargrad import Value
+from scalargrad.graph import topological_order
 from tensorgrad import functional as F
 from tensorgrad import scaled_dot_product_attention, tensor
 
@@ -36,6 +38,8 @@ HEAD_DIM = 4  # "each represented as a 4-dimensional vector"
 TEMPERATURES = np.geomspace(0.05, 20, 4000)  # searched for a temperature that reproduces a row
 WIDTH, ROOT_WIDTH = 768, "27.7"  # "Dividing by √768 ≈ 27.7"
 PAIRS, KEYS, SEED = 1000, 8, 0
+RNN_TOKENS, COMPRESSIONS = 500, "500"  # "squeezed through 500 compression steps to reach token 500"
+RNN_CARRY = 0.5  # how much of the old state an update keeps (our choice: the post gives no RNN)
 HEATMAP_PNG = "attention_weights.png"
 
 
@@ -43,7 +47,7 @@ def steps(out_dir, fast=False):
     """The demo's steps; ``fast`` is ignored (nothing here trains)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    return [_sentence(), _score_matrix(out_dir), _scores_for_the_posts_weights(), _scaling()]
+    return [_sentence(), _score_matrix(out_dir), _scores_for_the_posts_weights(), _scaling(), _long_range()]
 
 
 def _sentence():
@@ -66,6 +70,7 @@ def _sentence():
             f" {100 * weights.data[1]:.1f}%, not {SENTENCE_WEIGHTS[1]}%."
         ),
         *fit.lines(),
+        _sums_to_100("the post's weights", SENTENCE_WEIGHTS, 100),
         "For comparison, the plain division §4 rejects, score / Σ scores, gives "
         + ", ".join(f"{100 * s:.0f}%" for s in share.data)
         + ":",
@@ -175,7 +180,9 @@ def _score_matrix(out_dir):
     )
     for word, row, post_row, fit in zip(WORDS, weights.data, WEIGHTS, fits):
         step.say(*(figure(f"{word}→{key}", p, w, would_give=fit.would_give()) for key, p, w in zip(WORDS, post_row, row)))
-    step.say("Output = weights · V, one mix per word:")
+    step.say("The post's rows are distributions, as softmax's are:",
+             *(_sums_to_100(f"{word}: the post's row", row, 1) for word, row in zip(WORDS, WEIGHTS)),
+             "Output = weights · V, one mix per word:")
     for word, row in zip(WORDS, out.data):
         step.say(f"  {word}'s output = " + " + ".join(f"{100 * w:.1f}% {key}" for key, w in zip(WORDS, row)))
     step.say("So the post's weights are not softmax(scores). Is there a temperature that explains each row?")
@@ -225,6 +232,7 @@ def _scaling():
     step.say(
         figure(f"√{WIDTH}", ROOT_WIDTH, root_d),
         f"{PAIRS} pairs of random vectors with {WIDTH} entries, each entry of variance 1:",
+        figure(f"terms in one {WIDTH}-dimensional dot product q·k", str(WIDTH), (q[0] * k[0]).data.size),
         f"  q·k has standard deviation {spread:.1f} (a sum of {WIDTH} terms of variance 1: √{WIDTH});",
         f"  q·k / √{WIDTH} has {scaled_spread:.2f}.",
         f"One query against {KEYS} random keys, then softmax, with and without the scaling;",
@@ -242,6 +250,32 @@ def _scaling():
             f" largest weight {weights.data.max():.4f}, |gradient| {np.linalg.norm(scores.grad):.1e}"
         )
     return step.say("Unscaled, softmax is pushed into its near-0/near-1 zone and the gradient all but vanishes.")
+
+
+def _sums_to_100(name, post, scale):
+    """The post's weights, as printed, added up: a distribution's sum to 100% (``scale``: 100 for %, 1 for fractions)."""
+    return figure(f"{name} sums to", "100", 100 / scale * tensor([float(p) for p in post]).sum().item(), "%")
+
+
+def _long_range():
+    """"500 compression steps to reach token 500": an RNN's state updates between token 1 and token 500, counted."""
+    rng = np.random.default_rng(SEED)
+    tokens = [Value(x) for x in rng.standard_normal(RNN_TOKENS)]
+    state = Value(0.0)
+    for token in tokens:  # the simplest RNN: the whole past squeezed into one number, one update per token
+        state = (RNN_CARRY * state + token).tanh()
+    updates = sum(1 for node in topological_order(state) if node.op is not None and node.op.name == "tanh")
+    state.backward()
+    step = Step(f"§13 Before attention: token 1 reaches token {RNN_TOKENS} through every state update in between")
+    first, last = step.record("∂state/∂token 1 and ∂state/∂token 500", (tokens[0].grad, tokens[-1].grad))
+    return step.say(
+        f"An RNN over {RNN_TOKENS} tokens (scalargrad): state = tanh({RNN_CARRY}·state + token), one update per token.",
+        figure(f"compression steps from token 1 to token {RNN_TOKENS} (tanh updates on the path)", COMPRESSIONS,
+               updates),
+        f"  ∂state/∂token 1 = {first:.1e} (vanished), ∂state/∂token {RNN_TOKENS} = {last:.2f}: token 1 is forgotten.",
+        f"Attention: token {RNN_TOKENS} reads token 1 through one weight of softmax(Q·Kᵀ/√d), as easily as token"
+        f" {RNN_TOKENS - 1}.",
+    )
 
 
 def _heatmap(computed, path):

@@ -71,7 +71,9 @@ def _shown(probs):
 def _two_models():
     lines = ["The right next token is \"Paris\". Both models rank it first; cross_entropy(logits = log p, Paris):"]
     for name, probs, post in (("confident & correct", CONFIDENT, "0.105"), ("uncertain but correct", UNCERTAIN, "0.916")):
-        lines += [f"  {name}: {_shown(probs)}", figure(f"loss, {name}", post, _loss(probs))]
+        lines += [f"  {name}: {_shown(probs)}",
+                  figure(f"{name}: the three probabilities sum to", "100", 100 * tensor(probs).sum().item(), "%"),
+                  figure(f"loss, {name}", post, _loss(probs))]
     lines += (
         f"Same top pick, yet the uncertain model's loss is {_loss(UNCERTAIN) / _loss(CONFIDENT):.1f} times larger:",
         "  the loss measures how confident the model was in the right answer, not just whether it was right.",

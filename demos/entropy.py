@@ -97,6 +97,7 @@ def _forecasts(low, high, path):
     b_nats = step.record("H(Forecast B) in nats", _nats(FORECAST_B))
     lines = [
         "Forecast A: \"100% sunny\"; Forecast B: \"30% sun, 25% rain, 25% clouds, 20% snow\".",
+        figure("Forecast B: its four probabilities sum to", "100", 100 * tensor(FORECAST_B).sum().item(), "%"),
         figure("H(Forecast A)", "0", a_bits, unit=" bits"),
         f"H(Forecast B) = {b_bits:.4f} bits = {b_nats:.4f} nats (bits: log base 2; nats: natural log)",
         (

@@ -86,6 +86,7 @@ def _greedy(logits):
     step.record("temperature 0 picks", cold)
     return step.say(
         "Next-token probabilities: " + _percent(F.softmax(tensor(logits)).data),
+        figure(f"the post's {len(PROBS)} probabilities sum to", "100", 100 * tensor(PROBS).sum().item(), "%"),
         "  (logits = log p: softmax(log p) gives p back)",
         "Greedy: always pick #1, like always ordering the dish you want most.",
         f"  {GREEDY_CALLS} calls of sample(logits, greedy=True) picked: "

@@ -41,7 +41,7 @@ def test_claim_names_are_unique_and_all_checked(demo):
         "H(Forecast A)", "low entropy", "high entropy", "H(one-hot, 8 outcomes)", "entropy 2.5", "entropy 0.01",
         *(f"-log({p})" for p in ("0.99", "0.25", "0.01", "0.5", "1")),
         *(f"curve at p = {p}" for p in ("0.01", "0.1", "0.25", "0.5", "1.0")),
-        "−log 0.01 ÷ −log 0.02 (post: more than 2×)",
+        "−log 0.01 ÷ −log 0.02 (post: more than 2×)", "Forecast B: its four probabilities sum to",
         *(f"H({n} equal outcomes), the post's H = log(n) = log {n}" for n in (2, 4, 8)),
     }
 
@@ -50,6 +50,7 @@ def test_forecasts(demo):
     steps, _ = demo
     check(claim(steps, "H(Forecast A)"), "0", h([1.0, 0, 0, 0], 2))
     assert claim(steps, "H(Forecast A)").engine == "0"  # not "-0.0"
+    check(claim(steps, "Forecast B: its four probabilities sum to"), "100", 30 + 25 + 25 + 20)
     said = recorded(steps, "§8 Two forecasts")
     bits, nats = said["H(Forecast B) in bits"], said["H(Forecast B) in nats"]
     assert bits == pytest.approx(h(FORECAST_B, 2), abs=5e-5) and nats == pytest.approx(h(FORECAST_B), abs=5e-5)
