@@ -12,10 +12,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 DPI = 150
 
-# Where a label may go, in points from its point: beside it first, then further out in 8 directions.
+# Where a label may go, in points from its point: beside it first, then further out in 12 directions.
 _NEAR = (5, 2)
-_DIRECTIONS = [(np.cos(a), np.sin(a)) for a in np.linspace(0, 2 * np.pi, 8, endpoint=False)]
-_CANDIDATES = [_NEAR] + [(r * dx, r * dy) for r in (12, 20, 30, 42) for dx, dy in _DIRECTIONS]
+_DIRECTIONS = [(np.cos(a), np.sin(a)) for a in np.linspace(0, 2 * np.pi, 12, endpoint=False)]
+_CANDIDATES = [_NEAR] + [(r * dx, r * dy) for r in (12, 20, 30, 42, 56, 72) for dx, dy in _DIRECTIONS]
 _LEADER_FROM = 10  # labels at least this far (points) from their point get a line back to it
 
 
@@ -49,17 +49,19 @@ def label_points(axes, points, labels, fontsize=8):
     for i, ((x, y), label) in enumerate(zip(points, labels)):
         others = np.delete(marks, i, axis=0)
         for dx, dy in _CANDIDATES:
-            far = np.hypot(dx, dy) >= _LEADER_FROM
             ha, va = _alignment(dx, dy)
-            line = {"arrowstyle": "-", "color": "gray", "linewidth": 0.6, "shrinkA": 1, "shrinkB": 3}
             note = axes.annotate(label, (x, y), textcoords="offset points", xytext=(dx, dy), fontsize=fontsize,
-                                 ha=ha, va=va, arrowprops=line if far else None)
-            box = note.get_window_extent(renderer)
+                                 ha=ha, va=va)
+            box = note.get_window_extent(renderer)  # the text alone: the line back to the point may cross others
             inside = axes.bbox.contains(box.x0, box.y0) and axes.bbox.contains(box.x1, box.y1)
             free = inside and not any(box.overlaps(b) for b in placed) and not any(box.contains(*m) for m in others)
             if free or (dx, dy) == _CANDIDATES[-1]:
                 break
             note.remove()
+        if np.hypot(dx, dy) >= _LEADER_FROM:
+            note.remove()
+            axes.annotate(label, (x, y), textcoords="offset points", xytext=(dx, dy), fontsize=fontsize, ha=ha, va=va,
+                          arrowprops={"arrowstyle": "-", "color": "gray", "linewidth": 0.6, "shrinkA": 1, "shrinkB": 3})
         placed.append(box)
     return placed
 
