@@ -28,6 +28,8 @@ from tensorgrad.rl import GRPOConfig, GRPOTrainer
 
 SEED = 0
 BLOCK_SIZE = PROMPT_LENGTH + MAX_ANSWER
+PRETRAIN_PROBE = 300  # training questions answered to decide when pre-training stops
+PRETRAIN_CHECK_EVERY = 5  # pre-training steps between two looks at the probe
 SAMPLING_TEMPERATURE = 1.0  # the policy π is the model's softmax itself, so the trainer's log π match the samples
 
 
@@ -39,19 +41,30 @@ def new_model(config):
 
 
 def pretrain(config, train_pairs):
-    """Cross-entropy on the answers of random training questions (§9), AdamW, for ``pretrain_steps`` only."""
+    """Cross-entropy on the answers of random training questions (§9), AdamW, stopped at ``pretrain_stop``.
+
+    Every ``PRETRAIN_CHECK_EVERY`` steps the model answers ``PRETRAIN_PROBE`` training
+    questions greedily; once it gets ``pretrain_stop`` of them right (or after
+    ``pretrain_steps``), pre-training stops. Stopping at a level, not after a
+    fixed number of steps, starts RL from the same skill whatever the seed:
+    after 200 steps one seed's model is right 41% of the time, another's 91%.
+    """
     rng = np.random.default_rng(SEED)
     model = new_model(config)
     optimizer = optim.AdamW(model.parameters(), lr=config.pretrain_lr, weight_decay=0.0)
+    probe = train_pairs[:PRETRAIN_PROBE]
     losses = []
-    for _ in tqdm(range(config.pretrain_steps), desc="pre-training", unit="step"):
-        inputs, targets = examples(train_pairs[rng.integers(0, len(train_pairs), config.pretrain_batch)])
-        loss = model.loss(inputs, targets, ignore_index=IGNORE)
-        optimizer.zero_grad()
-        loss.backward()
-        optim.clip_grad_norm(model.parameters(), 1.0)
-        optimizer.step()
-        losses.append(loss.item())
+    with tqdm(range(1, config.pretrain_steps + 1), desc="pre-training", unit="step") as bar:
+        for step in bar:
+            inputs, targets = examples(train_pairs[rng.integers(0, len(train_pairs), config.pretrain_batch)])
+            loss = model.loss(inputs, targets, ignore_index=IGNORE)
+            optimizer.zero_grad()
+            loss.backward()
+            optim.clip_grad_norm(model.parameters(), 1.0)
+            optimizer.step()
+            losses.append(loss.item())
+            if step % PRETRAIN_CHECK_EVERY == 0 and accuracy(model, probe) >= config.pretrain_stop:
+                break
     return model, losses
 
 

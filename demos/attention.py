@@ -16,7 +16,11 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from demos._plots import save
+from demos._solve import printed_range
 from demos._stepper import Step, figure, verdict
+from scalargrad import Value
+from scalargrad.graph import topological_order
 from tensorgrad import functional as F
 from tensorgrad import scaled_dot_product_attention, tensor
 
@@ -34,6 +38,8 @@ HEAD_DIM = 4  # "each represented as a 4-dimensional vector"
 TEMPERATURES = np.geomspace(0.05, 20, 4000)  # searched for a temperature that reproduces a row
 WIDTH, ROOT_WIDTH = 768, "27.7"  # "Dividing by √768 ≈ 27.7"
 PAIRS, KEYS, SEED = 1000, 8, 0
+RNN_TOKENS, COMPRESSIONS = 500, "500"  # "squeezed through 500 compression steps to reach token 500"
+RNN_CARRY = 0.5  # how much of the old state an update keeps (our choice: the post gives no RNN)
 HEATMAP_PNG = "attention_weights.png"
 
 
@@ -41,7 +47,7 @@ def steps(out_dir, fast=False):
     """The demo's steps; ``fast`` is ignored (nothing here trains)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    return [_sentence(), _score_matrix(out_dir), _scores_for_the_posts_weights(), _scaling()]
+    return [_sentence(), _score_matrix(out_dir), _scores_for_the_posts_weights(), _scaling(), _long_range()]
 
 
 def _sentence():
@@ -64,6 +70,7 @@ def _sentence():
             f" {100 * weights.data[1]:.1f}%, not {SENTENCE_WEIGHTS[1]}%."
         ),
         *fit.lines(),
+        _sums_to_100("the post's weights", SENTENCE_WEIGHTS, 100),
         "For comparison, the plain division §4 rejects, score / Σ scores, gives "
         + ", ".join(f"{100 * s:.0f}%" for s in share.data)
         + ":",
@@ -103,15 +110,20 @@ class _Fit:
         self.best = 1 / slope if slope > 0 else None
         self.from_best = F.softmax(s, temperature=self.best).data if self.best else None
         sweep = F.softmax(s[None, :] / tensor(TEMPERATURES)[:, None]).data  # one row per temperature
-        self.found = [
-            T for T, row in zip(TEMPERATURES, sweep) if all(verdict(p, scale * w) != "differs" for p, w in zip(post, row))
-        ]
+        found = [T for T, row in zip(TEMPERATURES, sweep) if self._shows_post(row)]
+        self.shown = None  # the range of T as printed, both ends checked to give the post's row
+        if found:
+            self.shown = printed_range(found[0], found[-1], lambda t: self._shows_post(F.softmax(s, temperature=t).data))
+
+    def _shows_post(self, weights):
+        """Whether ``weights`` show as the post's row: no figure's verdict is "differs"."""
+        return all(verdict(p, self.scale * w) != "differs" for p, w in zip(self.post, weights))
 
     def record(self, step, row):
         """Record what ``lines`` prints for ``row`` on ``step``: the best T, the row it gives, the T that reproduce it."""
         step.record(f"{row}: best temperature", self.best)
         step.record(f"{row}: softmax at the best temperature", self.from_best)
-        step.record(f"{row}: temperatures reproducing the post", (self.found[0], self.found[-1]) if self.found else None)
+        step.record(f"{row}: temperatures reproducing the post", tuple(map(float, self.shown)) if self.shown else None)
 
     def lines(self):
         lines = []
@@ -120,11 +132,8 @@ class _Fit:
                 f"  best single temperature (least squares on log-weights): T = {self.best:.2f},"
                 f" giving {_shown(self.from_best, self.scale)}"
             )
-        if self.found:
-            lines.append(
-                f"  softmax(scores / T) reproduces the post's figure for T from {self.found[0]:.2f}"
-                f" to {self.found[-1]:.2f}"
-            )
+        if self.shown:
+            lines.append(f"  softmax(scores / T) reproduces the post's figure for T from {self.shown[0]} to {self.shown[1]}")
         else:
             lines.append(
                 f"  no single temperature T from {TEMPERATURES[0]} to {TEMPERATURES[-1]:.0f} reproduces the post's figure"
@@ -137,8 +146,8 @@ class _Fit:
         The best temperature and the row it gives are in ``lines``; the row the scores give, in the step on scores.
         """
         scores = f"scores {_numbers(self.needed)} (log w − mean) give the post's row"
-        if self.found:
-            return f"{scores}; so do temperatures T {self.found[0]:.2f}–{self.found[-1]:.2f}"
+        if self.shown:
+            return f"{scores}; so do temperatures T {self.shown[0]}–{self.shown[1]}"
         return f"{scores}; no temperature does"
 
 
@@ -171,7 +180,9 @@ def _score_matrix(out_dir):
     )
     for word, row, post_row, fit in zip(WORDS, weights.data, WEIGHTS, fits):
         step.say(*(figure(f"{word}→{key}", p, w, would_give=fit.would_give()) for key, p, w in zip(WORDS, post_row, row)))
-    step.say("Output = weights · V, one mix per word:")
+    step.say("The post's rows are distributions, as softmax's are:",
+             *(_sums_to_100(f"{word}: the post's row", row, 1) for word, row in zip(WORDS, WEIGHTS)),
+             "Output = weights · V, one mix per word:")
     for word, row in zip(WORDS, out.data):
         step.say(f"  {word}'s output = " + " + ".join(f"{100 * w:.1f}% {key}" for key, w in zip(WORDS, row)))
     step.say("So the post's weights are not softmax(scores). Is there a temperature that explains each row?")
@@ -221,6 +232,7 @@ def _scaling():
     step.say(
         figure(f"√{WIDTH}", ROOT_WIDTH, root_d),
         f"{PAIRS} pairs of random vectors with {WIDTH} entries, each entry of variance 1:",
+        figure(f"terms in one {WIDTH}-dimensional dot product q·k", str(WIDTH), (q[0] * k[0]).data.size),
         f"  q·k has standard deviation {spread:.1f} (a sum of {WIDTH} terms of variance 1: √{WIDTH});",
         f"  q·k / √{WIDTH} has {scaled_spread:.2f}.",
         f"One query against {KEYS} random keys, then softmax, with and without the scaling;",
@@ -240,6 +252,32 @@ def _scaling():
     return step.say("Unscaled, softmax is pushed into its near-0/near-1 zone and the gradient all but vanishes.")
 
 
+def _sums_to_100(name, post, scale):
+    """The post's weights, as printed, added up: a distribution's sum to 100% (``scale``: 100 for %, 1 for fractions)."""
+    return figure(f"{name} sums to", "100", 100 / scale * tensor([float(p) for p in post]).sum().item(), "%")
+
+
+def _long_range():
+    """"500 compression steps to reach token 500": an RNN's state updates between token 1 and token 500, counted."""
+    rng = np.random.default_rng(SEED)
+    tokens = [Value(x) for x in rng.standard_normal(RNN_TOKENS)]
+    state = Value(0.0)
+    for token in tokens:  # the simplest RNN: the whole past squeezed into one number, one update per token
+        state = (RNN_CARRY * state + token).tanh()
+    updates = sum(1 for node in topological_order(state) if node.op is not None and node.op.name == "tanh")
+    state.backward()
+    step = Step(f"§13 Before attention: token 1 reaches token {RNN_TOKENS} through every state update in between")
+    first, last = step.record("∂state/∂token 1 and ∂state/∂token 500", (tokens[0].grad, tokens[-1].grad))
+    return step.say(
+        f"An RNN over {RNN_TOKENS} tokens (scalargrad): state = tanh({RNN_CARRY}·state + token), one update per token.",
+        figure(f"compression steps from token 1 to token {RNN_TOKENS} (tanh updates on the path)", COMPRESSIONS,
+               updates),
+        f"  ∂state/∂token 1 = {first:.1e} (vanished), ∂state/∂token {RNN_TOKENS} = {last:.2f}: token 1 is forgotten.",
+        f"Attention: token {RNN_TOKENS} reads token 1 through one weight of softmax(Q·Kᵀ/√d), as easily as token"
+        f" {RNN_TOKENS - 1}.",
+    )
+
+
 def _heatmap(computed, path):
     """The post's printed weights beside the softmax of its scores, as two 3×3 heatmaps."""
     picture = Figure(figsize=(9, 4.4), layout="constrained")
@@ -257,5 +295,4 @@ def _heatmap(computed, path):
     panels[0].set_ylabel("query")
     picture.suptitle("§13 attention weights for cat, sat, mat (each row sums to 1)")
     picture.colorbar(image, ax=panels, label="attention weight")
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from demos._plots import save
 from demos._stepper import Step, figure
 from demos.reinforce import exact_gradient, per_sample_gradients
 from tensorgrad import functional as F
@@ -204,5 +205,4 @@ def _plot(found, exact, path):
     axes.set_ylabel(f"samples (of {len(along[0]):,})")
     axes.set_title("§17 Rewards all in [0.5, 1]: the same average, far less spread with a baseline")
     axes.legend(fontsize=8)
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)

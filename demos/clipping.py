@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from demos._stepper import Step, figure
+from demos._plots import save
+from demos._stepper import Step, figure, illustrative
 from tensorgrad import tensor
 from tensorgrad.rl import clip_ratio, clipped_objective
 
@@ -29,10 +30,12 @@ RATIO, CAPPED, CAPPED_STEP = "8.5", "1.2", "12"  # the post's ratio, clipped rat
 BAND = ("0.8", "1.2")  # the post's band [1 − ε, 1 + ε] for ε = 0.2
 # "If r = 0.1, it's now 10x less likely"; "a ratio of 1.2 means 20% more likely, whether ... 5% or 50%".
 SMALL_RATIO, TIMES_LESS = 0.1, "10"
+DOUBLE_RATIO, TIMES_MORE = 2.0, "2"  # "If r = 2, this action is now 2x more likely"
 MORE_LIKELY = "20"
 STARTS = (0.05, 0.50)
 BIG_STEP = (0.05, 0.80)  # "the probability might jump from 5% to 80%"
 R_GRID = np.arange(0.005, 2.0, 0.01)  # ratios to evaluate L^CLIP at; none falls exactly on 0.8 or 1.2
+PLOT_GRID = np.geomspace(0.1, 10, 401)  # the picture's ratios: 10x less likely to 10x more, the post's 8.5 among them
 SHOWN_RATIOS = (0.5, 0.9, 1.1, 1.5, 8.5)
 DAPO_EPS_HIGH = 0.28  # DAPO's upper ε (Yu et al. 2025, arXiv 2503.14476), with ε_low = 0.2 kept
 RARE, UPDATES = 0.01, 10  # a rare good token, and a number of updates it grows through
@@ -64,6 +67,7 @@ def _in_action():
 def _the_ratio():
     low, high = clip_ratio(np.array([0.0, np.inf]), EPS)
     less = (1 / tensor(SMALL_RATIO)).item()
+    doubled = (tensor(STARTS[0]) * DOUBLE_RATIO).item()  # an action at 5%, then r = 2
     more = ((tensor(float(CAPPED)) - 1) * 100).item()
     grown = [(p, (tensor(p) * float(CAPPED)).item()) for p in STARTS]
     before, after = BIG_STEP
@@ -74,6 +78,7 @@ def _the_ratio():
         step.record(name, value)
     return step.say(
         "r = 1: nothing changed; r > 1: the action became more likely; r < 1: less likely.",
+        figure(f"r = {DOUBLE_RATIO:g}: how many times as likely", TIMES_MORE, doubled / STARTS[0], "x"),
         figure(f"r = {SMALL_RATIO}: how many times less likely", TIMES_LESS, less, "x"),
         figure(f"r = {CAPPED}: how much more likely", MORE_LIKELY, more, "%"),
         "  whatever the start: " + ", ".join(f"{p:.0%} → {q:.0%}" for p, q in grown)
@@ -81,8 +86,10 @@ def _the_ratio():
         f"The band for ε = {EPS}: clipping a ratio far below it and one far above it gives its two edges,",
         figure("lower edge, 1 − ε", BAND[0], low),
         figure("upper edge, 1 + ε", BAND[1], high),
-        f"The post's \"5% to 80%\" is a ratio of {jump:.0f}; clipped to {float(high):.1f}, that step may only reach"
-        f" {before * high:.0%}.",
+        illustrative(f"\"{before:.0%} to {after:.0%}\" in one big step: where a clipped step may reach instead",
+                     f"{100 * after:.0f}", "%", engine=100 * before * high,
+                     note=f"the post's jump is a ratio of {jump:.0f}; clipped to {float(high):.1f}, the step reaches"
+                          f" {before:.0%} × {float(high):.1f} = {before * high:.0%}"),
     )
 
 
@@ -96,17 +103,21 @@ def objective_and_gradient(ratios, advantage, eps_high=None):
 
 
 def zero_runs(ratios, grad):
-    """The stretches of ``ratios`` (sorted, evenly spaced) where the gradient is exactly 0, as (from, to)."""
-    half = (ratios[1] - ratios[0]) / 2
+    """The stretches of ``ratios`` (sorted) where the gradient is exactly 0, as (from, to).
+
+    Each ratio stands for the stretch up to halfway to its neighbours; the
+    first and last stretches end at the grid's ends.
+    """
+    edges = np.concatenate([ratios[:1], (ratios[1:] + ratios[:-1]) / 2, ratios[-1:]])
     runs, start = [], None
-    for r, g in zip(ratios, grad):
+    for i, g in enumerate(grad):
         if g == 0 and start is None:
-            start = r
+            start = edges[i]
         if g != 0 and start is not None:
-            runs.append((start - half, r - half))
+            runs.append((start, edges[i]))
             start = None
     if start is not None:
-        runs.append((start - half, ratios[-1] + half))
+        runs.append((start, edges[-1]))
     return runs
 
 
@@ -121,11 +132,9 @@ def _gate(png):
         (up, d_up), (down, d_down) = ((table[a][0][i], table[a][1][i]) for a in (1.0, -1.0))
         step.record(f"r = {r}: L and dL/dr for A = +1 and A = −1", ((up, d_up), (down, d_down)))
         step.say(f"  {r:5.1f}      {up:+6.2f}    {d_up + 0.0:+5.1f}        {down:+6.2f}    {d_down + 0.0:+5.1f}")
-    curves = {}
     for a, action, side, other in ((1.0, "a good action, pushed up", "above", "below"),
                                    (-1.0, "a bad action, pushed down", "below", "above")):
         value, grad = objective_and_gradient(R_GRID, a)
-        curves[a] = value, grad
         outside_low, outside_high = R_GRID < 1 - EPS, R_GRID > 1 + EPS
         zero_side = outside_high if a > 0 else outside_low
         flowing_side = outside_low if a > 0 else outside_high
@@ -150,7 +159,7 @@ def _gate(png):
         "*wrong* way (r < 0.8 with A > 0, r > 1.2 with A < 0) keeps its full gradient, pulling it back: the post's",
         "summary leaves this side out. min() takes the more conservative of the two, so the gate opens one way only.",
     )
-    return step.show(_plot(curves, png), "L^CLIP against r for A = +1 and A = −1")
+    return step.show(_plot(png), "L^CLIP against r for A = +1 and A = −1, r from 0.1 to 10")
 
 
 def _dapo():
@@ -179,31 +188,40 @@ def _dapo():
     )
 
 
-def _plot(curves, path):
+def _plot(path):
+    """L^CLIP against r on a log axis (r = 0.1 and r = 10 are equally far from 1), for A = +1 and A = −1."""
     picture = Figure(figsize=(10, 4), layout="constrained")
     panels = picture.subplots(1, 2)
-    for axes, (a, (value, grad)) in zip(panels, curves.items()):
+    for axes, a in zip(panels, (1.0, -1.0)):
+        value, grad = objective_and_gradient(PLOT_GRID, a)
         axes.axvspan(1 - EPS, 1 + EPS, color="tab:green", alpha=0.12, label=f"band [{1 - EPS}, {1 + EPS}]")
-        for i, (start, end) in enumerate(zero_runs(R_GRID, grad)):
+        for i, (start, end) in enumerate(zero_runs(PLOT_GRID, grad)):
             axes.axvspan(start, end, color="tab:red", alpha=0.1, linewidth=0,
-                         label="dL/dr = 0 (gradient zeroed)" if i == 0 else None)
-        axes.plot(R_GRID, R_GRID * a, color="gray", linestyle="--", label="r·A, unclipped")
-        axes.plot(R_GRID, value, color="tab:blue", linewidth=2, label="L^CLIP = min(r·A, clip(r)·A)")
+                         label="$dL/dr = 0$ (gradient zeroed)" if i == 0 else None)
+        axes.plot(PLOT_GRID, PLOT_GRID * a, color="gray", linestyle="--", label="$r A$, unclipped")
+        axes.plot(PLOT_GRID, value, color="tab:blue", linewidth=2,
+                  label=r"$L^{CLIP} = \min(r A,\ \mathrm{clip}(r) A)$")
         if a > 0:
-            dapo, _ = objective_and_gradient(R_GRID, a, DAPO_EPS_HIGH)
-            axes.plot(R_GRID, dapo, color="tab:purple", linestyle=":", linewidth=2,
-                      label=f"DAPO, ε_high = {DAPO_EPS_HIGH}")
-            axes.annotate(f"r = {RATIO} (10% → 85%): L = {CAPPED}·A, flat", xy=(R_GRID[-1], (1 + EPS) * a),
-                          xytext=(0.02, 1.85), arrowprops={"arrowstyle": "->"}, fontsize=8)
-            axes.annotate("r < 1 − ε with A > 0: not clipped,\nthe gradient still flows", xy=(0.5, 0.5),
-                          xytext=(0.02, 1.3), arrowprops={"arrowstyle": "->"}, fontsize=8)
+            dapo, _ = objective_and_gradient(PLOT_GRID, a, DAPO_EPS_HIGH)
+            axes.plot(PLOT_GRID, dapo, color="tab:purple", linestyle=":", linewidth=2,
+                      label=rf"DAPO, $\varepsilon_{{high}}$ = {DAPO_EPS_HIGH}")
+            axes.annotate(f"r = {RATIO} (10% → 85%):\n" + rf"$L^{{CLIP}}$ = {CAPPED}·A, flat",
+                          xy=(float(RATIO), (1 + EPS) * a), xytext=(2.0, 2.0), arrowprops={"arrowstyle": "->"}, fontsize=8)
+            axes.annotate(r"$r < 1 - \varepsilon$ with A > 0: not clipped," "\nthe gradient still flows",
+                          xy=(0.5, 0.5), xytext=(0.13, 1.2), arrowprops={"arrowstyle": "->"}, fontsize=8)
         else:
-            axes.annotate("r > 1 + ε with A < 0: not clipped,\nthe gradient still flows", xy=(1.7, -1.7),
-                          xytext=(0.9, -0.6), arrowprops={"arrowstyle": "->"}, fontsize=8)
-        axes.set_xlabel("ratio r = π_new / π_old")
+            axes.annotate(r"$r > 1 + \varepsilon$ with A < 0: not clipped," "\nthe gradient still flows",
+                          xy=(2.0, -2.0), xytext=(1.4, -0.6), arrowprops={"arrowstyle": "->"}, fontsize=8)
+        axes.set_xscale("log")
+        axes.set_xlim(PLOT_GRID[0], PLOT_GRID[-1])
+        axes.set_ylim(*sorted((-0.3 * a, 3 * a)))  # r·A runs on to ±10 past the top (or bottom) edge
+        ticks = [0.1, 0.2, 0.5, 1 - EPS, 1 + EPS, 2, 5, 10]
+        axes.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        axes.minorticks_off()
+        axes.set_xlabel(r"ratio $r = \pi_{new} / \pi_{old}$ (log scale)")
         axes.set_ylabel("objective (to maximise)")
         axes.set_title(f"A = {a:+.0f}: " + ("a good action, pushed up" if a > 0 else "a bad action, pushed down"))
-        axes.legend(fontsize=7, loc="lower right" if a > 0 else "lower left")
-    picture.suptitle(f"§18 the clipped surrogate, ε = {EPS}: flat (no gradient) only on the side A pushes toward")
-    picture.savefig(path, dpi=100)
-    return path
+        axes.legend(fontsize=7, loc="upper left" if a > 0 else "lower left")
+    picture.suptitle(rf"§18 the clipped surrogate, $\varepsilon$ = {EPS}: flat (no gradient) only on the side A pushes"
+                     " toward")
+    return save(picture, path)

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from demos._plots import save
 from demos._stepper import Step, figure
 from scalargrad import Value, kl_divergence
 from tensorgrad import functional as F
@@ -70,7 +71,9 @@ def _shown(probs):
 def _two_models():
     lines = ["The right next token is \"Paris\". Both models rank it first; cross_entropy(logits = log p, Paris):"]
     for name, probs, post in (("confident & correct", CONFIDENT, "0.105"), ("uncertain but correct", UNCERTAIN, "0.916")):
-        lines += [f"  {name}: {_shown(probs)}", figure(f"loss, {name}", post, _loss(probs))]
+        lines += [f"  {name}: {_shown(probs)}",
+                  figure(f"{name}: the three probabilities sum to", "100", 100 * tensor(probs).sum().item(), "%"),
+                  figure(f"loss, {name}", post, _loss(probs))]
     lines += (
         f"Same top pick, yet the uncertain model's loss is {_loss(UNCERTAIN) / _loss(CONFIDENT):.1f} times larger:",
         "  the loss measures how confident the model was in the right answer, not just whether it was right.",
@@ -206,4 +209,4 @@ def _picture(slopes, path):
     ax.set(xlim=(0, 1.02), ylim=(0, 4.2), xlabel="probability assigned to the correct token",
            ylabel="loss", title="Why −log p: the tangent's slope says how urgently to fix it")
     ax.legend(loc="upper right")
-    fig.savefig(path, dpi=100)
+    save(fig, path)

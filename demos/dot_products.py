@@ -13,12 +13,14 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from demos._plots import save
 from demos._stepper import Step, figure
 from tensorgrad import tensor
 
 TITLE = "§12 Dot products & matrix multiplication: similarity, many at once"
 
 MOVIES = {"Die Hard": [9, 1], "The Notebook": [1, 9], "Mr. & Mrs. Smith": [7, 7]}  # [action, romance]
+LONGER = [10, 10]  # a vector in no movie's direction, longer than each: it beats "identical"
 MOVIE_DOTS = (("Die Hard", "The Notebook", "18"), ("Die Hard", "Mr. & Mrs. Smith", "70"))  # the post's
 ANGLES = (("15", "0.97"), ("90", "0"), ("180", "-1.0"))  # degrees, the post's dot product of unit vectors
 A = [[1, 2, 3], [4, 5, 6]]
@@ -62,7 +64,27 @@ def _movies(out_dir):
         "Divided by both lengths, only the angle is left (cosine similarity):",
         f"  {', '.join(cosines)}.",
     )
+    step.say(
+        "\"Two identical vectors give the highest dot product\", counted over each vector's dot products with all of them:",
+        _best_is_itself(vectors, "the post's movies"),
+        f"but a longer arrow beats an identical one: add {LONGER} ([action, romance], no movie's length),",
+        _best_is_itself({**vectors, str(LONGER): tensor(LONGER)}, f"with {LONGER} added"),
+        "Only among arrows of one length (or with lengths divided out: cosine similarity) is identical the highest.",
+    )
     return step.show(_arrows(vectors, out_dir / ARROWS_PNG), "the three movies as arrows, with their dot products")
+
+
+def _best_is_itself(vectors, which):
+    """The claim "identical vectors give the highest dot product", counted: how many vectors' best partner is itself."""
+    names = list(vectors)
+    matrix = tensor(np.stack([vectors[n].data for n in names]))  # one row per vector
+    table = matrix @ matrix.T  # every dot product at once (a matrix product, as below)
+    best = table.data.argmax(axis=1)
+    itself = int((best == np.arange(len(names))).sum())
+    beaten = [f"{names[i]} · {names[j]} = {table.data[i, j]:.0f} > {names[i]} · itself = {table.data[i, i]:.0f}"
+              for i, j in enumerate(best) if j != i]
+    return figure(f"{which}: vectors whose highest dot product is with themselves", str(len(names)), itself,
+                  would_give="; ".join(beaten[:1]) + " (Cauchy–Schwarz: a·b ≤ |a|·|b|, so equal lengths only)")
 
 
 def _cosine(a, b):
@@ -147,5 +169,4 @@ def _arrows(vectors, path):
     axes.set_xlabel("action")
     axes.set_ylabel("romance")
     axes.set_title("Movies as arrows: each pair's dot product on its arc")
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)

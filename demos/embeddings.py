@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from demos._plots import label_points, save
 from demos._stepper import Step
 from tensorgrad import (
     LearnedPositionalEmbedding,
@@ -53,7 +54,6 @@ WINDOW = 2  # neighbours on each side that a word learns to predict
 DIM = 8  # "in reality, embeddings have 768-4096 dimensions"
 STEPS, FAST_STEPS, LR, SEED = 300, 60, 0.05, 3
 SNAPSHOT = 15  # the training step shown between "random" and "trained"
-NEAR = 0.06  # in the picture, points closer than this fraction of the spread get their labels stacked
 PROJECTION_PNG = "embeddings_projection.png"
 EMBEDDINGS_NPZ = "embeddings_learned.npz"  # words and vectors before and after, for checking without the engine
 
@@ -211,6 +211,7 @@ def _projection_picture(history, vocab, path):
     """One panel per saved step: the group words' vectors projected onto their two main directions (PCA by SVD)."""
     picture = Figure(figsize=(10, 3.6), layout="constrained")
     panels = picture.subplots(1, len(history))
+    labelled = []
     for axes, (when, table) in zip(panels, sorted(history.items())):
         vectors = _rows(table, vocab, _group_words())
         centred = vectors - vectors.mean(axis=0)
@@ -220,18 +221,17 @@ def _projection_picture(history, vocab, path):
         for (name, group), colour in zip(GROUPS.items(), ("tab:orange", "tab:green", "tab:blue")):
             xy = points[start : start + len(group)]
             axes.scatter(xy[:, 0], xy[:, 1], color=colour, label=name)
-            for k, (word, (x, y)) in enumerate(zip(group, xy)):
-                # Points close together (a trained cluster) get their labels stacked instead of overprinted.
-                crowd = int((np.linalg.norm(xy[:k] - (x, y), axis=1) < NEAR * np.ptp(points)).sum())
-                axes.annotate(word, (x, y), textcoords="offset points", xytext=(5, 2 - 9 * crowd), fontsize=8)
             start += len(group)
+        labelled.append((axes, points))
         axes.set_title("random (step 0)" if when == 0 else f"after {when} steps")
         axes.set_xlabel("1st principal direction")
     panels[0].set_ylabel("2nd principal direction")
     panels[0].legend(fontsize=8)
     picture.suptitle("§14 Embeddings as points: similar words cluster during training")
-    picture.savefig(path, dpi=100)
-    return path
+    words = _group_words()
+    for axes, points in labelled:  # once every panel is drawn, so that the labels are placed where they will be
+        label_points(axes, points, words)
+    return save(picture, path)
 
 
 def _word_order_step():
@@ -326,8 +326,7 @@ def _sinusoidal_picture(rows, path):
     axes.set_ylabel("position in the sequence")
     axes.set_title("§14 Sinusoidal positional encoding: one row per position")
     picture.colorbar(image, ax=axes, label="value added to the embedding")
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)
 
 
 def _rope_step():

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from demos._plots import save, signed
 from demos._solve import bisect
 from demos._stepper import Step, figure, illustrative
 from scalargrad import Value, entropy, sum_of
@@ -96,6 +97,7 @@ def _forecasts(low, high, path):
     b_nats = step.record("H(Forecast B) in nats", _nats(FORECAST_B))
     lines = [
         "Forecast A: \"100% sunny\"; Forecast B: \"30% sun, 25% rain, 25% clouds, 20% snow\".",
+        figure("Forecast B: its four probabilities sum to", "100", 100 * tensor(FORECAST_B).sum().item(), "%"),
         figure("H(Forecast A)", "0", a_bits, unit=" bits"),
         f"H(Forecast B) = {b_bits:.4f} bits = {b_nats:.4f} nats (bits: log base 2; nats: natural log)",
         (
@@ -143,8 +145,12 @@ def _one_vs_two_percent(step):
     gap = step.record("how much more surprising, in nats", (rare - less_rare).data)
     odds, log_2 = (Value(LESS_RARE) / RARE).data, step.record("log 2", Value(2.0).log().data)
     top_gap = step.record("50% vs 100%, in nats", _surprise_of(0.5) - _surprise_of(1.0))
+    as_surprising = 2 * less_rare.data  # twice the surprise of 2%: −log p = 2·(−log 0.02) at p = 0.02²
     return [
         "The post: 1% is \"not just 2x more surprising than 2%. It's way more surprising.\" Under −log p, not even 2×:",
+        figure(f"−log {RARE} ÷ −log {LESS_RARE} (post: more than 2×)", "2", times, "x",
+               would_give=f"twice the surprise of {LESS_RARE:.0%} ({as_surprising:.2f} nats) is p ="
+                          f" {LESS_RARE}² = {100 * (0 - Value(as_surprising)).exp().data:.2f}%"),
         (
             f"  −log({RARE}) = {rare.data:.2f} nats vs −log({LESS_RARE}) = {less_rare.data:.2f} nats:"
             f" only {times:.2f}× as surprising."
@@ -190,10 +196,12 @@ def _extremes(rng):
     for n in UNIFORM_SIZES:
         h = F.entropy(logits=tensor(np.zeros(n))).item()  # equal logits: the uniform distribution
         log_n = tensor(float(n)).log().item()
+        lines.append(figure(f"H({n} equal outcomes), the post's H = log(n) = log {n}", f"{math.log(n):.6f}", h,
+                            " nats"))
         step.record(f"uniform over {n}: H in nats", h)
         step.record(f"uniform over {n}: log {n}", log_n)
         step.record(f"uniform over {n}: H in bits", _bits([1 / n] * n))
-        lines.append(f"  uniform over {n}: H = {h:.6f} nats, log {n} = {log_n:.6f} ({_bits([1 / n] * n):.3f} bits)")
+        lines.append(f"    in bits: {_bits([1 / n] * n):.3f} (log₂ {n})")
     n = UNIFORM_SIZES[-1]
     log_n = tensor(float(n)).log().item()
     samples = rng.dirichlet(np.ones(n), size=DIRICHLET_SAMPLES)
@@ -287,7 +295,7 @@ def _bars(panels, path):
         ax.set_ylim(0, 105)
     fig.axes[0].set_ylabel("probability (%)")
     fig.suptitle("Low entropy = confident (blue), high entropy = uncertain (orange)")
-    fig.savefig(path, dpi=100)
+    save(fig, path)
 
 
 def _curve(path):
@@ -301,10 +309,10 @@ def _curve(path):
     ax.plot(grid, -tensor(grid).log().data, color="black")
     for p, _ in CURVE_LABELS:
         s = _surprise_of(float(p))
-        ax.plot(float(p), s, "o", color="tab:red")
+        ax.plot(float(p), s, "o", color="tab:red", clip_on=False)
         left = float(p) > 0.9  # the label of p = 1 goes inside the axes
-        ax.annotate(f"p = {p} → {s:.2f}", (float(p), s), textcoords="offset points", xytext=(-8 if left else 8, 6),
+        ax.annotate(f"p = {p} → {signed(s, '.2f')}", (float(p), s), textcoords="offset points", xytext=(-8 if left else 8, 6),
                     ha="right" if left else "left", fontsize=9)
-    ax.set(xlim=(0, 1.02), ylim=(0, 5.6), xlabel="probability of the event p", ylabel="surprise = −log p (nats)",
+    ax.set(xlim=(0, 1), ylim=(0, 5.6), xlabel="probability of the event p", ylabel="surprise = −log p (nats)",
            title="The shape of surprise: −log p explodes as p drops")
-    fig.savefig(path, dpi=100)
+    save(fig, path)

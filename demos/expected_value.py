@@ -14,6 +14,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from demos._plots import save
 from demos._stepper import Step, figure, illustrative
 from tensorgrad import tensor
 
@@ -214,15 +215,16 @@ def _offers_picture(path):
         xs = [x / K for x in offer]
         axes.bar(xs, list(offer.values()), width=12, color="tab:blue")
         for x, p in zip(xs, offer.values()):
-            axes.text(x, p + 0.02, f"{100 * p:.0f}%", ha="center", fontsize=8)
+            inside = p > 0.9  # a label above a bar of height 1 would need an axis past probability 1
+            axes.text(x, p - 0.02 if inside else p + 0.02, f"{100 * p:.0f}%", ha="center", va="top" if inside
+                      else "bottom", fontsize=8, color="white" if inside else "black", rotation=90 if inside else 0)
         axes.axvline(mu / K, color="tab:red", label=f"mean {_k(mu)}")
         axes.axvspan((mu - sd) / K, (mu + sd) / K, color="tab:red", alpha=0.12, label=f"±1 std ({_k(sd)})")
         axes.set_xlim(0, 220)
         axes.set_xlabel("salary ($K)")
         axes.set_title(name)
-        axes.legend(loc="upper left", fontsize=8)
+        axes.legend(loc="upper right", fontsize=8)
     panels[0].set_ylabel("probability")
-    panels[0].set_ylim(0, 1.25)
+    panels[0].set_ylim(0, 1)
     picture.suptitle("Two job offers: expected value and spread")
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)

@@ -28,6 +28,7 @@ from demos._corpus import (
     train_val_split,
     unigram_cross_entropy,
 )
+from demos._plots import save
 from demos._stepper import Step
 from tensorgrad import GPT, CharTokenizer, generate, no_grad, optim
 from tensorgrad import functional as F
@@ -379,8 +380,7 @@ def _plot_losses(run, baseline, uniform, path):
     axes.set_ylabel("cross-entropy (nats per character, log scale)")
     axes.set_title("tiny GPT: next-character loss")
     axes.legend()
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)
 
 
 def _plot_attention(weights, text, query, name, path):
@@ -396,5 +396,4 @@ def _plot_attention(weights, text, query, name, path):
     axes.add_patch(Rectangle((-0.5, query - 0.5), len(text), 1, fill=False, edgecolor="crimson", linewidth=2))
     axes.set_title(f"{name}: causal attention weights")
     picture.colorbar(image, ax=axes, label="attention weight")
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)

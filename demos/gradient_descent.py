@@ -18,6 +18,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import tensorgrad as tg
+from demos._plots import save
 from demos._solve import bisect
 from demos._stepper import Step, illustrative, number
 from scalargrad import Value, grad
@@ -288,8 +289,7 @@ def _draw_tangents(marked, path):
         axes.annotate(label, (w, height), xytext=offset, textcoords="offset points", ha=align)
     axes.set_title("The derivative is the slope of the tangent line")
     axes.legend(loc="upper center")
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)
 
 
 def _draw_descent(good, too_large, path):
@@ -315,5 +315,4 @@ def _draw_descent(good, too_large, path):
         arrowprops={"arrowstyle": "->", "color": "gray"},
     )
     picture.suptitle("Gradient descent: w ← w − lr · slope")
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)

@@ -8,7 +8,8 @@ examples (§9) and stopped while it is still often wrong. GRPO
 (``tensorgrad.rl.GRPOTrainer``) then samples G answers per prompt, rewards the
 right ones (§16), and learns from how each did against its group (§17), with
 clipping (§18) and a KL leash to the pre-trained model (§15), until greedy
-answers to held-out questions are right 95% of the time. Two runs with parts
+answers to held-out questions are right 95% of the time (90% in the tour's
+``fast`` run). Two runs with parts
 taken away ("ablations": plain REINFORCE, and GRPO without clipping), at the
 same seed and step budget, show what the baseline and the clipping are for.
 Every number printed is measured while the demo runs; ``fast=True`` keeps the
@@ -16,12 +17,14 @@ model and its pre-training and runs a short RL budget. The training itself
 (pre-training, evaluation, the RL runs) is in ``demos._grpo_training``.
 """
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 
+from demos import catalog
 from demos._arithmetic import (
     END,
     HIGH,
@@ -35,6 +38,8 @@ from demos._arithmetic import (
 )
 from demos._grpo_training import (
     BLOCK_SIZE,
+    PRETRAIN_CHECK_EVERY,
+    PRETRAIN_PROBE,
     SAMPLING_TEMPERATURE,
     SEED,
     ablation_configs,
@@ -47,11 +52,11 @@ from demos._grpo_training import (
     save_curves,
     train_rl,
 )
-from demos._stepper import Step, number
+from demos._plots import save
+from demos._stepper import Step, figure, number
 
 TITLE = "GRPO on a tiny GPT: §15–§18 together"
 
-TARGET_ACCURACY = 0.95
 
 
 @dataclass(frozen=True)
@@ -61,12 +66,14 @@ class Config:
     dim: int
     n_heads: int
     n_layers: int
-    pretrain_steps: int  # stopped early on purpose: the model must still be often wrong
+    pretrain_steps: int  # at most; stopped early on purpose, at pretrain_stop: the model must still be often wrong
+    pretrain_stop: float  # greedy accuracy on training questions at which pre-training stops
     pretrain_batch: int
     pretrain_lr: float
     prompts: int  # questions per RL step
     group: int  # G: sampled answers per question, the group of §17
-    max_steps: int  # GRPO stops at TARGET_ACCURACY, or here; the ablations get as many steps as GRPO took
+    target: float  # held-out accuracy at which GRPO stops
+    max_steps: int  # GRPO stops at target, or here; the ablations get as many steps as GRPO took
     inner_steps: int  # μ: updates per batch of samples
     lr: float
     clip_eps: float
@@ -74,10 +81,10 @@ class Config:
     eval_every: int  # steps between two measurements of held-out accuracy
 
 
-FULL = Config(dim=48, n_heads=4, n_layers=2, pretrain_steps=205, pretrain_batch=64, pretrain_lr=3e-3,
-              prompts=64, group=8, max_steps=250, inner_steps=2, lr=1e-3,
+FULL = Config(dim=48, n_heads=4, n_layers=2, pretrain_steps=1000, pretrain_stop=0.6, pretrain_batch=64,
+              pretrain_lr=3e-3, prompts=64, group=8, target=0.95, max_steps=250, inner_steps=2, lr=1e-3,
               clip_eps=0.2, kl_beta=0.05, eval_every=5)
-FAST = replace(FULL, prompts=32, max_steps=20)  # the same model and pre-training, a short RL run
+FAST = replace(FULL, target=0.9, max_steps=150)  # the same model, pre-training and RL, to a lower target
 
 PRETRAINED_NPZ = "grpo_pretrained.npz"
 POLICY_NPZ = "grpo_policy.npz"
@@ -85,6 +92,7 @@ CURVES_NPZ = "grpo_curves.npz"
 TRAINING_PNG = "grpo_training.png"
 
 EXAMPLES = 6  # held-out questions shown before and after GRPO
+POST_PARTS, POST_CONCEPTS = "5", "18"  # "5 Parts, 18 Concepts"
 
 
 def steps(out_dir, fast=False):
@@ -96,7 +104,7 @@ def steps(out_dir, fast=False):
     pretrained, losses = pretrain(config, train_pairs)
     pretrained.save(out_dir / PRETRAINED_NPZ)
     grpo = train_rl("GRPO", grpo_config(config), pretrained, config, train_pairs, held_out, config.max_steps,
-                    stop_at=TARGET_ACCURACY)
+                    stop_at=config.target)
     grpo.model.save(out_dir / POLICY_NPZ)
     budget = len(grpo.stats)
     ablations = [
@@ -107,9 +115,10 @@ def steps(out_dir, fast=False):
     save_curves(out_dir / CURVES_NPZ, runs)
     return [
         _task_step(train_pairs, held_out),
-        _pretraining_step(config, pretrained, losses, held_out),
+        _pretraining_step(config, pretrained, losses, train_pairs, held_out),
         _grpo_step(config, grpo, pretrained, held_out, out_dir),
-        _ablation_step(runs, budget, out_dir / TRAINING_PNG),
+        _ablation_step(runs, budget, grpo.final_accuracy >= config.target, config.target, out_dir / TRAINING_PNG),
+        _closing_step(),
     ]
 
 
@@ -133,20 +142,24 @@ def _task_step(train_pairs, held_out):
     )
 
 
-def _pretraining_step(config, model, losses, held_out):
+def _pretraining_step(config, model, losses, train_pairs, held_out):
     n_params = sum(p.size for p in model.parameters())
     held = accuracy(model, held_out)
     samples = sampled_rewards(model, held_out, config.group, np.random.default_rng(SEED + 3))
-    step = Step(f"Pre-training (§9): {config.pretrain_steps} steps of cross-entropy on correct examples, then stop")
+    probe = accuracy(model, train_pairs[:PRETRAIN_PROBE])
+    step = Step(f"Pre-training (§9): {len(losses)} steps of cross-entropy on correct examples, then stop")
     step.record("held-out accuracy", held)
+    step.record("steps", len(losses))
+    step.record("training questions right at the stop", probe)
     return step.say(
         f"GPT(vocab {TOKENIZER.vocab_size}, block {BLOCK_SIZE}, dim {config.dim}, {config.n_heads} heads,"
         f" {config.n_layers} layers), float32, {n_params:,} parameters; AdamW lr {config.pretrain_lr},",
         f"  batches of {config.pretrain_batch} questions, loss on the answer characters only.",
         f"  loss {losses[0]:.3f} → {losses[-1]:.3f} nats per answer character (first and last batch)",
-        f"  held-out accuracy (greedy): {held:.3f} ({round(held * len(held_out))} of {len(held_out)}):"
-        " stopped here on purpose,",
-        "  often wrong, so there is something to learn",
+        f"  stopped on purpose once {probe:.3f} of {PRETRAIN_PROBE} training questions (≥ {config.pretrain_stop}) came"
+        " out right,",
+        f"  checked every {PRETRAIN_CHECK_EVERY} steps: still often wrong, so there is something to learn.",
+        f"  held-out accuracy (greedy): {held:.3f} ({round(held * len(held_out))} of {len(held_out)})",
         f"  sampled at temperature {SAMPLING_TEMPERATURE}: {samples.mean():.3f} of answers right; for"
         f" {samples.any(axis=1).mean():.3f} of the questions",
         f"  at least one of {config.group} samples is right, for {samples.all(axis=1).mean():.3f} all are,"
@@ -157,7 +170,7 @@ def _pretraining_step(config, model, losses, held_out):
 
 
 def _grpo_step(config, run, pretrained, held_out, out_dir):
-    reached = run.final_accuracy >= TARGET_ACCURACY
+    reached = run.final_accuracy >= config.target
     flagged = sum(s.entropy_collapse for s in run.stats)
     table = ["   step   reward   held-out   entropy   KL(π‖π_ref)   clipped"]
     for step, acc in run.evals[1:]:
@@ -173,7 +186,7 @@ def _grpo_step(config, run, pretrained, held_out, out_dir):
     full_run = (f"  (a short run: `python -m demos grpo` without --fast trains up to {FULL.max_steps} steps"
                 f" on {FULL.prompts} questions each)")
     step = Step(f"GRPO: {config.prompts} questions × G = {config.group} answers per step, until held-out accuracy"
-                f" ≥ {TARGET_ACCURACY} (at most {config.max_steps} steps)")
+                f" ≥ {config.target} (at most {config.max_steps} steps)")
     step.record("held-out accuracy before", run.evals[0][1])
     step.record("held-out accuracy after", run.final_accuracy)
     step.record("steps", len(run.stats))
@@ -191,7 +204,7 @@ def _grpo_step(config, run, pretrained, held_out, out_dir):
         "the fraction of answer tokens whose gradient the clipping switched off.",
         *shown,
         f"  held-out accuracy {run.evals[0][1]:.3f} → {run.final_accuracy:.3f} in {len(run.stats)} steps:"
-        f" target {TARGET_ACCURACY} {'met' if reached else 'not reached'}  ({run.seconds:.1f} s)",
+        f" target {config.target} {'met' if reached else 'not reached'}  ({run.seconds:.1f} s)",
         *([full_run] if short else []),
         f"  entropy {run.stats[0].entropy:.3f} → {run.stats[-1].entropy:.3f} nats; below the trainer's collapse floor"
         f" ({run.rl.entropy_floor}) at {flagged} of {len(run.stats)} steps.",
@@ -203,7 +216,7 @@ def _grpo_step(config, run, pretrained, held_out, out_dir):
     )
 
 
-def _ablation_step(runs, budget, png):
+def _ablation_step(runs, budget, reached, target, png):
     step = Step("Parts taken away: what the baseline and the clipping are for")
     lines = [
         "Two runs with parts of GRPO taken away: REINFORCE (no baseline, no clipping, one update per batch) and",
@@ -212,8 +225,8 @@ def _ablation_step(runs, budget, png):
         "its mean over the run rewards learning early, not only the end:",
         "  run                baseline    clip    μ  held-out: start → end  mean   first ≥ 0.9  KL at the end  time",
     ]
-    if budget < FULL.max_steps // 2:
-        lines.insert(0, f"A short run ({budget} steps): too few to rank the three runs;"
+    if not reached:
+        lines.insert(0, f"A short run ({budget} steps, GRPO short of its target): too few to rank the three runs;"
                         " compare them in the full run (without --fast).")
     for run in runs:
         baseline = "none" if run.rl.baseline == "none" else "group mean"
@@ -241,7 +254,23 @@ def _ablation_step(runs, budget, png):
         "One seed, one run each: differences of a few points at the end are within the run-to-run noise.",
     ]
     return step.say(*lines).show(
-        _plot_runs(runs, png), "the three runs, step by step")
+        _plot_runs(runs, target, png), "the three runs, step by step")
+
+
+def _closing_step():
+    """The post's "5 Parts, 18 Concepts", counted in the tour's own table of contents (``demos.catalog``)."""
+    opening = {name: re.match(r"§(\d+)", catalog.load(name).TITLE) for name in catalog.NAMES}
+    sections = sorted({int(found.group(1)) for found in opening.values() if found})
+    others = [name for name, found in opening.items() if not found]
+    step = Step("The whole chain: \"5 Parts, 18 Concepts\", as the tour covers them")
+    step.record("sections the demos open with", sections)
+    return step.say(
+        "\"You just covered 18 mathematical concepts in 5 parts\": the tour's table of contents, counted:",
+        figure("parts", POST_PARTS, len(catalog.PARTS)),
+        figure("concepts: the § sections the demos open with", POST_CONCEPTS, len(sections)),
+        f"  §{sections[0]}–§{sections[-1]}, each with a demo of its own (§10 with three), and {len(others)} demos that",
+        f"  put them all to work: {', '.join(others)}.",
+    )
 
 
 def _thin(rows, keep):
@@ -252,7 +281,7 @@ def _thin(rows, keep):
 
 
 # ---- pictures ----------------------------------------------------------------------------------
-def _plot_runs(runs, path):
+def _plot_runs(runs, target, path):
     picture = Figure(figsize=(11, 6.4), layout="constrained")
     grid = picture.subplots(2, 3)
     panels = [
@@ -278,7 +307,7 @@ def _plot_runs(runs, path):
     for run, color in zip(runs, colors):
         steps_, accs = zip(*run.evals)
         accuracy_axes.plot(steps_, accs, "o-", color=color, markersize=3, label=run.name)
-    accuracy_axes.axhline(TARGET_ACCURACY, color="gray", linestyle="--", label=f"target {TARGET_ACCURACY}")
+    accuracy_axes.axhline(target, color="gray", linestyle="--", label=f"target {target}")
     accuracy_axes.set_title("held-out accuracy (greedy)")
     accuracy_axes.set_xlabel("RL step")
     accuracy_axes.set_ylim(0, 1)
@@ -286,5 +315,4 @@ def _plot_runs(runs, path):
     legend.axis("off")
     legend.legend(*accuracy_axes.get_legend_handles_labels(), loc="center", title="runs (same seed, same questions)")
     picture.suptitle("GRPO vs GRPO with parts taken away, on two-digit addition")
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)

@@ -18,6 +18,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from demos._kl_fit import FIT_STEPS, GRID, PEAKS, Q_STARTS, fit_q, target_log_probs
+from demos._plots import save
 from demos._solve import bisect
 from demos._stepper import Step, figure, illustrative, number
 from tensorgrad import functional as F
@@ -319,8 +320,7 @@ def _plot_leash(drifts, path):
         axes.set_xlabel("token")
         axes.legend(fontsize=8)
     picture.axes[0].set_ylabel("next-token probability")
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)
 
 
 def _plot_fits(p, fits, path):
@@ -339,8 +339,7 @@ def _plot_fits(p, fits, path):
     axes.set_title("§15 forward vs reverse KL: a one-peaked Q fitted to a two-peaked P")
     axes.set_ylim(0, 1.4 * max(p.max(), *(fit.q.max() for fit in fits)))  # room for the legend
     axes.legend(fontsize=8, loc="upper right")
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)
 
 
 def _plot_estimates(runs, path):
@@ -355,5 +354,4 @@ def _plot_estimates(runs, path):
         axes.set_title(f"{words.lower()} (post: KL = {post})")
         axes.legend(fontsize=8)
     picture.axes[0].set_ylabel("estimate of KL (nats)")
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from demos._plots import save
 from demos._solve import bisect
 from demos._stepper import Step, figure, illustrative, verdict
 from tensorgrad import tensor
@@ -41,6 +42,7 @@ POST_VOTE = "83"  # "a majority vote ... is correct about 83% of the time"
 POST_VOTE_AGAIN = "~83"  # "Result: ~83% accuracy from a 60% model"
 EXPECTED_COUNTS = {"correct": "6", "incorrect": "4"}  # "you'd expect about 6 correct and 4 incorrect"
 STRONG = 0.7  # "If the model gets the answer right 70% of the time ... almost certainly right"
+ALMOST_CERTAIN = "~100"  # "almost certainly right": read as a vote right nearly 100% of the time
 WRONG_SPREADS = (1, 2, 3, 5, 10)  # rule (c): the 40% error mass split evenly over k wrong answers
 PICTURED_SPREAD = 2  # rule (c) as simulated and pictured: two wrong answers, 20% each
 SIMULATED_VOTES = 100_000
@@ -74,7 +76,8 @@ def _coin(out_dir):
         figure("true probability of heads", FAIR, 100 * fair, "%"),
         f"The post's flips are one random run; here is the engine's (tensorgrad.sampling.sample, seed {SEEDS[0]}).",
         "P: how often a fair coin lands at least that far from 50% (exact binomial sums).",
-        *(_checkpoint(step, n, post, int(heads[0, :n].sum())) for n, post in CHECKPOINTS),
+        *_first_flip(step, CHECKPOINTS[0][1], int(heads[0, 0])),
+        *(_checkpoint(step, n, post, int(heads[0, :n].sum())) for n, post in CHECKPOINTS[1:]),
         *(
             _count(step, side, post, flips, got)
             for (side, post), got in zip(POST_COUNTS.items(), (quoted_heads, flips - quoted_heads))
@@ -96,6 +99,17 @@ def _coin(out_dir):
         "  " + ", ".join(f"±{50 / math.sqrt(n):.1f} at {n:,} flips" for n, _ in CHECKPOINTS[1:]) + ".",
     )
     return step.show(_coin_picture(running, out_dir / COIN_PNG), f"share of heads vs number of flips, {len(SEEDS)} runs")
+
+
+def _first_flip(step, post, got):
+    """One flip: the post says it came up heads, which makes the share 1 of 1; the engine's own flip beside it."""
+    share = step.record("heads after 1 flip: the post's outcome, heads, as a share", 100 * (tensor(1.0) / 1).item())
+    step.record("heads after 1 flip: the engine's run", got)
+    return [
+        figure("heads after 1 flip", post, share, "%"),
+        (f"  the post's flip came up heads, 1 of 1; the engine's first flip (seed {SEEDS[0]}) came up"
+         f" {'heads' if got else 'tails'} (P = 0.50 either way)"),
+    ]
 
 
 def _checkpoint(step, n, post, got):
@@ -293,11 +307,20 @@ def _strong_model():
     many = step.record(f"strict majority with {max(VOTE_SIZES)} samples", strict_majority(max(VOTE_SIZES), STRONG))
     return step.say(
         f"P(vote right), p = {STRONG}, {VOTERS} samples: {shown}.",
+        figure("P(a 70% model's 10-sample majority vote is right), \"almost certainly\"", ALMOST_CERTAIN,
+               100 * found["strict majority"], "%",
+               would_give=f"a strict majority is right {100 * found['strict majority']:.1f}% of the time, ties counted"
+                          f" as right {100 * found['ties as right']:.1f}%; {_samples_for(0.99)} samples give 99%"),
         f"Likely, but not certain: a strict majority still misses {100 * wrong:.0f}% of the time"
         f" (1 vote in {1 / wrong:.0f}).",
         f"With {max(VOTE_SIZES)} samples a strict majority is right {100 * many:.1f}% of the time:"
         " the law of large numbers at work.",
     )
+
+
+def _samples_for(level):
+    """The fewest (odd) samples whose strict majority, for the 70% model, is right at least ``level`` of the time."""
+    return next(n for n in range(1, 201, 2) if strict_majority(n, STRONG) >= level)
 
 
 # ---- pictures -----------------------------------------------------------------------------------
@@ -318,8 +341,7 @@ def _coin_picture(running, path):
     axes.set_ylabel("share of heads so far (%)")
     axes.set_title(f"Share of heads in {len(SEEDS)} runs of a fair coin")
     axes.legend(loc="upper right", fontsize=8)
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)
 
 
 def _vote_picture(votes, path):
@@ -342,5 +364,4 @@ def _vote_picture(votes, path):
     axes.set_ylabel("P(the vote is right) (%)")
     axes.set_title("Majority voting a 60%-accurate model")
     axes.legend(loc="lower right", fontsize=8)
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)

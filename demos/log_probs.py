@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from demos._plots import save
 from demos._stepper import Step, figure, illustrative
 from scalargrad import Value
 from tensorgrad import functional as F
@@ -93,9 +94,12 @@ def _hundred_tokens():
         product = product * p
     per_token = Value(float(POST_SEQUENCE_LOG)) / SEQUENCE_LENGTH
     step = Step(f"§5 A {SEQUENCE_LENGTH}-token response: multiply, or add logs?")
-    zeros = (_zeros_after_point(product.data), _zeros_after_point(float(POST_SEQUENCE_PROB)))
+    implied = Value(float(POST_SEQUENCE_LOG)).exp()  # the product the post's own Σ log p stands for
+    zeros = (_zeros_after_point(product.data), _zeros_after_point(float(POST_SEQUENCE_PROB)),
+             _zeros_after_point(implied.data))
     for name, value in (("the post's typical token probability", per_token.exp().data), ("Π p", product.data),
-                        ("zeros after the point: Π p, the post's", zeros)):
+                        ("e^(the post's Σ log p)", implied.data),
+                        ("zeros after the point: Π p, the post's, e^(the post's Σ log p)", zeros)):
         step.record(name, value)
     return step.say(
         f"The post gives no {SEQUENCE_LENGTH} probabilities; here: its six, repeated until there are {SEQUENCE_LENGTH}.",
@@ -108,13 +112,16 @@ def _hundred_tokens():
                 f" probability of e^({per_token.data:.3f}) = {100 * per_token.exp().data:.1f}%"
             ),
         ),
-        illustrative(
-            f"Π p over {SEQUENCE_LENGTH} tokens",
+        figure(
+            f"Π p of the {SEQUENCE_LENGTH} with Σ log p = {POST_SEQUENCE_LOG}",
             POST_SEQUENCE_PROB,
-            note=(
-                f"the six cycled give {product.data:.1e}: {zeros[0]} zeros after the point (the post's has {zeros[1]})"
+            implied.data,
+            would_give=(
+                f"e^({POST_SEQUENCE_LOG}) = {implied.data:.1e}: {zeros[2]} zeros after the point, not {zeros[1]}"
+                f" (that is Σ log p = {math.log(float(POST_SEQUENCE_PROB)):.1f})"
             ),
         ),
+        f"The six cycled give Π p = {product.data:.1e}, {zeros[0]} zeros after the point.",
         f"{product.data:.1e} is still a float64 number, but a few hundred more tokens and it is not (next step).",
         f"The sum of logs just falls by {-log_total.data / SEQUENCE_LENGTH:.2f} per token on average, far from any limit.",
     )
@@ -254,17 +261,18 @@ def _plot_log(marked, path):
     for (p, post), y, offset in zip(CURVE, marked, offsets):
         axes.plot(float(p), y, "o", color="tab:red")
         axes.annotate(f"p={p}: {post}", (float(p), y), textcoords="offset points", xytext=offset)
-    spans = (((0.01, 0.1), (marked[0], marked[1]), 0.2, "tab:orange"), ((0.5, 1.0), (marked[2], marked[3]), 1.04, "tab:green"))
-    for (p_low, p_high), (low, high), x, color in spans:
+    # each gap: its two p, their log p, where its arrow stands, where its text goes (x, y, va), colour
+    spans = (((0.01, 0.1), (marked[0], marked[1]), 0.2, (0.215, (marked[0] + marked[1]) / 2, "center"), "tab:orange"),
+             ((0.5, 1.0), (marked[2], marked[3]), 0.75, (0.765, marked[2] - 0.15, "top"), "tab:green"))
+    for (p_low, p_high), (low, high), x, (text_x, text_y, va), color in spans:
         axes.plot([p_low, x], [low, low], ":", color=color)
         axes.plot([p_high, x], [high, high], ":", color=color)
         axes.annotate("", (x, high), (x, low), arrowprops={"arrowstyle": "<->", "color": color})
-        axes.text(x + 0.015, (low + high) / 2, f"{p_low:g} → {p_high:g}:\n{high - low:.2f} apart", color=color, va="center")
-    axes.set_xlim(0, 1.25)
+        axes.text(text_x, text_y, f"{p_low:g} → {p_high:g}:\n{high - low:.2f} apart", color=color, va=va)
+    axes.set_xlim(0, 1.02)
     axes.set_ylim(-5.4, 0.5)
     axes.set_xlabel("probability p")
     axes.set_ylabel("log(probability)")
     axes.set_title("log p: tiny probabilities spread apart, large ones squeezed together")
     axes.legend(loc="lower right")
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)

@@ -20,6 +20,7 @@ from tqdm import tqdm
 import scalargrad
 import scalargrad.nn
 from demos._data import two_moons
+from demos._plots import save
 from demos._stepper import Step
 from tensorgrad import functional as F
 from tensorgrad import nn, no_grad, optim, tensor
@@ -171,5 +172,4 @@ def plot_decision_boundary(run, points, labels, path):
     axes.scatter(xy[:, 0], xy[:, 1], c=labels, cmap="RdBu_r", edgecolors="black", s=28)
     figure.colorbar(shading, ax=axes, label="P(lower moon)")
     axes.set_title(f"tensorgrad MLP: training accuracy {run.accuracy:.2f}")
-    figure.savefig(path, dpi=100)
-    return path
+    return save(figure, path)

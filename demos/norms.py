@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from demos._plots import save
 from demos._stepper import Step, figure, number
 from scalargrad import Value, l1, l2, l2_norm
 from tensorgrad import functional as F
@@ -335,8 +336,7 @@ def _draw_rubber_band(w, path):
     axes.set_ylim(-0.6, len(w) - 0.2)
     axes.set_xlabel("weight value (arrows: a quarter of the pull 2w, toward 0)")
     axes.set_title("L2's rubber band: the further a weight drifts, the harder the pull")
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)
 
 
 def _draw_paths(lambdas, l1_path, l2_path, path):
@@ -353,5 +353,4 @@ def _draw_paths(lambdas, l1_path, l2_path, path):
     panels[0].set_ylabel("weight")
     panels[0].legend(title="dashed: the 5 unused features", fontsize=8, title_fontsize=8, loc="lower left")
     picture.suptitle("Regularization paths: the weights of one regression as λ grows")
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)

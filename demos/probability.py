@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from demos._plots import save
 from demos._stepper import Step, figure
 from tensorgrad import functional as F
 from tensorgrad import tensor
@@ -198,5 +199,4 @@ def _bars(probs, frequencies, path):
     axes.set_ylabel("probability / share (%)")
     axes.set_title(f"\"{PROMPT} ___\": the distribution and what sampling it gives")
     axes.legend()
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)

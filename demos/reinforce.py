@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from demos._plots import save
 from demos._stepper import Step, figure, number
 from scalargrad import Value
 from tensorgrad import functional as F
@@ -292,5 +293,4 @@ def _plot(result, path):
     right.set_title("the error shrinks like 1/√n")
     right.legend(fontsize=8)
     picture.suptitle("§16 REINFORCE's estimate is unbiased: averaged over samples, it is the exact gradient")
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)

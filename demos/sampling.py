@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from demos._plots import save
 from demos._stepper import Step, figure, illustrative
 from tensorgrad import functional as F
 from tensorgrad import sampling, tensor
@@ -85,6 +86,7 @@ def _greedy(logits):
     step.record("temperature 0 picks", cold)
     return step.say(
         "Next-token probabilities: " + _percent(F.softmax(tensor(logits)).data),
+        figure(f"the post's {len(PROBS)} probabilities sum to", "100", 100 * tensor(PROBS).sum().item(), "%"),
         "  (logits = log p: softmax(log p) gives p back)",
         "Greedy: always pick #1, like always ordering the dish you want most.",
         f"  {GREEDY_CALLS} calls of sample(logits, greedy=True) picked: "
@@ -221,7 +223,7 @@ def _picture(logits, confident_logits, path):
             ax.set_ylim(0, 110)
         row[0].set_ylabel("probability (%)")
     fig.suptitle("Where do you draw the line? Kept tokens in blue, discarded in grey")
-    fig.savefig(path, dpi=100)
+    save(fig, path)
     return Step("§7 Picture: top-k vs top-p cut-offs").show(
         path, "top-k: 3 tokens either way; top-p: 4, then 1 when the model is sure"
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from demos._plots import save
 from demos._stepper import Step, decimals, figure
 from scalargrad import Value
 from scalargrad import functional as SF
@@ -247,5 +248,4 @@ def _plot_exp(marked, gap, path):
     axes.set_ylabel("output ($e$ to the $x$)")
     axes.set_title("$e^x$: nearly flat below 0, explodes above")
     axes.legend(loc="upper left")
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from demos._plots import save
+from demos._solve import printed_range
 from demos._stepper import Step, figure, verdict
 from scalargrad import Value
 from tensorgrad import functional as F
@@ -65,13 +67,15 @@ def _row(T, post):
     probs = 100 * F.softmax(z, temperature=T).data
     via_sampling = 100 * F.softmax(tensor(sampling.temperature(LOGITS, T))).data
     best_T, error, best_row, reproducing = _fit(post)
+    # the range as printed, both ends checked to give the post's row
+    shown = printed_range(reproducing[0], reproducing[-1], lambda t: _gives(t, post)) if reproducing else None
     differs = any(verdict(p, x) == "differs" for p, x in zip(post, probs))
     has_zeros = any(p.startswith("~") for p in post)  # "~0" has no logarithm: no logits give it exactly
     implied = _implied_logits(post, T) if differs and not has_zeros else None
-    note = _row_note(T, implied, best_T, error, reproducing) if differs else ""
+    note = _row_note(T, implied, best_T, error, shown) if differs else ""
     step = Step(f"§6 Same logits, T = {T:g}")
     for name, value in (("softmax, in %", probs), ("best T", best_T), ("largest error at the best T", error),
-                        ("temperatures reproducing the post", (reproducing[0], reproducing[-1]) if reproducing else None),
+                        ("temperatures reproducing the post", tuple(map(float, shown)) if shown else None),
                         ("logits giving the post's row", implied)):
         step.record(name, value)
     lines = [
@@ -81,7 +85,7 @@ def _row(T, post):
         f"  (sampling.temperature(z, {T:g}) then softmax: largest difference {np.abs(via_sampling - probs).max():.0e})",
         f"  best single T for the post's row (smallest largest error): T = {best_T:.2f}, at most {error:.2f} points off:",
         f"    {_percents(best_row)}",
-        _reproduced(reproducing),
+        _reproduced(shown),
     ]
     if implied is not None:
         check = 100 * F.softmax(tensor(implied), temperature=T).data
@@ -90,7 +94,7 @@ def _row(T, post):
             f"    {_numbers(implied)} → {_percents(check)}",
             (
                 "  So this row is the post's logits at another temperature."
-                if reproducing
+                if shown
                 else "  So no temperature explains this row: it needs different logits."
             ),
         ]
@@ -113,26 +117,32 @@ def _fit(post):
     return SEARCH[best], errors[best], sweep[best], reproducing
 
 
+def _gives(T, post):
+    """Whether softmax(z / T) shows as the post's row: no figure's verdict is "differs"."""
+    row = 100 * F.softmax(tensor(LOGITS), temperature=T).data
+    return all(verdict(p, x) != "differs" for p, x in zip(post, row))
+
+
 def _implied_logits(post, T):
     """softmax(z / T) = p when z = T · log p + a constant; the constant keeps the top logit at LOGITS[0]."""
     log_p = tensor([float(p) / 100 for p in post]).log()
     return (T * (log_p - log_p[0]) + LOGITS[0]).data
 
 
-def _row_note(T, implied, best_T, error, reproducing):
-    """What would give a differing row: the temperatures that reproduce it, or logits that do at T."""
-    if reproducing and implied is None:
-        return f"T from {reproducing[0]:.2f} to {reproducing[-1]:.2f} gives this row"
-    if reproducing:
-        return f"T from {reproducing[0]:.2f} to {reproducing[-1]:.2f} gives this row; so do logits {_numbers(implied)}"
+def _row_note(T, implied, best_T, error, shown):
+    """What would give a differing row: the temperatures that reproduce it (as printed), or logits that do at T."""
+    if shown and implied is None:
+        return f"T from {shown[0]} to {shown[1]} gives this row"
+    if shown:
+        return f"T from {shown[0]} to {shown[1]} gives this row; so do logits {_numbers(implied)}"
     return f"logits {_numbers(implied)} give it at T={T:g}; no single T does (best T={best_T:.2f}, {error:.1f} points off)"
 
 
-def _reproduced(reproducing):
-    """The line saying which temperatures of the search reproduce the post's row, if any."""
-    if reproducing:
+def _reproduced(shown):
+    """The line saying which temperatures of the search reproduce the post's row (printed range), if any."""
+    if shown:
         return (
-            f"  softmax(z / T) reproduces the post's row for T from {reproducing[0]:.2f} to {reproducing[-1]:.2f}"
+            f"  softmax(z / T) reproduces the post's row for T from {shown[0]} to {shown[1]}"
             f" (tried {SEARCH[0]:g} to {SEARCH[-1]:g})"
         )
     return f"  no single T from {SEARCH[0]:g} to {SEARCH[-1]:g} reproduces the post's row"
@@ -230,6 +240,9 @@ def _limits():
         probs = 100 * F.softmax(z, temperature=T).data
         step.record(f"T = {T:g}: largest distance from uniform, in points", np.abs(probs - uniform).max())
         lines.append(f"  T = {T:g}: {_percents(probs, 3)} (at most {np.abs(probs - uniform).max():.2g} points from {uniform:g}%)")
+    farthest = probs[np.abs(probs - uniform).argmax()]  # at the hottest T: the token farthest from equal
+    lines.append(figure(f"T → ∞ (T = {HOT[-1]:,.0f}): \"equal probability\", the token farthest from it", f"{uniform:g}",
+                        farthest, "%"))
     sweep = F.softmax(z[None, :] / tensor(RANKING_SWEEP)[:, None]).data
     same = all((np.argsort(-row, kind="stable") == np.argsort(-z.data)).all() for row in sweep)
     unchanged = step.record("T = 1 changes nothing", np.array_equal(F.softmax(z, temperature=1.0).data, F.softmax(z).data))
@@ -297,5 +310,4 @@ def _plot(rows, bits, marked, path):
     curve.set_ylabel("entropy (bits)")
     curve.set_title("Higher T, flatter, more uncertain")
     curve.legend(fontsize="small")
-    picture.savefig(path, dpi=100)
-    return path
+    return save(picture, path)

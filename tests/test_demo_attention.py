@@ -148,8 +148,22 @@ def test_square_root_of_768(steps, by_name):
     assert values["largest weight without /√d"] > 0.99 > values["largest weight with /√768"]
 
 
+def test_the_posts_rows_sum_to_100_percent(by_name):
+    check(by_name["the post's weights sums to"], "100", 5 + 42 + 28 + 10 + 15)
+    for word, row in zip(("cat", "sat", "mat"), ((80, 12, 8), (27, 55, 18), (40, 32, 28))):
+        check(by_name[f"{word}: the post's row sums to"], "100", sum(row), tolerance=1e-9)
+
+
+def test_768_terms_and_500_compression_steps(by_name, steps):
+    check(by_name["terms in one 768-dimensional dot product q·k"], "768", 768)  # q·k = Σ qᵢkᵢ over 768 entries
+    check(by_name["compression steps from token 1 to token 500 (tanh updates on the path)"], "500", 500)
+    first, last = recorded(steps, "§13 Before attention")["∂state/∂token 1 and ∂state/∂token 500"]
+    # the last update's derivative is 1 − tanh², the first token's a product of 500 factors below 1
+    assert 0 < last <= 1 and abs(first) < 1e-100
+
+
 def test_every_claim_is_checked_above(by_name):
-    assert len(by_name) == 5 + 9 + 1
+    assert len(by_name) == 5 + 9 + 1 + 4 + 1 + 1
 
 
 def test_heatmap_png_is_attached_and_written(steps):

@@ -28,8 +28,10 @@ def l_clip(r, a, low=0.2, high=0.2):
 def test_every_figure_is_exact(demo):
     steps, _ = demo
     found = claims(steps)
-    assert len(found) == len({c.name for c in found}) == 7
-    assert {c.verdict for c in found} == {"exact"}
+    assert len(found) == len({c.name for c in found}) == 9
+    jump = '"5% to 80%" in one big step: where a clipped step may reach instead'  # the post's jump is hypothetical
+    assert {c.verdict for c in found if c.name != jump} == {"exact"}
+    assert claim(steps, jump).verdict == "illustrative"
 
 
 def test_clipping_in_action(demo):
@@ -43,6 +45,7 @@ def test_clipping_in_action(demo):
 
 def test_reading_the_ratio_and_the_band(demo):
     steps, _ = demo
+    check(claim(steps, "r = 2: how many times as likely"), "2", 0.05 * 2 / 0.05, TOLERANCE)
     check(claim(steps, "r = 0.1: how many times less likely"), "10", 1 / 0.1, TOLERANCE)
     check(claim(steps, "r = 1.2: how much more likely"), "20", (1.2 - 1) * 100, TOLERANCE)
     check(claim(steps, "lower edge, 1 − ε"), "0.8", 1 - 0.2, TOLERANCE)
@@ -52,6 +55,9 @@ def test_reading_the_ratio_and_the_band(demo):
     assert grown == pytest.approx([0.05, 0.06, 0.50, 0.60], abs=1e-12)
     assert said["5% → 80%: ratio"] == pytest.approx(0.80 / 0.05, abs=1e-12)
     assert said["5% → 80%: where the capped step may reach"] == pytest.approx(0.05 * 1.2, abs=1e-12)
+    jump = claim(steps, '"5% to 80%" in one big step: where a clipped step may reach instead')
+    assert (jump.post, jump.unit) == ("80", "%") and float(jump.engine) == pytest.approx(100 * 0.05 * 1.2)
+    assert "a ratio of 16" in jump.note and "5% × 1.2 = 6%" in jump.note
 
 
 def test_gate_table_and_one_sided_zero_gradient(demo):

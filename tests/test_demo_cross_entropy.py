@@ -29,7 +29,10 @@ def test_claim_names_are_unique_and_all_checked(demo):
         *(f"curve at p = {p}" for p in ("0.1", "0.5", "1.0")),
         "90% → 100% saves", "10% → 1% costs", "1 − p adds", "−log p adds",
         *(f"slope at p = {p}" for p in ("0.1", "0.5", "0.9")),
+        "confident & correct: the three probabilities sum to", "uncertain but correct: the three probabilities sum to",
     }
+    for name, percents in (("confident & correct", (90, 5, 5)), ("uncertain but correct", (40, 35, 25))):
+        check(claim(steps, f"{name}: the three probabilities sum to"), "100", sum(percents))
 
 
 def test_paris_losses(demo):

@@ -30,6 +30,21 @@ def test_movie_dot_products_are_exact(by_name):
     assert by_name["Die Hard · The Notebook"].verdict == by_name["Die Hard · Mr. & Mrs. Smith"].verdict == "exact"
 
 
+def best_is_itself(vectors):
+    """How many of ``vectors`` have their largest dot product (over all of them) with themselves, by loops."""
+    return sum(max(range(len(vectors)), key=lambda j: np.dot(a, vectors[j])) == i for i, a in enumerate(vectors))
+
+
+def test_identical_vectors_highest_for_the_movies_but_not_in_general(by_name):
+    movies = [[9, 1], [1, 9], [7, 7]]
+    mine = by_name["the post's movies: vectors whose highest dot product is with themselves"]
+    check(mine, "3", best_is_itself(movies), TOLERANCE)
+    assert mine.verdict == "exact"
+    longer = by_name["with [10, 10] added: vectors whose highest dot product is with themselves"]
+    check(longer, "4", best_is_itself([*movies, [10, 10]]), TOLERANCE)
+    assert longer.verdict == "differs" and "Die Hard · [10, 10] = 100 > Die Hard · itself = 82" in longer.note
+
+
 def test_unit_vectors_at_15_90_180_degrees(by_name):
     for degrees, post in ((15, "0.97"), (90, "0"), (180, "-1.0")):
         claim = by_name[f"θ = {degrees}°: A · B"]
@@ -49,8 +64,9 @@ def test_matrix_product_and_the_highlighted_cell(by_name, steps):
         check(by_name[name], str(term), term, TOLERANCE)
     check(by_name["their sum"], "64", terms.sum(), TOLERANCE)
     assert list(steps[2].values["row 1 · column 2, term by term"]) == [1 * 8, 2 * 10, 3 * 12]  # the post's line
-    assert {claim.verdict for claim in by_name.values()} == {"exact"}
-    assert len(by_name) == 2 + 3 + 4 + 3 + 1 + 3
+    differing = {name for name, claim in by_name.items() if claim.verdict != "exact"}
+    assert differing == {"with [10, 10] added: vectors whose highest dot product is with themselves"}  # checked above
+    assert len(by_name) == 2 + 2 + 3 + 4 + 3 + 1 + 3
 
 
 def test_a_2x3_times_a_3x2_is_four_dot_products_in_a_2x2_result(by_name, steps):

@@ -41,6 +41,8 @@ def test_claim_names_are_unique_and_all_checked(demo):
         "H(Forecast A)", "low entropy", "high entropy", "H(one-hot, 8 outcomes)", "entropy 2.5", "entropy 0.01",
         *(f"-log({p})" for p in ("0.99", "0.25", "0.01", "0.5", "1")),
         *(f"curve at p = {p}" for p in ("0.01", "0.1", "0.25", "0.5", "1.0")),
+        "−log 0.01 ÷ −log 0.02 (post: more than 2×)", "Forecast B: its four probabilities sum to",
+        *(f"H({n} equal outcomes), the post's H = log(n) = log {n}" for n in (2, 4, 8)),
     }
 
 
@@ -48,6 +50,7 @@ def test_forecasts(demo):
     steps, _ = demo
     check(claim(steps, "H(Forecast A)"), "0", h([1.0, 0, 0, 0], 2))
     assert claim(steps, "H(Forecast A)").engine == "0"  # not "-0.0"
+    check(claim(steps, "Forecast B: its four probabilities sum to"), "100", 30 + 25 + 25 + 20)
     said = recorded(steps, "§8 Two forecasts")
     bits, nats = said["H(Forecast B) in bits"], said["H(Forecast B) in nats"]
     assert bits == pytest.approx(h(FORECAST_B, 2), abs=5e-5) and nats == pytest.approx(h(FORECAST_B), abs=5e-5)
@@ -93,7 +96,10 @@ def test_one_percent_is_only_a_little_more_surprising_than_two_percent(demo):
     assert said["how much more surprising, in nats"] == pytest.approx(gap, abs=printed_to_2_decimals)
     assert said["log 2"] == pytest.approx(math.log(2), abs=printed_to_2_decimals)
     assert said["50% vs 100%, in nats"] == pytest.approx(-math.log(0.5) + math.log(1.0), abs=printed_to_2_decimals)
-    assert not any(c.name.startswith(("1%", "2%")) for c in claims(steps))  # the post gives no number to check
+    ratio = claim(steps, "−log 0.01 ÷ −log 0.02 (post: more than 2×)")  # "not just 2x ... way more surprising"
+    check(ratio, "2", rare / less_rare)
+    twice_as_surprising = math.exp(-2 * less_rare)  # the p whose −log p is twice that of 2%: 0.02² = 0.0004
+    assert ratio.verdict == "differs" and f"= {100 * twice_as_surprising:.2f}%" in ratio.note
 
 
 def test_entropy_is_expected_surprise_four_ways(demo):
@@ -118,6 +124,8 @@ def test_one_hot_zero_and_uniform_log_n_is_the_maximum(demo):
         hn, log_n, bits = (said[f"uniform over {n}: {name}"] for name in ("H in nats", f"log {n}", "H in bits"))
         assert hn == pytest.approx(math.log(n), abs=5e-7) and log_n == pytest.approx(math.log(n), abs=5e-7)
         assert bits == pytest.approx(math.log2(n), abs=5e-4)
+        check(claim(steps, f"H({n} equal outcomes), the post's H = log(n) = log {n}"), f"{math.log(n):.6f}",
+              -sum(1 / n * math.log(1 / n) for _ in range(n)))
     low, high = said["random distributions: lowest and highest entropy"]
     assert 0 < low < high < math.log(8)
     assert said["random distributions: none above log 8"] is True

@@ -54,7 +54,15 @@ def test_fair_coin_and_the_posts_own_counts(demo):
     assert claim(steps, "5,023 of 10,000 as a share").verdict == "exact"
 
 
-@pytest.mark.parametrize(("n", "post"), [(1, "100"), (10, "70"), (100, "54"), (10_000, "50.2")])
+def test_one_flip_that_came_up_heads_is_100_percent_heads(demo):
+    steps, _ = demo
+    check(claim(steps, "heads after 1 flip"), "100", 100 * 1 / 1)
+    assert claim(steps, "heads after 1 flip").verdict == "exact"
+    said = recorded(steps, "§3 Flip a coin")
+    assert said["heads after 1 flip: the engine's run"] in (0, 1)
+
+
+@pytest.mark.parametrize(("n", "post"), [(10, "70"), (100, "54"), (10_000, "50.2")])
 def test_coin_checkpoints_are_illustrative_with_fair_coin_odds(demo, n, post):
     steps, _ = demo
     name = f"heads after {n:,} flip{'s' if n > 1 else ''}"
@@ -149,6 +157,11 @@ def test_plurality_for_several_spreads_and_the_70_percent_model(demo):
     assert [strong[rule] for rule in ("strict majority", "ties by coin", "ties as right")] == pytest.approx([a, b, ties])
     assert round(100 * a, 1) == 85.0
     assert strong["strict majority with 25 samples"] == pytest.approx(strict(25, 0.7))
+    almost = claim(steps, "P(a 70% model's 10-sample majority vote is right), \"almost certainly\"")
+    check(almost, "~100", 100 * a)
+    assert almost.verdict == "differs"
+    needed = min(n for n in range(1, 201, 2) if strict(n, 0.7) >= 0.99)
+    assert f"{needed} samples give 99%" in almost.note and strict(needed - 2, 0.7) < 0.99
 
 
 def test_pictures_and_rendering(demo):

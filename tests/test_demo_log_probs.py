@@ -35,7 +35,7 @@ def test_token_logs_are_exact(demo):
         assert found[f"log {p:g}"].verdict == "exact"
 
 
-def test_hundred_tokens_are_illustrative(demo):
+def test_hundred_tokens_log_sum_is_illustrative_and_the_product_differs_from_it(demo):
     steps, found, _ = demo
     said = recorded(steps, "§5 A 100-token response")
     total = math.fsum(math.log(p) for p in cycled(100))
@@ -44,10 +44,14 @@ def test_hundred_tokens_are_illustrative(demo):
     assert claim.note  # it prints the values recorded here
     assert said["the post's typical token probability"] == pytest.approx(math.exp(-2.473), abs=5e-4)  # 0.1% printed
     product = math.prod(cycled(100))
-    claim = found["Π p over 100 tokens"]
-    assert claim.verdict == "illustrative" and claim.post == "0." + "0" * 29 + "1"
+    claim = found["Π p of the 100 with Σ log p = -247.3"]
+    implied = math.exp(-247.3)  # the post's own log-sum, undone: about 4e-108, not 1e-30
+    check(claim, "0." + "0" * 29 + "1", implied, tolerance=implied * 0.02)
+    assert claim.verdict == "differs" and "e^(-247.3) = 4.0e-108: 107 zeros after the point, not 29" in claim.note
     assert said["Π p"] == pytest.approx(product, rel=1e-9)
-    assert said["zeros after the point: Π p, the post's"] == (-math.floor(math.log10(product)) - 1, 29)
+    assert said["e^(the post's Σ log p)"] == pytest.approx(implied, rel=1e-12)
+    zeros = said["zeros after the point: Π p, the post's, e^(the post's Σ log p)"]
+    assert zeros == (-math.floor(math.log10(product)) - 1, 29, -math.floor(math.log10(implied)) - 1)
 
 
 def first_underflow(dtype):

@@ -41,8 +41,9 @@ def test_claim_names_are_unique_and_all_checked(demo):
     assert set(names) == {
         "top-k: tokens kept", "top-p: tokens kept", "top-p: 45+20+15+10",
         "top-p kept, 'the' at 95%", "top-k kept, 'the' at 95%",
-        "top 2 dishes cover 90%", "top 20 dishes cover 90%",
+        "top 2 dishes cover 90%", "top 20 dishes cover 90%", "the post's 7 probabilities sum to",
     }
+    check(claim(steps, "the post's 7 probabilities sum to"), "100", 45 + 20 + 15 + 10 + 5 + 3 + 2)
 
 
 def test_top_k_keeps_three(demo):

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from demo_checks import by_name, check, printed, recorded, softmax
+from demo_checks import by_name, check, claim, printed, recorded, softmax
 
 from demos import temperature
 from demos._stepper import verdict
@@ -119,6 +119,9 @@ def test_limits(demo):
     farthest = [said[f"T = {T:g}: largest distance from uniform, in points"] for T in (10, 100, 10000)]
     expected = [np.abs(100 * softmax(LOGITS / T) - 20).max() for T in (10.0, 100.0, 10000.0)]
     assert farthest == pytest.approx(expected, rel=0.01)
+    hottest = 100 * softmax(LOGITS / 10000.0)
+    check(claim(steps, "T → ∞ (T = 10,000): \"equal probability\", the token farthest from it"), "20",
+          hottest[np.abs(hottest - 20).argmax()])
     assert said["T = 1 changes nothing"] is True and said["the ranking never changes"] is True
     assert all((np.argsort(-softmax(LOGITS / T)) == np.arange(5)).all() for T in np.geomspace(0.01, 1000, 50))
 
