@@ -12,9 +12,8 @@ TOLERANCE = 1e-12  # the figures are means and differences of a few rewards: exa
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out_dir = tmp_path_factory.mktemp("baselines")
-    return baselines.steps(out_dir, fast=True), out_dir
+def demo(demo_run):
+    return demo_run("baselines")
 
 
 def test_every_figure_is_exact(demo):

@@ -12,9 +12,8 @@ TOLERANCE = 1e-9  # the figures are ratios and percentages of the post's round n
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out_dir = tmp_path_factory.mktemp("clipping")
-    return clipping.steps(out_dir, fast=True), out_dir
+def demo(demo_run):
+    return demo_run("clipping")
 
 
 def l_clip(r, a, low=0.2, high=0.2):

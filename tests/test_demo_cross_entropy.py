@@ -14,9 +14,8 @@ TEACHER = np.array([0.70, 0.20, 0.10])
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out_dir = tmp_path_factory.mktemp("cross_entropy")
-    return cross_entropy.steps(out_dir, fast=True), out_dir
+def demo(demo_run):
+    return demo_run("cross_entropy")
 
 
 def test_claim_names_are_unique_and_all_checked(demo):

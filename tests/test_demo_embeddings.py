@@ -9,9 +9,8 @@ from demos._stepper import claims
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out_dir = tmp_path_factory.mktemp("embeddings")
-    return embeddings.steps(out_dir, fast=True), out_dir
+def demo(demo_run):
+    return demo_run("embeddings")
 
 
 @pytest.fixture(scope="module")

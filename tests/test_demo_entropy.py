@@ -13,9 +13,8 @@ FORECAST_B = np.array([0.30, 0.25, 0.25, 0.20])
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out_dir = tmp_path_factory.mktemp("entropy")
-    return entropy.steps(out_dir, fast=True), out_dir
+def demo(demo_run):
+    return demo_run("entropy")
 
 
 def h(p, base=math.e):

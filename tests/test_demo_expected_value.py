@@ -12,9 +12,8 @@ B = (np.array([50_000.0, 170_000.0]), np.array([0.5, 0.5]))
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out_dir = tmp_path_factory.mktemp("expected_value")
-    return expected_value.steps(out_dir, fast=True), out_dir
+def demo(demo_run):
+    return demo_run("expected_value")
 
 
 def check_exact(steps, name, post, value):

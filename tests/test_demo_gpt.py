@@ -13,10 +13,9 @@ from tensorgrad import GPT, CharTokenizer, no_grad
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(demo_run):
     """Run the demo once with fast=True; its steps and its output folder."""
-    out_dir = tmp_path_factory.mktemp("gpt")
-    return gpt.steps(out_dir, fast=True), out_dir
+    return demo_run("gpt")
 
 
 @pytest.fixture(scope="module")

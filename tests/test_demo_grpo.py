@@ -14,10 +14,9 @@ HELD_OUT = 300
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(demo_run):
     """Run the demo once with fast=True; its steps and its output folder."""
-    out_dir = tmp_path_factory.mktemp("grpo")
-    return grpo.steps(out_dir, fast=True), out_dir
+    return demo_run("grpo")
 
 
 def split_pairs():

@@ -10,9 +10,8 @@ from demos._stepper import claims, verdict
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out_dir = tmp_path_factory.mktemp("kl")
-    return kl.steps(out_dir, fast=True), out_dir
+def demo(demo_run):
+    return demo_run("kl")
 
 
 def kl_np(p, q):

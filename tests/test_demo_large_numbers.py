@@ -11,9 +11,8 @@ from demos._stepper import claims
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out_dir = tmp_path_factory.mktemp("large_numbers")
-    return large_numbers.steps(out_dir, fast=True), out_dir
+def demo(demo_run):
+    return demo_run("large_numbers")
 
 
 def fair_tail(n, heads):

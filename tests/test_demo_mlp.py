@@ -10,10 +10,9 @@ from demos._data import two_moons
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(demo_run):
     """Run the demo once with fast=True; its steps and its output folder."""
-    out_dir = tmp_path_factory.mktemp("mlp")
-    return mlp.steps(out_dir, fast=True), out_dir
+    return demo_run("mlp")
 
 
 def numpy_forward(weights, x):

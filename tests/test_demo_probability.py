@@ -13,9 +13,8 @@ KEYBOARD = {"way": 0.60, "own": 0.15, "phone": 0.08, "mind": 0.05, "break": 0.03
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out_dir = tmp_path_factory.mktemp("probability")
-    return probability.steps(out_dir, fast=True), out_dir
+def demo(demo_run):
+    return demo_run("probability")
 
 
 def test_keyboard_probabilities_come_back_from_their_logits(demo):

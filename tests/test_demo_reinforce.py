@@ -13,9 +13,8 @@ LOGITS = np.array(reinforce.POLICY_LOGITS)
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out_dir = tmp_path_factory.mktemp("reinforce")
-    return reinforce.steps(out_dir, fast=True), out_dir
+def demo(demo_run):
+    return demo_run("reinforce")
 
 
 def sign_claims(steps):

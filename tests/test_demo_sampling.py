@@ -14,9 +14,8 @@ TOKENS = ("the", "a", "an", "big", "old", "my", "red")
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out_dir = tmp_path_factory.mktemp("sampling")
-    return sampling.steps(out_dir, fast=True), out_dir
+def demo(demo_run):
+    return demo_run("sampling")
 
 
 def top_p_count(probs, p):

@@ -51,11 +51,9 @@ def shown_demos(notebook):
 
 
 @pytest.fixture(scope="module")
-def demo_verdicts(tmp_path_factory):
-    """Each demo's verdicts, run here directly at the tour's size."""
-    out = tmp_path_factory.mktemp("demos")
-    return {name: [c.verdict for c in claims(catalog.load(name).steps(out / name, fast=True))]
-            for name in catalog.NAMES}
+def demo_verdicts(demo_run):
+    """Each demo's verdicts, from the test session's own run of it at the tour's size."""
+    return {name: [c.verdict for c in claims(demo_run(name)[0])] for name in catalog.NAMES}
 
 
 def test_one_notebook_per_part_in_the_posts_order():
