@@ -169,7 +169,12 @@ def test_counts_cover_every_verdict_and_the_summary_says_when_nothing_differs():
 
 
 @pytest.mark.slow
-def test_the_whole_tour_runs_headless_and_reports_every_demo(tmp_path, capsys):
+def test_the_whole_tour_runs_headless_and_reports_every_demo(tmp_path, monkeypatch, capsys, demo_run):
+    """The tour over every real demo. Each demo's steps come from the test session's run of it (``demo_run``),
+    the one its own tests check, so that the training demos run once per session, not once per test file."""
+    demos = {name: SimpleNamespace(TITLE=catalog.load(name).TITLE, steps=demo_run(name)[0]) for name in catalog.NAMES}
+    monkeypatch.setattr(catalog, "load", lambda name: SimpleNamespace(
+        TITLE=demos[name].TITLE, steps=lambda out_dir, fast: demos[name].steps if fast else pytest.fail("not fast")))
     assert main(["tour", "--no-pause", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     report = (tmp_path / "index.html").read_text(encoding="utf-8")
