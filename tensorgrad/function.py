@@ -95,7 +95,9 @@ class Node:
     """A node of the graph: ``_data`` (its array), ``op`` (the Function that made it, None for a
     leaf), ``_parents`` (its inputs), ``_ctx`` (what the op saved), ``grad``, ``requires_grad``."""
 
-    __slots__ = ("_ctx", "_data", "_parents", "_retains_grad", "_version", "grad", "label", "op", "requires_grad")
+    __slots__ = (
+        "_ctx", "_data", "_parents", "_retains_grad", "_version", "_view", "grad", "label", "op", "requires_grad",
+    )
 
     @classmethod
     def from_op(cls, data, op=None, parents=(), ctx=None):
@@ -109,8 +111,32 @@ class Node:
         node._parents = parents
         node._ctx = ctx
         node._version = Version()
+        node._view = None
         node._retains_grad = False
         return node
+
+    # ---- in-place writes, outside the graph: each counts as a new version ----
+    def sub_(self, step):
+        """``t ← t − step`` in place (what an optimizer does), counted as a new version."""
+        self.refuse_in_place("sub_")
+        np.subtract(self._data, step, out=self._data)
+        self._version.count += 1
+        return self
+
+    def mul_(self, factor):
+        """``t ← t · factor`` in place (a weight decay), counted as a new version."""
+        self.refuse_in_place("mul_")
+        np.multiply(self._data, factor, out=self._data)
+        self._version.count += 1
+        return self
+
+    def refuse_in_place(self, name):
+        """An in-place write has no derivative here: allowed under no_grad(), or to a tensor without grad."""
+        if self.requires_grad and _grad_mode.enabled:
+            raise RuntimeError(
+                f"{name}: in-place writes to a tensor that requires grad are not differentiable here; "
+                "build a new tensor (tensorgrad.where, concatenate) or write under no_grad()"
+            )
 
 
 # ---- ops -------------------------------------------------------------------------------
@@ -154,6 +180,8 @@ class Function:
             arrays.append(t._data)
             needs.append(t.requires_grad)
         requires_grad = _grad_mode.enabled and any(needs)
+        if requires_grad and settings:
+            _own_arrays(settings)
         ctx = Context()
         try:
             out = cls.forward(ctx, *arrays, **settings)
@@ -184,6 +212,14 @@ class Function:
     @staticmethod
     def backward(ctx, g):
         raise NotImplementedError
+
+
+def _own_arrays(settings):
+    """Copy every NumPy array among an op's settings (targets, indices, masks): the graph owns what it keeps,
+    so a later write to the caller's array cannot change the backward pass."""
+    for name, value in settings.items():
+        if isinstance(value, np.ndarray):
+            settings[name] = np.array(value)
 
 
 def _lift(inputs, name):

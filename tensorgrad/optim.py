@@ -5,8 +5,8 @@
     optimizer.step()         # move the parameters
     optimizer.zero_grad()    # forget the gradients before the next backward
 
-Every update writes the parameter's array in place through its ``data``
-property (``p.data -= ...``). That keeps a float32 parameter float32 (the
+Every update writes the parameter's array in place (``p.sub_(step)``, as
+``p.data -= step`` would). That keeps a float32 parameter float32 (the
 step sizes are Python floats, which never widen an array), and it counts as a
 new version of the array: a backward pass that still needs the old values
 (``optimizer.step()`` between the forward pass and ``backward()``) raises
@@ -57,13 +57,13 @@ class SGD(Optimizer):
         super().__init__(params, lr)
         checks.interval(momentum, 0, 1, "SGD", "momentum")
         self.momentum = float(momentum)
-        self.velocity = [np.zeros_like(p.data) for p in self.params]
+        self.velocity = [np.zeros(p.shape, p.dtype) for p in self.params]
 
     def update(self, i, p, g):
         if self.momentum:
             self.velocity[i] = self.momentum * self.velocity[i] + g
             g = self.velocity[i]
-        p.data -= self.lr * g
+        p.sub_(self.lr * g)
 
 
 class Adam(Optimizer):
@@ -100,8 +100,8 @@ class Adam(Optimizer):
         self.flat_m = np.zeros(ends[-1], dtype=dtypes.pop()) if len(dtypes) == 1 else None
         self.flat_v = None if self.flat_m is None else np.zeros_like(self.flat_m)
         if self.flat_m is None:
-            self.m = [np.zeros_like(p.data) for p in self.params]
-            self.v = [np.zeros_like(p.data) for p in self.params]
+            self.m = [np.zeros(p.shape, p.dtype) for p in self.params]
+            self.v = [np.zeros(p.shape, p.dtype) for p in self.params]
         else:
             self.m = [self.flat_m[s].reshape(p.shape) for p, s in zip(self.params, self.slices)]
             self.v = [self.flat_v[s].reshape(p.shape) for p, s in zip(self.params, self.slices)]
@@ -140,11 +140,9 @@ class Adam(Optimizer):
 
     def move(self, p, change):
         """p ← p·(1 − lr·wd), the decoupled decay (none for Adam), then p ← p − change."""
-        data = p.data
         if self.weight_decay:
-            data *= 1 - self.lr * self.weight_decay
-        data -= change
-        p.data = data  # in place all along; assigning it back counts the update in p's version
+            p.mul_(1 - self.lr * self.weight_decay)
+        p.sub_(change)  # in place, counted in p's version
 
 
 class AdamW(Adam):
