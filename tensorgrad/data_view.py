@@ -65,20 +65,19 @@ def _counted_writes(arrays):
 
     A DataView without an owner (a copy) is left out: it is written as NumPy would, refused if read-only.
     The owner's own array is writable (the tensor's ops never write to it), so a writable view of it can
-    be made, unless that array is itself a read-only NumPy view (the output of ``broadcast_to``).
+    be made, unless NumPy made that array read-only (a ``broadcast_to`` view): then the write is refused.
     """
     writable, owners = {}, []
     for view in arrays:
         owner = getattr(view, "owner", None)
         if owner is None or not np.may_share_memory(view, owner._data):
             continue
-        try:
-            view.flags.writeable = True
-        except ValueError:
+        if not owner._data.flags.writeable:
             raise ValueError(
-                f"write to the data of tensor {describe(owner)}: its array is a read-only NumPy view "
-                "(made by broadcast_to); write to the tensor it came from, or to a copy, Tensor(t.data)"
-            ) from None
+                f"write to the data of tensor {describe(owner)}: its array is read-only in NumPy (a broadcast_to "
+                "view, or attention weights handed out to look at); write to a copy, Tensor(t.data)"
+            )
+        view.flags.writeable = True
         try:
             writable[id(view)] = view.view(np.ndarray)
         finally:

@@ -118,15 +118,19 @@ class Node:
     # ---- in-place writes, outside the graph: each counts as a new version ----
     def sub_(self, step):
         """``t ← t − step`` in place (what an optimizer does), counted as a new version."""
-        self.refuse_in_place("sub_")
-        np.subtract(self._data, step, out=self._data)
+        if self.requires_grad and _grad_mode.enabled:
+            self.refuse_in_place("sub_")
+        data = self._data
+        data -= step
         self._version.count += 1
         return self
 
     def mul_(self, factor):
         """``t ← t · factor`` in place (a weight decay), counted as a new version."""
-        self.refuse_in_place("mul_")
-        np.multiply(self._data, factor, out=self._data)
+        if self.requires_grad and _grad_mode.enabled:
+            self.refuse_in_place("mul_")
+        data = self._data
+        data *= factor
         self._version.count += 1
         return self
 
