@@ -115,6 +115,13 @@ class Node:
         node._retains_grad = False
         return node
 
+    def __getstate__(self):
+        """What a copy or a pickle keeps: every slot but the cached DataView, which is a view of this
+        node's array (``Tensor.data`` makes a new one for the copy's own array)."""
+        slots = {name: getattr(self, name) for name in Node.__slots__ if hasattr(self, name)}
+        slots["_view"] = None
+        return None, slots
+
     # ---- in-place writes, outside the graph: each counts as a new version ----
     def sub_(self, step):
         """``t ← t − step`` in place (what an optimizer does), counted as a new version."""

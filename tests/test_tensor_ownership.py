@@ -5,6 +5,9 @@ gradient (the graph kept its own copy) or raises at ``backward()`` with a
 message that names the op and the tensor (the write was counted as a version).
 """
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
@@ -327,3 +330,17 @@ def test_a_parameter_made_with_from_numpy_is_updated_in_the_callers_array():
     (w * w).sum().backward()
     optim.SGD([w], lr=0.25).step()
     np.testing.assert_array_equal(a, [0.5, -0.5])
+
+
+@pytest.mark.parametrize(
+    "duplicate", [copy.deepcopy, lambda t: pickle.loads(pickle.dumps(t))], ids=["deepcopy", "pickle"]
+)
+def test_a_copied_tensors_data_is_a_view_of_its_own_array(duplicate):
+    w = leaf([1.0, 2.0], label="w")
+    assert w.data[0] == 1.0  # the original has handed out its view
+    twin = duplicate(w)
+    with no_grad():
+        twin.sub_(1.0)
+    np.testing.assert_array_equal(twin.data, [0.0, 1.0])
+    np.testing.assert_array_equal(w.data, [1.0, 2.0])
+    assert twin.label == "w" and twin.requires_grad
