@@ -15,6 +15,7 @@ import tensorgrad as tg
 from tensorgrad import Tensor, nn, no_grad, optim
 from tensorgrad import functional as F
 from tensorgrad.attention import scaled_dot_product_attention
+from tensorgrad.transformer import PackedSelfAttention
 
 
 def leaf(values, label="x"):
@@ -344,3 +345,12 @@ def test_a_copied_tensors_data_is_a_view_of_its_own_array(duplicate):
     np.testing.assert_array_equal(twin.data, [0.0, 1.0])
     np.testing.assert_array_equal(w.data, [1.0, 2.0])
     assert twin.label == "w" and twin.requires_grad
+
+
+def test_a_write_to_an_input_an_op_saved_a_view_of_is_reported():
+    """The packed attention saves q, k and v as views of its one input: a write to that input still counts."""
+    qkv = leaf(np.random.default_rng(2).normal(size=(1, 3, 12)), label="qkv")
+    loss = (PackedSelfAttention.apply(qkv, n_heads=2, causal=True) ** 2).sum()
+    qkv.data[0, 1, 5] += 1.0
+    with pytest.raises(RuntimeError, match=r"backward through self_attention: input .*'qkv'"):
+        loss.backward()
