@@ -116,7 +116,7 @@ class Node:
         return node
 
     def __getstate__(self):
-        """What a copy or a pickle keeps: every slot but the cached DataView, which is a view of this
+        """What a copy or a pickle keeps: every slot but the (weak) reference to the DataView of this
         node's array (``Tensor.data`` makes a new one for the copy's own array)."""
         slots = {name: getattr(self, name) for name in Node.__slots__ if hasattr(self, name)}
         slots["_view"] = None

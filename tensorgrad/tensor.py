@@ -24,6 +24,8 @@ is reported instead of silently giving a wrong gradient.
 """
 
 
+import weakref
+
 import numpy as np
 
 from scalargrad import elementwise as ew
@@ -94,25 +96,23 @@ class Tensor(Node):
 
     @property
     def data(self):
-        """The array, as a read-only ``DataView``: ``t.data[i] = v`` and ``t.data -= step`` write to the
-        tensor and count as a new version (so a pending backward that saved the old values raises); other
-        writes (``fill``, ``np.copyto``) are refused. ``np.array(t.data)`` is a copy of your own."""
-        view = self._view
+        """The array as a read-only ``DataView``: ``t.data[i] = v``, ``t.data -= step`` write and count a new
+        version (a pending backward that saved the old values raises); ``fill``, ``np.copyto`` are refused."""
+        view = self._view and self._view()  # held weakly: the view holds its owner, the owner must not hold it
         if view is None:
             view = np.asarray(self._data).view(DataView)  # asarray: some ops give a NumPy scalar
             view.owner = self
             view.flags.writeable = False
-            self._view = view
+            self._view = weakref.ref(view)
         return view
 
     @data.setter
     def data(self, value):
         """Replace the array (``t.data = new``, a copy of ``new``) or update it in place (``t.data -= step``).
 
-        Either way the version goes up. Only an in-place update can spoil a pending
-        backward (it changes an array the graph saved), and that is reported when backward runs.
-        """
-        if value is self._view:  # ``t.data -= step``: written in place through the view, already counted
+        Either way the version goes up. Only an in-place update can spoil a pending backward
+        (it changes an array the graph saved), and that is reported when backward runs."""
+        if self._view is not None and value is self._view():  # ``t.data -= step``: written through it, counted
             return
         value = _as_array(value, self._data.dtype, copy=True)
         if value.shape != self._data.shape:

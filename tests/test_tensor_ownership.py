@@ -7,6 +7,7 @@ message that names the op and the tensor (the write was counted as a version).
 
 import copy
 import pickle
+import sys
 
 import numpy as np
 import pytest
@@ -354,3 +355,13 @@ def test_a_write_to_an_input_an_op_saved_a_view_of_is_reported():
     qkv.data[0, 1, 5] += 1.0
     with pytest.raises(RuntimeError, match=r"backward through self_attention: input .*'qkv'"):
         loss.backward()
+
+
+def test_the_view_holds_its_tensor_but_the_tensor_does_not_hold_the_view():
+    """No reference cycle: a tensor whose .data was read is freed as soon as nothing uses it."""
+    x = leaf([1.0, 2.0])
+    before = sys.getrefcount(x)
+    view = x.data
+    assert sys.getrefcount(x) == before + 1 and x.data is view
+    del view
+    assert sys.getrefcount(x) == before
