@@ -6,12 +6,14 @@ between, the gradient would be computed from the wrong numbers, with no error.
 So a tensor never hands out its own array, but a read-only view of it, a
 DataView, on which
 
-* the writes people mean (``t.data[0] = 5``, ``t.data -= lr * g``, any NumPy
-  function writing through ``out=`` or ``np.add.at``) do happen, and count
-  as a new version of the tensor: a backward pass that saved the old values
-  then raises, naming the op and the tensor (``autograd.check_versions``);
-* every other write (``fill``, ``sort``, ``np.copyto``, ...) is refused by
-  NumPy ("assignment destination is read-only"), because the view is read-only.
+* the writes people make (``t.data[0] = 5``, ``t.data -= lr * g``, ``fill``,
+  ``sort``, ``np.copyto``, any NumPy function writing through ``out=`` or
+  ``np.add.at``) do happen, and count as a new version of the tensor: a
+  backward pass that saved the old values then raises, naming the op and the
+  tensor (``autograd.check_versions``);
+* any other write (``np.random.shuffle``, ``out=`` of a function that is not
+  a ufunc) is refused by NumPy ("assignment destination is read-only" or
+  "array is read-only"), because the view is read-only.
 
 A DataView computes like the ndarray it is; results of arithmetic on it are
 plain ndarrays (``__array_ufunc__``), a copy is ownerless, and it prints as
@@ -21,6 +23,17 @@ plain ndarrays (``__array_ufunc__``), a copy is ownerless, and it prints as
 import contextlib
 
 import numpy as np
+
+
+def _counted_method(name):
+    """The ndarray method ``name``, which writes into the array, as a counted write."""
+
+    def method(self, *args, **kwargs):
+        with _counted_writes([self]) as writable:
+            return getattr(writable.get(id(self), _plain(self)), name)(*args, **kwargs)
+
+    method.__name__ = name
+    return method
 
 
 class DataView(np.ndarray):
@@ -36,9 +49,19 @@ class DataView(np.ndarray):
     def __repr__(self):
         return repr(self.view(np.ndarray))
 
-    def __setitem__(self, index, value):
-        with _counted_writes([self]) as writable:
-            writable.get(id(self), _plain(self))[index] = _plain(value)
+    # the ndarray methods that write into the array, as counted writes
+    __setitem__ = _counted_method("__setitem__")
+    fill = _counted_method("fill")
+    sort = _counted_method("sort")
+    partition = _counted_method("partition")
+    put = _counted_method("put")
+
+    def __array_function__(self, function, types, args, kwargs):
+        """``np.copyto(t.data, ...)`` and NumPy's other writers into their first argument: a counted write."""
+        if function in WRITERS and args and isinstance(args[0], DataView):
+            with _counted_writes(args[:1]) as writable:
+                return function(writable.get(id(args[0]), _plain(args[0])), *args[1:], **kwargs)
+        return super().__array_function__(function, types, args, kwargs)
 
     def __array_ufunc__(self, ufunc, method, *inputs, out=None, **settings):
         """Compute on plain arrays; a DataView written to (``out=``, ``+=``, ``np.add.at``) counts a version."""
@@ -51,6 +74,9 @@ class DataView(np.ndarray):
         if out is None:
             return result
         return out[0] if len(out) == 1 else out
+
+
+WRITERS = {np.copyto, np.put, np.putmask, np.place, np.put_along_axis, np.fill_diagonal}
 
 
 def _plain(x):

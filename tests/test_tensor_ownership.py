@@ -90,13 +90,33 @@ def test_a_write_through_the_data_of_a_detached_tensor_is_reported():
 
 @pytest.mark.parametrize(
     "write",
-    [lambda d: d.fill(0.0), lambda d: np.copyto(d, 0.0), lambda d: d.sort()],
-    ids=["fill", "copyto", "sort"],
+    [
+        lambda d: d.fill(0.0),
+        lambda d: d.sort(),
+        lambda d: d.put([0], 9.0),
+        lambda d: np.copyto(d, 0.0),
+        lambda d: np.putmask(d, d > 2, 0.0),
+        lambda d: np.cumsum(d, out=d),
+    ],
+    ids=["fill", "sort", "put", "copyto", "putmask", "cumsum out="],
 )
-def test_other_writes_through_data_are_refused(write):
+def test_ndarray_methods_and_numpy_functions_that_write_are_counted_too(write):
     x = leaf([3.0, 1.0])
     loss = (x * x).sum()
-    with pytest.raises(ValueError, match="read-only"):
+    write(x.data)
+    with pytest.raises(RuntimeError, match=r"backward through mul.*modified in place.*'x'"):
+        loss.backward()
+
+
+@pytest.mark.parametrize(
+    "write",
+    [lambda d: np.random.default_rng(0).shuffle(d), lambda d: np.dot(np.eye(2), np.ones(2), out=d)],
+    ids=["shuffle", "dot out="],
+)
+def test_any_other_write_through_data_is_refused(write):
+    x = leaf([3.0, 1.0])
+    loss = (x * x).sum()
+    with pytest.raises(ValueError, match="read-only|not acceptable"):
         write(x.data)
     loss.backward()
     np.testing.assert_array_equal(x.grad, [6.0, 2.0])
