@@ -96,8 +96,8 @@ class Tensor(Node):
 
     @property
     def data(self):
-        """The array as a read-only ``DataView``: ``t.data[i] = v``, ``t.data -= step`` write and count a new
-        version (a pending backward that saved the old values raises); ``fill``, ``np.copyto`` are refused."""
+        """The array as a read-only ``DataView``: ``t.data[i] = v``, ``t.data -= step``, ``fill``, ``np.copyto``…
+        write and count a new version (a pending backward that saved the old values raises)."""
         view = self._view and self._view()  # held weakly: the view holds its owner, the owner must not hold it
         if view is None:
             view = np.asarray(self._data).view(DataView)  # asarray: some ops give a NumPy scalar
