@@ -42,9 +42,9 @@ class DataView(np.ndarray):
     owner = None  # the Tensor whose array this is a view of; None for a copy
 
     def __array_finalize__(self, source):
-        """A view of a DataView (a slice, a reshape) keeps its owner; a new array (a copy) has none."""
-        owner = getattr(source, "owner", None)
-        self.owner = owner if owner is not None and np.may_share_memory(self, source) else None
+        """A view of a DataView (a slice, a reshape) keeps its owner; a new array (a copy) has none. (A write
+        checks again that the memory is the owner's.)"""
+        self.owner = getattr(source, "owner", None) if self.base is not None else None
 
     def __repr__(self):
         return repr(self.view(np.ndarray))

@@ -132,6 +132,14 @@ class Node:
         self._version.count += 1
         return self
 
+    def copy_(self, values):
+        """``t ← values`` in place (an optimizer writing checked new weights), counted as a new version."""
+        if self.requires_grad and _grad_mode.enabled:
+            self.refuse_in_place("copy_")
+        np.copyto(self._data, values)
+        self._version.count += 1
+        return self
+
     def mul_(self, factor):
         """``t ← t · factor`` in place (a weight decay), counted as a new version."""
         if self.requires_grad and _grad_mode.enabled:

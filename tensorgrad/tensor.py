@@ -15,12 +15,10 @@ Broadcasting (``(3, 4) + (4,)``) is undone in exactly one place: the walk
 sums each input's gradient back to that input's shape (``unbroadcast``), so no
 op has to think about it.
 
-Saved arrays are plain NumPy arrays, never Tensors, so graphs hold no
-reference cycles. The graph owns what it saved: a Tensor copies the array it
-is made from (unless ``from_numpy`` is asked for), ``.data`` and ``.numpy()``
-hand out a ``DataView`` whose writes are counted, and each tensor has a
-version counter; an in-place write to an array that a pending backward saved
-is reported instead of silently giving a wrong gradient.
+Saved arrays are plain NumPy arrays, never Tensors, so graphs hold no cycles.
+The graph owns what it saved: a Tensor copies its array (``from_numpy`` does
+not), ``.data`` hands out a ``DataView`` whose writes count as a new version,
+and a write to an array a pending backward saved is reported at backward.
 """
 
 
@@ -69,10 +67,8 @@ class Tensor(Node):
 
     ``data`` is the NumPy array, ``grad`` its gradient (an array of the same
     shape, or None before any backward pass), ``op`` the Function that made it
-    (None for a leaf) and ``_parents`` its inputs.
-
-    ``Tensor(data)`` copies ``data`` (as ``torch.tensor`` does), so a later change to the caller's array
-    cannot reach a graph that saved it; ``copy=False`` is ``from_numpy(data)``, the zero-copy path.
+    (None for a leaf) and ``_parents`` its inputs. ``Tensor(data)`` copies ``data``, as ``torch.tensor``
+    does; ``copy=False`` is ``from_numpy(data)``, the zero-copy path.
     """
 
     __slots__ = ()
@@ -109,9 +105,7 @@ class Tensor(Node):
     @data.setter
     def data(self, value):
         """Replace the array (``t.data = new``, a copy of ``new``) or update it in place (``t.data -= step``).
-
-        Either way the version goes up. Only an in-place update can spoil a pending backward
-        (it changes an array the graph saved), and that is reported when backward runs."""
+        Either way the version goes up; a pending backward that saved the old array in place raises."""
         if self._view is not None and value is self._view():  # ``t.data -= step``: written through it, counted
             return
         value = _as_array(value, self._data.dtype, copy=True)
@@ -347,11 +341,9 @@ def tensor(data, requires_grad=False, dtype=None, label=None):
 def from_numpy(array, requires_grad=False, label=None):
     """A Tensor over ``array`` itself, without a copy (``Tensor(array, copy=False)``): for an array too big to copy.
 
-    What you promise: not to write to ``array`` (nor to a view of it you keep)
-    while a graph made from the tensor may still run ``backward()``. Such a
-    write is not seen, and the gradient would be silently wrong. Writes through
-    the tensor (``t.data[i] = v``, an optimizer's step) are counted as usual,
-    and they change ``array``, which is the tensor's memory.
+    What you promise: not to write to ``array`` (nor to a view of it you keep) while a graph made from the
+    tensor may still run ``backward()``: such a write is not seen, and the gradient would be silently wrong.
+    Writes through the tensor (``t.data[i] = v``, an optimizer's step) are counted, and change ``array``.
     """
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected a NumPy array, got {type(array).__name__}; use tensor(data) to copy")

@@ -321,9 +321,17 @@ def test_in_place_methods_are_refused_on_a_parameter_outside_no_grad():
     w = leaf([1.0, 2.0])
     with pytest.raises(RuntimeError, match="sub_: in-place writes"):
         w.sub_(1.0)
+    with pytest.raises(RuntimeError, match="copy_: in-place writes"):
+        w.copy_([5.0, 6.0])
     with no_grad():
         w.sub_(1.0).mul_(3.0)
     np.testing.assert_array_equal(w.data, [0.0, 3.0])
+    loss = (w * w).sum()
+    with no_grad():
+        w.copy_([5.0, 6.0])
+    np.testing.assert_array_equal(w.data, [5.0, 6.0])
+    with pytest.raises(RuntimeError, match=r"backward through mul.*modified in place"):
+        loss.backward()
 
 
 # ---- the zero-copy path ------------------------------------------------------------------------------
