@@ -122,35 +122,29 @@ class Node:
         slots["_view"] = None
         return None, slots
 
-    # ---- in-place writes, outside the graph: each counts as a new version ----
+    # ---- in-place writes outside the graph, as through ``.data``: each counts as a new version ----
     def sub_(self, step):
-        """``t ← t − step`` in place (what an optimizer does), counted as a new version."""
-        if self.requires_grad and _grad_mode.enabled:
-            self.refuse_in_place("sub_")
+        """``t ← t − step`` in place (what an optimizer does)."""
         data = self._data
         data -= step
         self._version.count += 1
         return self
 
-    def copy_(self, values):
-        """``t ← values`` in place (an optimizer writing checked new weights), counted as a new version."""
-        if self.requires_grad and _grad_mode.enabled:
-            self.refuse_in_place("copy_")
-        np.copyto(self._data, values)
-        self._version.count += 1
-        return self
-
     def mul_(self, factor):
-        """``t ← t · factor`` in place (a weight decay), counted as a new version."""
-        if self.requires_grad and _grad_mode.enabled:
-            self.refuse_in_place("mul_")
+        """``t ← t · factor`` in place (a weight decay)."""
         data = self._data
         data *= factor
         self._version.count += 1
         return self
 
+    def copy_(self, values):
+        """``t ← values`` in place (an optimizer writing new weights it has checked)."""
+        np.copyto(self._data, values)
+        self._version.count += 1
+        return self
+
     def refuse_in_place(self, name):
-        """An in-place write has no derivative here: allowed under no_grad(), or to a tensor without grad."""
+        """``t[...] = v`` has no derivative here: allowed under no_grad(), or to a tensor without grad."""
         if self.requires_grad and _grad_mode.enabled:
             raise RuntimeError(
                 f"{name}: in-place writes to a tensor that requires grad are not differentiable here; "
