@@ -42,7 +42,14 @@ from tensorgrad.routines import (
     zeros,
 )
 from tensorgrad.sampling import generate
-from tensorgrad.tensor import Function, Tensor, is_grad_enabled, no_grad, tensor
+from tensorgrad.tensor import (
+    Function,
+    Tensor,
+    from_numpy,
+    is_grad_enabled,
+    no_grad,
+    tensor,
+)
 from tensorgrad.tokenizer import CharTokenizer
 from tensorgrad.transformer import GPT, MultiHeadAttention, TransformerBlock
 
@@ -68,6 +75,7 @@ __all__ = [
     "detect_anomaly",
     "draw",
     "enable_grad",
+    "from_numpy",
     "functional",
     "generate",
     "grad",

@@ -238,7 +238,7 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal=False, return_weight
         return out
     weights = sink[0].view()
     weights.flags.writeable = False  # backward still needs them: look, do not touch
-    return out, Tensor(weights)
+    return out, Tensor(weights, copy=False)  # the read-only view itself, not a writable copy
 
 
 def _allowed(mask, causal, scores_shape, where):

@@ -200,15 +200,21 @@ def _accumulate(node, g):
 
 
 def check_versions(node):
-    """Refuse to backpropagate through arrays that were overwritten after the forward pass."""
+    """Refuse to backpropagate through arrays that were overwritten after the forward pass.
+
+    An op may have saved a view of an input rather than the input's array itself (the packed
+    attention saves q, k, v as views of its one input), so what counts is shared memory.
+    """
     ctx = node._ctx
     for owner, version in zip((node, *node._parents), ctx.versions):
-        if owner._version.count != version and any(owner._data is saved for saved in ctx.saved):
+        if owner._version.count != version and any(np.may_share_memory(owner._data, saved) for saved in ctx.saved):
             which = "its output" if owner is node else f"input of shape {owner._data.shape}"
+            label = "" if owner.label is None else f"the tensor labelled {owner.label!r}, "
             raise RuntimeError(
-                f"backward through {node.op.name}: {which} was modified in place after the forward "
-                f"pass (version {owner._version.count}, saved at version {version}); its gradient "
-                "would be wrong. Update parameters only after backward(), or compute on a copy."
+                f"backward through {node.op.name}: {which} was modified in place after the forward pass "
+                f"({label}version {owner._version.count}, saved at version {version}); its gradient "
+                "would be wrong. Update parameters only after backward() (optimizer.step() after "
+                "loss.backward()), or write to a copy, Tensor(t.data), or under no_grad() before the forward pass."
             )
 
 

@@ -96,8 +96,8 @@ class Node:
     leaf), ``_parents`` (its inputs), ``_ctx`` (what the op saved), ``grad``, ``requires_grad``, ``_masked``
     (it may hold −inf: ``tensorgrad.masking``)."""
 
-    __slots__ = ("_ctx", "_data", "_masked", "_parents", "_retains_grad", "_version", "_walk", "grad", "label", "op",
-                 "requires_grad")  # _walk: see scalargrad.graph
+    __slots__ = ("_ctx", "_data", "_masked", "_parents", "_retains_grad", "_version", "_view", "_walk", "grad", "label",
+                 "op", "requires_grad")  # _walk: see scalargrad.graph
 
     @classmethod
     def from_op(cls, data, op=None, parents=(), ctx=None):
@@ -112,9 +112,46 @@ class Node:
         node._walk = None
         node._ctx = ctx
         node._version = Version()
+        node._view = None
         node._retains_grad = False
         node._masked = False
         return node
+
+    def __getstate__(self):
+        """What a copy or a pickle keeps: every slot but the (weak) reference to the DataView of this
+        node's array (``Tensor.data`` makes a new one for the copy's own array)."""
+        slots = {name: getattr(self, name) for name in Node.__slots__ if hasattr(self, name)}
+        slots["_view"] = None
+        return None, slots
+
+    # ---- in-place writes outside the graph, as through ``.data``: each counts as a new version ----
+    def sub_(self, step):
+        """``t ← t − step`` in place (what an optimizer does)."""
+        data = self._data
+        data -= step
+        self._version.count += 1
+        return self
+
+    def mul_(self, factor):
+        """``t ← t · factor`` in place (a weight decay)."""
+        data = self._data
+        data *= factor
+        self._version.count += 1
+        return self
+
+    def copy_(self, values):
+        """``t ← values`` in place (an optimizer writing new weights it has checked)."""
+        np.copyto(self._data, values)
+        self._version.count += 1
+        return self
+
+    def refuse_in_place(self, name):
+        """``t[...] = v`` has no derivative here: allowed under no_grad(), or to a tensor without grad."""
+        if self.requires_grad and _grad_mode.enabled:
+            raise RuntimeError(
+                f"{name}: in-place writes to a tensor that requires grad are not differentiable here; "
+                "build a new tensor (tensorgrad.where, concatenate) or write under no_grad()"
+            )
 
 
 # ---- ops -------------------------------------------------------------------------------
@@ -159,6 +196,8 @@ class Function:
             needs.append(t.requires_grad)
             masked = masked or t._masked
         requires_grad = _grad_mode.enabled and any(needs)
+        if requires_grad and settings:
+            _own_arrays(settings)
         ctx = Context()
         try:
             out = cls.forward(ctx, *arrays, **settings)
@@ -191,6 +230,14 @@ class Function:
     @staticmethod
     def backward(ctx, g):
         raise NotImplementedError
+
+
+def _own_arrays(settings):
+    """Copy every NumPy array among an op's settings (targets, indices, masks): the graph owns what it keeps,
+    so a later write to the caller's array cannot change the backward pass."""
+    for name, value in settings.items():
+        if isinstance(value, np.ndarray):
+            settings[name] = np.array(value)
 
 
 def _lift(inputs, name):

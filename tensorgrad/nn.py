@@ -81,7 +81,7 @@ class Module:
     # ---- saving and loading ----------------------------------------------------------------
     def state_dict(self):
         """{dotted name: a copy of the parameter's array}."""
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        return {name: np.array(p.data) for name, p in self.named_parameters()}
 
     def load_state_dict(self, state):
         """Copy arrays (or Tensors) into the parameters. Everything is checked first, names, shapes and values
@@ -109,7 +109,7 @@ class Module:
         if problems:
             raise ValueError(f"load_state_dict into {type(self).__name__}: " + "; ".join(problems))
         for name, p in params.items():
-            p.data = np.array(arrays[name], dtype=p.dtype)  # a copy: later updates never touch `state`
+            p.data = arrays[name]  # copied into p's dtype: later updates never touch `state`
         return self
 
     def save(self, path):
@@ -174,7 +174,7 @@ class Linear(Module):
         )
 
     def forward(self, x):
-        x = x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=self.weight.dtype))
+        x = x if isinstance(x, Tensor) else Tensor(x, dtype=self.weight.dtype)
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"{self!r}: expected inputs whose last axis has length {self.in_features}, got shape {x.shape}")
         weights = (self.weight,) if self.bias is None else (self.weight, self.bias)

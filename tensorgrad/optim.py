@@ -5,8 +5,8 @@
     optimizer.step()         # move the parameters
     optimizer.zero_grad()    # forget the gradients before the next backward
 
-Every update writes the parameter's array in place through its ``data``
-property (``p.data -= ...``). That keeps a float32 parameter float32 (the
+Every update writes the parameter's array in place (``p.copy_(new)``, as
+``p.data[...] = new`` would). That keeps a float32 parameter float32 (the
 step sizes are Python floats, which never widen an array), and it counts as a
 new version of the array: a backward pass that still needs the old values
 (``optimizer.step()`` between the forward pass and ``backward()``) raises
@@ -95,10 +95,8 @@ class Optimizer:
 
 
 def _write(p, value):
-    """Write ``value`` into p's array in place; assigning the array back counts the update in p's version."""
-    data = p.data
-    np.copyto(data, value)
-    p.data = data
+    """Write ``value`` into p's array in place, counted in p's version (``copy_``, as through ``p.data``)."""
+    p.copy_(value)
 
 
 class SGD(Optimizer):
@@ -108,7 +106,7 @@ class SGD(Optimizer):
         super().__init__(params, lr)
         checks.interval(momentum, 0, 1, "SGD", "momentum")
         self.momentum = float(momentum)
-        self.velocity = [np.zeros_like(p.data) for p in self.params]
+        self.velocity = [np.zeros(p.shape, p.dtype) for p in self.params]
 
     def step(self):
         """Every new weight and velocity computed and checked first, then all written (or none)."""
@@ -120,7 +118,7 @@ class SGD(Optimizer):
             for i in stepped:
                 p = self.params[i]
                 velocity = self.momentum * self.velocity[i] + p.grad if self.momentum else p.grad
-                moves.append((i, velocity, p.data - self.lr * velocity))
+                moves.append((i, velocity, p._data - self.lr * velocity))
         for i, _, weight in moves:
             self.refuse_non_finite(weight, "weight", i)
         for i, velocity, weight in moves:
@@ -163,8 +161,8 @@ class Adam(Optimizer):
         self.flat_m = np.zeros(ends[-1], dtype=dtypes.pop()) if len(dtypes) == 1 else None
         self.flat_v = None if self.flat_m is None else np.zeros_like(self.flat_m)
         if self.flat_m is None:
-            self.m = [np.zeros_like(p.data) for p in self.params]
-            self.v = [np.zeros_like(p.data) for p in self.params]
+            self.m = [np.zeros(p.shape, p.dtype) for p in self.params]
+            self.v = [np.zeros(p.shape, p.dtype) for p in self.params]
         else:
             self.m = [self.flat_m[s].reshape(p.shape) for p, s in zip(self.params, self.slices)]
             self.v = [self.flat_v[s].reshape(p.shape) for p, s in zip(self.params, self.slices)]
@@ -180,7 +178,7 @@ class Adam(Optimizer):
         if self.flat_m is not None and len(stepped) == len(self.params) and len(set(self.steps)) == 1:
             grads = np.concatenate([p.grad.ravel() for p in self.params])  # one check, one update for all
             self.refuse_large(grads)
-            weights = np.concatenate([p.data.ravel() for p in self.params])
+            weights = np.concatenate([p._data.ravel() for p in self.params])
             self.steps = [t + 1 for t in counts]
             moves = [(None, self.moved(weights, self.change(self.flat_m, self.flat_v, grads, self.steps[0])))]
         else:
@@ -190,7 +188,7 @@ class Adam(Optimizer):
             for i in stepped:
                 p = self.params[i]
                 self.steps[i] += 1
-                moves.append((i, self.moved(p.data.copy(), self.change(self.m[i], self.v[i], p.grad, self.steps[i]))))
+                moves.append((i, self.moved(p._data.copy(), self.change(self.m[i], self.v[i], p.grad, self.steps[i]))))
         for i, weights in moves:
             try:
                 self.refuse_non_finite(weights, "weight", i)

@@ -15,17 +15,20 @@ Broadcasting (``(3, 4) + (4,)``) is undone in exactly one place: the walk
 sums each input's gradient back to that input's shape (``unbroadcast``), so no
 op has to think about it.
 
-Saved arrays are plain NumPy arrays, never Tensors, so graphs hold no
-reference cycles. Each tensor has a version counter; an in-place write to an
-array that a pending backward saved is reported instead of silently giving a
-wrong gradient.
+Saved arrays are plain NumPy arrays, never Tensors, so graphs hold no cycles.
+The graph owns what it saved: a Tensor copies its array (``from_numpy`` does
+not), ``.data`` hands out a ``DataView`` whose writes count as a new version,
+and a write to an array a pending backward saved is reported at backward.
 """
 
+
+import weakref
 
 import numpy as np
 
 from scalargrad import elementwise as ew
 from tensorgrad import autograd, masking, ops
+from tensorgrad.data_view import DataView
 from tensorgrad.function import (
     Function,
     Node,
@@ -35,7 +38,7 @@ from tensorgrad.function import (
     no_grad,
 )
 
-__all__ = ["Function", "Tensor", "constant", "is_grad_enabled", "no_grad", "tensor"]
+__all__ = ["Function", "Tensor", "constant", "from_numpy", "is_grad_enabled", "no_grad", "tensor"]
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -64,16 +67,16 @@ class Tensor(Node):
 
     ``data`` is the NumPy array, ``grad`` its gradient (an array of the same
     shape, or None before any backward pass), ``op`` the Function that made it
-    (None for a leaf) and ``_parents`` its inputs.
+    (None for a leaf) and ``_parents`` its inputs. ``Tensor(data)`` copies ``data``, as ``torch.tensor``
+    does; ``copy=False`` is ``from_numpy(data)``, the zero-copy path.
     """
 
     __slots__ = ()
     __array_priority__ = 1000  # numpy_array * tensor calls Tensor.__rmul__, not NumPy
 
-    def __init__(self, data, requires_grad=False, dtype=None, label=None):
-        self._data = _as_array(data, dtype)
-        if requires_grad and isinstance(data, np.ndarray) and np.shares_memory(self._data, data):
-            self._data = self._data.copy()  # a parameter owns its array: updates must not reach the caller's
+    def __init__(self, data, requires_grad=False, dtype=None, label=None, copy=True):
+        self._data = _as_array(data, dtype, copy)
+        self._view = None
         if requires_grad and self._data.dtype not in FLOAT_DTYPES:
             raise TypeError(
                 f"Tensor: only float32/float64 tensors can require grad, got dtype {self._data.dtype}"
@@ -89,25 +92,29 @@ class Tensor(Node):
         self._retains_grad = False
         self._masked = masking.entering(self._data)  # −inf is a masked position; NaN and +inf are refused
 
-    # data: replacing or updating it in place counts as a new version
     @property
     def data(self):
-        return self._data
+        """The array as a read-only ``DataView``: ``t.data[i] = v``, ``t.data -= step``, ``fill``, ``np.copyto``…
+        write and count a new version (a pending backward that saved the old values raises)."""
+        view = self._view and self._view()  # held weakly: the view holds its owner, the owner must not hold it
+        if view is None:
+            view = np.asarray(self._data).view(DataView)  # asarray: some ops give a NumPy scalar
+            view.owner = self
+            view.flags.writeable = False
+            self._view = weakref.ref(view)
+        return view
 
     @data.setter
     def data(self, value):
-        """Replace the array (``t.data = new``) or update it in place (``t.data -= step``).
-
-        Either way the version goes up. Only an in-place update can spoil a
-        pending backward (it changes an array the graph saved), and that is
-        reported when backward runs.
-        """
-        if value is not self._data:  # a new array (an in-place update hands back the same one)
-            value = _as_array(value, self._data.dtype)
-            if value.shape != self._data.shape:
-                raise ValueError(f"Tensor.data: new shape {value.shape} differs from {self._data.shape}")
-            self._masked = masking.entering(value, "Tensor.data")
-            self._data = value
+        """Replace the array (``t.data = new``, a copy of ``new``) or update it in place (``t.data -= step``).
+        Either way the version goes up; a pending backward that saved the old array in place raises."""
+        if self._view is not None and value is self._view():  # ``t.data -= step``: written through it, counted
+            return
+        value = _as_array(value, self._data.dtype, copy=True)
+        if value.shape != self._data.shape:
+            raise ValueError(f"Tensor.data: new shape {value.shape} differs from {self._data.shape}")
+        self._masked = masking.entering(value, "Tensor.data")
+        self._data, self._view = value, None
         self._version.count += 1
 
     shape = property(lambda self: self._data.shape)
@@ -137,8 +144,8 @@ class Tensor(Node):
         return self._data.item()
 
     def numpy(self):
-        """The array itself (not a copy): read it, do not write to it."""
-        return self._data
+        """The array, as ``data`` gives it: a read-only view whose writes count as a new version."""
+        return self.data
 
     def detach(self):
         """The same array, cut off from the graph (and sharing its version counter)."""
@@ -156,12 +163,8 @@ class Tensor(Node):
 
     def __setitem__(self, index, value):
         """An in-place write: allowed outside the graph only, and counted as a new version."""
-        if self.requires_grad and is_grad_enabled():
-            raise RuntimeError(
-                "setitem: in-place writes to a tensor that requires grad are not differentiable here; "
-                "build a new tensor (tensorgrad.where, concatenate) or write under no_grad()"
-            )
-        self._data[_index_array(index)] = value.data if isinstance(value, Tensor) else value
+        self.refuse_in_place("setitem")
+        self._data[_index_array(index)] = value._data if isinstance(value, Tensor) else value
         self._version.count += 1
 
     # ---- arithmetic: Python operators, with numbers or arrays on either side ----
@@ -317,7 +320,7 @@ class Tensor(Node):
 
     def take_along_axis(self, indices, axis):
         """Pick one entry per position along ``axis`` (e.g. log π of each chosen token)."""
-        indices = indices.data if isinstance(indices, Tensor) else indices
+        indices = indices._data if isinstance(indices, Tensor) else indices
         return ops.TakeAlongAxis.apply(self, indices=indices, axis=axis)
 
     # ---- backpropagation ------------------------------------------------------------
@@ -334,8 +337,20 @@ class Tensor(Node):
 
 # ---- making tensors ------------------------------------------------------------------
 def tensor(data, requires_grad=False, dtype=None, label=None):
-    """``Tensor(...)``, spelled as in PyTorch."""
+    """``Tensor(...)``, spelled as in PyTorch: a copy of ``data``."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, label=label)
+
+
+def from_numpy(array, requires_grad=False, label=None):
+    """A Tensor over ``array`` itself, without a copy (``Tensor(array, copy=False)``): for an array too big to copy.
+
+    What you promise: not to write to ``array`` (nor to a view of it you keep) while a graph made from the
+    tensor may still run ``backward()``: such a write is not seen, and the gradient would be silently wrong.
+    Writes through the tensor (``t.data[i] = v``, an optimizer's step) are counted, and change ``array``.
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a NumPy array, got {type(array).__name__}; use tensor(data) to copy")
+    return Tensor(array, requires_grad=requires_grad, label=label, copy=False)
 
 
 def constant(x, dtype=None):
@@ -345,11 +360,13 @@ def constant(x, dtype=None):
     return constant_node(Tensor, x, dtype)
 
 
-def _as_array(data, dtype):
+def _as_array(data, dtype, copy):
     """A NumPy array: Python numbers and lists become float64 unless told otherwise.
 
     NumPy arrays keep their dtype (float32 stays float32, integer index arrays
     stay integers), so the learner's default is exact float64 arithmetic.
+    ``copy=True``: always a new array, never the caller's; False: the caller's
+    array itself when no conversion is needed.
     """
     if isinstance(data, Tensor):
         raise TypeError("Tensor: got a Tensor; use it directly, or .detach() for a copy outside the graph")
@@ -358,7 +375,7 @@ def _as_array(data, dtype):
     if dtype is None and not isinstance(data, (np.ndarray, np.generic)):
         dtype = np.float64
     try:
-        array = np.asarray(data, dtype=dtype)
+        array = np.array(data, dtype=dtype) if copy else np.asarray(data, dtype=dtype)
     except (TypeError, ValueError) as error:
         raise TypeError(f"Tensor: cannot make an array of {type(data).__name__} {data!r:.60}: {error}") from None
     if array.dtype.kind not in "fiub":
@@ -369,8 +386,8 @@ def _as_array(data, dtype):
 def _index_array(index):
     """Indices may be Tensors of integers; NumPy wants arrays."""
     if isinstance(index, Tensor):
-        return index.data
+        return index._data
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
     return index
 

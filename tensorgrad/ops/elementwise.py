@@ -158,7 +158,7 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx, a, b, condition):
-        ctx.condition = condition.copy()  # a later change to the caller's mask must not reach backward
+        ctx.condition = condition  # this op's own copy (Function.apply copies an array setting)
         return np.where(condition, a, b)
 
     differentiable_backward = True

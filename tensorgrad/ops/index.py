@@ -3,6 +3,11 @@
 The backward is a *scatter-add*: each picked entry's gradient goes back to
 the place it came from, and a place picked twice (``t[[0, 0]]``, or the same
 token in two positions of an embedding lookup) receives the sum.
+
+The index is the op's own: a list or array in it is copied before it is used
+(``Function.apply`` copies an array setting; ``Select`` copies lists and the
+arrays inside a tuple), so changing ``idx`` after ``t[idx]`` cannot send the
+gradient to other entries.
 """
 
 import numpy as np
@@ -48,12 +53,31 @@ class Select(Slice):
     view = False
 
     @staticmethod
+    def forward(ctx, a, index):
+        return Slice.forward(ctx, a, _owned(index))
+
+    @staticmethod
     def backward(ctx, g):
         if isinstance(g, Node):
             return (Scatter.apply(g, index=ctx.index, shape=ctx.shape),)
         grad = np.zeros(ctx.shape, dtype=g.dtype)
         np.add.at(grad, ctx.index, g)  # an entry picked twice gets both gradients
         return (grad,)
+
+
+def _owned(index):
+    """The index with its lists and the arrays inside a tuple copied (an array alone was copied by apply)."""
+    if isinstance(index, list):
+        return _copied(index)
+    if isinstance(index, tuple):
+        return tuple(_copied(part) if isinstance(part, (list, np.ndarray)) else part for part in index)
+    return index
+
+
+def _copied(part):
+    """A list or array of indices as a new array; an empty list stays an integer index, as NumPy reads it."""
+    array = np.array(part)
+    return array.astype(np.intp) if array.size == 0 and array.dtype.kind == "f" else array
 
 
 class Scatter(Function):
@@ -101,7 +125,8 @@ class TakeAlongAxis(Function):
                 f"of shape {a.shape}, got min {indices.min()} and max {indices.max()}"
             )
         out = np.take_along_axis(a, indices, axis)
-        ctx.indices, ctx.axis, ctx.shape = np.broadcast_to(indices, out.shape).copy(), axis, a.shape
+        # indices are this op's own (apply copied an array, asarray made one of a list): a view is enough
+        ctx.indices, ctx.axis, ctx.shape = np.broadcast_to(indices, out.shape), axis, a.shape
         return out
 
     @staticmethod
