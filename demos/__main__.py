@@ -77,15 +77,17 @@ def next_demo(name):
 def listing(terminal=None):
     """Every demo with its one-line title, grouped by the post's parts, fitted to ``terminal`` (80 columns)."""
     terminal = terminal or Terminal()
-    lines = ["Demos, in the post's order (run one with: python -m demos NAME; all: python -m demos tour)"]
+    lines = terminal.wrap("Demos, in the post's order (run one with: python -m demos NAME; all: python -m demos tour)",
+                          hanging="")
     for part, names in catalog.PARTS:
         lines.append(f"\n{part}")
         for name in names:
             trains = " [trains]" if name in catalog.TRAINING else ""
             row = f"  {catalog.command_name(name):17} {catalog.load(name).TITLE}{trains}"
             lines += terminal.wrap(row, hanging=" " * 20)  # the title's continuation under the title
-    lines.append("\n[trains]: trains a model, at full size when run alone; --fast trains it briefly, as the tour does.")
-    return terminal.fit("\n".join(lines))
+    lines += ["", *terminal.wrap(
+        "[trains]: trains a model, at full size when run alone; --fast trains it briefly, as the tour does.", hanging="")]
+    return "\n".join(lines)
 
 
 @contextmanager
@@ -141,7 +143,7 @@ def tour(out_dir, pause, terminal=None):
     if remaining is not None:
         remaining.close()
     report = write_report(out_dir / "index.html", sections)
-    print(f"\n{summary(sections, terminal)}\n\nThe whole tour on one page: {report}")
+    print(f"\n{summary(sections, terminal)}\n\n{terminal.fit(f'The whole tour on one page: {report}')}")
     return 0
 
 
