@@ -161,8 +161,8 @@ def test_heatmap_png_is_attached_and_written(steps):
 
 def test_renders_and_runs_from_the_command_line(steps, monkeypatch, capsys):
     monkeypatch.setenv("COLUMNS", "100")
-    shown = printed(steps)
-    assert all(step.title in shown for step in steps)
+    shown = printed(steps, Terminal(100))
+    assert all(step.title in printed(steps) for step in steps)
     assert main(["attention", "--no-pause", "--out", str(steps[1].pictures[0][0].parent)]) == 0
     ending = f"\n{tally(claims(steps))}\n{Terminal(100).fit(next_demo('attention'))}\n"
     assert capsys.readouterr().out == f"{attention.TITLE}\n{shown}{ending}"

@@ -81,7 +81,7 @@ def test_backprop_demo_runs_from_the_command_line(demo, monkeypatch, capsys):
     monkeypatch.setenv("COLUMNS", "100")
     assert main(["backprop", "--no-pause", "--out", str(out_dir)]) == 0
     ending = f"\n{tally(claims(steps))}\n{Terminal(100).fit(next_demo('backprop'))}\n"
-    assert capsys.readouterr().out == f"{backprop.TITLE}\n{printed(steps)}{ending}"
+    assert capsys.readouterr().out == f"{backprop.TITLE}\n{printed(steps, Terminal(100))}{ending}"
 
 
 def test_backprop_demo_writes_graphs_and_stepper(demo):
