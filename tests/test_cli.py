@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
@@ -87,8 +88,21 @@ def test_ctrl_c_while_the_page_is_written_leaves_the_old_page_and_no_partial_fil
     assert [path.name for path in tmp_path.iterdir()] == ["index.html"] and report.read_text() == "the previous tour"
 
 
+@contextmanager
 def _python_m_demos(*args, **popen):
-    return subprocess.Popen([sys.executable, "-m", "demos", *args], text=True, **popen)
+    """``python -m demos ARGS`` running; killed on the way out if a check failed while it still ran."""
+    process = subprocess.Popen([sys.executable, "-m", "demos", *args], text=True, **popen)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
+def _interruptible():
+    """In the child: Ctrl-C raises KeyboardInterrupt, even if this test runs where SIGINT is ignored (``pytest &``)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _controlling_terminal():
@@ -96,6 +110,7 @@ def _controlling_terminal():
     import fcntl
     import termios
 
+    _interruptible()
     os.setsid()
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
@@ -135,7 +150,7 @@ def test_ctrl_c_in_training_prints_one_line_exits_130_and_leaves_no_file(tmp_pat
     """``python -m demos gpt`` trains for about a minute: stopped after a few seconds, it leaves nothing behind."""
     out_dir = tmp_path / "out"
     with _python_m_demos("gpt", "--no-pause", "--out", str(out_dir), stdin=subprocess.DEVNULL,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_interruptible) as process:
         deadline = time.monotonic() + 60
         while not out_dir.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
