@@ -171,10 +171,9 @@ def run_steps(steps, pause, write=None, read=None, prompt=PROMPT, terminal=None)
 
 def tally(found, terminal=None):
     """How many figures ``found`` holds and their verdicts: "22 figures: 20 exact, 1 rounded, 1 differs"."""
-    terminal = terminal or Terminal()
-    counts = Counter(claim.verdict for claim in found)
     if not found:
         return "No figure of the post is checked in this demo."
+    terminal, counts = terminal or Terminal(), Counter(claim.verdict for claim in found)
     each = ", ".join(terminal.paint(f"{counts[v]} {v}", v) for v in VERDICTS if counts[v])
     return f"{len(found)} figure{'s' if len(found) > 1 else ''}: {each}"
 
@@ -221,7 +220,7 @@ def shown_like(post, engine):
 def grouped_like(post, shown):
     """``shown`` with its digits grouped in threes if the post groups its own: "4990" → "4,990" beside "5,023"."""
     whole, point, fraction = shown.partition(".")
-    if "," not in post or not whole.lstrip("-").isdigit():
+    if "," not in post or "e" in shown or not whole.lstrip("-").isdigit():
         return shown  # the post writes 5023, or the engine's figure is "3.4e-12" or "—"
     sign = "-" if whole.startswith("-") else ""
     return f"{sign}{int(whole.lstrip('-')):,}{point}{fraction}"
