@@ -137,6 +137,7 @@ def test_ctrl_c_at_a_prompt_prints_one_line_and_exits_130(tmp_path):
                          preexec_fn=_controlling_terminal) as process:
         os.close(follower)
         _read_until(leader, b"q quit")
+        time.sleep(1)  # the prompt is written just before input() waits: a Ctrl-C between the two waits for Enter
         os.write(leader, b"\x03")  # Ctrl-C, as typed
         after = _read_until(leader, STOPPED.encode()).decode()
         assert process.wait(timeout=60) == 130
