@@ -13,7 +13,9 @@ computes leaves none of the files it had begun to write.
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -97,14 +99,28 @@ def partial_files_removed(out_dir):
     try:
         yield
     except KeyboardInterrupt:
-        files_now, folders_now = _contents(out_dir)
-        for path, stamp in files_now.items():
-            if files.get(path) != stamp:
-                path.unlink(missing_ok=True)
-        for folder in sorted(folders_now - folders, key=lambda folder: len(folder.parts), reverse=True):
-            if not any(folder.iterdir()):
-                folder.rmdir()
+        with _ctrl_c_ignored():  # a second Ctrl-C must not stop the clean-up halfway
+            files_now, folders_now = _contents(out_dir)
+            for path, stamp in files_now.items():
+                if files.get(path) != stamp:
+                    path.unlink(missing_ok=True)
+            for folder in sorted(folders_now - folders, key=lambda folder: len(folder.parts), reverse=True):
+                if not any(folder.iterdir()):
+                    folder.rmdir()
         raise
+
+
+@contextmanager
+def _ctrl_c_ignored():
+    """Ctrl-C does nothing inside the block (only the main thread may change it; elsewhere it is left as is)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _contents(out_dir):

@@ -70,7 +70,9 @@ def test_ctrl_c_while_a_demo_computes_removes_what_it_wrote_and_keeps_what_was_t
     (tmp_path / "earlier.png").write_bytes(b"from an earlier run")
     (tmp_path / "kept.txt").write_text("from an earlier run")
     _stopping_demo(monkeypatch, tmp_path)
+    handler = signal.getsignal(signal.SIGINT)
     assert run(["softmax", "--no-pause", "--out", str(tmp_path)]) == 130
+    assert signal.getsignal(signal.SIGINT) is handler  # Ctrl-C, ignored during the clean-up, works again after it
     assert capsys.readouterr().err.strip() == STOPPED
     assert sorted(path.name for path in tmp_path.rglob("*")) == ["earlier.png"]  # kept.txt was half overwritten
 
