@@ -75,12 +75,13 @@ def summary(sections, terminal=None):
     """The table printed at the end of the tour: verdicts per demo, totals, and every *differs* item."""
     terminal = terminal or Terminal(width=10**9)
     header = f"  {'demo':16}" + "".join(f"{verdict:>13}" for verdict in VERDICTS) + f"{'seconds':>9}"
+    paint = terminal.paint if len(header) <= terminal.width else lambda cell, verdict: cell  # folded rows stay plain
     rows = []
     for section in [*sections, None]:
         found = counts(sections if section is None else [section])
         name = "all" if section is None else section.name
         seconds = sum(s.seconds for s in sections) if section is None else section.seconds
-        cells = "".join(terminal.paint(f"{found[v]:13d}", v) if found[v] else f"{0:13d}" for v in VERDICTS)
+        cells = "".join(paint(f"{found[v]:13d}", v) if found[v] else f"{0:13d}" for v in VERDICTS)
         rows.append(f"  {name:16}{cells}{seconds:9.1f}")
     total = counts(sections)
     checked = total["exact"] + total["rounded"] + total["differs"]

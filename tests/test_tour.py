@@ -280,3 +280,13 @@ def test_figures_are_written_as_the_post_writes_them_in_the_terminal_and_on_the_
     assert "post 3,600,000,000, correct 3,600,000,000" not in summary([section])  # exact: not in the differs list
     wrong = Section("Part 1", "large_numbers", "§3", [Step("s").say(figure("n", "5,023", 4990, would_give="x"))], 0.1)
     assert "large_numbers · n: post 5,023, correct 4,990" in summary([wrong])
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_the_printed_summary_fits_the_terminal_with_its_counts_coloured_where_they_fit(width):
+    sections = [Section("Part 1", name, "§", [Step("s").say(figure("x", "1.0", 1.0), figure("y", "1", 3.0))], 0.1)
+                for name in ("gradient_descent", "softmax")]
+    shown = summary(sections, Terminal(width, colour=True))
+    assert too_wide(shown, width) == []
+    assert ("\033[" in shown) is (width >= 80)
+    assert ANSI.sub("", shown).split() == summary(sections).split()  # only line breaks and colour differ
