@@ -86,14 +86,20 @@ class Terminal:
     def fold(self, rows):
         """Table ``rows`` whose too-wide rows are cut at one shared column gap, each remainder on the next line.
 
-        One too-wide row (a long heading, say) is wrapped like prose, as is a
-        table with no gap to cut at in the right half of the line.
+        The cut is the rightmost column where every too-wide row has two spaces,
+        else one (a heading's words may stand one space apart). One too-wide
+        row (a long heading, say) is wrapped like prose, as is a table with no
+        such column in the right half of the line.
         """
+        wrapped = [part for row in rows for part in self.wrap(row)]
         wide = [row for row in rows if len(row) > self.width]
-        cuts = (c for c in range(self.width, self.width // 2, -1) if all(row[c - 1 : c + 1] == "  " for row in wide))
-        cut = next(cuts, None)
-        if len(wide) < 2 or cut is None:
-            return [part for row in rows for part in self.wrap(row)]
+        if len(wide) < 2:
+            return wrapped
+        columns = range(self.width, self.width // 2, -1)
+        gap = next((c for c in columns if all(row[c - 1 : c + 1] == "  " for row in wide)), None)
+        cut = gap or next((c for c in columns if all(row[c] == " " for row in wide)), None)
+        if cut is None:
+            return wrapped
         indent = " " * min(len(row) - len(row.lstrip(" ")) for row in wide) + FOLDED
         lead = min(len(row[cut:]) - len(row[cut:].lstrip(" ")) for row in wide)
         folded = []
