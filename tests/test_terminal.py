@@ -60,6 +60,16 @@ def test_a_wide_table_is_folded_at_one_column_gap_so_its_columns_stay_lined_up()
     }  # the column after the cut starts at one place in every remainder
 
 
+def test_a_table_whose_heading_words_stand_one_space_apart_is_folded_too():
+    words = ("cat", "dog", "bird", "run", "walk", "freedom", "justice", "democra")
+    rows = ["  " + " " * 10 + "".join(f"{w:>8}" for w in words)]
+    rows += [f"  {w:10}" + "".join(f"{0.01 * i * j - 0.3:+8.2f}" for j in range(8)) for i, w in enumerate(words)]
+    folded = Terminal(60).fold(rows)
+    assert len(folded) == 2 * len(rows) and max(len(line) for line in folded) <= 60
+    assert " ".join(folded).split() == " ".join(rows).split()
+    assert {len(line) for line in folded[1::2]} == {len(folded[1])}  # right-aligned columns end where the heading's do
+
+
 def test_one_wide_heading_in_a_table_wraps_like_prose():
     rows = ["  voting rule" + " " * 40 + "exact    simulated (100,000 votes, seed 0)", "  (a) strict     63.3%"]
     assert Terminal(80).fold(rows) == [*Terminal(80).wrap(rows[0]), rows[1]]
