@@ -49,8 +49,8 @@ def _gpt(steps):
 
 
 def _grpo(steps):
-    (before,), (after,) = recorded(steps, "held-out accuracy before"), recorded(steps, "held-out accuracy after")
-    (count,) = recorded(steps, "steps")
+    (run,) = [step.values for step in steps if "held-out accuracy after" in step.values]  # the GRPO run's step
+    before, after, count = (run[name] for name in ("held-out accuracy before", "held-out accuracy after", "steps"))
     return f"held-out accuracy {before:.3f} → {after:.3f} in {count} GRPO steps"
 
 

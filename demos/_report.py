@@ -158,11 +158,14 @@ def _summary_table(sections):
         name = "<b>all</b>" if section is None else f'<a href="#{section.name}">{section.name}</a>'
         seconds = sum(s.seconds for s in sections) if section is None else section.seconds
         outcome = section.reached() if section is not None else ""
+        trained = f'<td class=reached colspan="{len(VERDICTS)}">trained: {_text(outcome)}</td>'
         if outcome and not any(found.values()):
-            cells = f'<td class=reached colspan="{len(VERDICTS)}">trained: {_text(outcome)}</td>'
+            cells = trained
         else:
             cells = "".join(f'<td class="{v if found[v] else "zero"}">{found[v]}</td>' for v in VERDICTS)
         rows.append(f"<tr><td>{name}</td>{cells}<td>{seconds:.1f}</td></tr>")
+        if outcome and any(found.values()):  # counts and what training reached: a second line under the row
+            rows.append(f"<tr><td></td>{trained}<td></td></tr>")
     return f"<table class=summary><tr><th>demo</th>{head}<th>seconds</th></tr>{''.join(rows)}</table>"
 
 

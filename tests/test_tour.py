@@ -246,6 +246,10 @@ def test_a_training_demo_shows_what_it_reached_instead_of_zeros():
     assert _row(html, "gpt")[0] == ("reached", f"trained: {outcome}")
     assert f"Training reached: {outcome}" in html
     assert f"  gpt: {outcome}" in summary(sections)
+    trained.say(figure("the post's 5 parts", "5", 5.0))
+    with_counts = page(sections)  # a training demo that also checks figures: its counts, and a line under them
+    row_and_next = with_counts.split('<a href="#gpt">gpt</a></td>', 1)[1].split("</tr>")[:2]
+    assert '<td class="exact">1</td>' in row_and_next[0] and f"trained: {outcome}</td>" in row_and_next[1]
 
 
 def test_each_training_demo_reads_what_it_reached_from_its_recorded_values():
@@ -256,14 +260,15 @@ def test_each_training_demo_reads_what_it_reached_from_its_recorded_values():
     embeddings = Step("similarity")
     for name, value in (("random", (-0.001, -0.03, 0, 0)), ("step 15", (0.5, 0.1, 0, 0)), ("step 60", (0.87, -0.33, 0, 0))):
         embeddings.record(f"{name}: separation", value)
-    grpo = Step("GRPO")
+    pretraining, grpo = Step("pre-training"), Step("GRPO")
+    pretraining.record("steps", 205)  # another step's "steps": not the GRPO run's
     for name, value in (("held-out accuracy before", 0.413), ("held-out accuracy after", 0.953), ("steps", 31)):
         grpo.record(name, value)
     assert reached("mlp", mlp) == (
         "tensorgrad: loss 0.631 → 0.026, accuracy 1.00; scalargrad: loss 0.947 → 0.075, accuracy 0.98")
     assert reached("embeddings", [embeddings]) == (
         "mean cosine within word groups +0.00 → +0.87, between them -0.03 → -0.33 (step 60)")
-    assert reached("grpo", [grpo]) == "held-out accuracy 0.413 → 0.953 in 31 GRPO steps"
+    assert reached("grpo", [pretraining, grpo]) == "held-out accuracy 0.413 → 0.953 in 31 GRPO steps"
     assert reached("softmax", [grpo]) == "" and set(READERS) == set(catalog.TRAINING)
 
 
