@@ -2,6 +2,7 @@
 
 import inspect
 import re
+import sys
 from types import SimpleNamespace
 
 import pytest
@@ -173,25 +174,18 @@ def test_counts_cover_every_verdict_and_the_summary_says_when_nothing_differs():
 
 
 @pytest.mark.slow
-def test_the_whole_tour_runs_headless_and_reports_every_demo(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("COLUMNS", "80")
-    shown = []  # every demo's steps, as the tour shows them
-
-    def spy(steps, *args, **kwargs):
-        shown.append(steps)
-        return run_steps(steps, *args, **kwargs)
-
-    monkeypatch.setattr("demos.__main__.run_steps", spy)
+def test_the_whole_tour_runs_headless_and_reports_every_demo(tmp_path, capsys):
     assert main(["tour", "--no-pause", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert len(shown) == len(catalog.NAMES) and too_wide(out, 80) == []
-    for steps in shown:  # at 80 columns, in colour or not, only line breaks and padding move: no token is cut
-        plain = []
+    assert too_wide(out, Terminal.of(sys.stdout).width) == []  # the tour fits the terminal it writes to
+    for name in catalog.NAMES:  # every demo at 80 columns, in colour or not: only line breaks and padding move
+        steps, plain = catalog.load(name).steps(tmp_path, fast=True), []
         run_steps(steps, pause=False, write=plain.append, terminal=Terminal(10**9))
         for colour in (False, True):
             fitted = []
             run_steps(steps, pause=False, write=fitted.append, terminal=Terminal(80, colour))
-            assert too_wide("".join(fitted), 80) == [] and ANSI.sub("", "".join(fitted)).split() == "".join(plain).split()
+            assert too_wide("".join(fitted), 80) == [], name
+            assert ANSI.sub("", "".join(fitted)).split() == "".join(plain).split(), name  # no token was cut
     report = (tmp_path / "index.html").read_text(encoding="utf-8")
     table = summary_table(out)
     assert list(table) == [*catalog.NAMES, "all"]
