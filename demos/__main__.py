@@ -4,13 +4,20 @@ Without NAME, lists the demos in the post's order. ``tour`` runs them all and
 writes ``DIR/index.html``, one page with every step, figure, verdict and
 picture. In a terminal each demo waits after every step (Enter: next, b:
 back, q: quit, or in the tour: skip to the report); ``--no-pause`` or a
-non-terminal stdin runs straight through.
+non-terminal stdin runs straight through. A demo run alone ends with its
+tally of verdicts and the command for the next demo.
+
+Ctrl-C stops it with one line and exit status 130; a demo stopped while it
+computes leaves none of the files it had begun to write.
 """
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 # The demos' matrices are small: one BLAS thread is faster than two fighting over
@@ -21,7 +28,8 @@ from tqdm import tqdm
 
 from demos import catalog
 from demos._report import Section, summary, write_report
-from demos._stepper import run_steps
+from demos._stepper import claims, run_steps, tally
+from demos._terminal import Terminal
 
 TOUR_PROMPT = "[Enter] next · b back · q skip to the report › "
 
@@ -35,8 +43,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.out.exists() and not args.out.is_dir():
         parser.error(f"--out {args.out}: that is a file; give a folder for the pictures and the report")
+    terminal = Terminal.of(sys.stdout)
     if args.name is None:
-        print(listing())
+        print(listing(terminal))
         return 0
     try:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -46,43 +55,103 @@ def main(argv=None):
         parser.error(f"--out {args.out}: that folder is not writable; give one you can write to")
     pause = not args.no_pause and sys.stdin is not None and sys.stdin.isatty()
     if args.name == "tour":
-        return tour(args.out, pause)
+        return tour(args.out, pause, terminal)
     try:
         module = catalog.load(args.name)
     except ValueError as error:
         parser.error(str(error))
-    print(module.TITLE)
-    run_steps(module.steps(args.out, fast=args.fast), pause)
+    print(terminal.fit(module.TITLE))
+    with partial_files_removed(args.out):
+        steps = module.steps(args.out, fast=args.fast)
+    run_steps(steps, pause, terminal=terminal)
+    print(f"\n{tally(claims(steps), terminal)}\n{terminal.fit(next_demo(args.name))}")
     return 0
 
 
-def listing():
-    """Every demo with its one-line title, grouped by the post's parts."""
-    lines = ["Demos, in the post's order (run one with: python -m demos NAME; all: python -m demos tour)"]
+def next_demo(name):
+    """The command for the demo after ``name`` in the post's order (or for the tour, after the last)."""
+    after = catalog.next_after(name)
+    if after is None:
+        return "That was the last demo. All of them, and one page with every figure: python -m demos tour"
+    return f"Next, in the post's order: python -m demos {catalog.command_name(after)} ({catalog.load(after).TITLE})"
+
+
+def listing(terminal=None):
+    """Every demo with its one-line title, grouped by the post's parts, fitted to ``terminal`` (80 columns)."""
+    terminal = terminal or Terminal()
+    lines = terminal.wrap("Demos, in the post's order (run one with: python -m demos NAME; all: python -m demos tour)",
+                          hanging="")
     for part, names in catalog.PARTS:
         lines.append(f"\n{part}")
         for name in names:
             trains = " [trains]" if name in catalog.TRAINING else ""
-            lines.append(f"  {catalog.command_name(name):17} {catalog.load(name).TITLE}{trains}")
-    lines.append("\n[trains]: trains a model, at full size when run alone; --fast trains it briefly, as the tour does.")
+            row = f"  {catalog.command_name(name):17} {catalog.load(name).TITLE}{trains}"
+            lines += terminal.wrap(row, hanging=" " * 20)  # the title's continuation under the title
+    lines += ["", *terminal.wrap(
+        "[trains]: trains a model, at full size when run alone; --fast trains it briefly, as the tour does.", hanging="")]
     return "\n".join(lines)
 
 
-def tour(out_dir, pause):
+@contextmanager
+def partial_files_removed(out_dir):
+    """On Ctrl-C inside the block, remove the files it wrote or changed under ``out_dir``: they may be half written."""
+    files, folders = _contents(out_dir)
+    try:
+        yield
+    except KeyboardInterrupt:
+        with _ctrl_c_ignored():  # a second Ctrl-C must not stop the clean-up halfway
+            files_now, folders_now = _contents(out_dir)
+            for path, stamp in files_now.items():
+                if files.get(path) != stamp:
+                    path.unlink(missing_ok=True)
+            for folder in sorted(folders_now - folders, key=lambda folder: len(folder.parts), reverse=True):
+                if not any(folder.iterdir()):
+                    folder.rmdir()
+        raise
+
+
+@contextmanager
+def _ctrl_c_ignored():
+    """Ctrl-C does nothing inside the block (only the main thread may change it; elsewhere it is left as is)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _contents(out_dir):
+    """({file: (modified time, size)}, {folder}) of everything under ``out_dir``: what tells a file changed."""
+    files, folders = {}, set()
+    for path in out_dir.rglob("*"):
+        if path.is_dir():
+            folders.add(path)
+        else:
+            stat = path.stat()
+            files[path] = (stat.st_mtime_ns, stat.st_size)
+    return files, folders
+
+
+def tour(out_dir, pause, terminal=None):
     """Every demo in the post's order (training demos at their fast size), then the report and its summary."""
+    terminal = terminal or Terminal()
     sections, showing = [], True
     remaining = None
     for part, names in catalog.PARTS:
         if showing:
-            print(f"\n{'═' * 100}\n{part}\n{'═' * 100}")
+            print(f"\n{terminal.rule()}\n{part}\n{terminal.rule()}")
         for name in names:
             module = catalog.load(name)
             start = time.perf_counter()
-            steps = module.steps(out_dir, fast=True)
+            with partial_files_removed(out_dir):
+                steps = module.steps(out_dir, fast=True)
             sections.append(Section(part, name, module.TITLE, steps, time.perf_counter() - start))
             if showing:
-                print(f"\n{module.TITLE}")
-                showing = run_steps(steps, pause, prompt=TOUR_PROMPT)
+                print(f"\n{terminal.fit(module.TITLE)}")
+                showing = run_steps(steps, pause, prompt=TOUR_PROMPT, terminal=terminal)
                 if not showing:
                     remaining = tqdm(total=len(catalog.NAMES) - len(sections), desc="the remaining demos", unit="demo")
             else:
@@ -90,7 +159,7 @@ def tour(out_dir, pause):
     if remaining is not None:
         remaining.close()
     report = write_report(out_dir / "index.html", sections)
-    print(f"\n{summary(sections)}\n\nThe whole tour on one page: {report}")
+    print(f"\n{summary(sections, terminal)}\n\n{terminal.fit(f'The whole tour on one page: {report}')}")
     return 0
 
 

@@ -1,17 +1,23 @@
 """The tour's report: one self-contained HTML page, and the summary table printed at the end.
 
-The page follows the post's order: each demo's steps, its figures with their
-verdicts, its pictures. Pictures are embedded (PNG and SVG as data URIs, the
+The page opens with a summary: the contents, the verdicts per demo (what a
+training demo reached instead of its row of zeros), and the post's mistakes,
+each listed once with the figures it affects folded under it. Then it follows
+the post's order: each demo's steps, its figures with their verdicts, its
+pictures. Pictures are embedded (PNG and SVG as data URIs, the
 backpropagation step-through as an inline frame), so the page opens offline
 and can be mailed as one file.
 """
 
 import base64
 import html
+import os
 from collections import Counter
 from dataclasses import dataclass
 
-from demos._stepper import VERDICTS, Claim, claims
+from demos._reached import reached
+from demos._stepper import VERDICTS, Claim, claims, tally
+from demos._terminal import Terminal
 
 INTRODUCTION = (
     "<p>Every figure below was computed at run time by <code>scalargrad</code> and <code>tensorgrad</code>"
@@ -35,6 +41,10 @@ class Section:
     def claims(self):
         return claims(self.steps)
 
+    def reached(self):
+        """What the demo's training reached, or "" for a demo that does not train."""
+        return reached(self.name, self.steps)
+
 
 # ---- the summary, as printed --------------------------------------------------------------------
 def counts(sections):
@@ -48,16 +58,32 @@ def differing(sections):
     return [(section, claim) for section in sections for claim in section.claims() if claim.verdict == "differs"]
 
 
-def summary(sections):
+def mistakes(sections):
+    """The post's mistakes, each once: (section, the differing claims that share one note), in the tour's order.
+
+    One wrong input (a row of logits, say) makes several figures differ, and
+    their claims share the note that says what would give the post's figures.
+    """
+    grouped = {}
+    for section, claim in differing(sections):
+        key = (section.name, claim.note or claim.name)  # a claim without a note is a mistake of its own
+        grouped.setdefault(key, (section, []))[1].append(claim)
+    return list(grouped.values())
+
+
+def summary(sections, terminal=None):
     """The table printed at the end of the tour: verdicts per demo, totals, and every *differs* item."""
-    header = f"  {'demo':17}" + "".join(f"{verdict:>13}" for verdict in VERDICTS) + f"{'seconds':>10}"
+    terminal = terminal or Terminal(width=10**9)
+    header = f"  {'demo':16}" + "".join(f"{verdict:>13}" for verdict in VERDICTS) + f"{'seconds':>9}"
+    paint = terminal.paint if len(header) <= terminal.width else lambda cell, verdict: cell  # folded rows stay plain
     rows = []
-    for section in sections:
-        found = counts([section])
-        rows.append(f"  {section.name:17}" + "".join(f"{found[v]:13d}" for v in VERDICTS) + f"{section.seconds:10.1f}")
+    for section in [*sections, None]:
+        found = counts(sections if section is None else [section])
+        name = "all" if section is None else section.name
+        seconds = sum(s.seconds for s in sections) if section is None else section.seconds
+        cells = "".join(paint(f"{found[v]:13d}", v) if found[v] else f"{0:13d}" for v in VERDICTS)
+        rows.append(f"  {name:16}{cells}{seconds:9.1f}")
     total = counts(sections)
-    seconds = sum(section.seconds for section in sections)
-    rows.append(f"  {'all':17}" + "".join(f"{total[v]:13d}" for v in VERDICTS) + f"{seconds:10.1f}")
     checked = total["exact"] + total["rounded"] + total["differs"]
     lines = [
         "The post's figures, recomputed by the engines",
@@ -69,31 +95,50 @@ def summary(sections):
             f" {total['illustrative']} more are illustrative (the post gives no inputs that determine them)."
         ),
     ]
+    trained = [(section.name, section.reached()) for section in sections if section.reached()]
+    if trained:
+        lines.append("\nWhat the demos that train reached:")
+        lines += [f"  {name}: {outcome}" for name, outcome in trained]
     wrong = differing(sections)
     if wrong:
         lines.append("\nWhere the post's figure differs from what its own inputs give:")
         for (section, claim), after in zip(wrong, [*wrong[1:], (None, None)]):
-            lines.append(f"  {section.name} · {claim.name}: post {claim.post}{claim.unit}, correct {claim.engine}{claim.unit}")
+            post, correct = f"{claim.post}{claim.unit}", f"{claim.engine_shown()}{claim.unit}"
+            lines.append(f"  {section.name} · {claim.name}: post {post}, correct {correct}")
             if claim.note and claim.note != getattr(after[1], "note", None):
                 lines.append(claim.note_line())
-    return "\n".join(lines)
+    return "\n".join(part for line in lines for part in _fitted(terminal, line))
+
+
+def _fitted(terminal, line):
+    """``line`` wrapped to ``terminal`` unless it is a row of the table (painted rows are already narrow enough)."""
+    return [line] if "\033[" in line else terminal.fit(line).split("\n")
 
 
 # ---- the page -----------------------------------------------------------------------------------
 def write_report(path, sections):
-    """Write the tour's page to ``path`` and return ``path``."""
+    """Write the tour's page to ``path`` and return ``path``.
+
+    The page is written under a temporary name and renamed when complete, so a
+    stopped tour never leaves half a page behind.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page(sections), encoding="utf-8")
+    unfinished = path.with_name(f".{path.name}.partial")
+    try:
+        unfinished.write_text(page(sections), encoding="utf-8")
+        os.replace(unfinished, path)
+    finally:
+        unfinished.unlink(missing_ok=True)
     return path
 
 
 def page(sections):
     body = [
         "<h1>The Math That Makes LLMs Work, recomputed</h1>",
+        _contents(sections),
         INTRODUCTION,
         _summary_table(sections),
-        _differs_list(sections),
-        _contents(sections),
+        _mistakes_list(sections),
     ]
     part = None
     for section in sections:
@@ -105,35 +150,65 @@ def page(sections):
 
 
 def _summary_table(sections):
+    """Verdict counts per demo, coloured where not zero; a training demo's row says what it reached instead of zeros."""
     head = "".join(f"<th>{v}</th>" for v in VERDICTS)
     rows = []
     for section in [*sections, None]:
         found = counts(sections if section is None else [section])
         name = "<b>all</b>" if section is None else f'<a href="#{section.name}">{section.name}</a>'
         seconds = sum(s.seconds for s in sections) if section is None else section.seconds
-        cells = "".join(f'<td class="{v}">{found[v]}</td>' for v in VERDICTS)
+        outcome = section.reached() if section is not None else ""
+        trained = f'<td class=reached colspan="{len(VERDICTS)}">trained: {_text(outcome)}</td>'
+        if outcome and not any(found.values()):
+            cells = trained
+        else:
+            cells = "".join(f'<td class="{v if found[v] else "zero"}">{found[v]}</td>' for v in VERDICTS)
         rows.append(f"<tr><td>{name}</td>{cells}<td>{seconds:.1f}</td></tr>")
+        if outcome and any(found.values()):  # counts and what training reached: a second line under the row
+            rows.append(f"<tr><td></td>{trained}<td></td></tr>")
     return f"<table class=summary><tr><th>demo</th>{head}<th>seconds</th></tr>{''.join(rows)}</table>"
 
 
-def _differs_list(sections):
-    items = [
-        f'<li><a href="#{section.name}">{section.name}</a> · {_claim(claim)}</li>'
-        for section, claim in differing(sections)
-    ]
-    if not items:
+def _mistakes_list(sections):
+    """The post's mistakes, each once, with the figures it affects folded under it."""
+    found = mistakes(sections)
+    if not found:
         return "<p>No figure of the post differs from what its inputs give.</p>"
-    return f"<h3>Where the post's figure differs from its own inputs</h3><ul class=claims>{''.join(items)}</ul>"
+    items = []
+    for section, wrong in found:
+        where = f'<a href="#{section.name}">{section.name}</a>'
+        if len(wrong) == 1:
+            items.append(f"<li>{where} · {_claim(wrong[0])}</li>")
+            continue
+        names = ", ".join(claim.name for claim in wrong)
+        rows = "".join(f"<li>{_claim(claim, show_note=False)}</li>" for claim in wrong)
+        items.append(
+            f"<li>{where} · {_text(names)}: <b>{len(wrong)} figures</b> differ"
+            f'<div class="note">↳ {_text(wrong[0].note)}</div>'
+            f"<details><summary>the {len(wrong)} figures</summary><ul>{rows}</ul></details></li>"
+        )
+    return (
+        f"<h3>The post's {len(found)} mistakes: where its figures differ from what its own inputs give</h3>"
+        f"<ul class=claims>{''.join(items)}</ul>"
+    )
 
 
 def _contents(sections):
-    items = "".join(f'<li><a href="#{s.name}">{_text(s.title)}</a></li>' for s in sections)
-    return f"<h3>Contents</h3><ol>{items}</ol>"
+    """The demos by the post's parts, as links: the first thing on the page."""
+    parts = {}
+    for s in sections:
+        parts.setdefault(s.part, []).append(f'<li><a href="#{s.name}">{_text(s.title)}</a></li>')
+    listed = "".join(f"<div><b>{_text(part)}</b><ul>{''.join(items)}</ul></div>" for part, items in parts.items())
+    return f"<nav class=contents><h3>Contents</h3>{listed}</nav>"
 
 
 def _section(section):
     steps = "\n".join(_step(i, len(section.steps), step) for i, step in enumerate(section.steps, 1))
-    return f'<section id="{section.name}"><h3>{_text(section.title)}</h3>{steps}</section>'
+    outcome = f"<br>Training reached: {_text(section.reached())}" if section.reached() else ""
+    return (
+        f'<section id="{section.name}"><h3>{_text(section.title)}</h3>'
+        f"<p class=tally>{_text(tally(section.claims()))}{outcome}</p>{steps}</section>"
+    )
 
 
 def _step(i, count, step):
@@ -152,7 +227,7 @@ def _step(i, count, step):
 
 
 def _claim(claim, show_note=True):
-    engine = f"{claim.engine}{claim.unit}" if claim.engine else "—"
+    engine = f"{claim.engine_shown()}{claim.unit}" if claim.engine else "—"
     note = f'<div class="note">↳ {_text(claim.note)}</div>' if claim.note and show_note else ""
     return (
         f"{_text(claim.name)}: post <b>{_text(claim.post + claim.unit)}</b> · engine <b>{_text(engine)}</b>"
@@ -205,7 +280,17 @@ table.summary { border-collapse: collapse; font-family: ui-monospace, monospace;
 table.summary td, table.summary th { border: 1px solid #ccc; padding: 0.2em 0.7em; text-align: right; }
 table.summary td:first-child { text-align: left; }
 table.summary td.exact, table.summary td.rounded, table.summary td.differs, table.summary td.illustrative
-  { background: none; }
+  { background: none; font-weight: bold; }
+table.summary td.exact { color: #2e7d32; } table.summary td.rounded { color: #00838f; }
+table.summary td.differs { color: #c62828; } table.summary td.illustrative { color: #757575; }
+table.summary td.zero { color: #bbb; }
+table.summary td.reached { text-align: left; font-family: system-ui, sans-serif; font-size: 13px; }
+nav.contents { columns: 2; font-size: 14px; }
+nav.contents div { break-inside: avoid; }
+nav.contents ul { margin: 0.2em 0 0.6em; padding-left: 1.2em; }
+nav.contents h3 { column-span: all; margin-top: 0; }
+details summary { cursor: pointer; color: #555; margin-left: 2em; }
+.tally { color: #555; }
 ul.claims { font-family: ui-monospace, monospace; font-size: 13px; }
 figure { margin: 1em 0; }
 figure img { max-width: 100%; }

@@ -16,11 +16,18 @@ engine's number, and one of four verdicts:
 
 The other numbers a step prints are kept by name with ``Step.record``, so a
 test reads them as values instead of parsing the printed text.
+
+What is printed fits the terminal (``demos._terminal``): lines wrap between
+words, and on a colour terminal the claims of a step line up in columns with
+each verdict in its own colour.
 """
 
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from demos._terminal import Terminal
 
 PROMPT = "[Enter] next · b back · q quit › "
 VERDICTS = ("exact", "rounded", "differs", "illustrative")
@@ -42,9 +49,19 @@ class Claim:
         if self.verdict not in VERDICTS:
             raise ValueError(f"Claim {self.name!r}: verdict must be one of {VERDICTS}, got {self.verdict!r}")
 
-    def headline(self):
-        engine = f"{self.engine}{self.unit}" if self.engine else "—"
-        return f"  {self.name}: post {self.post}{self.unit} · engine {engine} · {self.verdict}"
+    def engine_shown(self):
+        """The engine's figure written as the post writes its own: 3,600,000,000 beside the post's 3,600,000,000."""
+        return grouped_like(self.post, self.engine)
+
+    def columns(self):
+        """The claim's three columns as printed: "name:", the post's figure and the engine's, with their units."""
+        engine = f"{self.engine_shown()}{self.unit}" if self.engine else "—"
+        return f"{self.name}:", f"{self.post}{self.unit}", engine
+
+    def headline(self, widths=(0, 0, 0)):
+        """The claim in one line; ``widths`` pads its columns so the claims of a step line up."""
+        (name, post, engine), (name_width, post_width, engine_width) = self.columns(), widths
+        return f"  {name:{name_width}} post {post:{post_width}} · engine {engine:{engine_width}} · {self.verdict}"
 
     def note_line(self):
         return f"      ↳ {self.note}"
@@ -101,26 +118,44 @@ class Step:
             shown.append((line, line.note not in run))
         return shown
 
-    def text(self):
-        """The step's lines as printed."""
-        printed = []
+    def text(self, terminal=None):
+        """The step's lines as printed: as they are, or fitted to ``terminal`` (see the module docstring)."""
+        fit = terminal or Terminal(width=10**9)
+        widths = self.aligned_widths(terminal.width) if terminal and terminal.colour else (0, 0, 0)
+        printed, text = [], []  # text: the lines since the last claim, fitted together (a table is folded whole)
         for line, show_note in self.notes_shown():
             if isinstance(line, Claim):
-                printed += [line.headline(), *([line.note_line()] if show_note else [])]
+                printed += fit.lines(text)
+                *start, last = fit.wrap(line.headline(widths))
+                printed += [*start, last[: -len(line.verdict)] + fit.paint(line.verdict, line.verdict)]
+                printed += fit.wrap(line.note_line()) if show_note else []
+                text = []
             else:
-                printed.append(str(line))
-        printed += [f"  picture: {path}" + (f" ({caption})" if caption else "") for path, caption in self.pictures]
+                text += str(line).split("\n")
+        printed += fit.lines(text)
+        for path, caption in self.pictures:
+            printed += fit.wrap(f"  picture: {path}" + (f" ({caption})" if caption else ""))
         return "".join(f"{line}\n" for line in printed)
 
+    def aligned_widths(self, width):
+        """Column widths that line up this step's claims, or no padding if lined up they would not fit ``width``."""
+        columns = [claim.columns() for claim in self.claims()]
+        if not columns:
+            return (0, 0, 0)
+        widths = tuple(max(len(column[i]) for column in columns) for i in range(3))
+        longest = max(len(claim.headline(widths)) for claim in self.claims())
+        return widths if longest <= width else (0, 0, 0)
 
-def run_steps(steps, pause, write=None, read=None, prompt=PROMPT):
-    """Show ``steps``; returns False if the learner quit early."""
+
+def run_steps(steps, pause, write=None, read=None, prompt=PROMPT, terminal=None):
+    """Show ``steps`` fitted to ``terminal`` (by default, stdout's); returns False if the learner quit early."""
     write, read = write or sys.stdout.write, read or input
+    terminal = terminal or Terminal.of(sys.stdout)
     i = 0
     while i < len(steps):
         step = steps[i]
-        write(f"\n── {i + 1}/{len(steps)} · {step.title} ──\n")
-        write(step.text())
+        write("\n" + terminal.fit(f"── {i + 1}/{len(steps)} · {step.title} ──\n"))
+        write(step.text(terminal))
         if not pause or i == len(steps) - 1:
             i += 1
             continue
@@ -132,6 +167,15 @@ def run_steps(steps, pause, write=None, read=None, prompt=PROMPT):
             return False
         i = max(i - 1, 0) if key == "b" else i + 1
     return True
+
+
+def tally(found, terminal=None):
+    """How many figures ``found`` holds and their verdicts: "22 figures: 20 exact, 1 rounded, 1 differs"."""
+    if not found:
+        return "No figure of the post is checked in this demo."
+    terminal, counts = terminal or Terminal(), Counter(claim.verdict for claim in found)
+    each = ", ".join(terminal.paint(f"{counts[v]} {v}", v) for v in VERDICTS if counts[v])
+    return f"{len(found)} figure{'s' if len(found) > 1 else ''}: {each}"
 
 
 def verdict(post, engine):
@@ -171,6 +215,15 @@ def shown_like(post, engine):
     if "e" in short:
         return short  # 3.4e-12, not 0.000
     return short if decimals(short) <= digits + 2 else f"{float(engine):.{digits + 2}f}"
+
+
+def grouped_like(post, shown):
+    """``shown`` with its digits grouped in threes if the post groups its own: "4990" → "4,990" beside "5,023"."""
+    whole, point, fraction = shown.partition(".")
+    if "," not in post or "e" in shown or not whole.lstrip("-").isdigit():
+        return shown  # the post writes 5023, or the engine's figure is "3.4e-12" or "—"
+    sign = "-" if whole.startswith("-") else ""
+    return f"{sign}{int(whole.lstrip('-')):,}{point}{fraction}"
 
 
 def decimals(figure_text):

@@ -33,6 +33,12 @@ def module_name(typed):
     return name
 
 
+def next_after(name):
+    """The demo that follows ``name`` in the post's order, or None after the last."""
+    i = NAMES.index(module_name(name))
+    return NAMES[i + 1] if i + 1 < len(NAMES) else None
+
+
 def load(name):
     """The demo module ``name`` (imported on first use: listing stays quick)."""
     return importlib.import_module(f"demos.{module_name(name)}")

@@ -106,7 +106,8 @@ def steps(out_dir, fast=False):
 def _results(step, engine, run, n_steps):
     """Say and record on ``step`` what ``run`` reached: its loss, its accuracy, and whether it met the target."""
     met = step.record("target met", run.accuracy >= TARGET_ACCURACY)
-    for name, value in (("steps", n_steps), ("correct", run.correct), ("accuracy", run.accuracy)):
+    for name, value in (("steps", n_steps), ("correct", run.correct), ("accuracy", run.accuracy),
+                        ("loss, first and last", (run.first_loss, run.last_loss))):
         step.record(name, value)
     return step.say(
         f"  loss {run.first_loss:.4f} → {run.last_loss:.4f}",

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from demos._stepper import claims, run_steps, verdict
+from demos._terminal import Terminal
 
 
 def claim(steps, name):
@@ -29,10 +30,16 @@ def by_name(steps):
     return found
 
 
-def printed(steps):
-    """Everything the demo prints with --no-pause, as one string; fails if the stepper stops early."""
+UNWRAPPED = Terminal(width=10**9)  # a terminal so wide that no line wraps
+
+
+def printed(steps, terminal=UNWRAPPED):
+    """Everything the demo prints with --no-pause, as one string; fails if the stepper stops early.
+
+    By default no line wraps: how lines wrap is tested in test_terminal.py.
+    """
     written = []
-    assert run_steps(steps, pause=False, write=written.append)
+    assert run_steps(steps, pause=False, write=written.append, terminal=terminal)
     return "".join(written)
 
 

@@ -8,8 +8,9 @@ from demo_checks import by_name as claims_by_name
 from demo_checks import check, printed, recorded, softmax, step
 
 from demos import attention
-from demos.__main__ import main
-from demos._stepper import verdict
+from demos.__main__ import main, next_demo
+from demos._stepper import claims, tally, verdict
+from demos._terminal import Terminal
 
 SENTENCE = ("The", "cat", "sat", "on", "the")
 SENTENCE_SCORES = [0.8, 4.2, 2.8, 1.1, 1.5]
@@ -172,9 +173,10 @@ def test_heatmap_png_is_attached_and_written(steps):
     assert pictures[0].read_bytes().startswith(b"\x89PNG") and pictures[0].stat().st_size < 150_000
 
 
-def test_renders_and_runs_from_the_command_line(steps, tmp_path, capsys):
-    shown = printed(steps)
-    assert all(step.title in shown for step in steps)
-    assert main(["attention", "--no-pause", "--out", str(tmp_path)]) == 0
-    out = capsys.readouterr().out
-    assert out.startswith(attention.TITLE) and out.endswith(shown.replace(str(steps[1].pictures[0][0].parent), str(tmp_path)))
+def test_renders_and_runs_from_the_command_line(steps, monkeypatch, capsys):
+    monkeypatch.setenv("COLUMNS", "100")
+    shown = printed(steps, Terminal(100))
+    assert all(step.title in printed(steps) for step in steps)
+    assert main(["attention", "--no-pause", "--out", str(steps[1].pictures[0][0].parent)]) == 0
+    ending = f"\n{tally(claims(steps))}\n{Terminal(100).fit(next_demo('attention'))}\n"
+    assert capsys.readouterr().out == f"{attention.TITLE}\n{shown}{ending}"

@@ -7,8 +7,9 @@ import pytest
 from demo_checks import by_name, check, printed, recorded, step
 
 from demos import backprop
-from demos.__main__ import main
-from demos._stepper import claims
+from demos.__main__ import main, next_demo
+from demos._stepper import claims, tally
+from demos._terminal import Terminal
 
 
 @pytest.fixture(scope="module")
@@ -75,10 +76,12 @@ def test_backprop_demo_verdicts_are_all_exact_but_a_gradient_read_as_a_step(demo
     assert per_nudge == pytest.approx(nudge, abs=5e-5) and round(nudge, 1) == 4.5
 
 
-def test_backprop_demo_runs_from_the_command_line(demo, tmp_path, capsys):
-    steps, _ = demo
-    assert main(["backprop", "--no-pause", "--out", str(tmp_path)]) == 0
-    assert capsys.readouterr().out == f"{backprop.TITLE}\n{printed(steps)}".replace(str(demo[1]), str(tmp_path))
+def test_backprop_demo_runs_from_the_command_line(demo, monkeypatch, capsys):
+    steps, out_dir = demo
+    monkeypatch.setenv("COLUMNS", "100")
+    assert main(["backprop", "--no-pause", "--out", str(out_dir)]) == 0
+    ending = f"\n{tally(claims(steps))}\n{Terminal(100).fit(next_demo('backprop'))}\n"
+    assert capsys.readouterr().out == f"{backprop.TITLE}\n{printed(steps, Terminal(100))}{ending}"
 
 
 def test_backprop_demo_writes_graphs_and_stepper(demo):
