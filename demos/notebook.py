@@ -14,12 +14,11 @@ verdicts, so a notebook and the tour never disagree.
 
 import html
 import tempfile
-from collections import Counter
 from pathlib import Path
 
 from demos import catalog
 from demos._report import picture_html
-from demos._stepper import VERDICTS, Claim
+from demos._stepper import Claim, tally
 from scalargrad import step_through
 
 PICTURES = Path("out") / "notebook-pictures"  # relative to the notebook's folder; out/ is git-ignored
@@ -66,9 +65,7 @@ class DemoRun:
 
     def tally(self):
         """"22 figures: 20 exact, 1 rounded, 1 differs": how the post's figures fared in this demo."""
-        found = Counter(claim.verdict for claim in self.claims())
-        counts = ", ".join(f"{found[v]} {v}" for v in VERDICTS if found[v])
-        return f"{sum(found.values())} figures: {counts}" if found else "no figures of the post in this demo"
+        return tally(self.claims())
 
     def __str__(self):
         steps = "".join(str(self[i]) for i in range(len(self)))
@@ -123,7 +120,7 @@ def claims_table(claims):
     notes = any(claim.note for claim in claims)
     rows = []
     for claim in claims:
-        engine = f"{claim.engine}{claim.unit}" if claim.engine else "—"
+        engine = f"{claim.engine_shown()}{claim.unit}" if claim.engine else "—"
         note = f'<td class="note">{_text(claim.note)}</td>' if notes else ""
         rows.append(
             f"<tr><td>{_text(claim.name)}</td><td>{_text(claim.post + claim.unit)}</td><td>{_text(engine)}</td>"
