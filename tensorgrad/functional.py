@@ -57,8 +57,12 @@ class Softmax(Function):
     def forward(ctx, z, axis, temperature):
         top = z.max(axis=axis, keepdims=True)
         masking.refuse_rows_without_answer(top, axis, "softmax")
-        out = z - top  # one array of this op's, turned in place into the result
-        out /= temperature
+        if temperature > 1:  # divide first: z/T − top/T cannot overflow where z − top would (1e308 apart)
+            out = z / temperature  # one array of this op's, turned in place into the result
+            out -= top / temperature
+        else:
+            out = z - top
+            out /= temperature
         np.exp(out, out=out)
         out /= out.sum(axis=axis, keepdims=True)
         ctx.save_for_backward(out)
