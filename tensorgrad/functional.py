@@ -200,8 +200,15 @@ def _reduce(losses, keep, reduction):
     """One loss per row → the requested summary (an array, as every op returns)."""
     if reduction == "none":
         return losses
-    total = losses.sum()
-    return np.asarray(total / _count(losses, keep) if reduction == "mean" else total)
+    count = _count(losses, keep) if reduction == "mean" else 1
+    with np.errstate(over="ignore"):
+        total = losses.sum() / count
+    if not np.isfinite(total) and reduction == "mean":  # the sum overflowed: each loss divided first, as a mean
+        total = (losses / count).sum()
+    if not np.isfinite(total):
+        raise OverflowError(f"cross_entropy: the {reduction} of the {losses.size} losses (largest {losses.max():g}) "
+                            "overflows a float")
+    return np.asarray(total)
 
 
 def cross_entropy(logits, targets, ignore_index=None, reduction="mean"):
@@ -236,8 +243,13 @@ def nll_loss(log_probs, targets, ignore_index=None, reduction="mean"):
         raise ValueError(f"nll_loss: the log-probability of the target in row {row} (class {targets[row]}) is −inf, "
                          "a masked class: its loss would be +inf")
     losses = -picked
-    if reduction != "none":
-        losses = losses.sum() / _count(targets, keep) if reduction == "mean" else losses.sum()
+    if reduction == "sum":
+        losses = losses.sum()
+    elif reduction == "mean":
+        with np.errstate(over="ignore"):
+            total = losses.sum()
+        count = _count(targets, keep)  # a sum that overflows: each loss divided first, as a mean
+        losses = total / count if np.isfinite(total.data) else (losses / count).sum()
     return checks.finite_result(losses, "nll_loss", "the loss")
 
 
