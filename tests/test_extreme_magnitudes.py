@@ -220,7 +220,8 @@ def test_division_slope_of_tiny_numbers(engine):
 ])
 def test_elementwise_ops_at_extreme_magnitudes(engine, name, f, x, value, slope):
     run = scalar_value_and_grads if engine == "scalar" else tensor_value_and_grads
-    out, (d,) = run(f, x)
+    with np.errstate(over="ignore"):  # gelu's a³ inside its tanh overflows to inf harmlessly: tanh(inf) = 1
+        out, (d,) = run(f, x)
     assert close(out, value) and close(d, slope)
 
 
