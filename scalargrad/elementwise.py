@@ -160,9 +160,19 @@ div = Op(
     singular=True,
 )
 
+def _slope_of_power(a, k, out):
+    """k·a^(k−1), the slope of aᵏ in a; for 0 < |k| < 1 as k·aᵏ/a, since a^(k−1) alone overflows at a tiny a
+    where the slope does not (a = 1e-310, k = 1e-10: a^(k−1) ≈ 1e310, k·a^(k−1) ≈ 1e300), and aᵏ lies
+    between a and 1 there, so it neither overflows nor underflows."""
+    exponent = plain(k)
+    if type(exponent) is float:  # one exponent: only the branch it needs (a float's ** raises on overflow)
+        return k * out / a if 0 < abs(exponent) < 1 else k * a ** (k - 1)
+    return choose(abs(exponent) < 1, k * out / a, k * a ** (k - 1))
+
+
 def _power_slope(a, k, out):
     k = plain(k)  # the exponent is a constant: no gradient flows to it
-    return (0.0 if k == 0 else k * a ** (k - 1), 0.0)  # x⁰ is constant: slope 0, even at 0
+    return (0.0 if k == 0 else _slope_of_power(a, k, out), 0.0)  # x⁰ is constant: slope 0, even at 0
 
 
 power = Op(  # x ** k for a constant k
@@ -181,7 +191,7 @@ power = Op(  # x ** k for a constant k
 power_of_variables = Op(  # a ** b where the exponent is differentiated too
     "pow", "aᵇ",
     lambda a, b: a**b,
-    lambda a, b, out: (b * a ** (b - 1), out * log(a)),
+    lambda a, b, out: (_slope_of_power(a, b, out), out * log(a)),
     domain=(Refuse(lambda a, b: a <= 0,
                    "with a variable exponent the base must be positive (d/db aᵇ = aᵇ·ln a), got base {0}"),),
     singular=True,

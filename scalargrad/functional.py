@@ -104,9 +104,18 @@ def l2(weights):
 
 
 def l2_norm(weights):
-    """‖w‖₂ = √(Σ wᵢ²), the straight-line length of the weight vector (§11)."""
+    """‖w‖₂ = √(Σ wᵢ²), the straight-line length of the weight vector (§11).
+
+    The squares overflow from |w| ≈ 1e154 and underflow to 0 below 1e-162, where the length itself is an
+    ordinary number: then the weights are divided by the largest |wᵢ| = s first, as ``math.hypot`` does, and
+    ‖w‖ = s·√(Σ (wᵢ/s)²). Its gradient wᵢ/‖w‖ is the same either way.
+    """
     ws = _weights(weights, "l2_norm")
-    return dot(ws, ws).sqrt()
+    top = max(abs(w.data) for w in ws)
+    if top == 0 or 1e-100 < top < 1e100:  # every square, and their sum, fit in a float
+        return dot(ws, ws).sqrt()
+    shrunk = [w / top for w in ws]
+    return dot(shrunk, shrunk).sqrt() * top
 
 
 def _logsumexp(zs):
@@ -116,7 +125,10 @@ def _logsumexp(zs):
 
 def _shifted_exp(z, top, temperature=1.0):
     """e^((z − top)/T) as a node; a term that underflows to 0 (even its shift may overflow: 1e308 apart) is the
-    constant 0, as its slope is 0 too."""
+    constant 0, as its slope is 0 too. A temperature above 1 divides first: z/T − top/T cannot overflow where
+    z − top would (1e308 apart at T = 1e308 is e^-2, not 0)."""
+    if temperature > 1:
+        z, top, temperature = z / temperature, top / temperature, 1.0
     if math.exp((z.data - top) / temperature) == 0.0:
         return Constant(0.0)
     return ((z - top) / temperature).exp()

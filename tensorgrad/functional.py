@@ -57,8 +57,12 @@ class Softmax(Function):
     def forward(ctx, z, axis, temperature):
         top = z.max(axis=axis, keepdims=True)
         masking.refuse_rows_without_answer(top, axis, "softmax")
-        out = z - top  # one array of this op's, turned in place into the result
-        out /= temperature
+        if temperature > 1:  # divide first: z/T − top/T cannot overflow where z − top would (1e308 apart)
+            out = z / temperature  # one array of this op's, turned in place into the result
+            out -= top / temperature
+        else:
+            out = z - top
+            out /= temperature
         np.exp(out, out=out)
         out /= out.sum(axis=axis, keepdims=True)
         ctx.save_for_backward(out)
@@ -196,8 +200,15 @@ def _reduce(losses, keep, reduction):
     """One loss per row → the requested summary (an array, as every op returns)."""
     if reduction == "none":
         return losses
-    total = losses.sum()
-    return np.asarray(total / _count(losses, keep) if reduction == "mean" else total)
+    count = _count(losses, keep) if reduction == "mean" else 1
+    with np.errstate(over="ignore"):
+        total = losses.sum() / count
+    if not np.isfinite(total) and reduction == "mean":  # the sum overflowed: each loss divided first, as a mean
+        total = (losses / count).sum()
+    if not np.isfinite(total):
+        raise OverflowError(f"cross_entropy: the {reduction} of the {losses.size} losses (largest {losses.max():g}) "
+                            "overflows a float")
+    return np.asarray(total)
 
 
 def cross_entropy(logits, targets, ignore_index=None, reduction="mean"):
@@ -232,8 +243,13 @@ def nll_loss(log_probs, targets, ignore_index=None, reduction="mean"):
         raise ValueError(f"nll_loss: the log-probability of the target in row {row} (class {targets[row]}) is −inf, "
                          "a masked class: its loss would be +inf")
     losses = -picked
-    if reduction != "none":
-        losses = losses.sum() / _count(targets, keep) if reduction == "mean" else losses.sum()
+    if reduction == "sum":
+        losses = losses.sum()
+    elif reduction == "mean":
+        with np.errstate(over="ignore"):
+            total = losses.sum()
+        count = _count(targets, keep)  # a sum that overflows: each loss divided first, as a mean
+        losses = total / count if np.isfinite(total.data) else (losses / count).sum()
     return checks.finite_result(losses, "nll_loss", "the loss")
 
 

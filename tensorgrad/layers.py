@@ -65,7 +65,7 @@ class LayerNormOp(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, eps):
         normed = x - _row_mean(x)  # centred now, normalised in place below
-        inv_std = 1 / np.sqrt(_row_mean(normed * normed) + eps)
+        inv_std = _inverse_std(normed, eps)
         normed *= inv_std
         ctx.save_for_backward(weight)
         ctx.normed, ctx.inv_std = normed, inv_std
@@ -83,6 +83,29 @@ class LayerNormOp(Function):
         dx *= ctx.inv_std
         rows = g.reshape(-1, g.shape[-1])  # every position is one more row; weight and bias served them all
         return dx, np.add.reduce(rows * normed.reshape(rows.shape), axis=0), np.add.reduce(rows, axis=0)
+
+
+def _inverse_std(centred, eps):
+    """1 / √(var + eps) per row, var = mean(centred²); rows whose squares overflow are first scaled down.
+
+    At |x − mean| ≈ 1e160 (float64) or 1e20 (float32) the squares overflow to inf, and 1/√inf = 0 would zero
+    the whole output, where the true x̂ is of order 1. Such a row is divided by its largest |entry| s first,
+    as np.hypot does: var + eps = s²·(mean((centred/s)²) + eps/s²), so 1/√(var + eps) is (1/s)/√(…).
+    """
+    with np.errstate(over="ignore"):
+        var = _row_mean(centred * centred)
+    if np.isfinite(var).all():  # the fast path: every row's squares fit
+        return 1 / np.sqrt(var + eps)
+    rows = ~np.isfinite(var[..., 0])
+    big = centred[rows]
+    scale = np.abs(big).max(axis=-1, keepdims=True)
+    if not np.isfinite(scale).all():
+        raise OverflowError(f"layer_norm: x − mean(x) overflows {centred.dtype} in a row of input shape "
+                            f"{centred.shape}: its entries lie further apart than a float can span")
+    scaled = big / scale
+    inv_std = 1 / np.sqrt(var + eps)  # 0 on the overflowed rows, replaced now
+    inv_std[rows] = 1 / scale / np.sqrt(_row_mean(scaled * scaled) + eps / scale / scale)
+    return inv_std
 
 
 def _plus(owned, other):

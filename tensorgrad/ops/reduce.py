@@ -71,7 +71,7 @@ class Mean(_Reduction):
     def forward(cls, ctx, a, axis=None, keepdims=False):
         axes = cls.prepare(ctx, a, axis, keepdims)
         ctx.count = int(np.prod([a.shape[ax] for ax in axes]))
-        return a.mean(axis=axes, keepdims=keepdims)
+        return careful_mean(a, axes, keepdims)
 
     @staticmethod
     def backward(ctx, g):
@@ -123,14 +123,44 @@ class Var(_Reduction):
             raise ValueError(f"var: {count} value(s) with ddof={ddof} leave no degrees of freedom")
         ctx.save_for_backward(a)
         ctx.divisor = count - ddof
-        centered = a - a.mean(axis=axes, keepdims=True)
-        return (centered * centered).sum(axis=axes, keepdims=keepdims) / ctx.divisor
+        centered = a - careful_mean(a, axes, keepdims=True)
+        with np.errstate(over="ignore"):
+            out = (centered * centered).sum(axis=axes, keepdims=keepdims) / ctx.divisor
+        if np.isfinite(out).all() or not np.isfinite(centered).all():  # −inf in, say: reported by the caller
+            return out
+        return _scaled_var(centered, axes, keepdims, ctx.divisor)
 
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved
-        centered = a - a.mean(axis=ctx.axes, keepdims=True)
+        centered = a - careful_mean(a, ctx.axes, keepdims=True)
         return (expand(g, ctx) * (2 / ctx.divisor) * centered,)
+
+
+def careful_mean(a, axes, keepdims):
+    """The mean over ``axes``; where the plain sum overflows (1e308 + 1e308) each entry is divided by the
+    count first, so the mean of finite numbers is finite: Σ aᵢ/n never exceeds the largest |aᵢ|."""
+    if isinstance(a, Node):  # a backward building a graph (create_graph=True): the Tensor op
+        return a.mean(axis=axes, keepdims=keepdims)
+    with np.errstate(over="ignore"):
+        out = a.mean(axis=axes, keepdims=keepdims)
+    if np.isfinite(out).all() or not np.isfinite(a).all():
+        return out
+    return (a / int(np.prod([a.shape[ax] for ax in axes]))).sum(axis=axes, keepdims=keepdims)
+
+
+def _scaled_var(centered, axes, keepdims, divisor):
+    """Σ c² / divisor where c² overflows: each group divided by its largest |c| = s first, as np.hypot does,
+    then s·(Σ (c/s)² / divisor)·s. Still infinite means the variance itself is too large for a float."""
+    scale = np.abs(centered).max(axis=axes, keepdims=True)
+    scale[scale == 0] = 1  # a group of equal entries: variance 0, nothing to scale
+    shrunk = centered / scale
+    with np.errstate(over="ignore"):
+        out = scale * ((shrunk * shrunk).sum(axis=axes, keepdims=True) / divisor) * scale
+    if not np.isfinite(out).all():
+        raise OverflowError(f"var: the variance overflows {out.dtype} (input shape {centered.shape}, "
+                            f"largest distance from the mean {np.abs(centered).max():g})")
+    return out if keepdims else np.squeeze(out, axis=axes)
 
 
 class LogSumExp(_Reduction):

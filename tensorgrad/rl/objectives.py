@@ -89,9 +89,17 @@ def advantages(rewards, baseline="none", group_size=None, normalize_std=False, e
         b = groups.mean(axis=1, keepdims=True)
     adv = groups - b
     if normalize_std:
-        adv = adv / (groups.std(axis=1, keepdims=True) + eps)
+        adv = adv / (_spread(groups) + eps)
     adv[groups.max(axis=1) == groups.min(axis=1)] = 0.0  # tied groups: no signal
     return adv.reshape(r.shape)
+
+
+def _spread(groups):
+    """σ of each group (row), its rewards first divided by their largest |r| = s, as np.hypot does: at rewards
+    of 1e160 the squares overflow, and σ = inf would make every advantage 0, where σ is s·σ(r/s)."""
+    scale = np.abs(groups).max(axis=1, keepdims=True)
+    scale[scale == 0] = 1  # a group of zeros: σ = 0, nothing to scale
+    return (groups / scale).std(axis=1, keepdims=True) * scale
 
 
 def _groups(r, group_size, where):
