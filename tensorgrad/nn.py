@@ -175,10 +175,14 @@ class Linear(Module):
 
     def forward(self, x):
         x = x if isinstance(x, Tensor) else Tensor(x, dtype=self.weight.dtype)
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
-            raise ValueError(f"{self!r}: expected inputs whose last axis has length {self.in_features}, got shape {x.shape}")
-        weights = (self.weight,) if self.bias is None else (self.weight, self.bias)
-        return F.LinearOp.apply(checks.float_tensor(x, repr(self)), *weights)
+        shape = x.shape
+        if not shape or shape[-1] != self.in_features:
+            raise ValueError(f"{self!r}: expected inputs whose last axis has length {self.in_features}, got shape {shape}")
+        if x.dtype.kind != "f":  # the check names this layer, so its repr is made only when it is needed
+            x = checks.float_tensor(x, repr(self))
+        if self.bias is None:
+            return F.LinearOp.apply(x, self.weight)
+        return F.LinearOp.apply(x, self.weight, self.bias)
 
     def __repr__(self):
         return f"Linear({self.in_features}, {self.out_features}, bias={self.bias is not None})"
