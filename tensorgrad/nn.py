@@ -205,8 +205,9 @@ class Embedding(Module):
         )
 
     def forward(self, ids):
-        ids = checks.integers(ids, repr(self), "ids")
-        checks.in_range(ids, self.num_embeddings, repr(self), "ids")
+        where = repr(self)
+        ids = checks.integers(ids, where, "ids")
+        checks.in_range(ids, self.num_embeddings, where, "ids")
         return self.weight[ids]
 
     def __repr__(self):
