@@ -190,12 +190,14 @@ class Function:
             if not isinstance(x, Node):
                 nodes = _lift(inputs, cls.name)
                 break
-        arrays, needs, masked = [], [], False
-        for t in nodes:
+        arrays, needs, versions, masked = [], [], [], False
+        for t in nodes:  # one pass over the inputs gathers all the op needs from them
             arrays.append(t._data)
             needs.append(t.requires_grad)
-            masked = masked or t._masked
-        requires_grad = _grad_mode.enabled and any(needs)
+            versions.append(t._version.count)  # ops never write to their inputs: the count after forward too
+            if t._masked:
+                masked = True
+        requires_grad = _grad_mode.enabled and True in needs
         if requires_grad and settings:
             _own_arrays(settings)
         ctx = Context()
@@ -217,7 +219,7 @@ class Function:
             node._masked = masking.checked_output(out, cls.name, arrays)
         if requires_grad:
             ctx.needs_input_grad = needs
-            ctx.versions = [node._version.count, *[t._version.count for t in nodes]]
+            ctx.versions = [node._version.count, *versions]
         if anomaly.mode.enabled:
             ctx.made_at = anomaly.user_line()
             anomaly.refuse_non_finite(out, "the output", cls.name, arrays, ctx.made_at, masked=node._masked)

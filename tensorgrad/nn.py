@@ -175,10 +175,14 @@ class Linear(Module):
 
     def forward(self, x):
         x = x if isinstance(x, Tensor) else Tensor(x, dtype=self.weight.dtype)
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
-            raise ValueError(f"{self!r}: expected inputs whose last axis has length {self.in_features}, got shape {x.shape}")
-        weights = (self.weight,) if self.bias is None else (self.weight, self.bias)
-        return F.LinearOp.apply(checks.float_tensor(x, repr(self)), *weights)
+        shape = x.shape
+        if not shape or shape[-1] != self.in_features:
+            raise ValueError(f"{self!r}: expected inputs whose last axis has length {self.in_features}, got shape {shape}")
+        if x.dtype.kind != "f":  # the check names this layer, so its repr is made only when it is needed
+            x = checks.float_tensor(x, repr(self))
+        if self.bias is None:
+            return F.LinearOp.apply(x, self.weight)
+        return F.LinearOp.apply(x, self.weight, self.bias)
 
     def __repr__(self):
         return f"Linear({self.in_features}, {self.out_features}, bias={self.bias is not None})"
@@ -201,8 +205,9 @@ class Embedding(Module):
         )
 
     def forward(self, ids):
-        ids = checks.integers(ids, repr(self), "ids")
-        checks.in_range(ids, self.num_embeddings, repr(self), "ids")
+        where = repr(self)
+        ids = checks.integers(ids, where, "ids")
+        checks.in_range(ids, self.num_embeddings, where, "ids")
         return self.weight[ids]
 
     def __repr__(self):

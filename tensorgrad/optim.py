@@ -26,6 +26,7 @@ import math
 import numpy as np
 
 from tensorgrad import checks
+from tensorgrad.autograd import all_finite
 from tensorgrad.tensor import Tensor
 
 
@@ -74,8 +75,9 @@ class Optimizer:
 
     def refuse_non_finite(self, array, what, i=None):
         """Refuse if ``array`` holds NaN or an infinity: parameter i's ``what`` ("gradient", or the "weight" a step
-        would give it), or with i None a flat buffer of every parameter's, end to end. One isfinite pass."""
-        if np.isfinite(array).all():
+        would give it), or with i None a flat buffer of every parameter's, end to end. One dot product in
+        the usual case (``autograd.all_finite``)."""
+        if all_finite(array):
             return
         entry = int(np.flatnonzero(~np.isfinite(array.ravel()))[0])
         value = array.ravel()[entry]
@@ -164,8 +166,15 @@ class Adam(Optimizer):
             self.m = [np.zeros(p.shape, p.dtype) for p in self.params]
             self.v = [np.zeros(p.shape, p.dtype) for p in self.params]
         else:
-            self.m = [self.flat_m[s].reshape(p.shape) for p, s in zip(self.params, self.slices)]
-            self.v = [self.flat_v[s].reshape(p.shape) for p, s in zip(self.params, self.slices)]
+            self.m = self.shaped(self.flat_m)
+            self.v = self.shaped(self.flat_v)
+            # where each step lays the gradients and the new weights end to end, made once
+            self.flat_g, self.flat_w = np.empty_like(self.flat_m), np.empty_like(self.flat_m)
+            self.new_weights = self.shaped(self.flat_w)
+
+    def shaped(self, flat):
+        """Views into a flat buffer, one per parameter, of its shape."""
+        return [flat[s].reshape(p.shape) for p, s in zip(self.params, self.slices)]
 
     def step(self):
         """Gradients checked, the new weights computed and checked, then all written (or none).
@@ -176,9 +185,9 @@ class Adam(Optimizer):
         stepped = [i for i, p in enumerate(self.params) if p.grad is not None]
         counts = list(self.steps)
         if self.flat_m is not None and len(stepped) == len(self.params) and len(set(self.steps)) == 1:
-            grads = np.concatenate([p.grad.ravel() for p in self.params])  # one check, one update for all
+            grads = np.concatenate([p.grad.ravel() for p in self.params], out=self.flat_g)  # one check, one update
             self.refuse_large(grads)
-            weights = np.concatenate([p._data.ravel() for p in self.params])
+            weights = np.concatenate([p._data.ravel() for p in self.params], out=self.flat_w)
             self.steps = [t + 1 for t in counts]
             moves = [(None, self.moved(weights, self.change(self.flat_m, self.flat_v, grads, self.steps[0])))]
         else:
@@ -198,15 +207,15 @@ class Adam(Optimizer):
         for i, weights in moves:
             if i is not None:
                 _write(self.params[i], weights)
-            else:
-                for p, s in zip(self.params, self.slices):
-                    _write(p, weights[s].reshape(p.shape))
+            else:  # weights is flat_w, seen parameter by parameter through new_weights
+                for p, new in zip(self.params, self.new_weights):
+                    _write(p, new)
 
     def refuse_large(self, g, i=None):
         """Refuse a gradient (parameter i's, or with i None the flat buffer of all) that is not finite or whose
         square would overflow. The usual case costs one dot product: Σg² is finite only if every g² is."""
         limit = math.sqrt(np.finfo(g.dtype).max)
-        if np.isfinite(np.vdot(g, g)) or (-limit < g.min() and g.max() < limit):
+        if math.isfinite(np.vdot(g, g)) or (-limit < g.min() and g.max() < limit):
             return
         self.refuse_non_finite(g, "gradient", i)
         entry = int(np.flatnonzero(np.abs(g.ravel()) >= limit)[0])

@@ -8,6 +8,7 @@ so the residual path x → x + … carries every block's input straight through
 to the output, and gradients straight back.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -99,7 +100,7 @@ class PackedSelfAttention(Function):
         # (..., T, 3·dim) → (..., T, 3, heads, head_dim) → (3, ..., heads, T, head_dim), as views
         n = len(lead)
         q, k, v = qkv.reshape(*lead, length, 3, n_heads, head_dim).transpose(n + 1, *range(n), n + 2, n, n + 3)
-        blocked = ~np.tri(length, dtype=bool) if causal else None  # key j after query i: blocked
+        blocked = causal_mask(length) if causal else None
         heads = ScaledDotProductAttention.forward(
             ctx, q, k, v, blocked=blocked, empty_rows=None, scale=1 / math.sqrt(head_dim), weights_sink=None
         )
@@ -116,6 +117,15 @@ class PackedSelfAttention(Function):
         for i, grad in enumerate(grads):  # dQ, dK, dV into their thirds of the packed gradient
             packed[..., i, :, :] = grad.swapaxes(-2, -3)
         return (packed.reshape(ctx.qkv_shape),)
+
+
+@functools.lru_cache(maxsize=16)
+def causal_mask(length):
+    """True where key j comes after query i, shape (length, length): made once per length, not once per step,
+    and read-only, since every step shares it."""
+    blocked = ~np.tri(length, dtype=bool)
+    blocked.flags.writeable = False
+    return blocked
 
 
 class TransformerBlock(Module):
