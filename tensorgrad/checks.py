@@ -112,12 +112,16 @@ def choice(value, choices, where, what):
 
 def positive(x, where, what):
     """Refuse anything but a number > 0 (NaN included)."""
+    if type(x) is float and x > 0:  # the common case, checked fast (the ABC check for Real is slow)
+        return
     if isinstance(x, bool) or not isinstance(x, Real) or not x > 0:
         raise ValueError(f"{where}: {what} must be > 0, got {x!r}")
 
 
 def non_negative(x, where, what):
     """Refuse anything but a number ≥ 0 (NaN included)."""
+    if type(x) is float and x >= 0:  # the common case, checked fast
+        return
     if isinstance(x, bool) or not isinstance(x, Real) or not x >= 0:
         raise ValueError(f"{where}: {what} must be >= 0, got {x!r}")
 

@@ -9,6 +9,8 @@ which trusts what it gets. The ops behind ``nn.Linear`` and ``nn.LayerNorm``
 are ``LinearOp`` and ``LayerNormOp``, so that one name means one thing.
 """
 
+import functools
+
 import numpy as np
 
 from tensorgrad import checks
@@ -118,7 +120,15 @@ def _plus(owned, other):
 
 def _row_mean(a):
     """The mean over the last axis, as a column: a product with (1/n, …, 1/n), 4-5x faster than a row sum."""
-    return (a @ np.full(a.shape[-1], 1 / a.shape[-1], dtype=a.dtype))[..., None]
+    return (a @ _averaging_vector(a.shape[-1], a.dtype))[..., None]
+
+
+@functools.cache
+def _averaging_vector(n, dtype):
+    """(1/n, …, 1/n) of ``dtype``, made once per width and shared (read-only)."""
+    vector = np.full(n, 1 / n, dtype=dtype)
+    vector.flags.writeable = False
+    return vector
 
 
 def layer_norm(x, weight, bias, eps=1e-5):
