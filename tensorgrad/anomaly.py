@@ -51,6 +51,12 @@ def user_line():
     return "(no frame outside the engines)"
 
 
+def first_index(bad):
+    """The index (a tuple of ints, () for a 0-d array) of the first True entry: how an error names the entry
+    at fault."""
+    return tuple(int(i) for i in np.argwhere(bad)[0])
+
+
 def refuse_non_finite(array, what, op_name, inputs, made_at, masked=False):
     """Raise, naming the op, its input shapes, the first bad entry and where the op was made, if ``array``
     (a float array) holds a NaN or an infinity; ``masked=True`` lets −inf pass (a masked position, which
@@ -60,7 +66,7 @@ def refuse_non_finite(array, what, op_name, inputs, made_at, masked=False):
     bad = ~np.isfinite(array) & ~(array == -np.inf) if masked else ~np.isfinite(array)
     if not bad.any():
         return
-    index = tuple(int(i) for i in np.argwhere(bad)[0]) if array.ndim else ()
+    index = first_index(bad)
     shapes = ", ".join(str(np.shape(a)) for a in inputs)
     raise FloatingPointError(
         f"detect_anomaly: {what} of {op_name} is {array[index]} at index {index} "

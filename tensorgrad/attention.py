@@ -128,7 +128,7 @@ class ScaledDotProductAttention(Function):
 
 def _refuse_scores(col_max, first_query):
     """The error for a query whose scores' maximum is NaN or ±inf where no mask blocks all its keys."""
-    index = tuple(int(i) for i in np.argwhere(~np.isfinite(col_max))[0])
+    index = checks.first_index(~np.isfinite(col_max))
     query = (*index[:-2], first_query + index[-1])
     raise OverflowError(f"scaled_dot_product_attention: the largest score of query {query} is {col_max[index]}: "
                         "q·kᵀ/√d overflowed, or q or k hold −inf or NaN (block keys with mask=, not through q or k)")

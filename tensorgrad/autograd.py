@@ -43,7 +43,7 @@ def _refuse_non_finite_leaf_gradient(leaf, g):
     """Always on: a NaN or an infinity reaching a parameter is an error, and the way to find its source."""
     if not all_finite(g):
         name = repr(leaf.label) if leaf.label is not None else f"of shape {leaf._data.shape}"
-        index = tuple(int(i) for i in np.argwhere(~np.isfinite(g))[0]) if np.ndim(g) else ()
+        index = anomaly.first_index(~np.isfinite(g))
         raise FloatingPointError(
             f"backward: the gradient of the leaf {name} is {np.asarray(g)[index]} at index {index}; rerun the "
             "forward and backward pass inside `with tensorgrad.detect_anomaly():` to find the op that made it"

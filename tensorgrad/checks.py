@@ -12,12 +12,8 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from tensorgrad.anomaly import first_index
 from tensorgrad.tensor import Tensor, constant
-
-
-def first_index(bad):
-    """The index (a tuple of ints) of the first True entry of a boolean array."""
-    return tuple(int(i) for i in np.argwhere(bad)[0])
 
 
 def array(x):
@@ -157,7 +153,7 @@ def finite_result(result, where, what="the loss"):
     a = result.data
     bad = ~np.isfinite(a)
     if bad.any():
-        index = first_index(bad) if a.ndim else ()
+        index = first_index(bad)
         at = f" at index {index}" if index else ""
         error = FloatingPointError if np.isnan(a[index]) else OverflowError
         raise error(f"{where}: {what} is {a[index]}{at}; a term overflowed a float (inputs or weights too large? "

@@ -24,6 +24,8 @@ e^−inf = 0, so softmax gives it probability exactly 0, as PyTorch does
 
 import numpy as np
 
+from tensorgrad.anomaly import first_index
+
 
 def entering(array, where="Tensor"):
     """Whether ``array`` holds −inf (a masked position); NaN or +inf in it is a ValueError naming ``where``.
@@ -32,9 +34,9 @@ def entering(array, where="Tensor"):
     """
     if array.dtype.kind != "f" or np.isfinite(array).all():
         return False
-    bad = np.isnan(array) | (array == np.inf)
-    if bad.any():
-        index = _first(bad)
+    bad = _nan_or_plus_inf(array)
+    if bad is not None:
+        index = first_index(bad)
         what = "NaN" if np.isnan(array[index]) else "+infinity"
         raise ValueError(f"{where}: data contains {what} ({int(bad.sum())} entries, the first at index {index}); "
                          "only −inf may enter a tensor, as a masked position")
@@ -45,9 +47,9 @@ def checked_output(out, op_name, inputs):
     """Whether an op's output (one of its inputs was masked) still holds −inf; NaN or +inf in it is an error."""
     if out.dtype.kind != "f" or np.isfinite(out).all():
         return False
-    bad = np.isnan(out) | (out == np.inf)
-    if bad.any():
-        index = _first(bad)
+    bad = _nan_or_plus_inf(out)
+    if bad is not None:
+        index = first_index(bad)
         shapes = ", ".join(str(np.shape(a)) for a in inputs)
         raise FloatingPointError(
             f"{op_name}: an input holds −inf (a masked position) and the result is {out[index]} at index {index} "
@@ -57,12 +59,18 @@ def checked_output(out, op_name, inputs):
     return True
 
 
+def _nan_or_plus_inf(array):
+    """Where a float array that is not all finite holds NaN or +inf (a mask), or None if all it holds is −inf."""
+    bad = np.isnan(array) | (array == np.inf)
+    return bad if bad.any() else None
+
+
 def refuse_rows_without_answer(top, axis, where):
     """``top`` is a max along ``axis`` (keepdims): it is finite in every row unless the row holds NaN or +inf,
     or every entry of it is −inf (all masked). Any of those is a ValueError naming ``where`` and the row."""
     if np.isfinite(top).all():  # the usual case: one look at one number per row
         return
-    index = _first(~np.isfinite(top))
+    index = first_index(~np.isfinite(top))
     value = top[index]
     row = tuple(i for k, i in enumerate(index) if k != axis % top.ndim)
     along = "" if axis % top.ndim == top.ndim - 1 else f" (along axis {axis % top.ndim})"
@@ -71,7 +79,3 @@ def refuse_rows_without_answer(top, axis, where):
                          "leave at least one entry of every row unmasked")
     raise ValueError(f"{where}: row {row}{along} holds {'NaN' if np.isnan(value) else '+inf'}, which has no "
                      "probability; look for an overflow earlier in the model (a step size too large?)")
-
-
-def _first(bad):
-    return tuple(int(i) for i in np.argwhere(bad)[0]) if bad.ndim else ()

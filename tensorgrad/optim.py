@@ -293,7 +293,7 @@ def _global_norm(grads):
         return math.sqrt(squares)
     for i, g in enumerate(grads):
         if not np.isfinite(g).all():
-            index = tuple(int(k) for k in np.argwhere(~np.isfinite(g))[0]) if g.ndim else ()
+            index = checks.first_index(~np.isfinite(g))
             raise FloatingPointError(f"clip_grad_norm: the gradient of parameter {i} (shape {g.shape}) is {g[index]} "
                                      f"at index {index}, so the norm has no value; nothing was scaled")
     top = max(float(np.max(np.abs(g))) for g in grads if g.size)

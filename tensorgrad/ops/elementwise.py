@@ -15,6 +15,7 @@ import functools
 import numpy as np
 
 from scalargrad.elementwise import plain
+from tensorgrad.anomaly import first_index
 from tensorgrad.function import Function, Node
 
 
@@ -73,7 +74,7 @@ def from_table(op):
 def _refuse(name, refuse, arrays, bad):
     """A clear error for inputs outside an op's domain, naming the first offending entry and its values."""
     shape = np.broadcast_shapes(np.shape(bad), *[np.shape(a) for a in arrays])
-    index = tuple(int(i) for i in np.argwhere(np.broadcast_to(bad, shape))[0])
+    index = first_index(np.broadcast_to(bad, shape))
     values = [float(np.broadcast_to(a, shape)[index]) for a in arrays]
     shapes = ", ".join(str(np.shape(a)) for a in arrays)
     where = f" at index {index}" if index else ""
@@ -84,7 +85,7 @@ def _refuse_non_finite(problem, array, inputs, error=ValueError):
     array = plain(array)
     if not np.isfinite(array).all():
         shape = np.broadcast_shapes(np.shape(array), *[np.shape(plain(a)) for a in inputs])
-        index = tuple(int(i) for i in np.argwhere(~np.isfinite(np.broadcast_to(array, shape)))[0])
+        index = first_index(~np.isfinite(np.broadcast_to(array, shape)))
         values = ", ".join(f"{float(np.broadcast_to(plain(a), shape)[index]):.6g}" for a in inputs)
         raise error(f"{problem} at index {index}, input(s) {values} (shape {shape})")
 
