@@ -18,7 +18,7 @@ from tensorgrad.tensor import Tensor, constant
 
 def array(x):
     """The NumPy array inside a Tensor, or ``x`` as an array (no copy when it already is one)."""
-    return np.asarray(x.data if isinstance(x, Tensor) else x)
+    return np.asarray(x._data if isinstance(x, Tensor) else x)  # the array itself: checks only read it
 
 
 # ---- tensors ---------------------------------------------------------------------------------
@@ -150,7 +150,7 @@ def finite_result(result, where, what="the loss"):
     """``result`` (a Tensor) itself, if it is finite; else an error naming ``where``: a loss or penalty that
     overflowed (OverflowError) or is NaN (FloatingPointError) is never returned in silence. Checked once, on
     the result, so it costs one look at one number for a reduced loss."""
-    a = result.data
+    a = result._data  # read only: no DataView needed
     bad = ~np.isfinite(a)
     if bad.any():
         index = first_index(bad)

@@ -234,7 +234,7 @@ def nll_loss(log_probs, targets, ignore_index=None, reduction="mean"):
     log_probs = checks.float_tensor(log_probs, "nll_loss")
     targets, keep = _check_targets("nll_loss", "log_probs", log_probs, targets, ignore_index, reduction)
     picked = log_probs.take_along_axis(targets[..., None], axis=-1).reshape(targets.shape)
-    masked = picked.data == -np.inf
+    masked = picked._data == -np.inf
     if keep is not None:
         masked &= keep
         picked = Where.apply(picked, 0.0, condition=keep)  # before the minus sign: an ignored −inf is no +inf
@@ -249,7 +249,7 @@ def nll_loss(log_probs, targets, ignore_index=None, reduction="mean"):
         with np.errstate(over="ignore"):
             total = losses.sum()
         count = _count(targets, keep)  # a sum that overflows: each loss divided first, as a mean
-        losses = total / count if np.isfinite(total.data) else (losses / count).sum()
+        losses = total / count if np.isfinite(total._data) else (losses / count).sum()
     return checks.finite_result(losses, "nll_loss", "the loss")
 
 
