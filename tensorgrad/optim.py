@@ -96,11 +96,6 @@ class Optimizer:
         )
 
 
-def _write(p, value):
-    """Write ``value`` into p's array in place, counted in p's version (``copy_``, as through ``p.data``)."""
-    p.copy_(value)
-
-
 class SGD(Optimizer):
     """p ← p − lr·v with velocity v ← momentum·v + g (PyTorch's form; momentum 0 gives p ← p − lr·g)."""
 
@@ -126,7 +121,7 @@ class SGD(Optimizer):
         for i, velocity, weight in moves:
             if self.momentum:
                 self.velocity[i] = velocity
-            _write(self.params[i], weight)
+            self.params[i].copy_(weight)  # in place, counted in its version
 
 
 class Adam(Optimizer):
@@ -206,10 +201,10 @@ class Adam(Optimizer):
                 raise
         for i, weights in moves:
             if i is not None:
-                _write(self.params[i], weights)
+                self.params[i].copy_(weights)
             else:  # weights is flat_w, seen parameter by parameter through new_weights
                 for p, new in zip(self.params, self.new_weights):
-                    _write(p, new)
+                    p.copy_(new)
 
     def refuse_large(self, g, i=None):
         """Refuse a gradient (parameter i's, or with i None the flat buffer of all) that is not finite or whose
@@ -251,7 +246,6 @@ class Adam(Optimizer):
         denominator /= math.sqrt(1 - b2**t)
         denominator += self.eps
         return np.divide(np.multiply(m, self.lr / (1 - b1**t)), denominator, out=denominator)
-
 
 
 class AdamW(Adam):
