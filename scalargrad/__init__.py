@@ -26,7 +26,8 @@ from scalargrad.gradcheck import (
     numerical_gradient,
 )
 from scalargrad.stepper import step_through
-from scalargrad.value import Value, dot, grad, sum_of, zero_grad
+from scalargrad.sums import dot, sum_of
+from scalargrad.value import Value, grad, zero_grad
 
 __all__ = [
     "GradcheckError",

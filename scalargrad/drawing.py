@@ -15,16 +15,14 @@ into, times that node's local derivative with respect to the edge's source.
 A node used twice gets two edges, and its gradient is the sum of both.
 
 Nodes are read through a small protocol only, so any engine can be drawn:
-``_parents``, ``op`` (None for a leaf, else with ``.name`` and ``.symbol``),
-``label`` and ``data``. Numbers lifted out of the user's code (the 2 in
-``x**2``, scalargrad's ``Constant``) are drawn small and quiet beside the op
-that uses them; every leaf the user made is named on its node. What differs between engines (how a value and a
-gradient are written, what an edge says, the chain rule of a step) is a
+their inputs (``scalargrad.graph``), ``op`` (None for a leaf, else with ``.name``
+and ``.symbol``), ``label`` and ``data``. Numbers from the user's code (the 2
+in ``x**2``) are drawn small and quiet beside the op that uses them; every
+leaf the user made is named on its node. What differs between engines is a
 *style*, one per node type: ``ScalarStyle`` here for Values, and
-``tensorgrad.drawing.TensorStyle`` for Tensors (shapes, dtypes, previews and the
-norm of the gradient each edge carries), which tensorgrad hands over with
-``register_style(Tensor, TensorStyle)`` in its ``__init__.py``. How numbers
-and nodes are named lives in two functions, ``format_number`` and ``node_name``.
+``tensorgrad.drawing.TensorStyle`` for Tensors, which tensorgrad hands over
+with ``register_style(Tensor, TensorStyle)`` in its ``__init__.py``. How
+numbers and nodes are named lives in ``format_number`` and ``node_name``.
 """
 
 import html
@@ -34,7 +32,7 @@ from typing import NamedTuple
 
 import graphviz
 
-from scalargrad.graph import backpropagate, topological_order
+from scalargrad.graph import record_backward, topological_order
 from scalargrad.rendering import (  # noqa: F401 (drawn here, written there)
     INSTALL_HINT,
     GraphvizNotFoundError,
@@ -92,7 +90,7 @@ class Walk:
 
     def __init__(self, root, max_nodes, caller, include_constants=False):
         style = _style_for(root, caller)
-        self.order = topological_order(root)
+        self.order = style.nodes(root)
         if len(self.order) > max_nodes:
             raise ValueError(
                 f"{caller}: the graph has {len(self.order)} nodes, more than max_nodes={max_nodes}; "
@@ -158,28 +156,10 @@ class Style:
     def gradients_missing(self):
         return False
 
-
-def record_backward(order, seed, vjp):
-    """Run the engine's chain-rule loop from the root (``order[-1]``), recording what it does.
-
-    Returns ``(sent, totals)``: ``sent[child, slot]`` is what input number
-    ``slot`` of node ``child`` received from it, and ``totals[i]`` the
-    gradient of node i (None if it received none). No ``.grad`` is touched.
-    """
-    position = {node: i for i, node in enumerate(order)}
-    totals = [None] * len(order)
-    sent = {}
-
-    def recording_vjp(node, grad):
-        shares = vjp(node, grad)
-        for slot, share in enumerate(shares):
-            if share is not None:
-                sent[position[node], slot] = share
-        return shares
-
-    for node, grad in backpropagate(order[-1], seed, recording_vjp):
-        totals[position[node]] = grad
-    return sent, totals
+    @staticmethod
+    def nodes(root):
+        """The nodes to draw, in topological order."""
+        return topological_order(root)
 
 
 class ScalarStyle(Style):
@@ -189,6 +169,13 @@ class ScalarStyle(Style):
         "backward, on each edge: upstream × local = contribution; upstream is ∂L/∂ of the node the edge leads "
         "into, local is that node's derivative with respect to this input, and the contribution is their product"
     )
+
+    @staticmethod
+    def nodes(root):
+        """The nodes to draw: first each plain-number input (the 2 in ``x**2``) becomes a ``Constant`` node."""
+        for node in topological_order(root):
+            node.input_nodes()
+        return topological_order(root)
 
     def is_constant(self, node):
         """A number lifted out of the user's code (the 2 in ``x**2``): a ``Constant``, never a user's ``Value``."""

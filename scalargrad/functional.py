@@ -16,7 +16,8 @@ distributions by name (``probs=`` or ``logits=``), as tensorgrad's do.
 import math
 from numbers import Integral
 
-from scalargrad.value import Constant, Value, dot, lift_all, sum_of
+from scalargrad.sums import dot, sum_of
+from scalargrad.value import Constant, Value, lift_all
 
 
 def softmax(logits, temperature=1.0):

@@ -12,7 +12,8 @@ Generator. ``MLP(n_inputs, sizes)`` has the same signature in both.
 import random
 from numbers import Integral
 
-from scalargrad.value import DOT, Value, apply, lift_all
+from scalargrad.sums import DOT
+from scalargrad.value import Value, apply, lift_all
 
 _ACTIVATIONS = {
     "relu": Value.relu,

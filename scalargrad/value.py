@@ -1,9 +1,9 @@
 """Value: one number in a computation graph (§10).
 
 Every elementwise op comes from the table in ``scalargrad.elementwise``,
-where its forward rule and its local derivatives stand side by side; this
-file adds the two n-ary ops (``sum_of`` and ``dot``) and the two ways to run
-the chain rule: ``Value.backward()`` fills every ``.grad``, ``grad()``
+where its forward rule and its local derivatives stand side by side (the
+two n-ary ops, ``sum_of`` and ``dot``, are in ``scalargrad.sums``); this file
+adds the two ways to run the chain rule: ``Value.backward()`` fills every ``.grad``, ``grad()``
 returns gradients without touching them. Both go through the one chain-rule
 loop, ``scalargrad.graph.backpropagate``.
 
@@ -12,18 +12,19 @@ ordinary backward pass) and on Values too: ``grad(..., create_graph=True)``
 evaluates them on Values to build the gradient as a graph of its own, which
 can be differentiated again (second derivatives, Newton's method).
 
-A node stores only its parents and the op that made it, never a function that
+A node stores only its inputs and the op that made it, never a function that
 refers back to itself, so a graph holds no reference cycles and Python's cyclic
-garbage collector has nothing to do when it is freed.
+garbage collector has nothing to do when it is freed. The inputs sit in two
+slots of the node itself (see ``scalargrad.graph``), and a plain number in the
+arithmetic (the 2 in ``x * 2``) is kept as the number: one object per node,
+and none per constant, for a collector that visits every live object.
 """
 
 import math
-import operator
 from numbers import Real
 
 from scalargrad import elementwise as ew
-from scalargrad.elementwise import Op
-from scalargrad.graph import backpropagate, topological_order
+from scalargrad.graph import backpropagate, inputs_of, topological_order
 
 
 class Value:
@@ -31,17 +32,19 @@ class Value:
 
     ``data`` is the number, ``grad`` is d(root)/d(this) after ``root.backward()``,
     ``label`` names it in drawings, ``op`` is the Op that produced it (None for a
-    leaf: an input, a parameter or a constant) and ``_parents`` are its inputs.
+    leaf: an input, a parameter or a constant) and ``_parents`` are its inputs
+    (kept in the slots ``_in`` and ``_in2``: see ``scalargrad.graph``).
     """
 
-    __slots__ = ("_parents", "_walk", "data", "grad", "label", "op")  # _walk: see scalargrad.graph
+    __slots__ = ("_in", "_in2", "_walk", "data", "grad", "label", "op")
 
     def __init__(self, data, label=None):
         self.data = _as_float(data, "Value")
         self.grad = 0.0
         self.label = label
         self.op = None
-        self._parents = ()
+        self._in = None
+        self._in2 = None
         self._walk = None
 
     def __repr__(self):
@@ -50,6 +53,17 @@ class Value:
 
     def __float__(self):
         return self.data
+
+    def input_nodes(self):
+        """The inputs as a tuple of nodes (also ``_parents``). A plain-number input becomes a ``Constant`` node
+        here, the first time it is asked for, and stays one, so that a drawing shows the same node every time."""
+        if type(self._in) is float:
+            self._in = Constant(self._in)
+        if type(self._in2) is float:
+            self._in2 = Constant(self._in2)
+        return inputs_of(self)
+
+    _parents = property(input_nodes)
 
     # ---- arithmetic: Python operators, with plain numbers on either side ----
     def __add__(self, other):
@@ -133,7 +147,7 @@ class Value:
         seed = _as_float(grad, "backward: the seed gradient")
         total = 0.0  # one sum to see cheaply that no gradient overflowed
         for node, g in backpropagate(self, seed, vjp_on_floats):
-            if node._parents:
+            if node._in is not None:
                 node.grad = g
             else:
                 node.grad += g
@@ -152,60 +166,54 @@ def apply(op, *inputs):
         out = op.forward(*args) if op.keep is None else op.forward(*args, op.keep(*args))
     except OverflowError:
         out = math.inf
-    return _node(op, inputs, out)
+    if len(inputs) == 2:
+        return _node(op, *inputs, out)
+    return _node(op, inputs[0] if len(inputs) == 1 else inputs, None, out)
 
 
-def _node(op, parents, out):
-    """The node for ``op``'s result ``out``: an error instead if it overflowed."""
-    if type(out) is not float:
-        out = float(out)
-    if out - out != 0.0:  # inf or nan: the cheapest finiteness test there is
-        inputs = _show([p.data for p in parents])
-        raise OverflowError(f"{op.name}: the result for input(s) {inputs} overflows a float")
+def _node(op, first, second, out):
+    """The node for ``op``'s result ``out``, with inputs ``first`` and ``second`` (the slots ``_in`` and
+    ``_in2``): an error instead if it overflowed."""
     node = Value.__new__(Value)
-    node.data = out
+    node.data = out if type(out) is float else float(out)
     node.grad = 0.0
     node.label = None
     node.op = op
-    node._parents = parents
+    node._in = first
+    node._in2 = second
     node._walk = None
+    if out - out != 0.0:  # inf or nan: the cheapest finiteness test there is
+        raise OverflowError(f"{op.name}: the result for input(s) {_show(_numbers(node))} overflows a float")
     return node
 
 
-def dot(weights, inputs):
-    """Σ wᵢ·xᵢ as one node (how ``nn.Neuron`` computes its weighted sum)."""
-    weights, inputs = lift_all(weights, "dot"), lift_all(inputs, "dot")
-    if len(weights) != len(inputs) or not weights:
-        raise ValueError(f"dot: needs two equally long, non-empty lists, got lengths {len(weights)} and {len(inputs)}")
-    return apply(DOT, *weights, *inputs)
-
-
-def sum_of(values):
-    """Σ values as one node (instead of a chain of n-1 additions)."""
-    values = lift_all(values, "sum_of")
-    if not values:
-        raise ValueError("sum_of: needs at least one value")
-    return apply(SUM, *values)
-
-
 def _binary(op, a, b):
-    """``apply`` for the two-input operators, made lean: they build most of any graph."""
-    if type(a) is not Value:
-        a = _lift_operand(op, a)
+    """``apply`` for the two-input operators, made lean: they build most of any graph.
+
+    A plain number on either side stays a plain float in the node, a constant with no node of its own."""
+    if type(a) is Value:
+        x = a.data
+    else:
+        a = x = _operand(op, a)
         if a is None:
             return NotImplemented
-    if type(b) is not Value:
-        b = _lift_operand(op, b)
+        if type(a) is not float:
+            x = a.data
+    if type(b) is Value:
+        y = b.data
+    else:
+        b = y = _operand(op, b)
         if b is None:
             return NotImplemented
-    x, y = a.data, b.data
+        if type(b) is not float:
+            y = b.data
     if op.domain:
         _refuse_outside_domain(op, x, y)
     try:
         out = op.forward(x, y) if op.keep is None else op.forward(x, y, op.keep(x, y))
     except OverflowError:
         out = math.inf
-    return _node(op, (a, b), out)
+    return _node(op, a, b, out)
 
 
 def _refuse_outside_domain(op, *args):
@@ -215,12 +223,24 @@ def _refuse_outside_domain(op, *args):
             raise refuse.error(f"{op.name}: {refuse.message.format(*args)}")
 
 
-def _lift_operand(op, x):
-    """``lift`` for an operand of ``op``: a NaN or infinite number is an error that names the op."""
-    try:
-        return lift(x)
-    except ValueError as error:
-        raise ValueError(f"{op.name}: {error}") from None
+def _operand(op, x):
+    """An operand of ``op`` that is not a plain Value: itself if it is a node (a Constant), a float if it is a
+    number, None otherwise. A NaN or infinite number is an error that names the op."""
+    if isinstance(x, Value):
+        return x
+    if type(x) is float and x - x == 0.0:
+        return x
+    if type(x) in _PLAIN_NUMBERS or isinstance(x, Real) and not isinstance(x, bool):
+        try:
+            return _as_float(x, "Value")
+        except ValueError as error:
+            raise ValueError(f"{op.name}: {error}") from None
+    return None
+
+
+def _numbers(node):
+    """The numbers of a node's inputs: a plain-number input (a constant) is its own number."""
+    return [x if type(x) is float else x.data for x in inputs_of(node)]
 
 
 class Constant(Value):
@@ -279,7 +299,7 @@ def _show(args):
 def local_derivatives(node, as_values):
     """d(node)/d(parent) for each parent: numbers, or Values (a graph) if ``as_values``."""
     op = node.op
-    inputs = node._parents if as_values else [p.data for p in node._parents]
+    inputs = inputs_of(node) if as_values else _numbers(node)
     try:
         kept = () if op.keep is None else (op.keep(*inputs),)
         return op.derivative(*inputs, node if as_values else node.data, *kept)
@@ -290,23 +310,23 @@ def local_derivatives(node, as_values):
 def _derivative_error(node, error):
     """The error for a derivative that is infinite or too large, naming the op and its inputs."""
     problem = "is infinite" if isinstance(error, ZeroDivisionError) else "overflows a float"
-    inputs = _show([p.data for p in node._parents])
+    inputs = _show(_numbers(node))
     return type(error)(f"backward through {node.op.name}: its derivative at input(s) {inputs} {problem}")
 
 
 def vjp_on_floats(node, upstream):
     """What ``node`` sends each parent: upstream × local (§10). One or two inputs (nearly all nodes): spelled out,
     as lists cost more than the math. A slope of exactly 1 (``+``) passes on the upstream float itself, not a copy."""
-    parents = node._parents
     op = node.op
-    if op.keep is None and len(parents) <= 2:
+    first, second = node._in, node._in2
+    if op.keep is None and type(first) is not tuple:
         try:
-            if len(parents) == 2:
-                a, b = parents
-                local_a, local_b = op.derivative(a.data, b.data, node.data)
+            if second is not None:
+                local_a, local_b = op.derivative(first if type(first) is float else first.data,
+                                                 second if type(second) is float else second.data, node.data)
                 return (upstream if local_a == 1.0 else local_a * upstream,
                         upstream if local_b == 1.0 else local_b * upstream)
-            (local,) = op.derivative(parents[0].data, node.data)
+            (local,) = op.derivative(first.data, node.data)
         except (ZeroDivisionError, OverflowError) as error:
             raise _derivative_error(node, error) from None
         return (upstream if local == 1.0 else local * upstream,)
@@ -326,7 +346,7 @@ def _report_overflow(root, seed):
         return
     node, g = walk[bad]
     # The culprit is the op that sent this node a non-finite share: one of the nodes it feeds.
-    users = [user.op.name for user, _ in walk[:bad] if any(p is node for p in user._parents)]
+    users = [user.op.name for user, _ in walk[:bad] if any(p is node for p in inputs_of(user))]
     where = f"backward through {users[0]}" if users else "backward"
     if math.isnan(g):
         raise OverflowError(f"{where}: the gradient of its input (data {node.data:.6g}) is nan: an overflow "
@@ -373,24 +393,3 @@ def zero_grad(target):
     nodes = topological_order(target) if isinstance(target, Value) else target
     for node in nodes:
         node.grad = 0.0
-
-
-# ---- the two n-ary ops: sums of many inputs as one node -----------------------------------
-SUM = Op(  # x₁ + x₂ + … + xₙ: each input's local derivative is 1
-    "sum", "Σ",
-    lambda *xs: math.fsum(xs),
-    lambda *xs_and_out: (1.0,) * (len(xs_and_out) - 1),
-)
-
-
-def _dot_forward(*ws_and_xs):
-    n = len(ws_and_xs) // 2
-    return math.fsum(map(operator.mul, ws_and_xs[:n], ws_and_xs[n:]))  # fsum: exactly rounded
-
-
-def _dot_derivative(*ws_xs_out):
-    n = (len(ws_xs_out) - 1) // 2
-    return ws_xs_out[n : 2 * n] + ws_xs_out[:n]  # d/dwᵢ = xᵢ and d/dxᵢ = wᵢ
-
-
-DOT = Op("dot", "Σwx", _dot_forward, _dot_derivative)  # w₁x₁ + … + wₙxₙ, inputs (w₁…wₙ, x₁…xₙ)

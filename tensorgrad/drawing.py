@@ -28,9 +28,9 @@ from scalargrad.drawing import (
     draw,
     format_number,
     in_formula,
-    record_backward,
     render,
 )
+from scalargrad.graph import record_backward
 from scalargrad.stepper import step_through
 from tensorgrad.autograd import vjp
 
@@ -41,7 +41,7 @@ PREVIEW_ENTRIES = 3
 
 def edge_gradients(order):
     """What ``backward()`` sends along every edge and every node's gradient (see
-    ``scalargrad.drawing.record_backward``); the root is seeded with ones, and a
+    ``scalargrad.graph.record_backward``); the root is seeded with ones, and a
     node that takes no gradient has None."""
     root = order[-1]
     seed = np.ones_like(root.data)

@@ -93,11 +93,17 @@ class Version:
 # ---- the node ---------------------------------------------------------------------------
 class Node:
     """A node of the graph: ``_data`` (its array), ``op`` (the Function that made it, None for a
-    leaf), ``_parents`` (its inputs), ``_ctx`` (what the op saved), ``grad``, ``requires_grad``, ``_masked``
-    (it may hold −inf: ``tensorgrad.masking``)."""
+    leaf), ``_in`` (the tuple of its inputs, None for a leaf: see ``scalargrad.graph``), ``_ctx`` (what
+    the op saved), ``grad``, ``requires_grad``, ``_masked`` (it may hold −inf: ``tensorgrad.masking``)."""
 
-    __slots__ = ("_ctx", "_data", "_masked", "_parents", "_retains_grad", "_version", "_view", "_walk", "grad", "label",
+    __slots__ = ("_ctx", "_data", "_in", "_masked", "_retains_grad", "_version", "_view", "_walk", "grad", "label",
                  "op", "requires_grad")  # _walk: see scalargrad.graph
+    _in2 = None  # a tensor op keeps all its inputs in the tuple ``_in``
+
+    @property
+    def _parents(self):
+        """The inputs, as a tuple (empty for a leaf)."""
+        return self._in or ()
 
     @classmethod
     def from_op(cls, data, op=None, parents=(), ctx=None):
@@ -108,7 +114,7 @@ class Node:
         node.grad = None
         node.label = None
         node.op = op
-        node._parents = parents
+        node._in = parents or None
         node._walk = None
         node._ctx = ctx
         node._version = Version()

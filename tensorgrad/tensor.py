@@ -85,7 +85,7 @@ class Tensor(Node):
         self.grad = None
         self.label = label
         self.op = None
-        self._parents = ()
+        self._in = None
         self._walk = None
         self._ctx = None
         self._version = Version()

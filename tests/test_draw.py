@@ -155,14 +155,16 @@ def test_deep_chain_is_drawn_without_recursion():
 
 
 class Tally:
-    """A node of a made-up engine: the drawing module reads only ``_parents``, ``op``, ``label`` and ``data``
-    (and the walk marks it in ``_walk``)."""
+    """A node of a made-up engine: the drawing module reads only its inputs (``_in``, ``_in2``, ``_parents``),
+    ``op``, ``label`` and ``data`` (and the walk marks it in ``_walk``)."""
 
     op = None
     _walk = None
+    _in = _in2 = None
+    _parents = ()
 
     def __init__(self, data, label):
-        self.data, self.label, self._parents = data, label, ()
+        self.data, self.label = data, label
 
 
 class TallyStyle(Style):
