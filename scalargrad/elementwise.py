@@ -35,6 +35,7 @@ save for backward).
 """
 
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -144,17 +145,17 @@ class Op:
     # forward(*inputs, kept) and derivative(*inputs, out, kept)
 
 
-add = Op("add", "+", lambda a, b: a + b, lambda a, b, out: (1.0, 1.0), constant_slope=True)
+add = Op("add", "+", operator.add, lambda a, b, out: (1.0, 1.0), constant_slope=True)
 
-sub = Op("sub", "−", lambda a, b: a - b, lambda a, b, out: (1.0, -1.0), constant_slope=True)
+sub = Op("sub", "−", operator.sub, lambda a, b, out: (1.0, -1.0), constant_slope=True)
 
-neg = Op("neg", "−x", lambda a: -a, lambda a, out: (-1.0,), constant_slope=True)
+neg = Op("neg", "−x", operator.neg, lambda a, out: (-1.0,), constant_slope=True)
 
-mul = Op("mul", "×", lambda a, b: a * b, lambda a, b, out: (b, a))
+mul = Op("mul", "×", operator.mul, lambda a, b, out: (b, a))
 
 div = Op(
     "div", "÷",
-    lambda a, b: a / b,
+    operator.truediv,
     lambda a, b, out: (1 / b, -(out / b)),  # −a/b² as −(a/b)/b: b² alone underflows at b = 1e-170
     domain=(Refuse(lambda a, b: b == 0, "division by zero ({0} / {1})", DivisionByZero),),
     singular=True,
