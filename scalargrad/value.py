@@ -213,7 +213,17 @@ def _binary(op, a, b):
         out = op.forward(x, y) if op.keep is None else op.forward(x, y, op.keep(x, y))
     except OverflowError:
         out = math.inf
-    return _node(op, a, b, out)
+    if type(out) is not float or out - out != 0.0:  # not a float, or inf or nan
+        return _node(op, a, b, out)
+    node = Value.__new__(Value)  # _node, spelled out
+    node.data = out
+    node.grad = 0.0
+    node.label = None
+    node.op = op
+    node._in = a
+    node._in2 = b
+    node._walk = None
+    return node
 
 
 def _refuse_outside_domain(op, *args):
