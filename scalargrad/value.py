@@ -43,9 +43,7 @@ class Value:
         self.grad = 0.0
         self.label = label
         self.op = None
-        self._in = None
-        self._in2 = None
-        self._walk = None
+        self._in = self._in2 = self._walk = None
 
     def __repr__(self):
         label = f", label={self.label!r}" if self.label is not None else ""
@@ -55,8 +53,7 @@ class Value:
         return self.data
 
     def input_nodes(self):
-        """The inputs as a tuple of nodes (also ``_parents``). A plain-number input becomes a ``Constant`` node
-        here, the first time it is asked for, and stays one, so that a drawing shows the same node every time."""
+        """The inputs as nodes (also ``_parents``): a plain-number input becomes a ``Constant`` node, once."""
         if type(self._in) is float:
             self._in = Constant(self._in)
         if type(self._in2) is float:
@@ -238,14 +235,12 @@ def _operand(op, x):
     number, None otherwise. A NaN or infinite number is an error that names the op."""
     if isinstance(x, Value):
         return x
-    if type(x) is float and x - x == 0.0:
-        return x
-    if type(x) in _PLAIN_NUMBERS or isinstance(x, Real) and not isinstance(x, bool):
-        try:
-            return _as_float(x, "Value")
-        except ValueError as error:
-            raise ValueError(f"{op.name}: {error}") from None
-    return None
+    if type(x) not in _PLAIN_NUMBERS and not (isinstance(x, Real) and not isinstance(x, bool)):
+        return None
+    try:
+        return _as_float(x, "Value")
+    except ValueError as error:
+        raise ValueError(f"{op.name}: {error}") from None
 
 
 def _numbers(node):
@@ -400,6 +395,5 @@ def grad(output, inputs, create_graph=False):
 
 def zero_grad(target):
     """Set ``.grad`` to 0 for a whole graph (given its root) or a list of Values."""
-    nodes = topological_order(target) if isinstance(target, Value) else target
-    for node in nodes:
+    for node in topological_order(target) if isinstance(target, Value) else target:
         node.grad = 0.0
