@@ -160,28 +160,22 @@ def apply(op, *inputs):
     if op.domain:
         _refuse_outside_domain(op, *args)
     try:
-        out = op.forward(*args) if op.keep is None else op.forward(*args, op.keep(*args))
+        out = float(op.forward(*args) if op.keep is None else op.forward(*args, op.keep(*args)))
     except OverflowError:
         out = math.inf
-    if len(inputs) == 2:
-        return _node(op, *inputs, out)
-    return _node(op, inputs[0] if len(inputs) == 1 else inputs, None, out)
-
-
-def _node(op, first, second, out):
-    """The node for ``op``'s result ``out``, with inputs ``first`` and ``second`` (the slots ``_in`` and
-    ``_in2``): an error instead if it overflowed."""
-    node = Value.__new__(Value)
-    node.data = out if type(out) is float else float(out)
-    node.grad = 0.0
-    node.label = None
-    node.op = op
-    node._in = first
-    node._in2 = second
-    node._walk = None
     if out - out != 0.0:  # inf or nan: the cheapest finiteness test there is
-        raise OverflowError(f"{op.name}: the result for input(s) {_show(_numbers(node))} overflows a float")
+        raise _overflow(op, args)
+    node = Value(out)
+    node.op = op
+    if len(inputs) == 2:
+        node._in, node._in2 = inputs
+    else:
+        node._in = inputs[0] if len(inputs) == 1 else inputs
     return node
+
+
+def _overflow(op, args):
+    return OverflowError(f"{op.name}: the result for input(s) {_show(args)} overflows a float")
 
 
 def _binary(op, a, b):
@@ -210,9 +204,11 @@ def _binary(op, a, b):
         out = op.forward(x, y) if op.keep is None else op.forward(x, y, op.keep(x, y))
     except OverflowError:
         out = math.inf
-    if type(out) is not float or out - out != 0.0:  # not a float, or inf or nan
-        return _node(op, a, b, out)
-    node = Value.__new__(Value)  # _node, spelled out
+    if type(out) is not float:
+        out = float(out)
+    if out - out != 0.0:  # inf or nan: the cheapest finiteness test there is
+        raise _overflow(op, [x, y])
+    node = Value.__new__(Value)  # every slot set here, as Value() would, without its checks
     node.data = out
     node.grad = 0.0
     node.label = None
