@@ -33,6 +33,7 @@ import math
 
 import numpy as np
 
+from scalargrad.functional import check_base, check_named
 from tensorgrad import checks, masking
 from tensorgrad.layers import LayerNormOp, LinearOp, dropout, layer_norm, linear
 from tensorgrad.ops import Where
@@ -300,7 +301,7 @@ def entropy(*positional, logits=None, probs=None, axis=-1, base=math.e):
     p → 0). One entropy per distribution: the shape loses ``axis``.
     """
     p, log_p, axis, _ = _distribution("entropy", positional, "logits", logits, "probs", probs, axis)
-    _check_base(base)
+    check_base(base)
     return -(p * log_p).sum(axis=axis) / math.log(base)
 
 
@@ -333,9 +334,7 @@ def _distribution(where, positional, logits_name, logits, probs_name, probs, axi
     ``support`` is where p > 0: for logits, where the logit is not −inf (masked). Outside it
     log p is replaced by 0, so 0·log 0 adds 0 to a sum, and its gradient there is 0, not NaN.
     """
-    if positional or (logits is None) == (probs is None):
-        raise TypeError(f"{where}: name the distribution, as {logits_name}= or {probs_name}= (exactly one), got "
-                        f"{len(positional)} unnamed argument(s); e.g. {where}({logits_name}=z) or {where}({probs_name}=p)")
+    check_named(where, positional, (logits_name, logits), (probs_name, probs))
     if logits is not None:
         x = checks.float_tensor(logits, where, logits_name)
         axis = checks.distribution_axis(x, axis, where)
@@ -348,11 +347,6 @@ def _distribution(where, positional, logits_name, logits, probs_name, probs, axi
     checks.probabilities(p.data, axis, where, probs_name)
     positive = p.data > 0
     return p, Where.apply(p, 1.0, condition=positive).log(), axis, positive  # log 1 = 0 where p = 0
-
-
-def _check_base(base):
-    if isinstance(base, bool) or not isinstance(base, (int, float)) or not (base > 0 and base != 1):
-        raise ValueError(f"entropy: base must be a positive number other than 1, got {base!r}")
 
 
 # ---- penalties (§11) ------------------------------------------------------------------------------
