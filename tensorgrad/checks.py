@@ -13,6 +13,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from tensorgrad.anomaly import first_index
+from tensorgrad.ops import normalize_axes
 from tensorgrad.tensor import Tensor, constant
 
 
@@ -44,12 +45,12 @@ def dims(shape, ndim, where, what, layout):
 
 
 def axis(x, axis, where):
-    """One axis of ``x`` (negatives count from the end), as a non-negative int."""
+    """One axis of ``x`` (negatives count from the end), as a non-negative int; its range checked as the
+    reductions check theirs (``ops.normalize_axes``)."""
     if isinstance(axis, bool) or not isinstance(axis, Integral):
         raise TypeError(f"{where}: axis must be one int, got {axis!r}")
-    if not -x.ndim <= axis < x.ndim:
-        raise ValueError(f"{where}: axis {axis} is out of range for a tensor with {x.ndim} dimension(s)")
-    return int(axis) % x.ndim
+    (axis,) = normalize_axes(axis, x.ndim, where)
+    return axis
 
 
 def distribution_axis(x, axis_, where):
@@ -108,18 +109,20 @@ def choice(value, choices, where, what):
 
 def positive(x, where, what):
     """Refuse anything but a number > 0 (NaN included)."""
-    if type(x) is float and x > 0:  # the common case, checked fast (the ABC check for Real is slow)
-        return
-    if isinstance(x, bool) or not isinstance(x, Real) or not x > 0:
-        raise ValueError(f"{where}: {what} must be > 0, got {x!r}")
+    if type(x) is not float or not x > 0:  # a float > 0 passes at once (the ABC check for Real is slow)
+        _above(x, 0, True, where, what)
 
 
 def non_negative(x, where, what):
     """Refuse anything but a number ≥ 0 (NaN included)."""
-    if type(x) is float and x >= 0:  # the common case, checked fast
-        return
-    if isinstance(x, bool) or not isinstance(x, Real) or not x >= 0:
-        raise ValueError(f"{where}: {what} must be >= 0, got {x!r}")
+    if type(x) is not float or not x >= 0:
+        _above(x, 0, False, where, what)
+
+
+def _above(x, low, strict, where, what):
+    """Refuse anything but a number (not a bool) above ``low``, or from ``low`` on if not ``strict``."""
+    if isinstance(x, bool) or not isinstance(x, Real) or not (x > low if strict else x >= low):
+        raise ValueError(f"{where}: {what} must be {'>' if strict else '>='} {low}, got {x!r}")
 
 
 def interval(x, low, high, where, what, bounds="[)"):

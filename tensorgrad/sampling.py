@@ -24,7 +24,7 @@ from numbers import Real
 
 import numpy as np
 
-from tensorgrad import checks
+from tensorgrad import checks, masking
 from tensorgrad.functional import log_softmax_array
 from tensorgrad.tensor import no_grad
 
@@ -238,14 +238,9 @@ def _logits(logits, where):
     if z.ndim == 0 or z.shape[-1] == 0:
         raise ValueError(f"{where}: logits need a vocabulary axis (the last) of length ≥ 1, got shape {z.shape}")
     z = z.astype(np.float64)
-    for bad, what in ((np.isnan(z), "NaN"), (z == np.inf, "+inf")):
-        if bad.any():
-            raise ValueError(f"{where}: logits contain {what} ({int(bad.sum())} of them, the first at index "
-                             f"{checks.first_index(bad)}); a softmax of them has no meaning. Look for an overflow earlier "
-                             "in the model (a step size too large?)")
-    masked = (z == -np.inf).all(axis=-1)
-    if masked.any():
-        raise ValueError(f"{where}: every logit of row {checks.first_index(masked)} is −inf, so no token is left")
+    masking.entering(z, where, "logits contain", "a softmax of them has no meaning. Look for an overflow earlier in "
+                     "the model (a step size too large?)")
+    masking.refuse_rows_without_answer(z.max(axis=-1, keepdims=True), -1, where, "logit")  # all −inf: no token left
     return z
 
 
