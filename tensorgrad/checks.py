@@ -90,6 +90,16 @@ def integers(x, where, what, kind="integers"):
     return x
 
 
+def token_ids(ids, where, what, layout="(..., T)", ndims=None, least=1, why=""):
+    """Integer token ids of shape ``layout``: ``ndims`` axes (None: any number but 0), the last of length
+    ``least`` or more (``why`` says why, if it is more than 1); the length's name is the layout's last."""
+    ids = integers(ids, where, what, "integer token ids")
+    if ids.ndim == 0 or (ndims is not None and ids.ndim not in ndims) or ids.shape[-1] < least:
+        length = layout.split()[-1].strip("(,)")  # the last axis's name: "T" of "(B, T)"
+        raise ValueError(f"{where}: {what} must have shape {layout} with {length} ≥ {least}{why}, got {ids.shape}")
+    return ids
+
+
 def in_range(ids, high, where, what, ignore=None):
     """Refuse an id outside [0, high), naming the first; ids equal to ``ignore`` are exempt."""
     bad = (ids < 0) | (ids >= high)
@@ -186,6 +196,14 @@ def completion_mask(mask, shape, where, what):
         raise ValueError(f"{where}: the mask of shape {keep.shape} marks no completion token at all, so there is "
                          "nothing to learn from (is the prompt as long as the whole sequence?)")
     return keep
+
+
+def model_logits(shape, ids_shape, where, model):
+    """Refuse logits of ``shape`` unless they are (batch, time, vocab) for ids of ``ids_shape`` (batch, time):
+    what a language model (``model``, e.g. "model_fn") must return."""
+    if len(shape) != 3 or tuple(shape[:2]) != tuple(ids_shape):
+        raise ValueError(f"{where}: {model} must map ids of shape {ids_shape} to logits of shape (batch, time, vocab) "
+                         f"= ({ids_shape[0]}, {ids_shape[1]}, vocab), got shape {tuple(shape)}")
 
 
 # ---- randomness -----------------------------------------------------------------------------

@@ -214,18 +214,13 @@ def generate(model_fn, prompt_ids, max_new_tokens, block_size, *, temperature=1.
 
 
 def _prompt(prompt_ids):
-    ids = checks.integers(prompt_ids, "generate", "prompt_ids", "integer token ids")
-    if ids.ndim not in (1, 2) or ids.shape[-1] == 0:
-        raise ValueError(f"generate: prompt_ids must have shape (time,) or (batch, time) with time ≥ 1, got {ids.shape}")
+    ids = checks.token_ids(prompt_ids, "generate", "prompt_ids", "(time,) or (batch, time)", (1, 2))
     return np.atleast_2d(ids).astype(np.int64)
 
 
 def _last_logits(logits, context):
     logits = checks.array(logits)
-    if logits.ndim != 3 or logits.shape[:2] != context.shape:
-        raise ValueError(f"generate: model_fn must return logits of shape (batch, time, vocab) = "
-                         f"({context.shape[0]}, {context.shape[1]}, vocab) for ids of shape {context.shape}, "
-                         f"got shape {logits.shape}")
+    checks.model_logits(logits.shape, context.shape, "generate", "model_fn")
     return logits[:, -1]
 
 

@@ -233,9 +233,7 @@ class GPT(Module):
 
     def _check_ids(self, ids, what, ignore_index=None):
         """Integer token ids of shape (..., T), T ≤ block_size, each in [0, vocab_size)."""
-        ids = checks.integers(ids, "GPT", what, "integer token ids")
-        if ids.ndim == 0 or ids.shape[-1] == 0:
-            raise ValueError(f"GPT: {what} must have shape (..., T) with T ≥ 1, got {ids.shape}")
+        ids = checks.token_ids(ids, "GPT", what)
         if ids.shape[-1] > self.block_size:
             raise ValueError(f"GPT: a sequence of length {ids.shape[-1]} is longer than block_size={self.block_size}; "
                              f"feed the last {self.block_size} tokens only (ids[..., -{self.block_size}:])")
