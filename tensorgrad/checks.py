@@ -53,6 +53,13 @@ def axis(x, axis, where):
     return axis
 
 
+def logits(x, axis_, where, name=None):
+    """(``x`` as a float Tensor, ``axis`` of it): logits of distributions along an axis, which must have
+    entries: a distribution over nothing has no probabilities."""
+    x = float_tensor(x, where, name)
+    return x, distribution_axis(x, axis_, where)
+
+
 def distribution_axis(x, axis_, where):
     """``axis`` of ``x``, which must have entries: a distribution over nothing has no probabilities."""
     axis_ = axis(x, axis_, where)
@@ -98,6 +105,19 @@ def token_ids(ids, where, what, layout="(..., T)", ndims=None, least=1, why=""):
         length = layout.split()[-1].strip("(,)")  # the last axis's name: "T" of "(B, T)"
         raise ValueError(f"{where}: {what} must have shape {layout} with {length} ≥ {least}{why}, got {ids.shape}")
     return ids
+
+
+def class_indices(indices, logits_shape, where, what, name, kind, ignore=None):
+    """Integer ``indices`` (``kind`` says what, e.g. "integer token ids"), one per row of logits of shape
+    ``logits_shape`` (..., C) that ``what`` names, each in [0, C) unless it equals ``ignore``."""
+    indices = integers(indices, where, name, kind)
+    if len(logits_shape) == 0:
+        raise ValueError(f"{where}: {what} need a class axis, got shape {logits_shape}")
+    if indices.shape != logits_shape[:-1]:
+        raise ValueError(f"{where}: {what} of shape {logits_shape} need {name} of shape {logits_shape[:-1]}, "
+                         f"got {name} of shape {indices.shape}")
+    in_range(indices, logits_shape[-1], where, name, ignore)
+    return indices
 
 
 def in_range(ids, high, where, what, ignore=None):

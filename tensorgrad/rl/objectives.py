@@ -130,11 +130,7 @@ def token_log_probs(logits, ids):
     log-probability: log of a product is a sum of logs (§5).
     """
     logits = checks.float_tensor(logits, "token_log_probs", "logits")
-    ids = checks.integers(ids, "token_log_probs", "ids", "integer token ids")
-    if logits.ndim != ids.ndim + 1 or logits.shape[:-1] != ids.shape:
-        raise ValueError(f"token_log_probs: logits of shape {logits.shape} need ids of shape {logits.shape[:-1]} "
-                         f"(one token per position), got ids of shape {ids.shape}")
-    checks.in_range(ids, logits.shape[-1], "token_log_probs", "ids")
+    ids = checks.class_indices(ids, logits.shape, "token_log_probs", "logits", "ids", "integer token ids")
     log_probs = _token_log_probs(LogSoftmax.apply(logits, axis=-1, where="token_log_probs"), ids)
     masked = log_probs.data == -np.inf
     if masked.any():
