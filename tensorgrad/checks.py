@@ -8,6 +8,7 @@ the trusted inner path. Every message starts with ``where``, the public
 function the learner called, and names the shapes or values at fault.
 """
 
+import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -140,27 +141,25 @@ def choice(value, choices, where, what):
 def positive(x, where, what):
     """Refuse anything but a number > 0 (NaN included)."""
     if type(x) is not float or not x > 0:  # a float > 0 passes at once (the ABC check for Real is slow)
-        _above(x, 0, True, where, what)
+        interval(x, 0, math.inf, where, what, "(]")
 
 
 def non_negative(x, where, what):
     """Refuse anything but a number ≥ 0 (NaN included)."""
     if type(x) is not float or not x >= 0:
-        _above(x, 0, False, where, what)
-
-
-def _above(x, low, strict, where, what):
-    """Refuse anything but a number (not a bool) above ``low``, or from ``low`` on if not ``strict``."""
-    if isinstance(x, bool) or not isinstance(x, Real) or not (x > low if strict else x >= low):
-        raise ValueError(f"{where}: {what} must be {'>' if strict else '>='} {low}, got {x!r}")
+        interval(x, 0, math.inf, where, what, "[]")
 
 
 def interval(x, low, high, where, what, bounds="[)"):
-    """Refuse a number outside the interval; ``bounds`` says which ends belong to it: "[)", "(]", "()", "[]"."""
+    """Refuse a number outside the interval; ``bounds`` says which ends belong to it: "[)", "(]", "()", "[]".
+    A half-line (high = inf, "(]" or "[]" to take inf in) is spelled as a comparison: "must be > 0"."""
     number = isinstance(x, Real) and not isinstance(x, bool)
     inside = number and (x >= low if bounds[0] == "[" else x > low) and (x <= high if bounds[1] == "]" else x < high)
     if not inside:
-        raise ValueError(f"{where}: {what} must lie in {bounds[0]}{low}, {high}{bounds[1]}, got {x!r}")
+        spelled = f"lie in {bounds[0]}{low}, {high}{bounds[1]}"
+        if high == math.inf:
+            spelled = f"be {'>=' if bounds[0] == '[' else '>'} {low}"
+        raise ValueError(f"{where}: {what} must {spelled}, got {x!r}")
 
 
 def count(x, where, what, least=1):
