@@ -170,12 +170,14 @@ def count(x, where, what, least=1):
 
 # ---- arrays of numbers ----------------------------------------------------------------------
 def finite(a, where, what):
-    """Refuse NaN and infinities, naming how many and the first."""
+    """``a`` as a float64 array (no copy if it is one), NaN and infinities refused, naming how many and the first."""
+    a = np.asarray(array(a), dtype=np.float64)
     bad = ~np.isfinite(a)
     if bad.any():
         index = first_index(bad)
         raise ValueError(f"{where}: {what} of shape {a.shape} contain {int(bad.sum())} NaN or infinite value(s), "
                          f"the first {a[index]} at index {index}")
+    return a
 
 
 def finite_result(result, where, what="the loss"):

@@ -308,19 +308,17 @@ def _per_token(values, advantages, where, what="log_probs"):
     """Per-token ``values`` (log-probs, ratios) as a (B, T) Tensor and advantages as a finite (B,) array, shapes
     checked."""
     values = checks.float_tensor(values, where, what)
-    adv = checks.array(advantages).astype(np.float64)
+    adv = checks.finite(advantages, where, "advantages")
     if values.ndim != 2 or adv.shape != values.shape[:1]:
         raise ValueError(f"{where}: {what} of shape (B, T) need one advantage per sequence, shape (B,); "
                          f"got {what} of shape {values.shape} and advantages of shape {adv.shape}")
-    checks.finite(adv, where, "advantages")
     return values, adv
 
 
 def _old_log_probs(old, shape, where, what):
-    old = checks.array(old)
+    old = checks.finite(old, where, what)
     if old.shape != shape:
         raise ValueError(f"{where}: {what} of shape {old.shape} differ from log_probs of shape {shape}")
-    checks.finite(old, where, what)
     return old
 
 
