@@ -90,12 +90,18 @@ def probabilities(p, axis, where, name):
 
 
 # ---- integer ids ----------------------------------------------------------------------------
-def integers(x, where, what, kind="integers"):
-    """``x`` as an integer NumPy array; ``kind`` says what they should be, e.g. "integer token ids"."""
+def of_kind(x, kinds, where, what, kind):
+    """``x`` as a NumPy array whose dtype is of ``kinds`` (NumPy's letters: "iu" integers, "b" booleans);
+    ``kind`` says in words what it must hold, e.g. "integer token ids"."""
     x = array(x)
-    if x.dtype.kind not in "iu":
+    if x.dtype.kind not in kinds:
         raise TypeError(f"{where}: {what} must be {kind}, got dtype {x.dtype}")
     return x
+
+
+def integers(x, where, what, kind="integers"):
+    """``x`` as an integer NumPy array; ``kind`` says what they should be, e.g. "integer token ids"."""
+    return of_kind(x, "iu", where, what, kind)
 
 
 def token_ids(ids, where, what, layout="(..., T)", ndims=None, least=1, why=""):

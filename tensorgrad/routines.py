@@ -32,9 +32,7 @@ def clip(a, low=None, high=None):
 
 def where(condition, a, b):
     """``a`` where ``condition`` holds, else ``b`` (condition: a boolean array or tensor)."""
-    condition = checks.array(condition)
-    if condition.dtype != bool:
-        raise TypeError(f"where: condition must be boolean, got dtype {condition.dtype}")
+    condition = checks.of_kind(condition, "b", "where", "condition", "boolean")
     return ops.Where.apply(a, b, condition=condition)
 
 

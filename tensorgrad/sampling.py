@@ -227,9 +227,7 @@ def _last_logits(logits, context):
 # ---- checking inputs where they enter ---------------------------------------------------------
 def _logits(logits, where):
     """A float64 copy of the logits, checked: a vocabulary axis, no NaN or +inf, a finite logit in every row."""
-    z = checks.array(logits)
-    if z.dtype.kind not in "iuf":
-        raise TypeError(f"{where}: logits must be numbers, got dtype {z.dtype}")
+    z = checks.of_kind(logits, "iuf", where, "logits", "numbers")
     if z.ndim == 0 or z.shape[-1] == 0:
         raise ValueError(f"{where}: logits need a vocabulary axis (the last) of length ≥ 1, got shape {z.shape}")
     z = z.astype(np.float64)
