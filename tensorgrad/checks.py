@@ -99,15 +99,20 @@ def of_kind(x, kinds, where, what, kind):
     return x
 
 
-def integers(x, where, what, kind="integers"):
-    """``x`` as an integer NumPy array; ``kind`` says what they should be, e.g. "integer token ids"."""
-    return of_kind(x, "iu", where, what, kind)
+def integers(x, where, what, kind="integers", high=None, ignore=None):
+    """``x`` as an integer NumPy array; ``kind`` says what they should be, e.g. "integer token ids"; with
+    ``high``, each in [0, high) unless it equals ``ignore`` (``in_range``)."""
+    x = of_kind(x, "iu", where, what, kind)
+    if high is not None:
+        in_range(x, high, where, what, ignore)
+    return x
 
 
-def token_ids(ids, where, what, layout="(..., T)", ndims=None, least=1, why=""):
+def token_ids(ids, where, what, layout="(..., T)", ndims=None, least=1, why="", high=None, ignore=None):
     """Integer token ids of shape ``layout``: ``ndims`` axes (None: any number but 0), the last of length
-    ``least`` or more (``why`` says why, if it is more than 1); the length's name is the layout's last."""
-    ids = integers(ids, where, what, "integer token ids")
+    ``least`` or more (``why`` says why, if it is more than 1); the length's name is the layout's last.
+    With ``high`` (the vocabulary's size), each id in [0, high) unless it equals ``ignore``."""
+    ids = integers(ids, where, what, "integer token ids", high, ignore)
     if ids.ndim == 0 or (ndims is not None and ids.ndim not in ndims) or ids.shape[-1] < least:
         length = layout.split()[-1].strip("(,)")  # the last axis's name: "T" of "(B, T)"
         raise ValueError(f"{where}: {what} must have shape {layout} with {length} ≥ {least}{why}, got {ids.shape}")

@@ -233,11 +233,10 @@ class GPT(Module):
 
     def _check_ids(self, ids, what, ignore_index=None):
         """Integer token ids of shape (..., T), T ≤ block_size, each in [0, vocab_size)."""
-        ids = checks.token_ids(ids, "GPT", what)
+        ids = checks.token_ids(ids, "GPT", what, high=self.vocab_size, ignore=ignore_index)
         if ids.shape[-1] > self.block_size:
             raise ValueError(f"GPT: a sequence of length {ids.shape[-1]} is longer than block_size={self.block_size}; "
                              f"feed the last {self.block_size} tokens only (ids[..., -{self.block_size}:])")
-        checks.in_range(ids, self.vocab_size, "GPT", what, ignore=ignore_index)
         return ids
 
     def __repr__(self):
