@@ -199,10 +199,10 @@ class GPT(Module):
         self.tie_weights = tie_weights
 
     def forward(self, ids):
-        ids = self._check_ids(ids, "ids")
-        x = self.token_embedding(ids)
+        ids = self._check_ids(ids, "ids")  # once: the lookups below take the checked ids as they are
+        x = self.token_embedding.weight[ids]
         if self.position == "learned":
-            x = self.position_embedding(x)
+            x = x + self.position_embedding.weight[: ids.shape[-1]]
         elif self.position == "sinusoidal":
             x = x * math.sqrt(self.dim) + self.position_table[: ids.shape[-1]]
         for block in self.blocks:
