@@ -53,8 +53,7 @@ def entropy(*positional, logits=None, probs=None, base=math.e):
     tensorgrad. Terms with pᵢ = 0 contribute 0 (the limit of p·log p as p → 0).
     """
     terms = _p_log_p("entropy", positional, ("logits", logits), ("probs", probs))
-    if not (isinstance(base, (int, float)) and base > 0 and base != 1):
-        raise ValueError(f"entropy: base must be a positive number other than 1, got {base!r}")
+    check_base(base)
     return (0.0 - sum_of([p * log_p for p, log_p in terms])) / math.log(base)  # 0.0 − …: never −0.0
 
 
@@ -81,16 +80,29 @@ def kl_divergence(*positional, p=None, q=None, p_logits=None, q_logits=None):
 
 def _p_log_p(where, positional, logits, probs, keep_zeros=False):
     """[(pᵢ, log pᵢ)] of a distribution named by exactly one keyword; pᵢ = 0 is dropped unless ``keep_zeros``."""
-    (logits_name, zs), (probs_name, ps) = logits, probs
-    if positional or (zs is None) == (ps is None):
-        raise TypeError(f"{where}: name the distribution, as {logits_name}= or {probs_name}= (exactly one), got "
-                        f"{len(positional)} unnamed argument(s); e.g. {where}({logits_name}=z) or {where}({probs_name}=p)")
+    check_named(where, positional, logits, probs)
+    (_, zs), (probs_name, ps) = logits, probs
     if zs is not None:
         zs = _logits(zs, where)
         log_total = _logsumexp(zs)
         return [(log_p.exp(), log_p) for log_p in (z - log_total for z in zs)]
     ps = _distribution(ps, where, probs_name)
     return [(p, p.log() if p.data > 0 else None) for p in ps if keep_zeros or p.data > 0]
+
+
+def check_named(where, positional, logits, probs):
+    """Refuse a distribution not given by exactly one keyword, as entropy and kl_divergence take it (both
+    engines): ``logits`` and ``probs`` are (keyword, value) pairs."""
+    (logits_name, zs), (probs_name, ps) = logits, probs
+    if positional or (zs is None) == (ps is None):
+        raise TypeError(f"{where}: name the distribution, as {logits_name}= or {probs_name}= (exactly one), got "
+                        f"{len(positional)} unnamed argument(s); e.g. {where}({logits_name}=z) or {where}({probs_name}=p)")
+
+
+def check_base(base):
+    """Refuse a logarithm base that is not a positive number other than 1 (entropy's, in both engines)."""
+    if not (isinstance(base, (int, float)) and base > 0 and base != 1):
+        raise ValueError(f"entropy: base must be a positive number other than 1, got {base!r}")
 
 
 def l1(weights):

@@ -32,6 +32,12 @@ class GradcheckReport:
     worst_error: float  # |analytic − numeric| there
     ok: bool
 
+    def returned(self, raise_on_failure):
+        """The report itself, or GradcheckError if it failed and ``raise_on_failure``: both engines end so."""
+        if not self.ok and raise_on_failure:
+            raise GradcheckError(str(self))
+        return self
+
     def __str__(self):
         i, j = self.worst_input, self.worst_entry
         analytic, numeric = (_entry(grads[i], j) for grads in (self.analytic, self.numeric))
@@ -39,6 +45,12 @@ class GradcheckReport:
             f"gradcheck {'passed' if self.ok else 'FAILED'}: worst at input {i}{f', entry {j}' if j else ''}: "
             f"backward {analytic:.10g} vs finite differences {numeric:.10g} (error {self.worst_error:.3g})"
         )
+
+
+def check_output(out, node_type):
+    """Refuse what ``f`` returned unless it is a node of the engine being checked (a Value, a Tensor)."""
+    if not isinstance(out, node_type):
+        raise TypeError(f"gradcheck: f must return a {node_type.__name__}, got {type(out).__name__}")
 
 
 def _entry(gradient, index):
@@ -69,8 +81,7 @@ def gradcheck(f, inputs, *, h=1e-6, atol=1e-6, rtol=1e-5, raise_on_failure=True)
     inputs = [inputs] if isinstance(inputs, (int, float, Value)) else list(inputs)
     values = [Value(x) for x in inputs]
     out = f(*values)
-    if not isinstance(out, Value):
-        raise TypeError(f"gradcheck: f must return a Value, got {type(out).__name__}")
+    check_output(out, Value)
     out.backward()
     analytic = [v.grad for v in values]
     numeric = numerical_gradient(f, inputs, h)
@@ -78,10 +89,7 @@ def gradcheck(f, inputs, *, h=1e-6, atol=1e-6, rtol=1e-5, raise_on_failure=True)
     worst = max(range(len(errors)), key=errors.__getitem__) if errors else 0
     ok = all(e <= atol for e in errors) and all(map(math.isfinite, analytic))
     error = abs(analytic[worst] - numeric[worst]) if errors else 0.0
-    report = GradcheckReport(analytic, numeric, worst, (), error, ok)
-    if not ok and raise_on_failure:
-        raise GradcheckError(str(report))
-    return report
+    return GradcheckReport(analytic, numeric, worst, (), error, ok).returned(raise_on_failure)
 
 
 def _evaluate(f, xs):

@@ -27,16 +27,26 @@ def backward(root, grad=None):
     Intermediate gradients are let go as soon as they are passed on, unless
     ``retain_grad()`` asked to keep one.
     """
-    if not root.requires_grad:
-        raise RuntimeError(
-            "backward: this tensor does not require grad: no input of the ops that made it "
-            "has requires_grad=True (or it was computed under no_grad())"
-        )
+    refuse_without_grad(root, "backward", "the root")
     for node, g in backpropagate(root, seed_gradient(root, grad, "backward"), vjp):
         if node.op is None:
             _refuse_non_finite_leaf_gradient(node, g)
         if node.op is None or node._retains_grad:
             _accumulate(node, g)
+
+
+# Why a tensor that does not require grad has no gradient to give (as an input of grad) or to start from.
+WITHOUT_GRAD = {
+    "input": "no gradient flows to it; make it with requires_grad=True",
+    "output": "it does not depend on any tensor that requires grad (it was computed under no_grad(), or it is a "
+              "constant, such as the gradient of a linear function, whose own gradient is zero)",
+}
+
+
+def refuse_without_grad(tensor, where, what, role="output"):
+    """Refuse ``tensor`` (``what``: "the root", "output 0", "input 1"; its ``role``) if it does not require grad."""
+    if not tensor.requires_grad:
+        raise RuntimeError(f"{where}: {what} (shape {tensor._data.shape}) does not require grad: {WITHOUT_GRAD[role]}")
 
 
 def _refuse_non_finite_leaf_gradient(leaf, g):
@@ -81,24 +91,17 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False):
         if not isinstance(x, Node):
             raise TypeError(f"grad: outputs and inputs must be Tensors, got {type(x).__name__}")
     for i, x in enumerate(inputs):
-        if not x.requires_grad:
-            raise RuntimeError(f"grad: input {i} (shape {x._data.shape}) does not require grad, so no gradient "
-                               "flows to it; make it with requires_grad=True")
+        refuse_without_grad(x, "grad", f"input {i}", "input")
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: {len(outputs)} output(s) but {len(grad_outputs)} grad_outputs")
     wanted = {x: None for x in inputs}
     for i, (output, seed) in enumerate(zip(outputs, grad_outputs)):
-        if not output.requires_grad:
-            raise RuntimeError(
-                f"grad: output {i} (shape {output._data.shape}) does not require grad: it does not depend on any "
-                "tensor that requires grad (it was computed under no_grad(), or it is a constant, such as the "
-                "gradient of a linear function, whose own gradient is zero)"
-            )
-        if not (create_graph and isinstance(seed, Node)):  # a Tensor seed keeps its graph under create_graph
+        refuse_without_grad(output, "grad", f"output {i}")
+        if create_graph and isinstance(seed, Node):  # a Tensor seed keeps its graph under create_graph
+            seed_gradient(output, seed, "grad")  # checks its shape
+        else:
             seed = seed_gradient(output, seed, "grad")
             seed = type(output)(seed) if create_graph else seed
-        elif seed._data.shape != output._data.shape:
-            raise ValueError(f"grad: seed gradient has shape {seed._data.shape}, output {i} has {output._data.shape}")
         for node, g in backpropagate(output, seed, vjp_on_tensors if create_graph else vjp):
             if node in wanted:
                 wanted[node] = g if wanted[node] is None else wanted[node] + g

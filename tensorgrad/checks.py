@@ -8,11 +8,13 @@ the trusted inner path. Every message starts with ``where``, the public
 function the learner called, and names the shapes or values at fault.
 """
 
+import math
 from numbers import Integral, Real
 
 import numpy as np
 
 from tensorgrad.anomaly import first_index
+from tensorgrad.ops import normalize_axes
 from tensorgrad.tensor import Tensor, constant
 
 
@@ -44,12 +46,19 @@ def dims(shape, ndim, where, what, layout):
 
 
 def axis(x, axis, where):
-    """One axis of ``x`` (negatives count from the end), as a non-negative int."""
+    """One axis of ``x`` (negatives count from the end), as a non-negative int; its range checked as the
+    reductions check theirs (``ops.normalize_axes``)."""
     if isinstance(axis, bool) or not isinstance(axis, Integral):
         raise TypeError(f"{where}: axis must be one int, got {axis!r}")
-    if not -x.ndim <= axis < x.ndim:
-        raise ValueError(f"{where}: axis {axis} is out of range for a tensor with {x.ndim} dimension(s)")
-    return int(axis) % x.ndim
+    (axis,) = normalize_axes(axis, x.ndim, where)
+    return axis
+
+
+def logits(x, axis_, where, name=None):
+    """(``x`` as a float Tensor, ``axis`` of it): logits of distributions along an axis, which must have
+    entries: a distribution over nothing has no probabilities."""
+    x = float_tensor(x, where, name)
+    return x, distribution_axis(x, axis_, where)
 
 
 def distribution_axis(x, axis_, where):
@@ -81,12 +90,46 @@ def probabilities(p, axis, where, name):
 
 
 # ---- integer ids ----------------------------------------------------------------------------
-def integers(x, where, what, kind="integers"):
-    """``x`` as an integer NumPy array; ``kind`` says what they should be, e.g. "integer token ids"."""
+def of_kind(x, kinds, where, what, kind):
+    """``x`` as a NumPy array whose dtype is of ``kinds`` (NumPy's letters: "iu" integers, "b" booleans);
+    ``kind`` says in words what it must hold, e.g. "integer token ids"."""
     x = array(x)
-    if x.dtype.kind not in "iu":
+    if x.dtype.kind not in kinds:
         raise TypeError(f"{where}: {what} must be {kind}, got dtype {x.dtype}")
     return x
+
+
+def integers(x, where, what, kind="integers", high=None, ignore=None):
+    """``x`` as an integer NumPy array; ``kind`` says what they should be, e.g. "integer token ids"; with
+    ``high``, each in [0, high) unless it equals ``ignore`` (``in_range``)."""
+    x = of_kind(x, "iu", where, what, kind)
+    if high is not None:
+        in_range(x, high, where, what, ignore)
+    return x
+
+
+def token_ids(ids, where, what, layout="(..., T)", ndims=None, least=1, why="", high=None, ignore=None):
+    """Integer token ids of shape ``layout``: ``ndims`` axes (None: any number but 0), the last of length
+    ``least`` or more (``why`` says why, if it is more than 1); the length's name is the layout's last.
+    With ``high`` (the vocabulary's size), each id in [0, high) unless it equals ``ignore``."""
+    ids = integers(ids, where, what, "integer token ids", high, ignore)
+    if ids.ndim == 0 or (ndims is not None and ids.ndim not in ndims) or ids.shape[-1] < least:
+        length = layout.split()[-1].strip("(,)")  # the last axis's name: "T" of "(B, T)"
+        raise ValueError(f"{where}: {what} must have shape {layout} with {length} ≥ {least}{why}, got {ids.shape}")
+    return ids
+
+
+def class_indices(indices, logits_shape, where, what, name, kind, ignore=None):
+    """Integer ``indices`` (``kind`` says what, e.g. "integer token ids"), one per row of logits of shape
+    ``logits_shape`` (..., C) that ``what`` names, each in [0, C) unless it equals ``ignore``."""
+    indices = integers(indices, where, name, kind)
+    if len(logits_shape) == 0:
+        raise ValueError(f"{where}: {what} need a class axis, got shape {logits_shape}")
+    if indices.shape != logits_shape[:-1]:
+        raise ValueError(f"{where}: {what} of shape {logits_shape} need {name} of shape {logits_shape[:-1]}, "
+                         f"got {name} of shape {indices.shape}")
+    in_range(indices, logits_shape[-1], where, name, ignore)
+    return indices
 
 
 def in_range(ids, high, where, what, ignore=None):
@@ -108,26 +151,26 @@ def choice(value, choices, where, what):
 
 def positive(x, where, what):
     """Refuse anything but a number > 0 (NaN included)."""
-    if type(x) is float and x > 0:  # the common case, checked fast (the ABC check for Real is slow)
-        return
-    if isinstance(x, bool) or not isinstance(x, Real) or not x > 0:
-        raise ValueError(f"{where}: {what} must be > 0, got {x!r}")
+    if type(x) is not float or not x > 0:  # a float > 0 passes at once (the ABC check for Real is slow)
+        interval(x, 0, math.inf, where, what, "(]")
 
 
 def non_negative(x, where, what):
     """Refuse anything but a number ≥ 0 (NaN included)."""
-    if type(x) is float and x >= 0:  # the common case, checked fast
-        return
-    if isinstance(x, bool) or not isinstance(x, Real) or not x >= 0:
-        raise ValueError(f"{where}: {what} must be >= 0, got {x!r}")
+    if type(x) is not float or not x >= 0:
+        interval(x, 0, math.inf, where, what, "[]")
 
 
 def interval(x, low, high, where, what, bounds="[)"):
-    """Refuse a number outside the interval; ``bounds`` says which ends belong to it: "[)", "(]", "()", "[]"."""
+    """Refuse a number outside the interval; ``bounds`` says which ends belong to it: "[)", "(]", "()", "[]".
+    A half-line (high = inf, "(]" or "[]" to take inf in) is spelled as a comparison: "must be > 0"."""
     number = isinstance(x, Real) and not isinstance(x, bool)
     inside = number and (x >= low if bounds[0] == "[" else x > low) and (x <= high if bounds[1] == "]" else x < high)
     if not inside:
-        raise ValueError(f"{where}: {what} must lie in {bounds[0]}{low}, {high}{bounds[1]}, got {x!r}")
+        spelled = f"lie in {bounds[0]}{low}, {high}{bounds[1]}"
+        if high == math.inf:
+            spelled = f"be {'>=' if bounds[0] == '[' else '>'} {low}"
+        raise ValueError(f"{where}: {what} must {spelled}, got {x!r}")
 
 
 def count(x, where, what, least=1):
@@ -138,12 +181,14 @@ def count(x, where, what, least=1):
 
 # ---- arrays of numbers ----------------------------------------------------------------------
 def finite(a, where, what):
-    """Refuse NaN and infinities, naming how many and the first."""
+    """``a`` as a float64 array (no copy if it is one), NaN and infinities refused, naming how many and the first."""
+    a = np.asarray(array(a), dtype=np.float64)
     bad = ~np.isfinite(a)
     if bad.any():
         index = first_index(bad)
         raise ValueError(f"{where}: {what} of shape {a.shape} contain {int(bad.sum())} NaN or infinite value(s), "
                          f"the first {a[index]} at index {index}")
+    return a
 
 
 def finite_result(result, where, what="the loss"):
@@ -183,6 +228,14 @@ def completion_mask(mask, shape, where, what):
         raise ValueError(f"{where}: the mask of shape {keep.shape} marks no completion token at all, so there is "
                          "nothing to learn from (is the prompt as long as the whole sequence?)")
     return keep
+
+
+def model_logits(shape, ids_shape, where, model):
+    """Refuse logits of ``shape`` unless they are (batch, time, vocab) for ids of ``ids_shape`` (batch, time):
+    what a language model (``model``, e.g. "model_fn") must return."""
+    if len(shape) != 3 or tuple(shape[:2]) != tuple(ids_shape):
+        raise ValueError(f"{where}: {model} must map ids of shape {ids_shape} to logits of shape (batch, time, vocab) "
+                         f"= ({ids_shape[0]}, {ids_shape[1]}, vocab), got shape {tuple(shape)}")
 
 
 # ---- randomness -----------------------------------------------------------------------------

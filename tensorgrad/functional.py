@@ -33,6 +33,7 @@ import math
 
 import numpy as np
 
+from scalargrad.functional import check_base, check_named
 from tensorgrad import checks, masking
 from tensorgrad.layers import LayerNormOp, LinearOp, dropout, layer_norm, linear
 from tensorgrad.ops import Where
@@ -115,15 +116,15 @@ def log_softmax_array(z, axis=-1, where="log_softmax"):
 
 def softmax(x, axis=-1, temperature=1.0):
     """e^(zᵢ/T) / Σⱼ e^(zⱼ/T) along ``axis``: logits to probabilities (§4), T the temperature (§6)."""
-    x = checks.float_tensor(x, "softmax")
+    x, axis = checks.logits(x, axis, "softmax")
     checks.positive(temperature, "softmax", "temperature")
-    return Softmax.apply(x, axis=checks.distribution_axis(x, axis, "softmax"), temperature=float(temperature))
+    return Softmax.apply(x, axis=axis, temperature=float(temperature))
 
 
 def log_softmax(x, axis=-1):
     """log softmax(z)ᵢ = zᵢ − log Σⱼ e^zⱼ, computed without forming tiny probabilities (§5)."""
-    x = checks.float_tensor(x, "log_softmax")
-    return LogSoftmax.apply(x, axis=checks.distribution_axis(x, axis, "log_softmax"))
+    x, axis = checks.logits(x, axis, "log_softmax")
+    return LogSoftmax.apply(x, axis=axis)
 
 
 # ---- losses (§9) --------------------------------------------------------------------------------
@@ -220,8 +221,7 @@ def cross_entropy(logits, targets, ignore_index=None, reduction="mean"):
     "none" (one loss per row). A mean over no counted rows would be 0/0, so
     it raises ValueError; "sum" gives 0 there.
     """
-    logits = checks.float_tensor(logits, "cross_entropy")
-    targets, keep = _check_targets("cross_entropy", "logits", logits, targets, ignore_index, reduction)
+    logits, targets, keep = _check_targets("cross_entropy", "logits", logits, targets, ignore_index, reduction)
     return CrossEntropy.apply(logits, targets=targets, keep=keep, reduction=reduction)
 
 
@@ -231,8 +231,7 @@ def nll_loss(log_probs, targets, ignore_index=None, reduction="mean"):
     Same arguments as ``cross_entropy``, but the rows are log-probabilities
     already. Built from the engine's ops (a gather, a mask, a sum).
     """
-    log_probs = checks.float_tensor(log_probs, "nll_loss")
-    targets, keep = _check_targets("nll_loss", "log_probs", log_probs, targets, ignore_index, reduction)
+    log_probs, targets, keep = _check_targets("nll_loss", "log_probs", log_probs, targets, ignore_index, reduction)
     picked = log_probs.take_along_axis(targets[..., None], axis=-1).reshape(targets.shape)
     masked = picked._data == -np.inf
     if keep is not None:
@@ -272,21 +271,18 @@ def mse_loss(input, target, reduction="mean"):
 
 
 def _check_targets(where, what, logits, targets, ignore_index, reduction):
-    """Integer targets of shape logits.shape[:-1], in range: (targets with ignored rows set to 0, mask)."""
+    """Float logits (``what``) and integer targets of shape logits.shape[:-1], in range:
+    (logits, targets with ignored rows set to 0, mask of the counted rows or None)."""
+    logits = checks.float_tensor(logits, where)
     checks.choice(reduction, REDUCTIONS, where, "reduction")
-    if logits.ndim == 0:
-        raise ValueError(f"{where}: {what} need a class axis, got shape {logits.shape}")
-    targets = checks.integers(targets, where, "targets", "integer class indices (convert with .astype(int))")
-    if targets.shape != logits.shape[:-1]:
-        raise ValueError(f"{where}: {what} of shape {logits.shape} need targets of shape {logits.shape[:-1]}, "
-                         f"got targets of shape {targets.shape}")
-    checks.in_range(targets, logits.shape[-1], where, "targets", ignore=ignore_index)
+    kind = "integer class indices (convert with .astype(int))"
+    targets = checks.class_indices(targets, logits.shape, where, what, "targets", kind, ignore=ignore_index)
     keep = None if ignore_index is None else targets != ignore_index  # None: every target counts
     if reduction == "mean" and _count(targets, keep) == 0:
         raise ValueError(f"{where}: reduction='mean' needs at least one target that is not ignore_index={ignore_index} "
                          f"(got {targets.size} target(s), none counted), and 0/0 has no value; "
                          "use reduction='sum' (which gives 0) or skip this batch")
-    return (targets if keep is None else np.where(keep, targets, 0)), keep
+    return logits, (targets if keep is None else np.where(keep, targets, 0)), keep
 
 
 # ---- entropy and KL divergence (§8, §15) --------------------------------------------------------
@@ -300,7 +296,7 @@ def entropy(*positional, logits=None, probs=None, axis=-1, base=math.e):
     p → 0). One entropy per distribution: the shape loses ``axis``.
     """
     p, log_p, axis, _ = _distribution("entropy", positional, "logits", logits, "probs", probs, axis)
-    _check_base(base)
+    check_base(base)
     return -(p * log_p).sum(axis=axis) / math.log(base)
 
 
@@ -333,12 +329,9 @@ def _distribution(where, positional, logits_name, logits, probs_name, probs, axi
     ``support`` is where p > 0: for logits, where the logit is not −inf (masked). Outside it
     log p is replaced by 0, so 0·log 0 adds 0 to a sum, and its gradient there is 0, not NaN.
     """
-    if positional or (logits is None) == (probs is None):
-        raise TypeError(f"{where}: name the distribution, as {logits_name}= or {probs_name}= (exactly one), got "
-                        f"{len(positional)} unnamed argument(s); e.g. {where}({logits_name}=z) or {where}({probs_name}=p)")
+    check_named(where, positional, (logits_name, logits), (probs_name, probs))
     if logits is not None:
-        x = checks.float_tensor(logits, where, logits_name)
-        axis = checks.distribution_axis(x, axis, where)
+        x, axis = checks.logits(logits, axis, where, logits_name)
         log_p = LogSoftmax.apply(x, axis=axis, where=where)
         support = log_p.data > -np.inf
         p = log_p.exp()
@@ -350,19 +343,18 @@ def _distribution(where, positional, logits_name, logits, probs_name, probs, axi
     return p, Where.apply(p, 1.0, condition=positive).log(), axis, positive  # log 1 = 0 where p = 0
 
 
-def _check_base(base):
-    if isinstance(base, bool) or not isinstance(base, (int, float)) or not (base > 0 and base != 1):
-        raise ValueError(f"entropy: base must be a positive number other than 1, got {base!r}")
-
-
 # ---- penalties (§11) ------------------------------------------------------------------------------
 def l1(tensors):
     """Σ|w| over every entry of every tensor: the L1 penalty; its gradient sign(w) drives weights to 0 (§11)."""
-    terms = [t.abs().sum() for t in checks.tensor_list(tensors, "l1")]
-    return checks.finite_result(sum(terms[1:], terms[0]), "l1", "the penalty")
+    return _penalty(tensors, "l1", lambda t: t.abs().sum())
 
 
 def l2(tensors):
     """Σ w² over every entry of every tensor: the L2 penalty; its gradient 2w pulls big weights hardest (§11)."""
-    terms = [(t * t).sum() for t in checks.tensor_list(tensors, "l2")]
-    return checks.finite_result(sum(terms[1:], terms[0]), "l2", "the penalty")
+    return _penalty(tensors, "l2", lambda t: (t * t).sum())
+
+
+def _penalty(tensors, where, term):
+    """Σ of ``term`` over the tensors (one or a list), checked: a penalty that overflows is an error."""
+    terms = [term(t) for t in checks.tensor_list(tensors, where)]
+    return checks.finite_result(sum(terms[1:], terms[0]), where, "the penalty")

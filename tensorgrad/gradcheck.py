@@ -9,7 +9,7 @@ The report names the entry where backpropagation and the slope disagree most.
 
 import numpy as np
 
-from scalargrad.gradcheck import GradcheckError, GradcheckReport
+from scalargrad.gradcheck import GradcheckReport, check_output
 from tensorgrad.tensor import Tensor
 
 
@@ -29,8 +29,7 @@ def gradcheck(f, inputs, *, h=1e-6, atol=1e-6, rtol=1e-5, seed=0, raise_on_failu
     arrays = [np.array(x.data if isinstance(x, Tensor) else x, dtype=np.float64) for x in inputs]
     tensors = [Tensor(a, requires_grad=True) for a in arrays]
     out = f(*tensors)
-    if not isinstance(out, Tensor):
-        raise TypeError(f"gradcheck: f must return a Tensor, got {type(out).__name__}")
+    check_output(out, Tensor)
     probe = np.random.default_rng(seed).standard_normal(out.shape)
     out.backward(probe)
     analytic = [t.grad if t.grad is not None else np.zeros_like(t.data) for t in tensors]
@@ -44,10 +43,7 @@ def gradcheck(f, inputs, *, h=1e-6, atol=1e-6, rtol=1e-5, seed=0, raise_on_failu
         if excess[j] > worst[3]:
             worst = (i, tuple(int(k) for k in j), float(abs(a[j] - n[j])), float(excess[j]))
     ok = worst[3] <= atol and all(np.isfinite(a).all() for a in analytic)
-    report = GradcheckReport(analytic, numeric, worst[0], worst[1], worst[2], ok)
-    if not ok and raise_on_failure:
-        raise GradcheckError(str(report))
-    return report
+    return GradcheckReport(analytic, numeric, worst[0], worst[1], worst[2], ok).returned(raise_on_failure)
 
 
 def _slopes(f, arrays, i, probe, h):

@@ -27,8 +27,9 @@ import numpy as np
 from tensorgrad.anomaly import first_index
 
 
-def entering(array, where="Tensor"):
-    """Whether ``array`` holds −inf (a masked position); NaN or +inf in it is a ValueError naming ``where``.
+def entering(array, where="Tensor", found="data contains", hint="only −inf may enter a tensor, as a masked position"):
+    """Whether ``array`` holds −inf (a masked position); NaN or +inf in it is a ValueError naming ``where``
+    (``found`` and ``hint`` word it for what the array is, e.g. "logits contain").
 
     One ``isfinite`` pass for ordinary data; the rest only when something is not finite.
     """
@@ -38,8 +39,7 @@ def entering(array, where="Tensor"):
     if bad is not None:
         index = first_index(bad)
         what = "NaN" if np.isnan(array[index]) else "+infinity"
-        raise ValueError(f"{where}: data contains {what} ({int(bad.sum())} entries, the first at index {index}); "
-                         "only −inf may enter a tensor, as a masked position")
+        raise ValueError(f"{where}: {found} {what} ({int(bad.sum())} of them, the first at index {index}); {hint}")
     return True
 
 
@@ -65,9 +65,9 @@ def _nan_or_plus_inf(array):
     return bad if bad.any() else None
 
 
-def refuse_rows_without_answer(top, axis, where):
+def refuse_rows_without_answer(top, axis, where, entry="entry"):
     """``top`` is a max along ``axis`` (keepdims): it is finite in every row unless the row holds NaN or +inf,
-    or every entry of it is −inf (all masked). Any of those is a ValueError naming ``where`` and the row."""
+    or every ``entry`` of it is −inf (all masked). Any of those is a ValueError naming ``where`` and the row."""
     if np.isfinite(top).all():  # the usual case: one look at one number per row
         return
     index = first_index(~np.isfinite(top))
@@ -75,7 +75,7 @@ def refuse_rows_without_answer(top, axis, where):
     row = tuple(i for k, i in enumerate(index) if k != axis % top.ndim)
     along = "" if axis % top.ndim == top.ndim - 1 else f" (along axis {axis % top.ndim})"
     if value == -np.inf:
-        raise ValueError(f"{where}: every entry of row {row}{along} is −inf (all masked), so it has no distribution; "
+        raise ValueError(f"{where}: every {entry} of row {row}{along} is −inf (all masked), so it has no distribution; "
                          "leave at least one entry of every row unmasked")
     raise ValueError(f"{where}: row {row}{along} holds {'NaN' if np.isnan(value) else '+inf'}, which has no "
                      "probability; look for an overflow earlier in the model (a step size too large?)")

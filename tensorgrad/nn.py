@@ -205,10 +205,7 @@ class Embedding(Module):
         )
 
     def forward(self, ids):
-        where = repr(self)
-        ids = checks.integers(ids, where, "ids")
-        checks.in_range(ids, self.num_embeddings, where, "ids")
-        return self.weight[ids]
+        return self.weight[checks.integers(ids, repr(self), "ids", high=self.num_embeddings)]
 
     def __repr__(self):
         return f"Embedding({self.num_embeddings}, {self.embedding_dim})"

@@ -32,9 +32,7 @@ def clip(a, low=None, high=None):
 
 def where(condition, a, b):
     """``a`` where ``condition`` holds, else ``b`` (condition: a boolean array or tensor)."""
-    condition = checks.array(condition)
-    if condition.dtype != bool:
-        raise TypeError(f"where: condition must be boolean, got dtype {condition.dtype}")
+    condition = checks.of_kind(condition, "b", "where", "condition", "boolean")
     return ops.Where.apply(a, b, condition=condition)
 
 
@@ -52,8 +50,7 @@ def take_along_axis(a, indices, axis):
 
 def one_hot(indices, num_classes, dtype=np.float64):
     """Rows of the identity: one_hot([2, 0], 3) = [[0, 0, 1], [1, 0, 0]]. Takes no gradient."""
-    indices = checks.integers(indices, "one_hot", "indices")
-    checks.in_range(indices, num_classes, "one_hot", "indices")
+    indices = checks.integers(indices, "one_hot", "indices", high=num_classes)
     return Tensor(np.eye(num_classes, dtype=dtype)[indices])
 
 

@@ -24,7 +24,7 @@ from numbers import Real
 
 import numpy as np
 
-from tensorgrad import checks
+from tensorgrad import checks, masking
 from tensorgrad.functional import log_softmax_array
 from tensorgrad.tensor import no_grad
 
@@ -214,38 +214,26 @@ def generate(model_fn, prompt_ids, max_new_tokens, block_size, *, temperature=1.
 
 
 def _prompt(prompt_ids):
-    ids = checks.integers(prompt_ids, "generate", "prompt_ids", "integer token ids")
-    if ids.ndim not in (1, 2) or ids.shape[-1] == 0:
-        raise ValueError(f"generate: prompt_ids must have shape (time,) or (batch, time) with time ≥ 1, got {ids.shape}")
+    ids = checks.token_ids(prompt_ids, "generate", "prompt_ids", "(time,) or (batch, time)", (1, 2))
     return np.atleast_2d(ids).astype(np.int64)
 
 
 def _last_logits(logits, context):
     logits = checks.array(logits)
-    if logits.ndim != 3 or logits.shape[:2] != context.shape:
-        raise ValueError(f"generate: model_fn must return logits of shape (batch, time, vocab) = "
-                         f"({context.shape[0]}, {context.shape[1]}, vocab) for ids of shape {context.shape}, "
-                         f"got shape {logits.shape}")
+    checks.model_logits(logits.shape, context.shape, "generate", "model_fn")
     return logits[:, -1]
 
 
 # ---- checking inputs where they enter ---------------------------------------------------------
 def _logits(logits, where):
     """A float64 copy of the logits, checked: a vocabulary axis, no NaN or +inf, a finite logit in every row."""
-    z = checks.array(logits)
-    if z.dtype.kind not in "iuf":
-        raise TypeError(f"{where}: logits must be numbers, got dtype {z.dtype}")
+    z = checks.of_kind(logits, "iuf", where, "logits", "numbers")
     if z.ndim == 0 or z.shape[-1] == 0:
         raise ValueError(f"{where}: logits need a vocabulary axis (the last) of length ≥ 1, got shape {z.shape}")
     z = z.astype(np.float64)
-    for bad, what in ((np.isnan(z), "NaN"), (z == np.inf, "+inf")):
-        if bad.any():
-            raise ValueError(f"{where}: logits contain {what} ({int(bad.sum())} of them, the first at index "
-                             f"{checks.first_index(bad)}); a softmax of them has no meaning. Look for an overflow earlier "
-                             "in the model (a step size too large?)")
-    masked = (z == -np.inf).all(axis=-1)
-    if masked.any():
-        raise ValueError(f"{where}: every logit of row {checks.first_index(masked)} is −inf, so no token is left")
+    masking.entering(z, where, "logits contain", "a softmax of them has no meaning. Look for an overflow earlier in "
+                     "the model (a step size too large?)")
+    masking.refuse_rows_without_answer(z.max(axis=-1, keepdims=True), -1, where, "logit")  # all −inf: no token left
     return z
 
 

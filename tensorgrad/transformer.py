@@ -199,10 +199,10 @@ class GPT(Module):
         self.tie_weights = tie_weights
 
     def forward(self, ids):
-        ids = self._check_ids(ids, "ids")
-        x = self.token_embedding(ids)
+        ids = self._check_ids(ids, "ids")  # once: the lookups below take the checked ids as they are
+        x = self.token_embedding.weight[ids]
         if self.position == "learned":
-            x = self.position_embedding(x)
+            x = x + self.position_embedding.weight[: ids.shape[-1]]
         elif self.position == "sinusoidal":
             x = x * math.sqrt(self.dim) + self.position_table[: ids.shape[-1]]
         for block in self.blocks:
@@ -233,13 +233,10 @@ class GPT(Module):
 
     def _check_ids(self, ids, what, ignore_index=None):
         """Integer token ids of shape (..., T), T ≤ block_size, each in [0, vocab_size)."""
-        ids = checks.integers(ids, "GPT", what, "integer token ids")
-        if ids.ndim == 0 or ids.shape[-1] == 0:
-            raise ValueError(f"GPT: {what} must have shape (..., T) with T ≥ 1, got {ids.shape}")
+        ids = checks.token_ids(ids, "GPT", what, high=self.vocab_size, ignore=ignore_index)
         if ids.shape[-1] > self.block_size:
             raise ValueError(f"GPT: a sequence of length {ids.shape[-1]} is longer than block_size={self.block_size}; "
                              f"feed the last {self.block_size} tokens only (ids[..., -{self.block_size}:])")
-        checks.in_range(ids, self.vocab_size, "GPT", what, ignore=ignore_index)
         return ids
 
     def __repr__(self):

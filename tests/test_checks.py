@@ -101,3 +101,68 @@ def test_choice_and_dims():
         checks.choice("avg", ("mean", "sum"), "f", "reduction")
     with pytest.raises(ValueError, match=r"f: logits must have shape \(B, T, V\), got \(2, 3\)"):
         checks.dims((2, 3), 3, "f", "logits", "(B, T, V)")
+
+
+# ---- the checks that several public functions share ------------------------------------------------
+def test_interval_spells_a_half_line_as_a_comparison_and_takes_infinity_in_when_closed():
+    checks.positive(np.inf, "f", "max_norm")  # "(]": clip_grad_norm(max_norm=inf) measures and never clips
+    checks.non_negative(0, "f", "eps")
+    with pytest.raises(ValueError, match=r"f: eps must be >= 0, got -1"):
+        checks.non_negative(-1, "f", "eps")
+    with pytest.raises(ValueError, match=r"f: c must be > 2, got 2"):
+        checks.interval(2, 2, np.inf, "f", "c", "(]")
+
+
+def test_of_kind_names_the_kind_in_words():
+    assert checks.of_kind([True, False], "b", "f", "condition", "boolean").dtype == bool
+    with pytest.raises(TypeError, match="f: condition must be boolean, got dtype float64"):
+        checks.of_kind([1.0], "b", "f", "condition", "boolean")
+
+
+def test_integers_check_their_range_when_given_one():
+    np.testing.assert_array_equal(checks.integers([2, -1], "f", "ids", high=3, ignore=-1), [2, -1])
+    with pytest.raises(IndexError, match=r"f: ids must lie in \[0, 3\), got 3 at index \(0,\)"):
+        checks.integers([3], "f", "ids", high=3)
+
+
+def test_token_ids_need_their_layout_and_a_long_enough_last_axis():
+    assert checks.token_ids([[1, 2]], "f", "ids", "(B, T)", (2,), 2).shape == (1, 2)
+    with pytest.raises(ValueError, match=r"f: ids must have shape \(B, T\) with T ≥ 2 \(a prompt\), got \(1, 1\)"):
+        checks.token_ids([[1]], "f", "ids", "(B, T)", (2,), 2, " (a prompt)")
+    with pytest.raises(ValueError, match=r"f: ids must have shape \(\.\.\., T\) with T ≥ 1, got \(\)"):
+        checks.token_ids(3, "f", "ids")
+    with pytest.raises(IndexError, match=r"f: ids must lie in \[0, 5\)"):
+        checks.token_ids([7], "f", "ids", high=5)
+
+
+def test_class_indices_fit_the_logits_rows_and_classes():
+    assert checks.class_indices([0, 2], (2, 3), "f", "logits", "targets", "integers").shape == (2,)
+    with pytest.raises(ValueError, match=r"f: logits need a class axis, got shape \(\)"):
+        checks.class_indices(0, (), "f", "logits", "targets", "integers")
+    with pytest.raises(ValueError, match=r"f: logits of shape \(2, 3\) need targets of shape \(2,\), got targets of "
+                                         r"shape \(3,\)"):
+        checks.class_indices([0, 1, 2], (2, 3), "f", "logits", "targets", "integers")
+    with pytest.raises(IndexError, match=r"f: targets must lie in \[0, 3\), got 3"):
+        checks.class_indices([0, 3], (2, 3), "f", "logits", "targets", "integers")
+    with pytest.raises(TypeError, match="f: targets must be integer class indices, got dtype float64"):
+        checks.class_indices([0.0, 1.0], (2, 3), "f", "logits", "targets", "integer class indices")
+
+
+def test_logits_are_a_float_tensor_with_a_non_empty_axis():
+    x, axis = checks.logits([[1.0, 2.0]], -1, "f")
+    assert isinstance(x, Tensor) and axis == 1
+    with pytest.raises(ValueError, match=r"f: axis 0 of shape \(0, 2\) is empty"):
+        checks.logits(np.zeros((0, 2)), 0, "f")
+
+
+def test_model_logits_are_batch_time_vocab_for_the_ids():
+    checks.model_logits((2, 3, 5), (2, 3), "f", "model_fn")
+    with pytest.raises(ValueError, match=r"f: model_fn must map ids of shape \(2, 3\) to logits of shape "
+                                         r"\(batch, time, vocab\) = \(2, 3, vocab\), got shape \(2, 5\)"):
+        checks.model_logits((2, 5), (2, 3), "f", "model_fn")
+
+
+def test_finite_returns_float64_and_names_the_first_bad_entry():
+    assert checks.finite([1, 2], "f", "advantages").dtype == np.float64
+    with pytest.raises(ValueError, match=r"f: advantages of shape \(2,\) contain 1 NaN .* the first nan at index \(1,\)"):
+        checks.finite([0.0, np.nan], "f", "advantages")

@@ -130,11 +130,7 @@ def token_log_probs(logits, ids):
     log-probability: log of a product is a sum of logs (§5).
     """
     logits = checks.float_tensor(logits, "token_log_probs", "logits")
-    ids = checks.integers(ids, "token_log_probs", "ids", "integer token ids")
-    if logits.ndim != ids.ndim + 1 or logits.shape[:-1] != ids.shape:
-        raise ValueError(f"token_log_probs: logits of shape {logits.shape} need ids of shape {logits.shape[:-1]} "
-                         f"(one token per position), got ids of shape {ids.shape}")
-    checks.in_range(ids, logits.shape[-1], "token_log_probs", "ids")
+    ids = checks.class_indices(ids, logits.shape, "token_log_probs", "logits", "ids", "integer token ids")
     log_probs = _token_log_probs(LogSoftmax.apply(logits, axis=-1, where="token_log_probs"), ids)
     masked = log_probs.data == -np.inf
     if masked.any():
@@ -170,30 +166,30 @@ def aggregate(values, mask, mode="sequence_mean", constant_length=None):
     counts. A mask with no completion token at all, or under "sequence_mean"
     a sequence without any (1/|oᵢ| = 1/0), raises ValueError.
     """
-    checks.choice(mode, AGGREGATIONS, "aggregate", "mode")
     values = checks.float_tensor(values, "aggregate", "per-token values")
     checks.dims(values.shape, 2, "aggregate", "per-token values", "(B, T)")
-    keep = checks.completion_mask(mask, values.shape, "aggregate", "per-token values")
-    if constant_length is not None:
-        checks.positive(constant_length, "aggregate", "constant_length")
-    return checks.finite_result(_aggregate(values, keep, mode, constant_length), "aggregate", "the result")
+    keep = _aggregation(mask, values.shape, mode, constant_length, "aggregate", "mode", "per-token values")
+    return _aggregate(values, keep, mode, constant_length, "aggregate", "the result")
 
 
-def _aggregate(values, keep, mode, constant_length):
-    """``aggregate`` on checked input: values (B, T), a boolean mask of that shape with a True somewhere."""
+def _aggregate(values, keep, mode, constant_length, where, what="the loss"):
+    """``aggregate`` on checked input: values (B, T), a boolean mask of that shape with a True somewhere; the
+    result checked to be finite, as ``where``'s ``what``."""
     weight = keep.astype(values.dtype)
     total = (values * weight).sum(axis=1)  # Σ over each sequence's completion tokens
     if mode == "token_mean":
-        return total.sum() / float(weight.sum())
-    if mode == "sequence_mean":
+        result = total.sum() / float(weight.sum())
+    elif mode == "sequence_mean":
         lengths = weight.sum(axis=1)
         if (lengths == 0).any():
-            raise ValueError(f"aggregate: sequence_mean divides each sequence by its number of completion tokens, "
+            raise ValueError(f"{where}: sequence_mean divides each sequence by its number of completion tokens, "
                              f"but sequence(s) {np.flatnonzero(lengths == 0).tolist()} of the mask of shape {keep.shape} "
                              'have none; drop them, or use mode="token_mean" or "constant"')
-        return (total / lengths).mean()
-    length = values.shape[1] if constant_length is None else constant_length
-    return total.sum() / float(values.shape[0] * length)
+        result = (total / lengths).mean()
+    else:
+        length = values.shape[1] if constant_length is None else constant_length
+        result = total.sum() / float(values.shape[0] * length)
+    return checks.finite_result(result, where, what)
 
 
 # ---- REINFORCE (§16) ---------------------------------------------------------------------------
@@ -208,8 +204,7 @@ def reinforce_loss(log_probs, advantages, mask, aggregation="sequence_mean", con
     """
     log_probs, adv = _per_token(log_probs, advantages, "reinforce_loss")
     keep = _aggregation(mask, log_probs.shape, aggregation, constant_length, "reinforce_loss")
-    loss = _aggregate(-(log_probs * adv[:, None]), keep, aggregation, constant_length)
-    return checks.finite_result(loss, "reinforce_loss")
+    return _aggregate(-(log_probs * adv[:, None]), keep, aggregation, constant_length, "reinforce_loss")
 
 
 # ---- the clipped surrogate (§18) ---------------------------------------------------------------
@@ -263,7 +258,7 @@ def clipped_surrogate_loss(log_probs, old_log_probs, advantages, mask, eps_low=0
     ratio = _exp(log_probs - old, where, "the ratio π_new/π_old")
     adv = adv[:, None]
     objective = ratio * adv if eps_low is None else _clipped_objective(ratio, adv, *clip_band(eps_low, eps_high, where))
-    return checks.finite_result(_aggregate(-objective, keep, aggregation, constant_length), where)
+    return _aggregate(-objective, keep, aggregation, constant_length, where)
 
 
 def _exp(x, where, what):
@@ -284,12 +279,9 @@ def clip_fractions(ratio, advantages, mask, eps_low=0.2, eps_high=None):
     the inner updates move the policy further than the band allows.
     """
     low, high = clip_band(eps_low, eps_high, "clip_fractions")
-    r, adv = checks.array(ratio), checks.array(advantages)
-    if r.ndim != 2 or adv.shape != r.shape[:1]:
-        raise ValueError(f"clip_fractions: ratios of shape (B, T) need advantages of shape (B,), "
-                         f"got {r.shape} and {adv.shape}")
+    r, adv = _per_token(ratio, advantages, "clip_fractions", "ratios")
+    r, adv = r.data, adv[:, None]
     keep = checks.completion_mask(mask, r.shape, "clip_fractions", "ratios")
-    adv = adv[:, None]
     n = keep.sum()
     return (float(((adv < 0) & (r < 1 - low) & keep).sum() / n),
             float(((adv > 0) & (r > 1 + high) & keep).sum() / n))
@@ -303,30 +295,30 @@ def clip_band(eps_low, eps_high=None, where="clip_band"):
     return float(eps_low), float(high)
 
 
-def _aggregation(mask, shape, mode, constant_length, where):
-    """Check ``aggregate``'s arguments for per-token values of ``shape``; the mask as a boolean array."""
-    checks.choice(mode, AGGREGATIONS, where, "aggregation")
+def _aggregation(mask, shape, mode, constant_length, where, option="aggregation", values="log_probs"):
+    """Check ``aggregate``'s arguments (``mode`` is ``where``'s ``option``) for per-token ``values`` of ``shape``;
+    the mask as a boolean array."""
+    checks.choice(mode, AGGREGATIONS, where, option)
     if constant_length is not None:
         checks.positive(constant_length, where, "constant_length")
-    return checks.completion_mask(mask, shape, where, "log_probs")
+    return checks.completion_mask(mask, shape, where, values)
 
 
-def _per_token(log_probs, advantages, where):
-    """log-probs as a (B, T) Tensor and advantages as a finite (B,) array, shapes checked."""
-    log_probs = checks.float_tensor(log_probs, where, "log_probs")
-    adv = checks.array(advantages).astype(np.float64)
-    if log_probs.ndim != 2 or adv.shape != log_probs.shape[:1]:
-        raise ValueError(f"{where}: log_probs of shape (B, T) need one advantage per sequence, shape (B,); "
-                         f"got log_probs of shape {log_probs.shape} and advantages of shape {adv.shape}")
-    checks.finite(adv, where, "advantages")
-    return log_probs, adv
+def _per_token(values, advantages, where, what="log_probs"):
+    """Per-token ``values`` (log-probs, ratios) as a (B, T) Tensor and advantages as a finite (B,) array, shapes
+    checked."""
+    values = checks.float_tensor(values, where, what)
+    adv = checks.finite(advantages, where, "advantages")
+    if values.ndim != 2 or adv.shape != values.shape[:1]:
+        raise ValueError(f"{where}: {what} of shape (B, T) need one advantage per sequence, shape (B,); "
+                         f"got {what} of shape {values.shape} and advantages of shape {adv.shape}")
+    return values, adv
 
 
 def _old_log_probs(old, shape, where, what):
-    old = checks.array(old)
+    old = checks.finite(old, where, what)
     if old.shape != shape:
         raise ValueError(f"{where}: {what} of shape {old.shape} differ from log_probs of shape {shape}")
-    checks.finite(old, where, what)
     return old
 
 
@@ -394,4 +386,4 @@ def mean_entropy(logits, mask):
     """
     checks.dims(np.shape(logits), 3, "mean_entropy", "logits", "(B, T, V)")
     keep = checks.completion_mask(mask, np.shape(logits)[:2], "mean_entropy", "logits' positions")
-    return _aggregate(F.entropy(logits=logits), keep, "token_mean", None)  # F.entropy checks the logits
+    return _aggregate(F.entropy(logits=logits), keep, "token_mean", None, "mean_entropy")  # F.entropy checks the logits

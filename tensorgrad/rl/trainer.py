@@ -267,19 +267,13 @@ class GRPOTrainer:
     def _logits(model, inputs):
         """Run a model on ids (B, T) and check it returned logits (B, T, V)."""
         logits = model(inputs)
-        shape = logits.shape
-        if len(shape) != 3 or shape[:2] != inputs.shape:
-            raise ValueError(f"GRPOTrainer: the policy and reference must map ids of shape {inputs.shape} to logits of "
-                             f"shape ({inputs.shape[0]}, {inputs.shape[1]}, vocab), got shape {tuple(shape)}")
+        checks.model_logits(logits.shape, inputs.shape, "GRPOTrainer", "the policy and the reference")
         return logits if isinstance(logits, Tensor) else Tensor(np.asarray(logits))
 
 
 def _sequences(ids, completion_mask):
     """Integer ids (B, T) with T ≥ 2 and a completion mask of that shape, False at position 0."""
-    ids = checks.integers(ids, "GRPOTrainer.step", "ids", "integer token ids")
-    if ids.ndim != 2 or ids.shape[1] < 2:
-        raise ValueError(f"GRPOTrainer.step: ids must have shape (B, T) with T >= 2 (a prompt token, then the "
-                         f"completion), got {ids.shape}")
+    ids = checks.token_ids(ids, "GRPOTrainer.step", "ids", "(B, T)", (2,), 2, " (a prompt token, then the completion)")
     mask = checks.completion_mask(completion_mask, ids.shape, "GRPOTrainer.step", "ids")
     if mask[:, 0].any():
         raise ValueError("GRPOTrainer.step: completion_mask[:, 0] must be False: every sequence starts with at least "
