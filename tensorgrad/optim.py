@@ -140,7 +140,9 @@ class Adam(Optimizer):
     gradient at the same step count (the usual case) the gradients are laid
     end to end too and the formula runs once for the whole model. Otherwise
     (a parameter without gradient, or of another dtype) each parameter is
-    updated on its own, with the same arithmetic.
+    updated on its own, with the same arithmetic. A step writes the new
+    moments into a second pair of flat arrays, which become the moments only
+    once the step is accepted: a refused step changes nothing.
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
@@ -163,6 +165,8 @@ class Adam(Optimizer):
         else:
             self.m = self.shaped(self.flat_m)
             self.v = self.shaped(self.flat_v)
+            self.next_m, self.next_v = np.zeros_like(self.flat_m), np.zeros_like(self.flat_m)
+            self.next_m_views, self.next_v_views = self.shaped(self.next_m), self.shaped(self.next_v)
             # where each step lays the gradients and the new weights end to end, made once
             self.flat_g, self.flat_w = np.empty_like(self.flat_m), np.empty_like(self.flat_m)
             self.new_weights = self.shaped(self.flat_w)
@@ -174,8 +178,8 @@ class Adam(Optimizer):
     def step(self):
         """Gradients checked, the new weights computed and checked, then all written (or none).
 
-        A gradient entry of √(largest float) or more is refused too: its square would overflow v. On a
-        refusal of the new weights the moments have taken this gradient in; the step counts have not.
+        A gradient entry of √(largest float) or more is refused too: its square would overflow v. The new
+        moments are kept aside until the new weights pass, so a refused step leaves the moments as they were.
         """
         stepped = [i for i, p in enumerate(self.params) if p.grad is not None]
         counts = list(self.steps)
@@ -184,27 +188,33 @@ class Adam(Optimizer):
             self.refuse_large(grads)
             weights = np.concatenate([p._data.ravel() for p in self.params], out=self.flat_w)
             self.steps = [t + 1 for t in counts]
-            moves = [(None, self.moved(weights, self.change(self.flat_m, self.flat_v, grads, self.steps[0])))]
+            change = self.change(self.flat_m, self.flat_v, grads, self.steps[0], self.next_m, self.next_v)
+            moves = [(None, self.moved(weights, change), self.next_m, self.next_v)]
         else:
             for i in stepped:
                 self.refuse_large(self.params[i].grad, i)
             moves = []
             for i in stepped:
-                p = self.params[i]
+                p, m, v = self.params[i], np.empty_like(self.m[i]), np.empty_like(self.v[i])
                 self.steps[i] += 1
-                moves.append((i, self.moved(p._data.copy(), self.change(self.m[i], self.v[i], p.grad, self.steps[i]))))
-        for i, weights in moves:
+                change = self.change(self.m[i], self.v[i], p.grad, self.steps[i], m, v)
+                moves.append((i, self.moved(p._data.copy(), change), m, v))
+        for i, weights, _, _ in moves:
             try:
                 self.refuse_non_finite(weights, "weight", i)
             except FloatingPointError:
                 self.steps = counts
                 raise
-        for i, weights in moves:
+        for i, weights, m, v in moves:
             if i is not None:
                 self.params[i].copy_(weights)
+                self.m[i][...], self.v[i][...] = m, v
             else:  # weights is flat_w, seen parameter by parameter through new_weights
                 for p, new in zip(self.params, self.new_weights):
                     p.copy_(new)
+                # the new moments become the moments, and the old ones the space for the next step's
+                self.flat_m, self.next_m, self.m, self.next_m_views = self.next_m, self.flat_m, self.next_m_views, self.m
+                self.flat_v, self.next_v, self.v, self.next_v_views = self.next_v, self.flat_v, self.next_v_views, self.v
 
     def refuse_large(self, g, i=None):
         """Refuse a gradient (parameter i's, or with i None the flat buffer of all) that is not finite or whose
@@ -230,22 +240,24 @@ class Adam(Optimizer):
             weights -= change
         return weights
 
-    def change(self, m, v, g, t):
-        """Update the moments m and v in place from g; return lr · m̂ / (√v̂ + eps), the step at count t."""
+    def change(self, m, v, g, t, new_m, new_v):
+        """The moments m and v updated from g, written into new_m and new_v; return lr · m̂ / (√v̂ + eps),
+        the step at count t."""
         b1, b2 = self.betas
         # one scratch array holds the intermediates in turn: two new arrays in all, not a dozen
         scratch = np.multiply(g, 1 - b1, out=np.empty_like(m))
-        m *= b1
-        m += scratch
+        np.multiply(m, b1, out=new_m)
+        new_m += scratch
         np.multiply(g, g, out=scratch)
         scratch *= 1 - b2
-        v *= b2
-        v += scratch
+        np.multiply(v, b2, out=new_v)
+        new_v += scratch
         # the two bias corrections folded into plain numbers
-        denominator = np.sqrt(v, out=scratch)
+        denominator = np.sqrt(new_v, out=scratch)
         denominator /= math.sqrt(1 - b2**t)
         denominator += self.eps
-        return np.divide(np.multiply(m, self.lr / (1 - b1**t)), denominator, out=denominator)
+        with np.errstate(over="ignore"):  # a step too large to hold is refused before anything is written
+            return np.divide(np.multiply(new_m, self.lr / (1 - b1**t)), denominator, out=denominator)
 
 
 class AdamW(Adam):

@@ -101,6 +101,33 @@ def test_adam_refuses_a_gradient_whose_square_overflows_and_a_weight_that_would(
     for p, old in zip(params, before):
         np.testing.assert_array_equal(p.data, old)
     assert optimizer.steps == [0, 0]
+    assert not any(m.any() or v.any() for m, v in zip(optimizer.m, optimizer.v))  # the moments are untouched too
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+@pytest.mark.parametrize("path", ["all parameters at once", "parameter by parameter"])
+def test_after_a_refused_step_adam_goes_on_as_if_it_had_never_been_tried(name, path):
+    """The moments of a refused step are never kept: the next good step is exactly a fresh optimizer's."""
+    tried, fresh = two_parameters(), two_parameters()
+    if path == "parameter by parameter":  # a third parameter without a gradient: each one is updated on its own
+        tried.append(Tensor(np.zeros(1), requires_grad=True))
+        fresh.append(Tensor(np.zeros(1), requires_grad=True))
+    optimizers = [OPTIMIZERS[name](params) for params in (tried, fresh)]
+    tried[1].data = np.array([[1.7e308, 1.0], [1.0, 1.0]])
+    fresh[1].data = tried[1].data.copy()
+    tried[0].grad, tried[1].grad = np.array([1e150, 1e150]), -np.ones((2, 2))
+    optimizers[0].lr = 1e307  # the step would push 1.7e308 past the largest float
+    with pytest.raises(FloatingPointError, match="this step would make parameter"):
+        optimizers[0].step()
+    optimizers[0].lr = 0.1
+    for params in (tried, fresh):
+        params[0].grad, params[1].grad = np.array([0.5, -0.5]), np.full((2, 2), 0.25)
+    for optimizer in optimizers:
+        optimizer.step()
+    for a, b in zip(tried, fresh):
+        np.testing.assert_array_equal(a.data, b.data)
+    for a, b in zip(optimizers[0].m + optimizers[0].v, optimizers[1].m + optimizers[1].v):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_clip_grad_norm_refuses_a_non_finite_gradient_and_survives_huge_finite_ones():
