@@ -234,7 +234,8 @@ GELU_C = math.sqrt(2 / math.pi)  # a Python float, so float32 stays float32
 
 def _gelu_tanh(a):
     """t = tanh(√(2/π)(a + 0.044715a³)), which both of gelu's rules use: kept from the forward pass."""
-    return tanh(GELU_C * (a + 0.044715 * (a * a * a)))
+    with np.errstate(over="ignore"):  # a³ overflows past |a| ≈ 1e102 (float32: 7e12), where t is ±1 anyway
+        return tanh(GELU_C * (a + 0.044715 * (a * a * a)))
 
 
 def _gelu_slope(a, out, t):
