@@ -258,6 +258,14 @@ def test_the_min_never_makes_the_update_larger():
         assert (objective <= r * a).all()
 
 
+def test_clipped_objective_works_on_numbers_and_arrays_as_clip_ratio_does():
+    r, a = np.array([[0.5, 1.0, 1.5, 0.7]]), np.array([[1.0, -1.0, 1.0, -2.0]])
+    on_tensors = clipped_objective(Tensor(r), Tensor(a), 0.2, 0.28).data
+    np.testing.assert_array_equal(on_tensors, [[0.5, -1.0, 1.28, -1.6]])  # min(r·A, clip(r)·A), by hand
+    np.testing.assert_array_equal(clipped_objective(r, a, 0.2, 0.28), on_tensors)
+    assert clipped_objective(1.5, 1.0, 0.2) == 1.2 and clipped_objective(0.5, -1.0, 0.2) == -0.8
+
+
 # ---- the KL leash (§15) -------------------------------------------------------------------------
 def test_k3_is_never_negative_and_its_sample_mean_is_the_exact_kl():
     policy_logits = np.array([1.0, 0.2, -0.5, 0.8, -1.5, 0.0])

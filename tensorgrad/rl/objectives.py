@@ -233,12 +233,15 @@ def clipped_objective(ratio, advantages, eps_low=0.2, eps_high=None):
     is flat in r, so that token's gradient is exactly 0 for the rest of the
     step. Moves the other way are never clipped: r·A is then the smaller one.
     Hence L^CLIP ≤ r·A always, and its gradient is either r·A's or 0.
+    Works on numbers, arrays and Tensors, as ``clip_ratio`` does.
     """
     return _clipped_objective(ratio, advantages, *clip_band(eps_low, eps_high, "clipped_objective"))
 
 
 def _clipped_objective(ratio, advantages, low, high):
-    return minimum(ratio * advantages, _clip(ratio, low, high) * advantages)
+    unclipped, clipped = ratio * advantages, _clip(ratio, low, high) * advantages
+    on_tensors = isinstance(unclipped, Tensor) or isinstance(clipped, Tensor)
+    return minimum(unclipped, clipped) if on_tensors else np.minimum(unclipped, clipped)
 
 
 def clipped_surrogate_loss(log_probs, old_log_probs, advantages, mask, eps_low=0.2, eps_high=None,
