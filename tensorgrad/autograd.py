@@ -126,7 +126,7 @@ def vjp(node, g):
     sent = _fitted(node, node.op.backward(ctx, g))
     if anomaly.mode.enabled:
         made_at = getattr(ctx, "made_at", "(outside detect_anomaly(), so not recorded)")
-        inputs = [parent._data for parent in node._parents]
+        inputs = [parent._data for parent in node._in]
         for share in sent:
             if share is not None:
                 anomaly.refuse_non_finite(np.asarray(share), "the gradient sent back", node.op.name, inputs, made_at)
@@ -161,7 +161,7 @@ def _fitted(node, grads):
         None if grad is None or not parent.requires_grad
         else grad if grad.shape == parent._data.shape
         else unbroadcast_checked(grad, parent._data.shape, node.op)
-        for parent, grad in zip(node._parents, grads)
+        for parent, grad in zip(node._in, grads)  # an op node: its inputs are the tuple _in
     ]
 
 
@@ -171,7 +171,7 @@ def saved_nodes(node):
     By position, not by looking for an array among the nodes: a constant made
     from ``x.data`` shares x's array, yet must stay a constant.
     """
-    parents, saved = node._parents, []
+    parents, saved = node._in, []
     for i, array in enumerate(node._ctx.saved):
         if i < len(parents) and parents[i]._data is array:
             saved.append(parents[i])
@@ -218,7 +218,7 @@ def check_versions(node):
     attention saves q, k, v as views of its one input), so what counts is shared memory.
     """
     ctx = node._ctx
-    for owner, version in zip((node, *node._parents), ctx.versions):
+    for owner, version in zip((node, *node._in), ctx.versions):
         if owner._version.count != version and any(np.may_share_memory(owner._data, saved) for saved in ctx.saved):
             which = "its output" if owner is node else f"input of shape {owner._data.shape}"
             label = "" if owner.label is None else f"the tensor labelled {owner.label!r}, "
