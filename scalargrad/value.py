@@ -139,13 +139,16 @@ class Value:
         after every node that uses it has handed back its share. Intermediate
         nodes get this pass's gradient; leaves (inputs, parameters) *add* it to
         what they hold, as in PyTorch, so gradients of several losses can be
-        summed. Call ``zero_grad`` before each training step.
+        summed. Call ``zero_grad`` before each training step. A constant gets
+        none, as a number kept as a float gets none, drawn or not.
         """
         seed = _as_float(grad, "backward: the seed gradient")
         total = 0.0  # one sum to see cheaply that no gradient overflowed
         for node, g in backpropagate(self, seed, vjp_on_floats):
             if node._in is not None:
                 node.grad = g
+            elif type(node) is Constant:
+                continue
             else:
                 node.grad += g
             total += g
@@ -335,15 +338,17 @@ def vjp_on_floats(node, upstream):
 
 
 def vjp_on_values(node, upstream):
-    """The same product on Values, so the gradient is a graph that can be differentiated again."""
-    return [local * upstream for local in local_derivatives(node, as_values=True)]
+    """The same product on Values, so the gradient is a graph that can be differentiated again. A constant gets
+    no share (None): building it is wasted work that can overflow where no gradient does."""
+    slopes = zip(inputs_of(node), local_derivatives(node, as_values=True))
+    return [None if isinstance(x, (float, Constant)) else local * upstream for x, local in slopes]
 
 
 def _report_overflow(root, seed):
     """Raise, naming the op, if a gradient overflowed: the walk again, keeping every gradient."""
     walk = [(node, g) for node, g in backpropagate(root, seed, vjp_on_floats)]
-    bad = next((i for i, (_, g) in enumerate(walk) if not math.isfinite(g)), None)
-    if bad is None:  # only the quick sum overflowed; every gradient is finite
+    bad = next((i for i, (node, g) in enumerate(walk) if not math.isfinite(g) and type(node) is not Constant), None)
+    if bad is None:  # only the quick sum (or a constant, which gets no gradient) overflowed
         return
     node, g = walk[bad]
     # The culprit is the op that sent this node a non-finite share: one of the nodes it feeds.

@@ -1,0 +1,154 @@
+"""Hostile uses of scalargrad's node layout: inputs in the slots ``_in``/``_in2``, plain numbers kept as floats
+until a drawing lifts them into ``Constant`` nodes (see ``scalargrad.graph``).
+
+Whatever the user does, a gradient, an error or a picture must not depend on whether the graph was drawn first.
+"""
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from scalargrad import Value, draw, gradcheck, step_through, sum_of
+from scalargrad.drawing import Walk
+from scalargrad.graph import topological_order
+from scalargrad.stepper import frames_of
+from scalargrad.value import Constant, grad
+
+DRAWN_FIRST = pytest.mark.parametrize("drawn_first", [False, True], ids=["not drawn", "drawn first"])
+
+
+def _maybe_draw(root, drawn_first):
+    if drawn_first:
+        draw(root, "backward")
+
+
+# ---- a constant's share of the gradient is nobody's gradient --------------------------------
+def _share_of_a_constant_overflows():
+    """z = (x · 1e-200) · 1e200: dz/dx = 1, but the 1e-200's share, x · 1e200, is 1e400 (inf)."""
+    x = Value(1e200, label="x")
+    return x, (x * 1e-200) * 1e200
+
+
+@DRAWN_FIRST
+def test_backward_ignores_a_constants_overflowing_share(drawn_first):
+    x, z = _share_of_a_constant_overflows()
+    _maybe_draw(z, drawn_first)
+    z.backward()
+    assert x.grad == 1.0
+
+
+@DRAWN_FIRST
+def test_grad_ignores_a_constants_overflowing_share(drawn_first):
+    x, z = _share_of_a_constant_overflows()
+    _maybe_draw(z, drawn_first)
+    assert grad(z, [x]) == [1.0]
+
+
+@DRAWN_FIRST
+def test_create_graph_builds_no_share_for_a_constant(drawn_first):
+    x, z = _share_of_a_constant_overflows()
+    _maybe_draw(z, drawn_first)
+    (dz,) = grad(z, [x], create_graph=True)
+    assert dz.data == 1.0
+    assert grad(dz, [x]) == [0.0]
+
+
+@DRAWN_FIRST
+def test_an_overflowing_gradient_of_a_value_still_raises(drawn_first):
+    x, a, b = Value(1e200, label="x"), Value(1e-200, label="a"), Value(1e200, label="b")
+    z = (x * a) * b  # dz/da = x · b = 1e400
+    _maybe_draw(z, drawn_first)
+    with pytest.raises(OverflowError, match="backward through mul"):
+        z.backward()
+    with pytest.raises(OverflowError, match="backward through mul"):
+        grad(z, [a])
+
+
+@DRAWN_FIRST
+def test_a_constant_never_holds_a_gradient(drawn_first):
+    x = Value(3.0, label="x")
+    loss = sum_of([x * 2.0, 5.0]) ** 2  # a float in a slot, and a Constant made by sum_of
+    _maybe_draw(loss, drawn_first)
+    loss.backward()
+    loss.backward()
+    assert x.grad == 2 * 2 * (2 * 3.0 + 5.0) * 2.0
+    constants = [node for node in topological_order(loss) if isinstance(node, Constant)]
+    assert constants and all(node.grad == 0.0 for node in constants)
+
+
+# ---- the pictures ------------------------------------------------------------------------------
+def _square_of_twice(drawn_first):
+    x = Value(3.0, label="x")
+    loss = (x * 2.0) ** 2
+    _maybe_draw(loss, drawn_first)
+    loss.backward()
+    return loss
+
+
+def test_a_constants_gradient_in_a_step_through_does_not_depend_on_drawing_first():
+    frames, texts = [], []
+    for drawn_first in (False, True):
+        walk = Walk(_square_of_twice(drawn_first), 500, "test", include_constants=True)
+        texts.append([walk.style.grad_text(i) for i in range(len(walk.order))])
+        frames.append(frames_of(walk))
+    assert texts[0] == texts[1]
+    assert frames[0] == frames[1]
+    assert texts[0][1] == "36"  # the constant 2: ∂L/∂2 = 2·(2x)·x = 36 at x = 3, as its chain-rule frame says
+
+
+def test_drawings_are_the_same_whether_drawn_before_or_after_backward():
+    sources = []
+    for drawn_first in (False, True):
+        loss = _square_of_twice(drawn_first)
+        sources.append((draw(loss, "backward").source, draw(loss, "forward").source))
+    assert sources[0] == sources[1]
+
+
+@pytest.mark.parametrize("entry", ["draw", "step_through"])
+def test_a_refused_drawing_leaves_the_graph_as_it_was(entry, tmp_path):
+    x = Value(1.0, label="x")
+    y = x
+    for _ in range(300):
+        y = y * 1.0001 + 0.0
+    before = topological_order(y)
+    with pytest.raises(ValueError, match="the graph has 1201 nodes, more than max_nodes=500"):  # 601 + 600 constants
+        if entry == "draw":
+            draw(y)
+        else:
+            y.backward()
+            step_through(y, tmp_path)
+    assert topological_order(y) == before
+    assert type(y._in2) is float  # the 0.0 is still a plain number, not a Constant node
+
+
+# ---- numbers of every kind, on either side, agree with finite differences ------------------------
+NUMBERS = [2, 2.5, -0.0, np.float64(2.5), np.float32(0.75), np.int64(3), Fraction(1, 3), 1000]
+OPERATORS = {
+    "x + n": lambda x, n: x + n, "n + x": lambda x, n: n + x, "x - n": lambda x, n: x - n,
+    "n - x": lambda x, n: n - x, "x * n": lambda x, n: x * n, "n * x": lambda x, n: n * x,
+    "x / n": lambda x, n: x / n, "n / x": lambda x, n: n / x, "x ** n": lambda x, n: x ** n,
+    "n ** x": lambda x, n: n ** x,
+}
+
+
+@pytest.mark.parametrize("number", NUMBERS, ids=lambda n: f"{type(n).__name__}({n})")
+@pytest.mark.parametrize("name", OPERATORS)
+def test_a_number_on_either_side_gives_the_gradient_finite_differences_give(name, number):
+    operator = OPERATORS[name]
+    if name == "x / n" and number == 0 or name == "n ** x" and number <= 0 or name == "x ** n" and number >= 10:
+        pytest.skip("outside the op's domain or range")
+    report = gradcheck(lambda x: operator(x, number) * 1.0, [0.75], raise_on_failure=False)
+    assert report.ok, report
+
+
+@DRAWN_FIRST
+def test_second_derivatives_through_constants_on_either_side(drawn_first):
+    x = Value(1.3, label="x")
+    y = 3.0 * x**3 + 2**x - 1 / x + x / 4
+    _maybe_draw(y, drawn_first)
+    (dy,) = grad(y, [x], create_graph=True)
+    (d2y,) = grad(dy, [x])
+    assert dy.data == pytest.approx(9 * 1.3**2 + 2**1.3 * math.log(2) + 1 / 1.3**2 + 0.25, rel=1e-12)
+    assert d2y == pytest.approx(18 * 1.3 + 2**1.3 * math.log(2) ** 2 - 2 / 1.3**3, rel=1e-12)
