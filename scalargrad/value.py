@@ -91,7 +91,7 @@ class Value:
         return apply(ew.neg, self)
 
     def __pow__(self, exponent):
-        if isinstance(exponent, Value):
+        if isinstance(exponent, Value) and type(exponent) is not Constant:  # a Constant is the number it holds
             return apply(ew.power_of_variables, self, exponent)
         return _binary(ew.power, self, exponent)
 
@@ -139,8 +139,7 @@ class Value:
         after every node that uses it has handed back its share. Intermediate
         nodes get this pass's gradient; leaves (inputs, parameters) *add* it to
         what they hold, as in PyTorch, so gradients of several losses can be
-        summed. Call ``zero_grad`` before each training step. A constant gets
-        none, as a number kept as a float gets none, drawn or not.
+        summed. Call ``zero_grad`` before each training step. Constants get none.
         """
         seed = _as_float(grad, "backward: the seed gradient")
         total = 0.0  # one sum to see cheaply that no gradient overflowed

@@ -152,3 +152,13 @@ def test_second_derivatives_through_constants_on_either_side(drawn_first):
     (d2y,) = grad(dy, [x])
     assert dy.data == pytest.approx(9 * 1.3**2 + 2**1.3 * math.log(2) + 1 / 1.3**2 + 0.25, rel=1e-12)
     assert d2y == pytest.approx(18 * 1.3 + 2**1.3 * math.log(2) ** 2 - 2 / 1.3**3, rel=1e-12)
+
+
+def test_a_lifted_constant_as_exponent_is_the_number_it_holds():
+    x = Value(-2.0, label="x")
+    drawn = x**3.0
+    draw(drawn)
+    (three,) = [node for node in drawn._parents if isinstance(node, Constant)]
+    cube = x**three  # a negative base to a constant power, as x**3.0: not a variable exponent
+    cube.backward()
+    assert cube.data == -8.0 and x.grad == 12.0
