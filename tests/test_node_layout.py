@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from scalargrad import Value, draw, gradcheck, step_through, sum_of
-from scalargrad.drawing import Walk
+from scalargrad.drawing import LAYOUT, Walk, digraph
 from scalargrad.graph import topological_order
 from scalargrad.stepper import frames_of
 from scalargrad.value import Constant, grad
@@ -88,13 +88,15 @@ def _square_of_twice(drawn_first):
 
 
 def test_a_constants_gradient_in_a_step_through_does_not_depend_on_drawing_first():
-    frames, texts = [], []
+    frames, texts, layouts = [], [], []
     for drawn_first in (False, True):
         walk = Walk(_square_of_twice(drawn_first), 500, "test", include_constants=True)
         texts.append([walk.style.grad_text(i) for i in range(len(walk.order))])
         frames.append(frames_of(walk))
+        layouts.append(digraph(walk, LAYOUT, "LR").source)
     assert texts[0] == texts[1]
     assert frames[0] == frames[1]
+    assert layouts[0] == layouts[1]
     assert texts[0][1] == "36"  # the constant 2: ∂L/∂2 = 2·(2x)·x = 36 at x = 3, as its chain-rule frame says
 
 
