@@ -12,12 +12,10 @@ ordinary backward pass) and on Values too: ``grad(..., create_graph=True)``
 evaluates them on Values to build the gradient as a graph of its own, which
 can be differentiated again (second derivatives, Newton's method).
 
-A node stores only its inputs and the op that made it, never a function that
-refers back to itself, so a graph holds no reference cycles and Python's cyclic
-garbage collector has nothing to do when it is freed. The inputs sit in two
-slots of the node itself (see ``scalargrad.graph``), and a plain number in the
-arithmetic (the 2 in ``x * 2``) is kept as the number: one object per node,
-and none per constant, for a collector that visits every live object.
+A node stores only its inputs and the op that made it, never a function that refers back to itself, so a graph
+holds no reference cycles and Python's cyclic garbage collector has nothing to do when it is freed. The inputs sit
+in two slots of the node itself (see ``scalargrad.graph``), and a plain number in the arithmetic (the 2 in ``x * 2``)
+is kept as the number: one object per node, and none per constant, for a collector that visits every live object.
 """
 
 import math
@@ -181,9 +179,8 @@ def _overflow(op, args):
 
 
 def _binary(op, a, b):
-    """``apply`` for the two-input operators, made lean: they build most of any graph.
-
-    A plain number on either side stays a plain float in the node, a constant with no node of its own."""
+    """``apply`` for the two-input operators, made lean: they build most of any graph. A plain number on either
+    side stays a plain float in the node, a constant with no node of its own."""
     if type(a) is Value:
         x = a.data
     else:
@@ -247,10 +244,7 @@ def _numbers(node):
 
 
 class Constant(Value):
-    """A leaf lifted out of a plain number in the user's code (the 2 in ``x**2``), not made by the user.
-
-    Only the type differs from a Value, so the drawings can show it quietly at no cost to other nodes.
-    """
+    """A number from the user's code (the 2 in ``x**2``) lifted into a leaf: drawn quietly, given no gradient."""
 
     __slots__ = ()
 
@@ -300,14 +294,19 @@ def _show(args):
 
 # ---- the chain rule's local step, shared by backward() and grad() ---------------------
 def local_derivatives(node, as_values):
-    """d(node)/d(parent) for each parent: numbers, or Values (a graph) if ``as_values``."""
+    """d(node)/d(parent) for each parent: numbers, or Values (a graph) if ``as_values``. A rule that gives not one
+    per input is an error naming the op, where a shorter list would leave the last inputs without a gradient."""
     op = node.op
     inputs = inputs_of(node) if as_values else _numbers(node)
     try:
         kept = () if op.keep is None else (op.keep(*inputs),)
-        return op.derivative(*inputs, node if as_values else node.data, *kept)
+        slopes = op.derivative(*inputs, node if as_values else node.data, *kept)
     except (ZeroDivisionError, OverflowError) as error:
         raise _derivative_error(node, error) from None
+    if not isinstance(slopes, (tuple, list)) or len(slopes) != len(inputs):
+        raise TypeError(f"{op.name}: its derivative rule must return a tuple of {len(inputs)} local derivatives, "
+                        f"one per input, got {slopes!r}")
+    return slopes
 
 
 def _derivative_error(node, error):
@@ -330,9 +329,11 @@ def vjp_on_floats(node, upstream):
                 return (upstream if local_a == 1.0 else local_a * upstream,
                         upstream if local_b == 1.0 else local_b * upstream)
             (local,) = op.derivative(first.data, node.data)
+            return (upstream if local == 1.0 else local * upstream,)
         except (ZeroDivisionError, OverflowError) as error:
             raise _derivative_error(node, error) from None
-        return (upstream if local == 1.0 else local * upstream,)
+        except (TypeError, ValueError):  # not one local derivative per input? local_derivatives says so, or re-raises
+            pass
     return [local * upstream for local in local_derivatives(node, as_values=False)]
 
 

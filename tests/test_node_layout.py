@@ -12,9 +12,10 @@ import pytest
 
 from scalargrad import Value, draw, gradcheck, step_through, sum_of
 from scalargrad.drawing import LAYOUT, Walk, digraph
+from scalargrad.elementwise import Op
 from scalargrad.graph import topological_order
 from scalargrad.stepper import frames_of
-from scalargrad.value import Constant, grad
+from scalargrad.value import Constant, apply, grad
 
 DRAWN_FIRST = pytest.mark.parametrize("drawn_first", [False, True], ids=["not drawn", "drawn first"])
 
@@ -164,3 +165,34 @@ def test_a_lifted_constant_as_exponent_is_the_number_it_holds():
     cube = x**three  # a negative base to a constant power, as x**3.0: not a variable exponent
     cube.backward()
     assert cube.data == -8.0 and x.grad == 12.0
+
+
+# ---- a derivative rule that does not give one local derivative per input ----------------------------
+def _op_with_rule(inputs, rule):
+    return Op(f"f{inputs}", f"f{inputs}", lambda *xs: math.fsum(xs), rule)
+
+
+@pytest.mark.parametrize(
+    "inputs, rule",
+    [(1, lambda a, out: 2.0), (2, lambda a, b, out: (1.0,)), (2, lambda a, b, out: (1.0, 1.0, 1.0)),
+     (3, lambda a, b, c, out: (1.0, 1.0))],
+    ids=["a bare float for one input", "one for two inputs", "three for two inputs", "two for three inputs"],
+)
+def test_a_rule_with_the_wrong_number_of_local_derivatives_is_named_not_zipped_away(inputs, rule):
+    xs = [Value(float(i + 1), label=f"x{i}") for i in range(inputs)]
+    out = apply(_op_with_rule(inputs, rule), *xs)
+    expected = f"f{inputs}: its derivative rule must return a tuple of {inputs} local derivatives"
+    with pytest.raises(TypeError, match=expected):
+        out.backward()
+    with pytest.raises(TypeError, match=expected):
+        grad(out, xs, create_graph=True)
+    with pytest.raises(TypeError, match=expected):
+        draw(out, "backward")
+
+
+def test_an_error_inside_a_rule_is_its_own():
+    def rule(a, b, out):
+        raise ValueError("the rule's own error")
+
+    with pytest.raises(ValueError, match="the rule's own error"):
+        apply(_op_with_rule(2, rule), Value(1.0), Value(2.0)).backward()
