@@ -10,7 +10,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from scalargrad import Value, draw, gradcheck, step_through, sum_of
+from scalargrad import Value, dot, draw, gradcheck, step_through, sum_of
 from scalargrad.drawing import LAYOUT, Walk, digraph
 from scalargrad.elementwise import Op
 from scalargrad.graph import topological_order
@@ -26,15 +26,18 @@ def _maybe_draw(root, drawn_first):
 
 
 # ---- a constant's share of the gradient is nobody's gradient --------------------------------
-def _share_of_a_constant_overflows():
-    """z = (x · 1e-200) · 1e200: dz/dx = 1, but the 1e-200's share, x · 1e200, is 1e400 (inf)."""
+def _share_of_a_constant_overflows(n_ary=False):
+    """z = (x · 1e-200) · 1e200: dz/dx = 1, but the 1e-200's share, x · 1e200, is 1e400 (inf).
+
+    ``n_ary``: the product is ``dot``, whose numbers are Constant nodes from the start."""
     x = Value(1e200, label="x")
-    return x, (x * 1e-200) * 1e200
+    return x, (dot([1e-200], [x]) if n_ary else x * 1e-200) * 1e200
 
 
 @DRAWN_FIRST
-def test_backward_ignores_a_constants_overflowing_share(drawn_first):
-    x, z = _share_of_a_constant_overflows()
+@pytest.mark.parametrize("n_ary", [False, True], ids=["x * 1e-200", "dot([1e-200], [x])"])
+def test_backward_ignores_a_constants_overflowing_share(drawn_first, n_ary):
+    x, z = _share_of_a_constant_overflows(n_ary)
     _maybe_draw(z, drawn_first)
     z.backward()
     assert x.grad == 1.0
