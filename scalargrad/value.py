@@ -386,7 +386,7 @@ def grad(output, inputs, create_graph=False):
         total = 0.0  # one sum to see cheaply that no gradient overflowed
         for node, g in backpropagate(output, 1.0, vjp_on_floats):
             total += g
-            if node in wanted:
+            if node in wanted and type(node) is not Constant:  # as under create_graph: a constant gets none
                 found[node] = g
         if not math.isfinite(total):
             _report_overflow(output, 1.0)

@@ -199,3 +199,16 @@ def test_an_error_inside_a_rule_is_its_own():
 
     with pytest.raises(ValueError, match="the rule's own error"):
         apply(_op_with_rule(2, rule), Value(1.0), Value(2.0)).backward()
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_grad_with_respect_to_a_lifted_constant_is_zero_as_its_grad(create_graph):
+    x = Value(3.0, label="x")
+    y = x * 2.0
+    draw(y)
+    two = y._parents[1]
+    assert isinstance(two, Constant)
+    (slope,) = grad(y, [two], create_graph=create_graph)
+    assert float(slope) == 0.0
+    y.backward()
+    assert two.grad == 0.0 and x.grad == 2.0
