@@ -22,7 +22,7 @@ import math
 from numbers import Real
 
 from scalargrad import elementwise as ew
-from scalargrad.graph import backpropagate, inputs_of, topological_order
+from scalargrad.graph import backpropagate, copy_graph, inputs_of, topological_order
 
 
 class Value:
@@ -49,6 +49,9 @@ class Value:
 
     def __float__(self):
         return self.data
+
+    def __deepcopy__(self, memo):  # the whole graph, node by node: deepcopy's own recursion fails on a long chain
+        return copy_graph(self, memo)
 
     def input_nodes(self):
         """The inputs as nodes (also ``_parents``): a plain-number input becomes a ``Constant`` node, once."""
@@ -232,10 +235,7 @@ def _operand(op, x):
         return x
     if type(x) not in _PLAIN_NUMBERS and not (isinstance(x, Real) and not isinstance(x, bool)):
         return None
-    try:
-        return _as_float(x, "Value")
-    except ValueError as error:
-        raise ValueError(f"{op.name}: {error}") from None
+    return _as_float(x, op.name)
 
 
 def _numbers(node):
@@ -282,7 +282,7 @@ def _as_float(x, where):
     try:
         x = float(x)
     except OverflowError:
-        x = math.inf
+        raise ValueError(f"{where}: expected a finite number, got {x!r:.30}…, inf as a float") from None
     if not math.isfinite(x):
         raise ValueError(f"{where}: expected a finite number, got {x!r}")
     return x

@@ -4,6 +4,7 @@ until a drawing lifts them into ``Constant`` nodes (see ``scalargrad.graph``).
 Whatever the user does, a gradient, an error or a picture must not depend on whether the graph was drawn first.
 """
 
+import copy
 import math
 from fractions import Fraction
 
@@ -212,3 +213,35 @@ def test_grad_with_respect_to_a_lifted_constant_is_zero_as_its_grad(create_graph
     assert float(slope) == 0.0
     y.backward()
     assert two.grad == 0.0 and x.grad == 2.0
+
+
+# ---- copies, and numbers no float can hold -------------------------------------------------------
+def test_deepcopy_of_a_long_chain_copies_the_whole_graph_without_recursion():
+    x = Value(1.0, label="x")
+    y = x
+    for _ in range(20_000):  # far past Python's recursion limit
+        y = y * 1.0001 + 0.0
+    twin = copy.deepcopy(y)
+    assert twin.data == y.data
+    assert not set(map(id, topological_order(twin))) & set(map(id, topological_order(y)))
+    twin.backward()
+    assert x.grad == 0.0  # the original graph is untouched
+    y.backward()
+    assert topological_order(twin)[0].grad == x.grad == pytest.approx(1.0001**20_000)
+
+
+def test_deepcopy_keeps_shared_nodes_shared_and_gradients_equal():
+    a = Value(2.0, label="a")
+    z = sum_of([a * a, 3.0]) + dot([a, 1.0], [a, a]) - 2**a
+    z_twin, a_twin = copy.deepcopy([z, a])  # one memo: the a in the list is the a in the graph's copy
+    square = next(node for node in topological_order(z_twin) if node.op is not None and node.op.name == "mul")
+    assert square._in is square._in2 is a_twin
+    z.backward()
+    z_twin.backward()
+    assert a_twin.grad == a.grad and a_twin is not a
+
+
+@pytest.mark.parametrize("build", [lambda x: x * 10**400, lambda x: 10**400 - x, lambda x: Value(10**400)])
+def test_an_integer_too_large_for_a_float_is_named_as_it_was_written(build):
+    with pytest.raises(ValueError, match=r"expected a finite number, got 1000000000.*…, inf as a float"):
+        build(Value(1.0))
