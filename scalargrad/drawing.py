@@ -90,12 +90,13 @@ class Walk:
 
     def __init__(self, root, max_nodes, caller, include_constants=False):
         style = _style_for(root, caller)
-        self.order = style.nodes(root)
-        if len(self.order) > max_nodes:
+        size = style.size(root)  # counted before ``nodes`` may lift constants: a refusal changes nothing
+        if size > max_nodes:
             raise ValueError(
-                f"{caller}: the graph has {len(self.order)} nodes, more than max_nodes={max_nodes}; "
-                f"pass max_nodes={len(self.order)} (or more) to draw it anyway"
+                f"{caller}: the graph has {size} nodes, more than max_nodes={max_nodes}; "
+                f"pass max_nodes={size} (or more) to draw it anyway"
             )
+        self.order = style.nodes(root)
         self.root = len(self.order) - 1
         self.position = {node: i for i, node in enumerate(self.order)}
         self.style = style(self)
@@ -161,6 +162,11 @@ class Style:
         """The nodes to draw, in topological order."""
         return topological_order(root)
 
+    @staticmethod
+    def size(root):
+        """How many nodes ``nodes(root)`` would give, found without changing the graph."""
+        return len(topological_order(root))
+
 
 class ScalarStyle(Style):
     """scalargrad's Values: one number per node; on each edge ``upstream × local = contribution``."""
@@ -177,6 +183,11 @@ class ScalarStyle(Style):
             node.input_nodes()
         return topological_order(root)
 
+    @staticmethod
+    def size(root):
+        """The nodes, and the plain-number inputs that ``nodes`` would lift into Constants."""
+        return sum(1 + (type(node._in) is float) + (type(node._in2) is float) for node in topological_order(root))
+
     def is_constant(self, node):
         """A number lifted out of the user's code (the 2 in ``x**2``): a ``Constant``, never a user's ``Value``."""
         return isinstance(node, Constant)
@@ -185,6 +196,9 @@ class ScalarStyle(Style):
         return format_number(data)
 
     def grad_text(self, i):
+        """A node's ``.grad``; for a constant, which holds none, what the chain rule sends it (its frame's sum)."""
+        if self.walk.constant[i]:
+            return format_number(self._backward[1][i] or 0.0)
         return format_number(self.walk.order[i].grad)
 
     @cached_property

@@ -28,6 +28,8 @@ node (128 MB for a chain of 4 million). So one graph is walked by one thread
 at a time, as it is built by one.
 """
 
+import copy
+
 _EMIT = object()  # stack marker: "the node below me has all its parents in order"
 
 
@@ -137,3 +139,27 @@ def record_backward(order, seed, vjp):
     for node, grad in backpropagate(order[-1], seed, recording_vjp):
         totals[position[node]] = grad
     return sent, totals
+
+
+def copy_graph(root, memo):
+    """A deep copy of the scalargrad graph that computed ``root`` (``copy.deepcopy`` of a Value calls it).
+
+    Node by node in topological order, each copy taking its inputs' copies:
+    ``copy.deepcopy``'s own recursion, a level or two per node, would hit
+    Python's recursion limit on a long chain. Plain-number inputs are shared,
+    and so are the ops (fixed tables). ``memo`` is deepcopy's: id → copy.
+    """
+    for node in topological_order(root):
+        if id(node) in memo:
+            continue
+        twin = copy.copy(node)
+        twin._walk = None
+        first, second = node._in, node._in2
+        if type(first) is tuple:
+            twin._in = tuple(memo[id(x)] for x in first)
+        elif first is not None and type(first) is not float:
+            twin._in = memo[id(first)]
+        if second is not None and type(second) is not float:
+            twin._in2 = memo[id(second)]
+        memo[id(node)] = twin
+    return memo[id(root)]

@@ -12,19 +12,17 @@ ordinary backward pass) and on Values too: ``grad(..., create_graph=True)``
 evaluates them on Values to build the gradient as a graph of its own, which
 can be differentiated again (second derivatives, Newton's method).
 
-A node stores only its inputs and the op that made it, never a function that
-refers back to itself, so a graph holds no reference cycles and Python's cyclic
-garbage collector has nothing to do when it is freed. The inputs sit in two
-slots of the node itself (see ``scalargrad.graph``), and a plain number in the
-arithmetic (the 2 in ``x * 2``) is kept as the number: one object per node,
-and none per constant, for a collector that visits every live object.
+A node stores only its inputs and the op that made it, never a function that refers back to itself, so a graph
+holds no reference cycles and Python's cyclic garbage collector has nothing to do when it is freed. The inputs sit
+in two slots of the node itself (see ``scalargrad.graph``), and a plain number in the arithmetic (the 2 in ``x * 2``)
+is kept as the number: one object per node, and none per constant, for a collector that visits every live object.
 """
 
 import math
 from numbers import Real
 
 from scalargrad import elementwise as ew
-from scalargrad.graph import backpropagate, inputs_of, topological_order
+from scalargrad.graph import backpropagate, copy_graph, inputs_of, topological_order
 
 
 class Value:
@@ -51,6 +49,9 @@ class Value:
 
     def __float__(self):
         return self.data
+
+    def __deepcopy__(self, memo):  # the whole graph, node by node: deepcopy's own recursion fails on a long chain
+        return copy_graph(self, memo)
 
     def input_nodes(self):
         """The inputs as nodes (also ``_parents``): a plain-number input becomes a ``Constant`` node, once."""
@@ -91,7 +92,7 @@ class Value:
         return apply(ew.neg, self)
 
     def __pow__(self, exponent):
-        if isinstance(exponent, Value):
+        if isinstance(exponent, Value) and type(exponent) is not Constant:  # a Constant is the number it holds
             return apply(ew.power_of_variables, self, exponent)
         return _binary(ew.power, self, exponent)
 
@@ -139,13 +140,15 @@ class Value:
         after every node that uses it has handed back its share. Intermediate
         nodes get this pass's gradient; leaves (inputs, parameters) *add* it to
         what they hold, as in PyTorch, so gradients of several losses can be
-        summed. Call ``zero_grad`` before each training step.
+        summed. Call ``zero_grad`` before each training step. Constants get none.
         """
         seed = _as_float(grad, "backward: the seed gradient")
         total = 0.0  # one sum to see cheaply that no gradient overflowed
         for node, g in backpropagate(self, seed, vjp_on_floats):
             if node._in is not None:
                 node.grad = g
+            elif type(node) is Constant:
+                continue
             else:
                 node.grad += g
             total += g
@@ -179,9 +182,8 @@ def _overflow(op, args):
 
 
 def _binary(op, a, b):
-    """``apply`` for the two-input operators, made lean: they build most of any graph.
-
-    A plain number on either side stays a plain float in the node, a constant with no node of its own."""
+    """``apply`` for the two-input operators, made lean: they build most of any graph. A plain number on either
+    side stays a plain float in the node, a constant with no node of its own."""
     if type(a) is Value:
         x = a.data
     else:
@@ -233,10 +235,7 @@ def _operand(op, x):
         return x
     if type(x) not in _PLAIN_NUMBERS and not (isinstance(x, Real) and not isinstance(x, bool)):
         return None
-    try:
-        return _as_float(x, "Value")
-    except ValueError as error:
-        raise ValueError(f"{op.name}: {error}") from None
+    return _as_float(x, op.name)
 
 
 def _numbers(node):
@@ -245,10 +244,7 @@ def _numbers(node):
 
 
 class Constant(Value):
-    """A leaf lifted out of a plain number in the user's code (the 2 in ``x**2``), not made by the user.
-
-    Only the type differs from a Value, so the drawings can show it quietly at no cost to other nodes.
-    """
+    """A number from the user's code (the 2 in ``x**2``) lifted into a leaf: drawn quietly, given no gradient."""
 
     __slots__ = ()
 
@@ -286,7 +282,7 @@ def _as_float(x, where):
     try:
         x = float(x)
     except OverflowError:
-        x = math.inf
+        raise ValueError(f"{where}: expected a finite number, got {x!r:.30}…, inf as a float") from None
     if not math.isfinite(x):
         raise ValueError(f"{where}: expected a finite number, got {x!r}")
     return x
@@ -298,14 +294,19 @@ def _show(args):
 
 # ---- the chain rule's local step, shared by backward() and grad() ---------------------
 def local_derivatives(node, as_values):
-    """d(node)/d(parent) for each parent: numbers, or Values (a graph) if ``as_values``."""
+    """d(node)/d(parent) for each parent: numbers, or Values (a graph) if ``as_values``. A rule that gives not one
+    per input is an error naming the op, where a shorter list would leave the last inputs without a gradient."""
     op = node.op
     inputs = inputs_of(node) if as_values else _numbers(node)
     try:
         kept = () if op.keep is None else (op.keep(*inputs),)
-        return op.derivative(*inputs, node if as_values else node.data, *kept)
+        slopes = op.derivative(*inputs, node if as_values else node.data, *kept)
     except (ZeroDivisionError, OverflowError) as error:
         raise _derivative_error(node, error) from None
+    if not isinstance(slopes, (tuple, list)) or len(slopes) != len(inputs):
+        raise TypeError(f"{op.name}: its derivative rule must return a tuple of {len(inputs)} local derivatives, "
+                        f"one per input, got {slopes!r}")
+    return slopes
 
 
 def _derivative_error(node, error):
@@ -328,22 +329,26 @@ def vjp_on_floats(node, upstream):
                 return (upstream if local_a == 1.0 else local_a * upstream,
                         upstream if local_b == 1.0 else local_b * upstream)
             (local,) = op.derivative(first.data, node.data)
+            return (upstream if local == 1.0 else local * upstream,)
         except (ZeroDivisionError, OverflowError) as error:
             raise _derivative_error(node, error) from None
-        return (upstream if local == 1.0 else local * upstream,)
+        except (TypeError, ValueError):  # not one local derivative per input? local_derivatives says so, or re-raises
+            pass
     return [local * upstream for local in local_derivatives(node, as_values=False)]
 
 
 def vjp_on_values(node, upstream):
-    """The same product on Values, so the gradient is a graph that can be differentiated again."""
-    return [local * upstream for local in local_derivatives(node, as_values=True)]
+    """The same product on Values, so the gradient is a graph that can be differentiated again. A constant gets
+    no share (None): building it is wasted work that can overflow where no gradient does."""
+    slopes = zip(inputs_of(node), local_derivatives(node, as_values=True))
+    return [None if isinstance(x, (float, Constant)) else local * upstream for x, local in slopes]
 
 
 def _report_overflow(root, seed):
     """Raise, naming the op, if a gradient overflowed: the walk again, keeping every gradient."""
     walk = [(node, g) for node, g in backpropagate(root, seed, vjp_on_floats)]
-    bad = next((i for i, (_, g) in enumerate(walk) if not math.isfinite(g)), None)
-    if bad is None:  # only the quick sum overflowed; every gradient is finite
+    bad = next((i for i, (node, g) in enumerate(walk) if not math.isfinite(g) and type(node) is not Constant), None)
+    if bad is None:  # only the quick sum (or a constant, which gets no gradient) overflowed
         return
     node, g = walk[bad]
     # The culprit is the op that sent this node a non-finite share: one of the nodes it feeds.
@@ -381,7 +386,7 @@ def grad(output, inputs, create_graph=False):
         total = 0.0  # one sum to see cheaply that no gradient overflowed
         for node, g in backpropagate(output, 1.0, vjp_on_floats):
             total += g
-            if node in wanted:
+            if node in wanted and type(node) is not Constant:  # as under create_graph: a constant gets none
                 found[node] = g
         if not math.isfinite(total):
             _report_overflow(output, 1.0)
