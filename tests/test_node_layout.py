@@ -140,12 +140,16 @@ OPERATORS = {
 }
 
 
-@pytest.mark.parametrize("number", NUMBERS, ids=lambda n: f"{type(n).__name__}({n})")
-@pytest.mark.parametrize("name", OPERATORS)
+def _in_domain(name, number):
+    """Leave out x / 0, n ** x for n <= 0 (a real power needs a positive base) and x ** 1000 (it underflows)."""
+    return not (name == "x / n" and number == 0 or name == "n ** x" and number <= 0
+                or name == "x ** n" and number >= 10)
+
+
+@pytest.mark.parametrize("name, number", [(name, n) for name in OPERATORS for n in NUMBERS if _in_domain(name, n)],
+                         ids=lambda p: p if isinstance(p, str) else f"{type(p).__name__}({p})")
 def test_a_number_on_either_side_gives_the_gradient_finite_differences_give(name, number):
     operator = OPERATORS[name]
-    if name == "x / n" and number == 0 or name == "n ** x" and number <= 0 or name == "x ** n" and number >= 10:
-        pytest.skip("outside the op's domain or range")
     report = gradcheck(lambda x: operator(x, number) * 1.0, [0.75], raise_on_failure=False)
     assert report.ok, report
 
