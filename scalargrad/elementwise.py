@@ -166,8 +166,13 @@ def _slope_of_power(a, k, out):
     where the slope does not (a = 1e-310, k = 1e-10: a^(k−1) ≈ 1e310, k·a^(k−1) ≈ 1e300), and aᵏ lies
     between a and 1 there, so it neither overflows nor underflows."""
     exponent = plain(k)
-    if type(exponent) is float:  # one exponent: only the branch it needs (a float's ** raises on overflow)
-        return k * out / a if 0 < abs(exponent) < 1 else k * a ** (k - 1)
+    if type(exponent) is float:  # one exponent: only the branch it needs
+        if 0 < abs(exponent) < 1:
+            return k * out / a
+        try:
+            return k * a ** (k - 1)
+        except OverflowError:  # a float's ** raises; the slope is infinite, an error only if it is used
+            return k * math.inf if k else 0.0
     return choose(abs(exponent) < 1, k * out / a, k * a ** (k - 1))
 
 

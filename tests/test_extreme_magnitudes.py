@@ -238,3 +238,14 @@ def test_attention_with_queries_and_keys_150_orders_apart():
     ds = weights * (np.array([1.0, 0.0]) - weights[0])  # softmax's VJP for an upstream of (1, 0) on the weights
     assert close(out[0], [weights[0], 0.0]) and close(dq[0], ds @ k / math.sqrt(2))
     assert close(dk, np.outer(ds, q[0]) / math.sqrt(2)) and close(dv, np.outer(weights, [1.0, 0.0]))
+
+
+@pytest.mark.parametrize("engine", ["scalar", "tensor"])
+@pytest.mark.parametrize("base, x", [(0.5, -1023.0), (1e-300, -1.0)])
+def test_a_constant_base_below_one_to_a_large_negative_power_has_its_finite_slope(engine, base, x):
+    """d/dx cˣ = cˣ·ln c is finite here; the base's own slope, x·c^(x−1), would overflow, and is not needed."""
+    run = scalar_value_and_grads if engine == "scalar" else tensor_value_and_grads
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        out, (d,) = run(lambda a: base**a, x)
+    assert close(out, base**x) and close(d, base**x * math.log(base))
