@@ -482,3 +482,15 @@ def test_dot_product_layer_agrees_with_scalargrad():
     np.testing.assert_allclose(tx.grad, [v.grad for v in sx], rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(tb.grad, [v.grad for v in sb], rtol=1e-12, atol=1e-15)
     assert math.isfinite(t_out.item())
+
+
+def test_a_scalargrad_value_is_refused_not_silently_cut_off_from_its_gradient():
+    """NumPy would turn a Value into its float, so x.grad would stay 0 with no error: refused, naming the op."""
+    import scalargrad
+
+    t, v = Tensor(np.ones(2), requires_grad=True), scalargrad.Value(2.0)
+    for make, where in [(lambda: t * v, "mul"), (lambda: v * t, "mul"), (lambda: t + v, "add"),
+                        (lambda: Tensor(v), "Tensor"), (lambda: Tensor([v, 1.0]), "Tensor")]:
+        with pytest.raises(TypeError, match=rf"^{where}: got a scalargrad Value.*gradient a Tensor cannot carry back"):
+            make()
+    assert v.grad == 0.0 and (t * v.data).data.tolist() == [2.0, 2.0]  # its number is a constant, as before
