@@ -25,9 +25,10 @@ from scalargrad.gradcheck import (
     gradcheck,
     numerical_gradient,
 )
+from scalargrad.gradients import grad
 from scalargrad.stepper import step_through
 from scalargrad.sums import dot, sum_of
-from scalargrad.value import Value, grad, zero_grad
+from scalargrad.value import Value, zero_grad
 
 __all__ = [
     "GradcheckError",

@@ -3,9 +3,9 @@
 Every elementwise op comes from the table in ``scalargrad.elementwise``,
 where its forward rule and its local derivatives stand side by side (the
 two n-ary ops, ``sum_of`` and ``dot``, are in ``scalargrad.sums``); this file
-adds the two ways to run the chain rule: ``Value.backward()`` fills every ``.grad``, ``grad()``
-returns gradients without touching them. Both go through the one chain-rule
-loop, ``scalargrad.graph.backpropagate``.
+adds the chain rule's local step and ``Value.backward()``, which fills every
+``.grad`` (``scalargrad.gradients.grad`` returns gradients without touching
+them). Both go through the one chain-rule loop, ``scalargrad.graph.backpropagate``.
 
 The local derivatives are plain arithmetic, so they run on floats (an
 ordinary backward pass) and on Values too: ``grad(..., create_graph=True)``
@@ -153,7 +153,7 @@ class Value:
                 node.grad += g
             total += g
         if not math.isfinite(total):
-            _report_overflow(self, seed)
+            report_overflow(self, seed)
 
 
 # ---- building nodes ------------------------------------------------------------
@@ -344,7 +344,7 @@ def vjp_on_values(node, upstream):
     return [None if isinstance(x, (float, Constant)) else local * upstream for x, local in slopes]
 
 
-def _report_overflow(root, seed):
+def report_overflow(root, seed):
     """Raise, naming the op, if a gradient overflowed: the walk again, keeping every gradient."""
     walk = [(node, g) for node, g in backpropagate(root, seed, vjp_on_floats)]
     bad = next((i for i, (node, g) in enumerate(walk) if not math.isfinite(g) and type(node) is not Constant), None)
@@ -360,41 +360,11 @@ def _report_overflow(root, seed):
     raise OverflowError(f"{where}: the gradient of its input (data {node.data:.6g}) is {g}, too large for a float")
 
 
-def grad(output, inputs, create_graph=False):
-    """d(output)/d(x) for each x in ``inputs``, without touching any ``.grad``.
-
-    With ``create_graph=True`` each gradient is a Value whose own graph leads
-    back to the inputs, so it can be differentiated again::
-
-        x = Value(2.0)
-        (dy,) = grad(x**3, [x], create_graph=True)   # 3x² = 12
-        (d2y,) = grad(dy, [x])                       # 6x  = 12
-    """
-    if not isinstance(output, Value):
-        raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
-    inputs = list(inputs)
-    for x in inputs:
-        if not isinstance(x, Value):
-            raise TypeError(f"grad: inputs must be Values, got {type(x).__name__} {x!r}")
-    wanted = set(inputs)
-    found = {}
-    if create_graph:
-        for node, g in backpropagate(output, Value(1.0), vjp_on_values):
-            if node in wanted:
-                found[node] = g
-    else:
-        total = 0.0  # one sum to see cheaply that no gradient overflowed
-        for node, g in backpropagate(output, 1.0, vjp_on_floats):
-            total += g
-            if node in wanted and type(node) is not Constant:  # as under create_graph: a constant gets none
-                found[node] = g
-        if not math.isfinite(total):
-            _report_overflow(output, 1.0)
-    zero = Value(0.0) if create_graph else 0.0
-    return [found.get(x, zero) for x in inputs]
-
-
 def zero_grad(target):
     """Set ``.grad`` to 0 for a whole graph (given its root) or a list of Values."""
-    for node in topological_order(target) if isinstance(target, Value) else target:
+    if isinstance(target, Value):
+        target = topological_order(target)
+    elif not isinstance(target, (list, tuple)) or not all(isinstance(x, Value) for x in target):
+        raise TypeError(f"zero_grad: expected a Value (a graph's root) or a list of Values, got {target!r:.80}")
+    for node in target:
         node.grad = 0.0

@@ -18,7 +18,7 @@ import pytest
 import tensorgrad as tg
 from scalargrad import Value
 from scalargrad import functional as SF
-from scalargrad.value import grad
+from scalargrad.gradients import grad
 from tensorgrad import Tensor
 from tensorgrad import functional as F
 

@@ -11,12 +11,13 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from scalargrad import Value, dot, draw, gradcheck, step_through, sum_of
+from scalargrad import Value, dot, draw, gradcheck, step_through, sum_of, zero_grad
 from scalargrad.drawing import LAYOUT, Walk, digraph
 from scalargrad.elementwise import Op
+from scalargrad.gradients import grad
 from scalargrad.graph import topological_order
 from scalargrad.stepper import frames_of
-from scalargrad.value import Constant, apply, grad
+from scalargrad.value import Constant, apply
 
 DRAWN_FIRST = pytest.mark.parametrize("drawn_first", [False, True], ids=["not drawn", "drawn first"])
 
@@ -249,3 +250,14 @@ def test_deepcopy_keeps_shared_nodes_shared_and_gradients_equal():
 def test_an_integer_too_large_for_a_float_is_named_as_it_was_written(build):
     with pytest.raises(ValueError, match=r"expected a finite number, got 1000000000.*…, inf as a float"):
         build(Value(1.0))
+
+
+def test_zero_grad_names_itself_for_anything_but_a_root_or_a_list_of_values():
+    x = Value(1.0)
+    (x * 2.0).backward()
+    for bad in ([x, 2.0], 2.0, "x"):
+        with pytest.raises(TypeError, match=r"^zero_grad: expected a Value \(a graph's root\) or a list of Values"):
+            zero_grad(bad)
+    assert x.grad == 2.0  # a refused call changed nothing
+    zero_grad([x])
+    assert x.grad == 0.0

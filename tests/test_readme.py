@@ -39,7 +39,7 @@ def test_add_an_op_example_works_in_both_engines_when_pasted_in(monkeypatch):
     import numpy as np
 
     import tensorgrad
-    from scalargrad import elementwise, gradcheck, value
+    from scalargrad import elementwise, gradcheck, gradients, value
 
     tensor = importlib.import_module("tensorgrad.tensor")  # the module, not the tensor() function
     entry_block = next(b for b in BLOCKS if "leaky_relu = Op(" in b)
@@ -65,8 +65,8 @@ def test_add_an_op_example_works_in_both_engines_when_pasted_in(monkeypatch):
     assert tensorgrad.gradcheck(lambda t: t.leaky_relu(), np.array([-1.5, 0.7, 2.0])).ok
     # d²/dx² of leaky(x)² is 2·slope², in both engines
     xv = value.Value(-1.5)
-    (dy,) = value.grad(xv.leaky_relu() ** 2, [xv], create_graph=True)
-    (d2y,) = value.grad(dy, [xv])
+    (dy,) = gradients.grad(xv.leaky_relu() ** 2, [xv], create_graph=True)
+    (d2y,) = gradients.grad(dy, [xv])
     xt = tensorgrad.Tensor([-1.5, 0.7], requires_grad=True)
     (dyt,) = tensorgrad.grad((xt.leaky_relu() ** 2).sum(), [xt], create_graph=True)
     (d2yt,) = tensorgrad.grad(dyt.sum(), [xt])

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scalargrad import Value, dot, gradcheck, sum_of, zero_grad
+from scalargrad.gradients import grad
 from scalargrad.graph import inputs_of, topological_order
-from scalargrad.value import grad
 
 FAST = settings(max_examples=50, deadline=None)
 
