@@ -159,7 +159,11 @@ class Value:
 # ---- building nodes ------------------------------------------------------------
 def apply(op, *inputs):
     """Run ``op`` on the inputs' numbers and return the new node that remembers them."""
-    args = [x.data for x in inputs]
+    try:
+        args = [x.data for x in inputs]
+    except AttributeError:  # a plain number among them: a Constant, as sum_of and dot make
+        inputs = tuple(lift_all(inputs, op.name))
+        args = [x.data for x in inputs]
     if op.domain:
         _refuse_outside_domain(op, *args)
     try:

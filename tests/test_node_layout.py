@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from scalargrad import Value, dot, draw, gradcheck, step_through, sum_of, zero_grad
+from scalargrad import elementwise as ew
 from scalargrad.drawing import LAYOUT, Walk, digraph
 from scalargrad.elementwise import Op
 from scalargrad.gradients import grad
@@ -261,3 +262,12 @@ def test_zero_grad_names_itself_for_anything_but_a_root_or_a_list_of_values():
     assert x.grad == 2.0  # a refused call changed nothing
     zero_grad([x])
     assert x.grad == 0.0
+
+
+def test_apply_takes_plain_numbers_as_constants_and_names_the_op_for_anything_else():
+    x = Value(3.0)
+    y = apply(ew.mul, x, 2)
+    y.backward()
+    assert y.data == 6.0 and x.grad == 2.0 and isinstance(y._in2, Constant)
+    with pytest.raises(TypeError, match=r"^mul: expected numbers or Values, got str 'a'"):
+        apply(ew.mul, x, "a")
