@@ -172,7 +172,10 @@ def _slope_of_power(a, k, out):
         try:
             return k * a ** (k - 1)
         except OverflowError:  # a float's ** raises; the slope is infinite, an error only if it is used
-            return k * math.inf if k else 0.0
+            # ±∞ with the sign k·a^(k−1) has (a negative base only comes with a whole k); a float even when k is
+            # a Value (create_graph), since no graph can hold an infinity
+            sign = exponent * math.copysign(1.0, plain(a)) ** (exponent - 1)
+            return math.copysign(math.inf, sign) if sign else 0.0  # a⁰ is flat
     return choose(abs(exponent) < 1, k * out / a, k * a ** (k - 1))
 
 

@@ -249,3 +249,14 @@ def test_a_constant_base_below_one_to_a_large_negative_power_has_its_finite_slop
         warnings.simplefilter("error", RuntimeWarning)
         out, (d,) = run(lambda a: base**a, x)
     assert close(out, base**x) and close(d, base**x * math.log(base))
+
+
+def test_an_overflowing_power_slope_keeps_its_sign_and_stays_out_of_create_graph():
+    x = Value(-1023.0)
+    (plain,) = grad(0.5**x, [x])
+    (as_graph,) = grad(0.5**x, [x], create_graph=True)  # the base's infinite slope is a float, never a node
+    assert plain == as_graph.data == pytest.approx(0.5**-1023 * math.log(0.5), rel=1e-12)
+    for base, k, sign in [(-1e-154, -2.0, "inf"), (-3e-103, -3.0, "-inf"), (1e-154, -2.0, "-inf")]:
+        a = Value(base)  # aᵏ is finite; k·a^(k−1) is −2·(−1e-154)⁻³ = +∞, −3·(−3e-103)⁻⁴ = −∞, −2·(1e-154)⁻³ = −∞
+        with pytest.raises(OverflowError, match=rf"backward through pow: the gradient of its input .* is {sign},"):
+            (a**k).backward()
