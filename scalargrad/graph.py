@@ -5,13 +5,15 @@ Both engines' nodes hold their inputs in two slots:
     a leaf (input, parameter)   ``_in`` is None
     one input                   ``_in`` is that node
     two inputs                  ``_in`` and ``_in2``
-    any other number            ``_in`` is a tuple of them (tensorgrad's nodes always use this)
+    three or more               ``_in`` is a tuple of them (tensorgrad's nodes always use this)
 
-and ``_in2`` is None unless there are exactly two. One of two inputs may
-also be a plain float: a number from the user's code, such as the 2 in
-``x * 2``, which needs no node of its own and gets no gradient. ``_parents``
-gives a node's inputs as a tuple of nodes, for code that wants them all at
-once (the drawings). The slots rather than a tuple because most nodes have
+and ``_in2`` is None unless there are exactly two. Only scalargrad's binary
+operators (+ − × ÷ **) may also keep a plain float in a slot: a number from
+the user's code, such as the 2 in ``x * 2``, which needs no node of its own
+and gets no gradient (``apply``, ``sum_of``, ``dot`` and ``nn`` wrap numbers
+in a ``Constant`` node at once). ``_parents`` gives a node's inputs as a
+tuple of nodes, for code that wants them all at once (the drawings): for a
+Value it first writes a ``Constant`` node into each slot that holds a number. The slots rather than a tuple because most nodes have
 one or two inputs, and one object per node instead of two halves the work
 of Python's garbage collector, which visits every live object now and then.
 
@@ -121,9 +123,9 @@ def backpropagate(root, seed, vjp):
 def record_backward(order, seed, vjp):
     """Run the engine's chain-rule loop from the root (``order[-1]``), recording what it does.
 
-    Returns ``(sent, totals)``: ``sent[child, slot]`` is what input number
-    ``slot`` of node ``child`` received from it, and ``totals[i]`` the
-    gradient of node i (None if it received none). No ``.grad`` is touched.
+    Returns ``(sent, totals)``: ``sent[i, slot]`` is what node ``order[i]``
+    sent to its input number ``slot``, and ``totals[i]`` the gradient of node
+    ``order[i]`` (None if it received none). No ``.grad`` is touched.
     """
     position = {node: i for i, node in enumerate(order)}
     totals = [None] * len(order)

@@ -19,6 +19,7 @@ is kept as the number: one object per node, and none per constant, for a collect
 """
 
 import math
+from collections.abc import Iterable
 from numbers import Real
 
 from scalargrad import elementwise as ew
@@ -45,7 +46,7 @@ class Value:
 
     def __repr__(self):
         label = f", label={self.label!r}" if self.label is not None else ""
-        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+        return f"{type(self).__name__}(data={self.data!r}, grad={self.grad!r}{label})"
 
     def __float__(self):
         return self.data
@@ -54,7 +55,8 @@ class Value:
         return copy_graph(self, memo)
 
     def input_nodes(self):
-        """The inputs as nodes (also ``_parents``): a plain-number input becomes a ``Constant`` node, once."""
+        """The inputs as nodes (also ``_parents``). This changes the node: a slot that holds a plain number gets a
+        ``Constant`` node in its place, once, so that a drawing shows the same node every time it asks."""
         if type(self._in) is float:
             self._in = Constant(self._in)
         if type(self._in2) is float:
@@ -131,7 +133,7 @@ class Value:
         """d(self)/d(parent) for each parent, as numbers (what the drawings show)."""
         if self.op is None:
             return ()
-        return local_derivatives(self, as_values=False)
+        return slopes_of(self, as_values=False)
 
     def backward(self, grad=1.0):
         """Fill ``.grad`` of every node in this graph with d(self)/d(node).
@@ -248,7 +250,9 @@ def _numbers(node):
 
 
 class Constant(Value):
-    """A number from the user's code (the 2 in ``x**2``) lifted into a leaf: drawn quietly, given no gradient."""
+    """A number from the user's code lifted into a leaf: drawn quietly, given no gradient. ``apply``, ``sum_of``,
+    ``dot`` and ``nn`` make one for each number they are given; the binary operators keep the number itself (the
+    2 in ``x**2``) until a drawing asks for the node's inputs."""
 
     __slots__ = ()
 
@@ -297,9 +301,10 @@ def _show(args):
 
 
 # ---- the chain rule's local step, shared by backward() and grad() ---------------------
-def local_derivatives(node, as_values):
-    """d(node)/d(parent) for each parent: numbers, or Values (a graph) if ``as_values``. A rule that gives not one
-    per input is an error naming the op, where a shorter list would leave the last inputs without a gradient."""
+def slopes_of(node, as_values):
+    """The local derivatives d(node)/d(input), one per input (``Value.local_derivatives`` on any node): numbers,
+    or Values (a graph) if ``as_values``. A rule that gives not one per input is an error naming the op, where a
+    shorter list would leave the last inputs without a gradient."""
     op = node.op
     inputs = inputs_of(node) if as_values else _numbers(node)
     try:
@@ -322,7 +327,7 @@ def _derivative_error(node, error):
 
 def vjp_on_floats(node, upstream):
     """What ``node`` sends each parent: upstream × local (§10). One or two inputs (nearly all nodes): spelled out,
-    as lists cost more than the math. A slope of exactly 1 (``+``) passes on the upstream float itself, not a copy."""
+    as lists cost more than the math. A slope of exactly 1 (``+``) skips the multiplication."""
     op = node.op
     first, second = node._in, node._in2
     if op.keep is None and type(first) is not tuple:
@@ -336,15 +341,15 @@ def vjp_on_floats(node, upstream):
             return (upstream if local == 1.0 else local * upstream,)
         except (ZeroDivisionError, OverflowError) as error:
             raise _derivative_error(node, error) from None
-        except (TypeError, ValueError):  # not one local derivative per input? local_derivatives says so, or re-raises
-            pass
-    return [local * upstream for local in local_derivatives(node, as_values=False)]
+        except (TypeError, ValueError):  # the rule's result did not unpack into one slope per input: fall
+            pass                          # through to slopes_of, which raises an error naming the op
+    return [local * upstream for local in slopes_of(node, as_values=False)]
 
 
 def vjp_on_values(node, upstream):
     """The same product on Values, so the gradient is a graph that can be differentiated again. A constant gets
     no share (None): building it is wasted work that can overflow where no gradient does."""
-    slopes = zip(inputs_of(node), local_derivatives(node, as_values=True))
+    slopes = zip(inputs_of(node), slopes_of(node, as_values=True))
     return [None if isinstance(x, (float, Constant)) else local * upstream for x, local in slopes]
 
 
@@ -367,8 +372,10 @@ def report_overflow(root, seed):
 def zero_grad(target):
     """Set ``.grad`` to 0 for a whole graph (given its root) or a list of Values."""
     if isinstance(target, Value):
-        target = topological_order(target)
-    elif not isinstance(target, (list, tuple)) or not all(isinstance(x, Value) for x in target):
-        raise TypeError(f"zero_grad: expected a Value (a graph's root) or a list of Values, got {target!r:.80}")
-    for node in target:
+        nodes = topological_order(target)
+    else:
+        nodes = list(target) if isinstance(target, Iterable) and not isinstance(target, str) else [target]
+        if not all(isinstance(x, Value) for x in nodes):
+            raise TypeError(f"zero_grad: expected a Value (a graph's root) or Values, got {target!r:.80}")
+    for node in nodes:
         node.grad = 0.0

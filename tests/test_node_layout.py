@@ -257,10 +257,10 @@ def test_zero_grad_names_itself_for_anything_but_a_root_or_a_list_of_values():
     x = Value(1.0)
     (x * 2.0).backward()
     for bad in ([x, 2.0], 2.0, "x"):
-        with pytest.raises(TypeError, match=r"^zero_grad: expected a Value \(a graph's root\) or a list of Values"):
+        with pytest.raises(TypeError, match=r"^zero_grad: expected a Value \(a graph's root\) or Values"):
             zero_grad(bad)
     assert x.grad == 2.0  # a refused call changed nothing
-    zero_grad([x])
+    zero_grad(p for p in [x])  # any iterable of Values, as a model's parameters() may be
     assert x.grad == 0.0
 
 
