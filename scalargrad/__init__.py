@@ -8,7 +8,7 @@
 """
 
 from scalargrad import nn
-from scalargrad.drawing import GraphvizNotFoundError, draw, render
+from scalargrad.drawing import GraphvizNotFoundError, draw, register_style, render
 from scalargrad.functional import (
     cross_entropy,
     entropy,
@@ -26,9 +26,12 @@ from scalargrad.gradcheck import (
     numerical_gradient,
 )
 from scalargrad.gradients import grad
+from scalargrad.scalar_style import ScalarStyle
 from scalargrad.stepper import step_through
 from scalargrad.sums import dot, sum_of
 from scalargrad.value import Value, zero_grad
+
+register_style(Value, ScalarStyle)  # how the drawings write a Value (tensorgrad registers its Tensor the same way)
 
 __all__ = [
     "GradcheckError",

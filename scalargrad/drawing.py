@@ -19,9 +19,9 @@ their inputs (``scalargrad.graph``), ``op`` (None for a leaf, else with ``.name`
 and ``.symbol``), ``label`` and ``data``. Numbers from the user's code (the 2
 in ``x**2``) are drawn small and quiet beside the op that uses them; every
 leaf the user made is named on its node. What differs between engines is a
-*style*, one per node type: ``ScalarStyle`` here for Values, and
-``tensorgrad.drawing.TensorStyle`` for Tensors, which tensorgrad hands over
-with ``register_style(Tensor, TensorStyle)`` in its ``__init__.py``. How
+*style*, one per node type: ``scalargrad.scalar_style.ScalarStyle`` for
+Values and ``tensorgrad.drawing.TensorStyle`` for Tensors, each handed over
+with ``register_style`` in its engine's ``__init__.py``. How
 numbers and nodes are named lives in ``format_number`` and ``node_name``.
 """
 
@@ -32,14 +32,13 @@ from typing import NamedTuple
 
 import graphviz
 
-from scalargrad.graph import record_backward, topological_order
+from scalargrad.graph import topological_order
 from scalargrad.rendering import (  # noqa: F401 (drawn here, written there)
     INSTALL_HINT,
     GraphvizNotFoundError,
     render,
     write_source,
 )
-from scalargrad.value import Constant, Value, vjp_on_floats
 
 VIEWS = ("forward", "backward")
 LAYOUT = "both"  # the step-through's one layout: every label either pass shows, arrows both ways
@@ -168,84 +167,15 @@ class Style:
         return len(topological_order(root))
 
 
-class ScalarStyle(Style):
-    """scalargrad's Values: one number per node; on each edge ``upstream × local = contribution``."""
-
-    edge_legend = (
-        "backward, on each edge: upstream × local = contribution; upstream is ∂L/∂ of the node the edge leads "
-        "into, local is that node's derivative with respect to this input, and the contribution is their product"
-    )
-
-    @staticmethod
-    def nodes(root):
-        """The nodes to draw: first each plain-number input (the 2 in ``x**2``) becomes a ``Constant`` node."""
-        for node in topological_order(root):
-            node.input_nodes()
-        return topological_order(root)
-
-    @staticmethod
-    def size(root):
-        """The nodes, and the plain-number inputs that ``nodes`` would lift into Constants."""
-        return sum(1 + (type(node._in) is float) + (type(node._in2) is float) for node in topological_order(root))
-
-    def is_constant(self, node):
-        """A number lifted out of the user's code (the 2 in ``x**2``): a ``Constant``, never a user's ``Value``."""
-        return isinstance(node, Constant)
-
-    def value(self, data):
-        return format_number(data)
-
-    def grad_text(self, i):
-        """A node's ``.grad``; for a constant, which holds none, what the chain rule sends it (its frame's sum)."""
-        if self.walk.constant[i]:
-            return format_number(self._backward[1][i] or 0.0)
-        return format_number(self.walk.order[i].grad)
-
-    @cached_property
-    def local_derivatives(self):
-        """d(node)/d(parent) for every node's parents: the numbers on the edges."""
-        return [node.local_derivatives() for node in self.walk.order]
-
-    @cached_property
-    def _backward(self):
-        return record_backward(self.walk.order, 1.0, vjp_on_floats)
-
-    def chain_step(self, edge):
-        """(upstream, local, contribution) for the gradient sent back along ``edge``, as backward() did it."""
-        sent, totals = self._backward
-        return totals[edge.child], self.local_derivatives[edge.child][edge.slot], sent[edge.child, edge.slot]
-
-    def edge_label(self, edge):
-        upstream, local, contribution = self.chain_step(edge)
-        return f"{format_number(upstream)} × {format_number(local)} = {format_number(contribution)}"
-
-    def chain_rule(self, i):
-        """"∂L/∂w1 = ∂L/∂hidden · ∂hidden/∂w1 = 9 × 0.5 = 4.5": one term per use, summed."""
-        walk, name = self.walk, in_formula(self.walk.names[i])
-        if i == walk.root:
-            return f"∂L/∂L = {self.grad_text(i)}   (L is {name}, where backward() starts)"
-        symbols, numbers, total = [], [], 0.0
-        for edge in walk.uses[i]:
-            child = in_formula(walk.names[edge.child])
-            upstream, local, contribution = self.chain_step(edge)
-            symbols.append(f"∂L/∂{child} · ∂{child}/∂{name}")
-            numbers.append(f"{format_number(upstream)} × {format_number(local)}")
-            total += contribution
-        return f"∂L/∂{name} = {' + '.join(symbols)} = {' + '.join(numbers)} = {format_number(total)}"
-
-    def gradients_missing(self):
-        return all(node.grad == 0 for node in self.walk.order)
-
-
 # ---- which style draws which node type: one registry, filled explicitly -----------------
-_STYLES = {Value: ScalarStyle}  # node type → style; other engines add theirs with register_style
+_STYLES = {}  # node type → style: each engine adds its own with register_style, in its __init__.py
 
 
 def register_style(node_type, style):
     """Draw graphs whose nodes are ``node_type`` (or a subclass) with ``style``, a ``Style`` subclass.
 
-    Values are drawn with ``ScalarStyle`` from the start; tensorgrad calls
-    ``register_style(Tensor, TensorStyle)`` once, in its ``__init__.py``.
+    scalargrad calls ``register_style(Value, ScalarStyle)`` once, in its
+    ``__init__.py``, and tensorgrad ``register_style(Tensor, TensorStyle)``.
     """
     if not isinstance(node_type, type):
         raise TypeError(f"register_style: node_type must be a class, got {node_type!r}")
@@ -296,7 +226,8 @@ def draw(root, view="forward", *, max_nodes=500, rankdir="LR", legend=False):
     (for tensors: the norm of the gradient the edge carried, ``‖g‖ 0.53``).
     ``legend=True`` adds a key to the colours, shapes and edge labels.
     Graphs with more than ``max_nodes`` nodes are refused, since such a picture
-    is unreadable; raise the limit to draw one anyway.
+    is unreadable; raise the limit to draw one anyway. Drawing a Value's graph
+    turns each plain number in it (the 2 in ``x * 2``) into a ``Constant`` node.
     """
     _check_view(view)
     walk = Walk(root, max_nodes, "draw")

@@ -13,7 +13,7 @@ from scalargrad.value import apply, lift_all
 
 
 def dot(weights, inputs):
-    """Σ wᵢ·xᵢ as one node (how ``nn.Neuron`` computes its weighted sum)."""
+    """Σ wᵢ·xᵢ as one node (``nn.Neuron`` applies its op, ``DOT``, directly: its inputs are Values already)."""
     weights, inputs = lift_all(weights, "dot"), lift_all(inputs, "dot")
     if len(weights) != len(inputs) or not weights:
         raise ValueError(f"dot: needs two equally long, non-empty lists, got lengths {len(weights)} and {len(inputs)}")

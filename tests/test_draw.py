@@ -16,7 +16,6 @@ import pytest
 from scalargrad.drawing import (
     ZERO_GRADIENT_NOTE,
     GraphvizNotFoundError,
-    ScalarStyle,
     Style,
     draw,
     format_number,
@@ -24,6 +23,7 @@ from scalargrad.drawing import (
     render,
 )
 from scalargrad.graph import topological_order
+from scalargrad.scalar_style import ScalarStyle
 from scalargrad.stepper import step_through
 from scalargrad.value import Constant, Value
 
