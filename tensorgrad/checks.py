@@ -150,7 +150,7 @@ def choice(value, choices, where, what):
 
 
 def positive(x, where, what):
-    """Refuse anything but a number > 0 (NaN included)."""
+    """Refuse anything but a number > 0 (NaN included); +inf passes (softmax's temperature=inf: the uniform limit)."""
     if type(x) is not float or not x > 0:  # a float > 0 passes at once (the ABC check for Real is slow)
         interval(x, 0, math.inf, where, what, "(]")
 

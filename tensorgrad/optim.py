@@ -47,6 +47,8 @@ class Optimizer:
             if not (isinstance(p, Tensor) and p.requires_grad):
                 raise TypeError(f"{where}: parameters must be Tensors with requires_grad=True, got {p!r:.60}")
         checks.positive(lr, where, "lr")
+        if lr == math.inf:
+            raise ValueError(f"{where}: lr must be finite, got inf (a step of infinite size)")
         self.lr = float(lr)
 
     def step(self):
@@ -142,7 +144,8 @@ class Adam(Optimizer):
     (a parameter without gradient, or of another dtype) each parameter is
     updated on its own, with the same arithmetic. A step writes the new
     moments into a second pair of flat arrays, which become the moments only
-    once the step is accepted: a refused step changes nothing.
+    once the step is accepted: a refused step changes nothing. (So after a
+    whole-model step ``self.m`` is another list of views: read it afresh.)
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):

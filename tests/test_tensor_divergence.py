@@ -169,3 +169,10 @@ def test_losses_check_their_result():
     with pytest.raises(OverflowError, match=r"nll_loss: the loss is inf"), np.errstate(over="ignore"):
         F.nll_loss(Tensor([[-1.7e308, 0.0], [-1.7e308, 0.0]]), np.array([0, 0]), reduction="sum")
     assert tg.functional.mse_loss(Tensor([1.0, 3.0]), np.array([0.0, 1.0])).item() == pytest.approx(2.5)
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_an_infinite_learning_rate_is_refused_when_the_optimizer_is_made(name):
+    make = {"SGD": SGD, "SGD momentum": SGD, "Adam": Adam, "AdamW": AdamW}[name]
+    with pytest.raises(ValueError, match=r"lr must be finite, got inf"):
+        make(two_parameters(), lr=float("inf"))
