@@ -53,7 +53,7 @@ def entropy(*positional, logits=None, probs=None, base=math.e):
     tensorgrad. Terms with pᵢ = 0 contribute 0 (the limit of p·log p as p → 0).
     """
     terms = _p_log_p("entropy", positional, ("logits", logits), ("probs", probs))
-    check_base(base)
+    check_entropy_base(base)
     return (0.0 - sum_of([p * log_p for p, log_p in terms])) / math.log(base)  # 0.0 − …: never −0.0
 
 
@@ -99,7 +99,7 @@ def check_named(where, positional, logits, probs):
                         f"{len(positional)} unnamed argument(s); e.g. {where}({logits_name}=z) or {where}({probs_name}=p)")
 
 
-def check_base(base):
+def check_entropy_base(base):
     """Refuse a logarithm base that is not a positive number other than 1 (entropy's, in both engines)."""
     if not (isinstance(base, (int, float)) and base > 0 and base != 1):
         raise ValueError(f"entropy: base must be a positive number other than 1, got {base!r}")

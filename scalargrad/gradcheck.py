@@ -32,7 +32,7 @@ class GradcheckReport:
     worst_error: float  # |analytic − numeric| there
     ok: bool
 
-    def returned(self, raise_on_failure):
+    def or_raise(self, raise_on_failure):
         """The report itself, or GradcheckError if it failed and ``raise_on_failure``: both engines end so."""
         if not self.ok and raise_on_failure:
             raise GradcheckError(str(self))
@@ -89,7 +89,7 @@ def gradcheck(f, inputs, *, h=1e-6, atol=1e-6, rtol=1e-5, raise_on_failure=True)
     worst = max(range(len(errors)), key=errors.__getitem__) if errors else 0
     ok = all(e <= atol for e in errors) and all(map(math.isfinite, analytic))
     error = abs(analytic[worst] - numeric[worst]) if errors else 0.0
-    return GradcheckReport(analytic, numeric, worst, (), error, ok).returned(raise_on_failure)
+    return GradcheckReport(analytic, numeric, worst, (), error, ok).or_raise(raise_on_failure)
 
 
 def _evaluate(f, xs):

@@ -33,7 +33,7 @@ import math
 
 import numpy as np
 
-from scalargrad.functional import check_base, check_named
+from scalargrad.functional import check_entropy_base, check_named
 from tensorgrad import checks, masking
 from tensorgrad.layers import LayerNormOp, LinearOp, dropout, layer_norm, linear
 from tensorgrad.ops import Where
@@ -296,7 +296,7 @@ def entropy(*positional, logits=None, probs=None, axis=-1, base=math.e):
     p → 0). One entropy per distribution: the shape loses ``axis``.
     """
     p, log_p, axis, _ = _distribution("entropy", positional, "logits", logits, "probs", probs, axis)
-    check_base(base)
+    check_entropy_base(base)
     return -(p * log_p).sum(axis=axis) / math.log(base)
 
 

@@ -43,7 +43,7 @@ def gradcheck(f, inputs, *, h=1e-6, atol=1e-6, rtol=1e-5, seed=0, raise_on_failu
         if excess[j] > worst[3]:
             worst = (i, tuple(int(k) for k in j), float(abs(a[j] - n[j])), float(excess[j]))
     ok = worst[3] <= atol and all(np.isfinite(a).all() for a in analytic)
-    return GradcheckReport(analytic, numeric, worst[0], worst[1], worst[2], ok).returned(raise_on_failure)
+    return GradcheckReport(analytic, numeric, worst[0], worst[1], worst[2], ok).or_raise(raise_on_failure)
 
 
 def _slopes(f, arrays, i, probe, h):
