@@ -59,7 +59,7 @@ def _entry(gradient, index):
 
 def numerical_gradient(f, inputs, h=1e-6):
     """(f(x + h·eᵢ) − f(x − h·eᵢ)) / 2h for each input i; ``f`` takes and returns Values."""
-    inputs = [float(x) for x in inputs]
+    inputs = [x.data if isinstance(x, Value) else float(x) for x in inputs]  # numbers, or Values read as theirs
     slopes = []
     for i in range(len(inputs)):
         up, down = list(inputs), list(inputs)

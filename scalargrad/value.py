@@ -49,7 +49,9 @@ class Value:
         return f"{type(self).__name__}(data={self.data!r}, grad={self.grad!r}{label})"
 
     def __float__(self):
-        return self.data
+        """Refused: ``math.exp(v)``, ``np.float64(v)`` or a Tensor made from v would quietly drop the gradient."""
+        raise TypeError(f"float() of a Value ({self!r}) would drop its gradient, as math.exp(v), NumPy or tensorgrad "
+                        "would: use its methods (v.exp()), or v.data for the plain number")
 
     def __deepcopy__(self, memo):  # the whole graph, node by node: deepcopy's own recursion fails on a long chain
         return copy_graph(self, memo)

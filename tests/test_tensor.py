@@ -493,4 +493,7 @@ def test_a_scalargrad_value_is_refused_not_silently_cut_off_from_its_gradient():
                         (lambda: Tensor(v), "Tensor"), (lambda: Tensor([v, 1.0]), "Tensor")]:
         with pytest.raises(TypeError, match=rf"^{where}: got a scalargrad Value.*gradient a Tensor cannot carry back"):
             make()
+    for nested in (lambda: Tensor([[v]]), lambda: t * [[v, v]]):  # deeper in a list: NumPy's float(v) refuses
+        with pytest.raises(TypeError, match=r"float\(\) of a Value .* would drop its gradient"):
+            nested()
     assert v.grad == 0.0 and (t * v.data).data.tolist() == [2.0, 2.0]  # its number is a constant, as before

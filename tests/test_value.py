@@ -9,6 +9,7 @@ and sqrt at 0) where a finite difference straddles two different slopes.
 import math
 import sys
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -363,10 +364,14 @@ def test_large_finite_gradients_are_not_an_error():
     assert grad(out, [a, b]) == [1e308, 1e308]
 
 
-def test_repr_and_float():
+def test_repr_and_no_float():
+    """float(v), and so math.exp(v), np.float64(v), would quietly cut v off from its gradient: refused, with .data."""
     x = Value(2.5, label="w")
-    assert float(x) == 2.5
     assert "2.5" in repr(x) and "'w'" in repr(x)
+    for convert in (float, math.exp, np.float64):
+        with pytest.raises(TypeError, match=r"float\(\) of a Value .* would drop its gradient.*v\.data"):
+            convert(x)
+    assert x.data == 2.5
 
 
 # ---- deep graphs -------------------------------------------------------------------------
