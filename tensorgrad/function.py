@@ -24,7 +24,6 @@ import threading
 
 import numpy as np
 
-from scalargrad.value import Value
 from tensorgrad import anomaly, masking
 
 
@@ -260,11 +259,10 @@ def _lift(inputs, name):
                 break
     if node_type is None:
         raise TypeError(f"{name}: needs at least one Tensor, got {', '.join(type(x).__name__ for x in inputs)}")
-    for x in inputs:
-        if isinstance(x, Value):
-            raise TypeError(f"{name}: got a scalargrad Value ({x!r}), whose gradient a Tensor cannot carry back; "
-                            "use its number (value.data) as a constant, or keep the computation in one engine")
-    return tuple([x if isinstance(x, Node) else constant_node(node_type, x, dtype) for x in inputs])
+    try:
+        return tuple([x if isinstance(x, Node) else constant_node(node_type, x, dtype) for x in inputs])
+    except TypeError as error:  # e.g. a scalargrad Value, which refuses to become a float: say which op met it
+        raise TypeError(f"{name}: {error}") from None
 
 
 def constant_node(node_type, x, dtype=None):

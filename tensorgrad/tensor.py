@@ -27,7 +27,6 @@ import weakref
 import numpy as np
 
 from scalargrad import elementwise as ew
-from scalargrad.value import Value
 from tensorgrad import autograd, masking, ops
 from tensorgrad.data_view import DataView
 from tensorgrad.function import (
@@ -373,9 +372,6 @@ def _as_array(data, dtype, copy):
         raise TypeError("Tensor: got a Tensor; use it directly, or .detach() for a copy outside the graph")
     if data is None:
         raise TypeError("Tensor: got None; pass a number, a list of numbers or an array")
-    if isinstance(data, Value) or isinstance(data, (list, tuple)) and any(isinstance(x, Value) for x in data):
-        raise TypeError("Tensor: got a scalargrad Value, whose gradient a Tensor cannot carry back; pass its number "
-                        "(value.data), or keep the computation in one engine")
     if dtype is None and not isinstance(data, (np.ndarray, np.generic)):
         dtype = np.float64
     try:

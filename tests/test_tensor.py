@@ -491,7 +491,7 @@ def test_a_scalargrad_value_is_refused_not_silently_cut_off_from_its_gradient():
     t, v = Tensor(np.ones(2), requires_grad=True), scalargrad.Value(2.0)
     for make, where in [(lambda: t * v, "mul"), (lambda: v * t, "mul"), (lambda: t + v, "add"),
                         (lambda: Tensor(v), "Tensor"), (lambda: Tensor([v, 1.0]), "Tensor")]:
-        with pytest.raises(TypeError, match=rf"^{where}: got a scalargrad Value.*gradient a Tensor cannot carry back"):
+        with pytest.raises(TypeError, match=rf"^{where}: .*float\(\) of a Value .* would drop its gradient.*v\.data"):
             make()
     for nested in (lambda: Tensor([[v]]), lambda: t * [[v, v]]):  # deeper in a list: NumPy's float(v) refuses
         with pytest.raises(TypeError, match=r"float\(\) of a Value .* would drop its gradient"):
