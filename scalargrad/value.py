@@ -154,7 +154,11 @@ class Value:
             elif type(node) is Constant:
                 continue
             else:
-                node.grad += g
+                held = node.grad
+                node.grad = held + g
+                if node.grad - node.grad != 0.0 and g - g == 0.0:  # two finite parts, a sum too large
+                    node.grad = held
+                    raise _accumulation_overflow(node, held, g)
             total += g
         if not math.isfinite(total):
             report_overflow(self, seed)
@@ -353,6 +357,13 @@ def vjp_on_values(node, upstream):
     no share (None): building it is wasted work that can overflow where no gradient does."""
     slopes = zip(inputs_of(node), slopes_of(node, as_values=True))
     return [None if isinstance(x, (float, Constant)) else local * upstream for x, local in slopes]
+
+
+def _accumulation_overflow(leaf, held, g):
+    name = f"of {leaf.label!r}" if leaf.label is not None else f"of a leaf (data {leaf.data:.6g})"
+    return OverflowError(f"backward: the gradient {name}: the .grad it held, {held}, plus this pass's {g}, is too "
+                         "large for a float. Call zero_grad() between steps, unless summing the gradients of several "
+                         "losses is meant")
 
 
 def report_overflow(root, seed):

@@ -28,11 +28,20 @@ def backward(root, grad=None):
     ``retain_grad()`` asked to keep one.
     """
     refuse_without_grad(root, "backward", "the root")
-    for node, g in backpropagate(root, seed_gradient(root, grad, "backward"), vjp):
-        if node.op is None:
-            _refuse_non_finite_leaf_gradient(node, g)
-        if node.op is None or node._retains_grad:
-            _accumulate(node, g)
+    seed = seed_gradient(root, grad, "backward")
+    with quiet_overflow():
+        for node, g in backpropagate(root, seed, vjp):
+            if node.op is None or node._retains_grad:
+                total = _accumulated(node, g)
+                if node.op is None:  # checked after adding: two finite gradients can add up to an infinity
+                    _refuse_non_finite_leaf_gradient(node, total, None if node.grad is None else g)
+                node.grad = total
+
+
+def quiet_overflow():
+    """A gradient that overflows is reported by the engine's own error (at the leaf it reaches, or at the op under
+    ``detect_anomaly``), which names what went wrong: NumPy's RuntimeWarning before it would point inside the engine."""
+    return np.errstate(over="ignore", invalid="ignore")
 
 
 # Why a tensor that does not require grad has no gradient to give (as an input of grad) or to start from.
@@ -49,15 +58,19 @@ def refuse_without_grad(tensor, where, what, role="output"):
         raise RuntimeError(f"{where}: {what} (shape {tensor._data.shape}) does not require grad: {WITHOUT_GRAD[role]}")
 
 
-def _refuse_non_finite_leaf_gradient(leaf, g):
-    """Always on: a NaN or an infinity reaching a parameter is an error, and the way to find its source."""
+def _refuse_non_finite_leaf_gradient(leaf, g, added=None):
+    """Always on: a NaN or an infinity reaching a parameter is an error, and the way to find its source.
+    ``g`` is the leaf's new gradient; ``added`` what this pass added to the ``.grad`` it held (None: nothing held)."""
     if not all_finite(g):
         name = repr(leaf.label) if leaf.label is not None else f"of shape {leaf._data.shape}"
         index = anomaly.first_index(~np.isfinite(g))
-        raise FloatingPointError(
-            f"backward: the gradient of the leaf {name} is {np.asarray(g)[index]} at index {index}; rerun the "
-            "forward and backward pass inside `with tensorgrad.detect_anomaly():` to find the op that made it"
-        )
+        if added is not None and np.isfinite(added[index]):
+            cause = (f"the .grad it held, {leaf.grad[index]}, plus this pass's {added[index]}: too large for its "
+                     "dtype. Call zero_grad() between steps, unless summing the gradients of several losses is meant")
+        else:
+            cause = ("rerun the forward and backward pass inside `with tensorgrad.detect_anomaly():` to find the op "
+                     "that made it")
+        raise FloatingPointError(f"backward: the gradient of the leaf {name} is {g[index]} at index {index}; {cause}")
 
 
 def all_finite(array):
@@ -102,9 +115,10 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False):
         else:
             seed = seed_gradient(output, seed, "grad")
             seed = type(output)(seed) if create_graph else seed
-        for node, g in backpropagate(output, seed, vjp_on_tensors if create_graph else vjp):
-            if node in wanted:
-                wanted[node] = g if wanted[node] is None else wanted[node] + g
+        with quiet_overflow():
+            for node, g in backpropagate(output, seed, vjp_on_tensors if create_graph else vjp):
+                if node in wanted:
+                    wanted[node] = g if wanted[node] is None else wanted[node] + g
     results = []
     for x in inputs:
         g = wanted[x]
@@ -112,8 +126,8 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False):
             g = np.zeros_like(x._data)
             g = type(x)(g) if create_graph else g
         elif not create_graph:
-            _refuse_non_finite_leaf_gradient(x, g)
             g = np.array(g, dtype=x._data.dtype)
+            _refuse_non_finite_leaf_gradient(x, g)
         results.append(g)
     return results
 
@@ -201,14 +215,14 @@ def seed_gradient(root, grad, where):
     return seed
 
 
-def _accumulate(node, g):
-    """Add ``g`` into ``node.grad``, always a fresh array of the node's dtype and shape.
+def _accumulated(node, g):
+    """``node.grad + g`` (or ``g`` if it has none yet), always a fresh array of the node's dtype and shape.
 
     Fresh, so two leaves never share one; an array even for a 0-d tensor (NumPy
     arithmetic on 0-d arrays returns scalars, which cannot be updated in place).
     """
     g = np.array(g, dtype=node._data.dtype)
-    node.grad = g if node.grad is None else np.asarray(node.grad + g)
+    return g if node.grad is None else np.asarray(node.grad + g)
 
 
 def check_versions(node):

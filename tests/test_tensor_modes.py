@@ -166,11 +166,22 @@ def test_a_sum_of_nothing_is_zero_and_an_int_to_a_negative_power_is_a_float():
 # ---- no silent NaN or infinity: always at the leaves, everywhere under detect_anomaly() ---------
 
 
+@pytest.mark.filterwarnings("error")  # the error says it all: no NumPy overflow warning before it
 def test_an_infinite_gradient_reaching_a_leaf_is_an_error_that_points_to_detect_anomaly():
     x = Tensor([1e-150], requires_grad=True, label="x")
     loss = ((1.0 / x) * 1e10).sum()  # d/dx = −1e10 / x² = −1e310: too large
     with pytest.raises(FloatingPointError, match=r"gradient of the leaf 'x' is -inf .*detect_anomaly"):
         loss.backward()
+
+
+@pytest.mark.filterwarnings("error")
+def test_two_finite_gradients_adding_up_to_infinity_in_a_leaf_are_an_error_that_leaves_its_grad_as_it_was():
+    x = Tensor([0.5, 1.0], requires_grad=True, label="x")
+    (x * 1e308).sum().backward()
+    with pytest.raises(FloatingPointError, match=r"leaf 'x' is inf at index \(0,\); the \.grad it held, 1e\+308, "
+                                                 r"plus this pass's 1e\+308: too large .* zero_grad\(\)"):
+        (x * 1e308).sum().backward()
+    np.testing.assert_array_equal(x.grad, [1e308, 1e308])
 
 
 def test_a_seed_with_nan_is_refused():
@@ -188,6 +199,7 @@ def test_detect_anomaly_names_the_op_the_entry_and_the_line_that_made_it():
     assert "test_tensor_modes.py" in message and "x * x  # the line the error points to" in message
 
 
+@pytest.mark.filterwarnings("error")  # the error says it all: no NumPy overflow warning before it
 def test_detect_anomaly_checks_every_vjp():
     x = Tensor([1e-150, 1.0], requires_grad=True)
     with tg.detect_anomaly():
@@ -198,6 +210,7 @@ def test_detect_anomaly_checks_every_vjp():
     assert not tg.anomaly.is_anomaly_enabled()
 
 
+@pytest.mark.filterwarnings("error")  # the error says it all: no NumPy overflow warning before it
 def test_grad_refuses_an_infinite_gradient_too():
     x = Tensor([1e-150], requires_grad=True)
     with pytest.raises(FloatingPointError, match=r"gradient of the leaf of shape \(1,\) is -inf"):

@@ -517,6 +517,17 @@ def test_bad_gradient_at_backward_is_reported_with_op_and_value(build, error, fr
     assert_raises_naming(error, out.backward, *fragments)
 
 
+@pytest.mark.parametrize("label, name", [("x", "'x'"), (None, "a leaf (data 0.5)")])
+def test_two_finite_gradients_adding_up_to_infinity_in_a_leaf_are_an_error_that_leaves_its_grad_as_it_was(label, name):
+    x = Value(0.5, label=label)
+    (x * 1e308).backward()
+    with pytest.raises(OverflowError) as caught:
+        (x * 1e308).backward()
+    assert str(caught.value).startswith(f"backward: the gradient of {name}: the .grad it held, 1e+308, plus this "
+                                        "pass's 1e+308, is too large for a float. Call zero_grad()")
+    assert x.grad == 1e308
+
+
 @pytest.mark.parametrize(
     "seed, error, fragment",
     [("1", TypeError, "'1'"), (None, TypeError, "None"), (float("nan"), ValueError, "nan"), (math.inf, ValueError, "inf")],
