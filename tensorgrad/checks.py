@@ -191,6 +191,30 @@ def finite(a, where, what):
     return a
 
 
+def narrowed(a, dtype, where, what):
+    """The array ``a`` as ``dtype``, refusing a finite number that the cast would make infinite (1e300 into float32):
+    −inf would pass as a masked position, +inf fail later, far from here. Checked only for a narrowing cast."""
+    cast, problem = cast_to(a, dtype, what)
+    if problem:
+        raise ValueError(f"{where}: {problem}")
+    return cast
+
+
+def cast_to(a, dtype, what):
+    """(``a`` as an array of ``dtype``, None), or (…, the problem in words) if a finite number of ``a`` (``what``
+    names it) became infinite in the cast."""
+    a, dtype = np.asarray(a), np.dtype(dtype)
+    if a.dtype.kind != "f" or dtype.kind != "f" or a.dtype.itemsize <= dtype.itemsize:
+        return a.astype(dtype, copy=False), None
+    with np.errstate(over="ignore"):  # an overflow is reported just below
+        cast = a.astype(dtype)
+    beyond = np.isinf(cast) & np.isfinite(a)
+    if not beyond.any():
+        return cast, None
+    index = first_index(beyond)
+    return cast, f"{what} holds {a[index]:g} at index {index}, beyond the range of {dtype} (±{np.finfo(dtype).max:.4g})"
+
+
 def finite_result(result, where, what="the loss"):
     """``result`` (a Tensor) itself, if it is finite; else an error naming ``where``: a loss or penalty that
     overflowed (OverflowError) or is NaN (FloatingPointError) is never returned in silence. Checked once, on

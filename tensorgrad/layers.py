@@ -49,8 +49,12 @@ class LinearOp(Function):
 def linear(x, weight, bias=None):
     """x @ weight + bias, as one fused op (what ``nn.Linear`` computes)."""
     x = checks.float_tensor(x, "linear")
+    if len(weight.shape) != 2:
+        raise ValueError(f"linear: weight must have shape (in, out), got {weight.shape}")
     if x.ndim == 0 or x.shape[-1] != weight.shape[0]:
         raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape}")
+    if bias is not None and bias.shape != weight.shape[1:]:  # another shape might broadcast here, not in backward
+        raise ValueError(f"linear: bias of shape {bias.shape} must have shape {weight.shape[1:]}, one entry per output")
     return LinearOp.apply(x, weight) if bias is None else LinearOp.apply(x, weight, bias)
 
 

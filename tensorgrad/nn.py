@@ -85,7 +85,7 @@ class Module:
 
     def load_state_dict(self, state):
         """Copy arrays (or Tensors) into the parameters. Everything is checked first, names, shapes and values
-        (real and finite), so a failure leaves the module untouched."""
+        (real, finite, and within the range of the parameter's dtype), so a failure leaves the module untouched."""
         params = dict(self.named_parameters())
         arrays, problems = {}, []
         missing = [name for name in params if name not in state]
@@ -105,6 +105,9 @@ class Module:
                 problems.append(f"{name} has shape {p.shape} here but {array.shape} in the state")
             elif not np.isfinite(array).all():
                 problems.append(f"{name} holds NaN or infinity")
+            else:
+                array, beyond = checks.cast_to(array, p.dtype, name)  # 1e300 would be inf in float32
+                problems += [beyond] if beyond else []
             arrays[name] = array
         if problems:
             raise ValueError(f"load_state_dict into {type(self).__name__}: " + "; ".join(problems))
@@ -174,7 +177,8 @@ class Linear(Module):
         )
 
     def forward(self, x):
-        x = x if isinstance(x, Tensor) else Tensor(x, dtype=self.weight.dtype)
+        if not isinstance(x, Tensor):  # an array or a list, checked by Tensor(), then cast to the layer's dtype
+            x = Tensor(checks.narrowed(checks.array(Tensor(x)), self.weight.dtype, repr(self), "the input"), copy=False)
         shape = x.shape
         if not shape or shape[-1] != self.in_features:
             raise ValueError(f"{self!r}: expected inputs whose last axis has length {self.in_features}, got shape {shape}")

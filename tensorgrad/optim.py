@@ -58,6 +58,24 @@ class Optimizer:
         for p in self.params:
             p.grad = None
 
+    def gradients(self):
+        """{index: gradient} for the parameters that have one (None: not reached by the last backward pass), each
+        an array of its parameter's dtype. A gradient set by hand of another shape (it would broadcast into a wrong
+        step) is refused, and so is one too large for its parameter's dtype (a float64 1e39 for a float32
+        parameter would become inf); no parameter is changed then."""
+        grads = {}
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            if np.shape(p.grad) != p.shape:
+                raise ValueError(f"{type(self).__name__}: the gradient of {self.describe(i)} has shape "
+                                 f"{np.shape(p.grad)}; a gradient has its parameter's shape. No parameter was changed")
+            g = p.grad
+            if getattr(g, "dtype", None) != p.dtype:
+                g = checks.narrowed(g, p.dtype, type(self).__name__, f"the gradient of {self.describe(i)}")
+            grads[i] = g
+        return grads
+
     def describe(self, i):
         """Parameter i as an error names it: by name if known (else by its label, if any), by index and shape always."""
         p, name = self.params[i], self.names[i]
@@ -109,14 +127,14 @@ class SGD(Optimizer):
 
     def step(self):
         """Every new weight and velocity computed and checked first, then all written (or none)."""
-        stepped = [i for i, p in enumerate(self.params) if p.grad is not None]
-        for i in stepped:
-            self.refuse_non_finite(self.params[i].grad, "gradient", i)
+        grads = self.gradients()
+        for i, g in grads.items():
+            self.refuse_non_finite(g, "gradient", i)
         moves = []
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow here is refused just below
-            for i in stepped:
+            for i, g in grads.items():
                 p = self.params[i]
-                velocity = self.momentum * self.velocity[i] + p.grad if self.momentum else p.grad
+                velocity = self.momentum * self.velocity[i] + g if self.momentum else g
                 moves.append((i, velocity, p._data - self.lr * velocity))
         for i, _, weight in moves:
             self.refuse_non_finite(weight, "weight", i)
@@ -184,23 +202,23 @@ class Adam(Optimizer):
         A gradient entry of √(largest float) or more is refused too: its square would overflow v. The new
         moments are kept aside until the new weights pass, so a refused step leaves the moments as they were.
         """
-        stepped = [i for i, p in enumerate(self.params) if p.grad is not None]
+        grads = self.gradients()
         counts = list(self.steps)
-        if self.flat_m is not None and len(stepped) == len(self.params) and len(set(self.steps)) == 1:
-            grads = np.concatenate([p.grad.ravel() for p in self.params], out=self.flat_g)  # one check, one update
-            self.refuse_large(grads)
+        if self.flat_m is not None and len(grads) == len(self.params) and len(set(self.steps)) == 1:
+            flat = np.concatenate([g.ravel() for g in grads.values()], out=self.flat_g)  # one check, one update
+            self.refuse_large(flat)
             weights = np.concatenate([p._data.ravel() for p in self.params], out=self.flat_w)
             self.steps = [t + 1 for t in counts]
-            change = self.change(self.flat_m, self.flat_v, grads, self.steps[0], self.next_m, self.next_v)
+            change = self.change(self.flat_m, self.flat_v, flat, self.steps[0], self.next_m, self.next_v)
             moves = [(None, self.moved(weights, change), self.next_m, self.next_v)]
         else:
-            for i in stepped:
-                self.refuse_large(self.params[i].grad, i)
+            for i, g in grads.items():
+                self.refuse_large(g, i)
             moves = []
-            for i in stepped:
+            for i, g in grads.items():
                 p, m, v = self.params[i], np.empty_like(self.m[i]), np.empty_like(self.v[i])
                 self.steps[i] += 1
-                change = self.change(self.m[i], self.v[i], p.grad, self.steps[i], m, v)
+                change = self.change(self.m[i], self.v[i], g, self.steps[i], m, v)
                 moves.append((i, self.moved(p._data.copy(), change), m, v))
         for i, weights, _, _ in moves:
             try:
@@ -282,9 +300,11 @@ def clip_grad_norm(params, max_norm):
 
     The norm is √(Σ g²) over every entry of every gradient (§11): one length
     for the whole update, so clipping shrinks its size but keeps its direction.
+    A parameter listed twice (a layer shared by two models) counts once, and
+    is scaled once.
     """
     checks.positive(max_norm, "clip_grad_norm", "max_norm")
-    params = [p for p in params if p.grad is not None]
+    params = list({id(p): p for p in params if p.grad is not None}.values())
     total = _global_norm([p.grad for p in params])
     if total > max_norm:
         scale = max_norm / total  # a Python float: float32 gradients stay float32

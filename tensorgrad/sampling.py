@@ -47,7 +47,15 @@ def temperature(logits, T):
     """
     z = _logits(logits, "temperature")
     _check_temperature(T, "temperature")
-    return _greedy(z) if T < GREEDY_TEMPERATURE else z / T
+    if T < GREEDY_TEMPERATURE:
+        return _greedy(z)
+    scaled, overflowed = _over_temperature(z, T)
+    if overflowed is not None:
+        index = checks.first_index(overflowed)
+        raise OverflowError(f"temperature: logit {z[index]:g} at index {index} divided by T={T:g} overflows float64; "
+                            "sample(logits, temperature=T) takes the distribution it stands for (it shifts each row "
+                            "by its maximum first, which softmax ignores)")
+    return scaled
 
 
 def top_k(logits, k):
@@ -74,6 +82,16 @@ def top_p(logits, p):
     z = _logits(logits, "top_p")
     checks.interval(p, 0, 1, "top_p", "top_p", "(]")
     return _keep_top_p(z, p)
+
+
+def _over_temperature(z, T):
+    """(z / T, None), or (z / T, where a finite logit became infinite): huge logits and T ≪ 1."""
+    with np.errstate(over="ignore"):  # reported to the caller
+        scaled = z / T
+    if T >= 1 or np.isfinite(scaled).all():  # T ≥ 1 shrinks every logit
+        return scaled, None
+    overflowed = np.isinf(scaled) & np.isfinite(z)
+    return scaled, overflowed if overflowed.any() else None
 
 
 def _greedy(z):
@@ -146,7 +164,9 @@ def _sample(z, temperature, top_k, top_p, deterministic, rng):
     if deterministic:
         z = _greedy(z)
     else:
-        z = z / temperature
+        scaled, overflowed = _over_temperature(z, temperature)
+        with np.errstate(over="ignore"):  # z − max(z) of ±1e308: −inf, a probability that is 0 anyway
+            z = scaled if overflowed is None else (z - z.max(axis=-1, keepdims=True)) / temperature  # same softmax
         if top_k is not None:
             z = _keep_top_k(z, top_k)
         if top_p is not None:

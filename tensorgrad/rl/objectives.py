@@ -66,7 +66,8 @@ def advantages(rewards, baseline="none", group_size=None, normalize_std=False, e
     rounding residue such as mean([0.1, 0.1, 0.1]) − 0.1 = 1.4e-17 either.
 
     Rewards with NaN or infinity, a ``group_size`` that does not divide the
-    batch, and leave-one-out with G = 1 raise ValueError.
+    batch, and leave-one-out with G = 1 raise ValueError; an advantage beyond
+    the largest float (r − b of ±1e308) raises OverflowError.
     """
     checks.choice(baseline, BASELINES, "advantages", "baseline")
     r = checks.rewards(rewards, "advantages")
@@ -80,26 +81,30 @@ def advantages(rewards, baseline="none", group_size=None, normalize_std=False, e
     if baseline == "batch_mean":
         groups = r.reshape(1, -1)
     size = groups.shape[1]
-    if baseline == "leave_one_out":
-        if size < 2:
-            raise ValueError("advantages: leave_one_out needs groups of at least 2 completions (the others make the "
-                             f"baseline), got groups of {size}")
-        b = (groups.sum(axis=1, keepdims=True) - groups) / (size - 1)
-    else:
-        b = groups.mean(axis=1, keepdims=True)
-    adv = groups - b
-    if normalize_std:
-        adv = adv / (_spread(groups) + eps)
+    if baseline == "leave_one_out" and size < 2:
+        raise ValueError("advantages: leave_one_out needs groups of at least 2 completions (the others make the "
+                         f"baseline), got groups of {size}")
+    # Each group is scaled by a power of two 2^−e that brings its largest |r| into [0.5, 1): exact, so the result
+    # is what r − b would give, but no sum overflows (1e308 + 1.5e308) and no σ underflows to 0 (rewards of 5e-324).
+    _, e = np.frexp(np.abs(groups).max(axis=1, keepdims=True))
+    # underflow: an r too small to matter beside its group's largest; 0/0: a tied group with eps = 0, set to 0 below
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        scaled = np.ldexp(groups, -e)
+        if baseline == "leave_one_out":
+            b = (scaled.sum(axis=1, keepdims=True) - scaled) / (size - 1)
+        else:
+            b = scaled.mean(axis=1, keepdims=True)
+        adv = scaled - b
+        if normalize_std:
+            adv /= scaled.std(axis=1, keepdims=True) + np.ldexp(eps, -e)  # (r − b)/(σ + eps), all scaled alike
+        else:
+            adv = np.ldexp(adv, e)
     adv[groups.max(axis=1) == groups.min(axis=1)] = 0.0  # tied groups: no signal
+    if not np.isfinite(adv).all():
+        index = checks.first_index(~np.isfinite(adv.reshape(r.shape)))
+        raise OverflowError(f"advantages: the advantage of rewards{list(index)} = {r[index]:g} overflows float64: "
+                            f"r − b is beyond the largest float ({np.finfo(np.float64).max:.4g})")
     return adv.reshape(r.shape)
-
-
-def _spread(groups):
-    """σ of each group (row), its rewards first divided by their largest |r| = s, as np.hypot does: at rewards
-    of 1e160 the squares overflow, and σ = inf would make every advantage 0, where σ is s·σ(r/s)."""
-    scale = np.abs(groups).max(axis=1, keepdims=True)
-    scale[scale == 0] = 1  # a group of zeros: σ = 0, nothing to scale
-    return (groups / scale).std(axis=1, keepdims=True) * scale
 
 
 def _groups(r, group_size, where):
