@@ -5,8 +5,8 @@ layer's weights are one Tensor, and ``x @ weight + bias`` computes every
 neuron of the layer for every row of a batch at once (§12).
 
 A Module finds its parameters itself: every attribute that is a Tensor with
-``requires_grad``, a Module, or a list/tuple of them, walked in the order the
-attributes were set. The dotted names (``layers.0.weight``) are the keys of
+``requires_grad``, a Module, or a list, tuple or dict of them (nested ones
+too), walked in the order the attributes were set. The dotted names (``layers.0.weight``) are the keys of
 ``state_dict``, which is what ``save`` writes and ``load`` reads.
 
 Random initialisation always comes from an explicit ``rng``: an int seed
@@ -145,13 +145,18 @@ class Module:
 
 
 def _members(module, prefix):
-    """The Tensors and Modules among ``module``'s attributes, lists and tuples opened up."""
-    members = []
-    for name, value in vars(module).items():
-        items = enumerate(value) if isinstance(value, (list, tuple)) else [(None, value)]
-        for i, item in items:
-            if isinstance(item, (Tensor, Module)):
-                members.append((prefix + name + ("" if i is None else f".{i}"), item))
+    """The Tensors and Modules among ``module``'s attributes, with lists, tuples and dicts opened up, nested ones
+    too (``layers.0``, ``heads.query``): a layer kept in any of them is trained, saved and switched to eval()."""
+    members, opened = [], set()
+    stack = [(prefix + name, value) for name, value in reversed(vars(module).items())]
+    while stack:
+        name, value = stack.pop()
+        if isinstance(value, (Tensor, Module)):
+            members.append((name, value))
+        elif isinstance(value, (list, tuple, dict)) and id(value) not in opened:  # a list holding itself: once
+            opened.add(id(value))
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            stack.extend((f"{name}.{key}", item) for key, item in reversed(list(items)))
     return members
 
 

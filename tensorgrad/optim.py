@@ -173,6 +173,14 @@ class Adam(Optimizer):
             raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
         checks.positive(eps, name, "eps")
         self.betas, self.eps = (float(betas[0]), float(betas[1])), float(eps)
+        # A gradient whose square underflows leaves v = 0, and its step is lr·m̂/eps: at most about lr only if eps is
+        # at least the smallest √v the moments can hold (1.2e-21 in float32, 7e-161 in float64, with β₂ = 0.999).
+        dtype = min((p.dtype for p in self.params), key=lambda d: d.itemsize)
+        smallest_root = math.sqrt(float(np.finfo(dtype).smallest_subnormal) / (1 - self.betas[1]))
+        if self.eps < smallest_root:
+            raise ValueError(f"{name}: eps={eps:g} is below {smallest_root:.3g}, the smallest √v that {dtype} moments "
+                             f"hold with β₂={self.betas[1]:g}: a gradient whose square underflows (v = 0) would be "
+                             "divided by eps alone, and its weight would move by far more than lr")
         self.weight_decay = 0.0  # decoupled, as AdamW's: Adam is AdamW without decay
         self.steps = [0] * len(self.params)  # per parameter: one may miss a step (grad None)
         ends = np.cumsum([p.size for p in self.params])
@@ -301,29 +309,32 @@ def clip_grad_norm(params, max_norm):
     The norm is √(Σ g²) over every entry of every gradient (§11): one length
     for the whole update, so clipping shrinks its size but keeps its direction.
     A parameter listed twice (a layer shared by two models) counts once, and
-    is scaled once.
+    is scaled once. A norm beyond the largest float is returned as inf (IEEE's
+    rounding of an overflow), and the gradients are still scaled exactly.
     """
     checks.positive(max_norm, "clip_grad_norm", "max_norm")
     params = list({id(p): p for p in params if p.grad is not None}.values())
-    total = _global_norm([p.grad for p in params])
+    top, root = _global_norm([p.grad for p in params])
+    total = top * root  # inf if the norm is beyond the largest float
     if total > max_norm:
-        scale = max_norm / total  # a Python float: float32 gradients stay float32
+        scale = max_norm / top / root  # a Python float: float32 gradients stay float32
         for p in params:
             p.grad = p.grad * scale
     return total
 
 
 def _global_norm(grads):
-    """√(Σ g²) over every entry, in float64; a NaN or infinity is an error (its norm has no value), and squares
-    too large for a float64 (entries beyond 1e154) are summed after dividing by the largest entry."""
+    """(s, ρ) with √(Σ g²) = s·ρ over every entry, in float64; a NaN or infinity is an error (its norm has no
+    value). Usually s = 1; when the squares are too large for a float64 (entries beyond 1e154), s is the largest
+    |entry| and ρ the norm of the gradients divided by it."""
     with np.errstate(over="ignore", invalid="ignore"):  # checked just below
         squares = math.fsum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads)
     if math.isfinite(squares):
-        return math.sqrt(squares)
+        return 1.0, math.sqrt(squares)
     for i, g in enumerate(grads):
         if not np.isfinite(g).all():
             index = checks.first_index(~np.isfinite(g))
             raise FloatingPointError(f"clip_grad_norm: the gradient of parameter {i} (shape {g.shape}) is {g[index]} "
                                      f"at index {index}, so the norm has no value; nothing was scaled")
     top = max(float(np.max(np.abs(g))) for g in grads if g.size)
-    return top * math.sqrt(math.fsum(float(np.sum(np.square(g / top, dtype=np.float64))) for g in grads))
+    return top, math.sqrt(math.fsum(float(np.sum(np.square(g / top, dtype=np.float64))) for g in grads))

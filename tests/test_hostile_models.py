@@ -11,7 +11,7 @@ import pytest
 
 from tensorgrad import Tensor
 from tensorgrad.layers import linear
-from tensorgrad.nn import Linear
+from tensorgrad.nn import Dropout, Linear, Module
 from tensorgrad.optim import SGD, Adam, AdamW, clip_grad_norm
 from tensorgrad.rl import advantages
 from tensorgrad.sampling import sample, temperature
@@ -142,3 +142,46 @@ def test_temperature_refuses_logits_it_cannot_divide():
     with pytest.raises(OverflowError, match=r"temperature: logit 1e\+304 at index \(0, 0\) divided by T=1e-05 "
                                             r"overflows"):
         temperature(np.array([[1e304, 0.0]]), 1e-5)
+
+
+# ---- more: norms beyond the largest float, containers, Adam's smallest eps ----------------------
+def test_clip_grad_norm_of_gradients_whose_norm_overflows_keeps_their_direction():
+    p = leaf([1.5e308, -1.5e308], grad=[1.5e308, -1.5e308])  # norm 2.1e308: beyond the largest float
+    q = leaf([1.0], grad=[1e300])
+    assert clip_grad_norm([p, q], 2.0) == np.inf  # the norm, rounded as IEEE rounds an overflow
+    norm = np.hypot(np.hypot(1.5, 1.5), 1e300 / 1e308)  # the norm / 1e308, without overflow
+    np.testing.assert_allclose(p.grad, [1.5 / norm * 2, -1.5 / norm * 2], rtol=1e-15)  # it zeroed them
+    np.testing.assert_allclose(q.grad, [1e-8 / norm * 2], rtol=1e-15)
+
+
+class Holder(Module):
+    """Layers kept in a dict and in a list of lists, as a learner might write them."""
+
+    def __init__(self):
+        self.heads = {"query": Linear(2, 3, rng=1), "drop": Dropout(0.5)}
+        self.stages = [[Linear(3, 1, rng=2)], (Linear(1, 1, rng=3),)]
+
+
+def test_a_module_finds_layers_in_dicts_and_nested_lists():
+    model = Holder()
+    assert [name for name, _ in model.named_parameters()] == [
+        "heads.query.weight", "heads.query.bias", "stages.0.0.weight", "stages.0.0.bias",
+        "stages.1.0.weight", "stages.1.0.bias"]  # they were silently left out: never trained, never saved
+    model.eval()
+    assert model.heads["drop"].training is False  # it went on dropping after eval()
+    state = model.state_dict()
+    fresh = Holder()
+    fresh.stages[0][0].weight.data = np.zeros((3, 1))
+    fresh.load_state_dict(state)
+    np.testing.assert_array_equal(fresh.stages[0][0].weight.data, model.stages[0][0].weight.data)
+
+
+@pytest.mark.parametrize("dtype, eps", [(np.float32, 1e-30), (np.float64, 1e-200)])
+def test_adam_refuses_an_eps_below_the_smallest_root_its_moments_hold(dtype, eps):
+    # g = 1e-25 (float32): g² underflows to v = 0, and the step was lr·g/eps = 1e4·lr instead of about lr
+    with pytest.raises(ValueError, match=r"Adam: eps=1e-(30|200) is below .*, the smallest √v"):
+        Adam([leaf([1.0], dtype)], lr=0.1, eps=eps)
+    p = leaf([1.0], dtype, grad=[1e-25 if dtype == np.float32 else 1e-170])
+    smallest = float(np.sqrt(np.finfo(dtype).smallest_subnormal / 0.001)) * 1.01
+    Adam([p], lr=0.1, eps=smallest).step()
+    assert abs(p.data[0] - 1.0) <= 0.1 * 1.001  # at the floor a step is at most about lr
