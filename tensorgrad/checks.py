@@ -169,7 +169,7 @@ def interval(x, low, high, where, what, bounds="[)"):
     if not inside:
         spelled = f"lie in {bounds[0]}{low}, {high}{bounds[1]}"
         if high == math.inf:
-            spelled = f"be {'>=' if bounds[0] == '[' else '>'} {low}"
+            spelled = f"be {'' if bounds[1] == ']' else 'finite and '}{'>=' if bounds[0] == '[' else '>'} {low}"
         raise ValueError(f"{where}: {what} must {spelled}, got {x!r}")
 
 

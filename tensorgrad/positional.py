@@ -62,6 +62,7 @@ def sinusoidal_positions(length, dim, base=10000.0, dtype=np.float64):
     """
     checks.count(length, "sinusoidal_positions", "length", least=0)
     checks.count(dim, "sinusoidal_positions", "dim")
+    checks.positive(base, "sinusoidal_positions", "base")  # base^(−2i/dim) of a base ≤ 0 is NaN or inf
     angles = np.arange(length)[:, None] * _frequencies(dim, base)  # (length, ⌈dim/2⌉)
     table = np.empty((length, dim))
     table[:, 0::2] = np.sin(angles)
@@ -114,6 +115,7 @@ def apply_rope(x, positions=None, base=10000.0):
     (default 0..T−1; e.g. an offset range when generating with cached keys).
     """
     x = checks.float_tensor(x, "apply_rope")
+    checks.positive(base, "apply_rope", "base")  # base^(−2i/d) of a base ≤ 0 is NaN or inf
     length = _sequence_length(x, None, "apply_rope")
     if x.shape[-1] % 2:
         raise ValueError(f"apply_rope: the last axis must have even length (pairs are rotated), got shape {x.shape}")

@@ -13,7 +13,8 @@ from tensorgrad import Tensor
 from tensorgrad.layers import linear
 from tensorgrad.nn import Dropout, Linear, Module
 from tensorgrad.optim import SGD, Adam, AdamW, clip_grad_norm
-from tensorgrad.rl import advantages
+from tensorgrad.positional import apply_rope, sinusoidal_positions
+from tensorgrad.rl import advantages, aggregate, kl_shaped_rewards
 from tensorgrad.sampling import sample, temperature
 
 
@@ -185,3 +186,36 @@ def test_adam_refuses_an_eps_below_the_smallest_root_its_moments_hold(dtype, eps
     smallest = float(np.sqrt(np.finfo(dtype).smallest_subnormal / 0.001)) * 1.01
     Adam([p], lr=0.1, eps=smallest).step()
     assert abs(p.data[0] - 1.0) <= 0.1 * 1.001  # at the floor a step is at most about lr
+
+
+# ---- rl and positions: numbers that made NaN or ±inf out of finite input ------------------------
+@pytest.mark.parametrize("kl, beta, error, words", [
+    (np.full((2, 2), 1e308), 1.0, OverflowError, r"kl_shaped_rewards: the shaped reward of sequence 0 is -inf"),
+    (np.array([[np.nan, 0.0], [0.0, 0.0]]), 1.0, ValueError, r"kl_shaped_rewards: kl values .* contain 1 NaN"),
+    (np.array([[0.0, 0.0], [np.inf, 0.0]]), 1.0, ValueError, r"kl_shaped_rewards: kl values .* inf at index \(1, 0\)"),
+    (np.zeros((2, 2)), np.inf, ValueError, r"kl_shaped_rewards: beta must be finite and >= 0, got inf"),
+])
+def test_kl_shaped_rewards_never_returns_nan_or_inf(kl, beta, error, words):
+    with pytest.raises(error, match=words):
+        kl_shaped_rewards([1.0, 2.0], kl, np.ones((2, 2), bool), beta)
+
+
+def test_kl_shaped_rewards_of_finite_input_are_exact():
+    kl = np.array([[0.5, 9.0], [0.25, 0.125]])
+    mask = np.array([[True, False], [True, True]])
+    np.testing.assert_array_equal(kl_shaped_rewards([1.0, 2.0], kl, mask, 2.0), [1.0 - 1.0, 2.0 - 0.75])
+
+
+def test_an_infinite_eps_or_constant_length_is_refused_not_a_silent_zero():
+    with pytest.raises(ValueError, match=r"advantages: eps must be finite and >= 0, got inf"):
+        advantages([1.0, 2.0], "group_mean", normalize_std=True, eps=np.inf)  # every advantage was 0
+    with pytest.raises(ValueError, match=r"aggregate: constant_length must be finite and > 0, got inf"):
+        aggregate(np.ones((2, 2)), np.ones((2, 2), bool), "constant", constant_length=np.inf)
+
+
+@pytest.mark.parametrize("base", [-1.0, 0.0, np.nan])
+def test_positions_refuse_a_base_that_is_not_positive(base):
+    with pytest.raises(ValueError, match=r"apply_rope: base must be > 0, got"):
+        apply_rope(np.ones((3, 4)), base=base)  # it returned NaN for every pair past the first
+    with pytest.raises(ValueError, match=r"sinusoidal_positions: base must be > 0, got"):
+        sinusoidal_positions(3, 4, base=base)

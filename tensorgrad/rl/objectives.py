@@ -12,6 +12,8 @@ Each loss checks its result too: a NaN or an infinity is an error naming the
 function, never a number to step on (``checks.finite_result``).
 """
 
+import math
+
 import numpy as np
 
 from tensorgrad import checks
@@ -74,7 +76,7 @@ def advantages(rewards, baseline="none", group_size=None, normalize_std=False, e
     if normalize_std and baseline == "none":
         raise ValueError("advantages: normalize_std divides by the rewards' spread around a baseline, "
                          'so it needs one: choose baseline="batch_mean", "group_mean" or "leave_one_out"')
-    checks.non_negative(eps, "advantages", "eps")
+    checks.interval(eps, 0, math.inf, "advantages", "eps")  # eps = inf would make every advantage 0
     groups = _groups(r, group_size, "advantages")
     if baseline == "none":
         return r.copy()
@@ -308,7 +310,7 @@ def _aggregation(mask, shape, mode, constant_length, where, option="aggregation"
     the mask as a boolean array."""
     checks.choice(mode, AGGREGATIONS, where, option)
     if constant_length is not None:
-        checks.positive(constant_length, where, "constant_length")
+        checks.interval(constant_length, 0, math.inf, where, "constant_length", "()")  # inf: a loss of 0
     return checks.completion_mask(mask, shape, where, values)
 
 
@@ -376,13 +378,19 @@ def kl_shaped_rewards(rewards, kl_per_token, mask, beta):
     ``rewards`` (B,) or (prompts, G); the result has their shape. No gradient.
     """
     r = checks.rewards(rewards, "kl_shaped_rewards")
-    kl = checks.array(kl_per_token).astype(np.float64)
+    kl = checks.finite(kl_per_token, "kl_shaped_rewards", "kl values")
     if kl.ndim != 2 or kl.shape[0] != r.size:
         raise ValueError(f"kl_shaped_rewards: kl_per_token must have shape (B, T) with B = {r.size} (one row per reward, "
                          f"rewards of shape {r.shape}), got {kl.shape}")
     keep = checks.completion_mask(mask, kl.shape, "kl_shaped_rewards", "kl values")
-    checks.non_negative(beta, "kl_shaped_rewards", "beta")
-    return r - beta * (kl * keep).sum(axis=1).reshape(r.shape)
+    checks.interval(beta, 0, math.inf, "kl_shaped_rewards", "beta")
+    with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+        shaped = r - beta * (kl * keep).sum(axis=1).reshape(r.shape)
+    if not np.isfinite(shaped).all():
+        index = checks.first_index(~np.isfinite(shaped))
+        raise OverflowError(f"kl_shaped_rewards: the shaped reward of sequence {int(np.ravel_multi_index(index, r.shape))} "
+                            f"is {shaped[index]}: β·KL of its completion overflows a float (KL values too large?)")
+    return shaped
 
 
 # ---- the entropy bonus (§8) --------------------------------------------------------------------
