@@ -299,7 +299,7 @@ class AdamW(Adam):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01):
         super().__init__(params, lr, betas, eps)
-        checks.non_negative(weight_decay, "AdamW", "weight_decay")
+        checks.interval(weight_decay, 0, math.inf, "AdamW", "weight_decay")  # inf would blame lr, a step later
         self.weight_decay = float(weight_decay)
 
 

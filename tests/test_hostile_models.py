@@ -14,7 +14,13 @@ from tensorgrad.layers import linear
 from tensorgrad.nn import Dropout, Linear, Module
 from tensorgrad.optim import SGD, Adam, AdamW, clip_grad_norm
 from tensorgrad.positional import apply_rope, sinusoidal_positions
-from tensorgrad.rl import advantages, aggregate, kl_shaped_rewards
+from tensorgrad.rl import (
+    GRPOConfig,
+    GRPOTrainer,
+    advantages,
+    aggregate,
+    kl_shaped_rewards,
+)
 from tensorgrad.sampling import sample, temperature
 
 
@@ -219,3 +225,42 @@ def test_positions_refuse_a_base_that_is_not_positive(base):
         apply_rope(np.ones((3, 4)), base=base)  # it returned NaN for every pair past the first
     with pytest.raises(ValueError, match=r"sinusoidal_positions: base must be > 0, got"):
         sinusoidal_positions(3, 4, base=base)
+
+
+# ---- the GRPO trainer ---------------------------------------------------------------------------
+class Bandit(Module):
+    """A policy that ignores its context: one logit per arm at every position."""
+
+    def __init__(self, logits):
+        self.logits = Tensor(np.array(logits, dtype=np.float64), requires_grad=True)
+
+    def forward(self, ids):
+        return self.logits.broadcast_to((*np.shape(ids), self.logits.shape[0]))
+
+
+def test_the_trainer_refuses_the_policy_as_its_own_reference():
+    policy = Bandit([0.0, 1.0])
+    with pytest.raises(ValueError, match=r"GRPOTrainer: the reference is the policy itself"):
+        GRPOTrainer(policy, GRPOConfig(kl_beta=0.1), reference=policy)  # its KL to itself is always 0
+
+
+@pytest.mark.parametrize("name", ["kl_beta", "entropy_coef", "weight_decay", "constant_length"])
+def test_grpo_config_refuses_infinite_weights(name):
+    with pytest.raises(ValueError, match=rf"GRPOConfig: {name}.* must be finite"):
+        GRPOConfig(**{name: np.inf})  # a NaN loss, a refused step or a loss of 0, one step later
+
+
+def test_adamw_refuses_an_infinite_weight_decay():
+    with pytest.raises(ValueError, match=r"AdamW: weight_decay must be finite and >= 0, got inf"):
+        AdamW([leaf([1.0])], weight_decay=np.inf)
+
+
+def test_a_grpo_step_with_groups_that_do_not_divide_the_batch_is_refused_before_any_update():
+    policy = Bandit([0.0, 1.0, 2.0])
+    before = policy.logits.data.copy()
+    trainer = GRPOTrainer(policy, GRPOConfig(group_size=4, entropy_floor=None))
+    ids = np.array([[0, 1], [0, 2], [0, 0], [0, 1], [0, 2], [0, 1]])
+    mask = np.array([[False, True]] * 6)
+    with pytest.raises(ValueError, match=r"group_size=4 does not divide the batch"):
+        trainer.step(ids, mask, np.arange(6.0))
+    np.testing.assert_array_equal(policy.logits.data, before)

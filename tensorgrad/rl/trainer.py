@@ -83,9 +83,11 @@ class GRPOConfig:
         if self.clip_eps_low is not None:
             clip_band(self.clip_eps_low, self.clip_eps_high, "GRPOConfig")
         checks.count(self.inner_steps, "GRPOConfig", "inner_steps")
-        for name in ("kl_beta", "entropy_coef", "weight_decay"):
-            checks.non_negative(getattr(self, name), "GRPOConfig", name)
-        for name in ("max_grad_norm", "constant_length", "entropy_floor", "lr"):
+        for name in ("kl_beta", "entropy_coef", "weight_decay"):  # inf: a NaN loss or a refused step, later
+            checks.interval(getattr(self, name), 0, math.inf, "GRPOConfig", name)
+        if self.constant_length is not None:  # inf: a loss of 0
+            checks.interval(self.constant_length, 0, math.inf, "GRPOConfig", "constant_length (or None)", "()")
+        for name in ("max_grad_norm", "entropy_floor", "lr"):  # max_grad_norm = inf measures and never clips
             if getattr(self, name) is not None:
                 checks.positive(getattr(self, name), "GRPOConfig", f"{name} (or None)")
 
@@ -153,6 +155,9 @@ class GRPOTrainer:
         self.config = GRPOConfig() if config is None else config
         if not isinstance(self.config, GRPOConfig):
             raise TypeError(f"GRPOTrainer: config must be a GRPOConfig, got {type(self.config).__name__}")
+        if reference is policy:
+            raise ValueError("GRPOTrainer: the reference is the policy itself, so π_ref would move with π and the KL "
+                             "to it would always be 0; leave reference=None for a frozen copy of the policy")
         self.reference = copy.deepcopy(policy) if reference is None else reference
         if optimizer is None:
             optimizer = AdamW(policy.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay)
