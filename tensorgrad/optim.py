@@ -49,7 +49,18 @@ class Optimizer:
         checks.positive(lr, where, "lr")
         if lr == math.inf:
             raise ValueError(f"{where}: lr must be finite, got inf (a step of infinite size)")
-        self.lr = float(lr)
+        self.lr = lr
+
+    @property
+    def lr(self):
+        """The learning rate. A schedule may change it between steps, down to 0 (no step), and it is checked then
+        as well: a negative lr would climb the loss in silence."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value):
+        checks.interval(value, 0, math.inf, type(self).__name__, "lr")
+        self._lr = float(value)
 
     def step(self):
         raise NotImplementedError

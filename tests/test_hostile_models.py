@@ -19,7 +19,10 @@ from tensorgrad.rl import (
     GRPOTrainer,
     advantages,
     aggregate,
+    clipped_surrogate_loss,
+    kl_estimate,
     kl_shaped_rewards,
+    reinforce_loss,
 )
 from tensorgrad.sampling import sample, temperature
 
@@ -264,3 +267,35 @@ def test_a_grpo_step_with_groups_that_do_not_divide_the_batch_is_refused_before_
     with pytest.raises(ValueError, match=r"group_size=4 does not divide the batch"):
         trainer.step(ids, mask, np.arange(6.0))
     np.testing.assert_array_equal(policy.logits.data, before)
+
+
+@pytest.mark.parametrize("lr", [-0.1, np.nan, np.inf])
+def test_an_lr_changed_between_steps_is_checked_as_when_it_was_given(lr):
+    p = leaf([1.0, 2.0], grad=[1.0, 1.0])
+    optimizer = SGD([p], lr=0.1)
+    with pytest.raises(ValueError, match=r"SGD: lr must be finite and >= 0, got"):
+        optimizer.lr = lr  # -0.1 was a silent step uphill
+    assert optimizer.lr == 0.1
+    optimizer.lr = 0.0  # the end of a schedule that decays to 0: no step
+    optimizer.step()
+    np.testing.assert_array_equal(p.data, [1.0, 2.0])
+
+
+@pytest.mark.parametrize("call", [
+    lambda lp, mask: reinforce_loss(lp, np.ones(2), mask),
+    lambda lp, mask: clipped_surrogate_loss(lp, -np.ones((2, 3)), np.ones(2), mask),
+    lambda lp, mask: clipped_surrogate_loss(-np.ones((2, 3)), lp, np.ones(2), mask),
+    lambda lp, mask: kl_estimate(lp, -np.ones((2, 3))),
+    lambda lp, mask: kl_estimate(-np.ones((2, 3)), lp),
+])
+def test_rl_losses_refuse_positive_log_probabilities(call):
+    # −log π (cross_entropy's per-token loss) passed as log π would flip the gradient: a silent step the wrong way
+    nll = np.array([[0.0, 0.7, 1.2], [0.0, 0.1, 2.3]])
+    with pytest.raises(ValueError, match=r"log_probs must be ≤ 0 .* got 0.7 at index \(0, 1\)"):
+        call(Tensor(nll), np.array([[False, True, True]] * 2))
+
+
+def test_clipped_surrogate_loss_refuses_eps_high_without_eps_low():
+    lp = Tensor(-np.ones((1, 2)))
+    with pytest.raises(ValueError, match=r"clipped_surrogate_loss: eps_high=0.28 needs eps_low"):
+        clipped_surrogate_loss(lp, lp.data, np.ones(1), np.ones((1, 2), bool), eps_low=None, eps_high=0.28)

@@ -15,19 +15,18 @@ and completion side by side, and a boolean ``mask`` (B, T) marks the
 completion tokens. Only those carry a learning signal: the prompt was given,
 not chosen, and padding is not text at all, so both have mask False.
 
-``objectives`` holds the formulas, one function each (§15–§18);
-``trainer``'s ``GRPOTrainer`` puts them together into the post's
-"REINFORCE, plus a group baseline, clipping and a KL leash", i.e. GRPO.
-Every name of both is importable from ``tensorgrad.rl``.
+``baselines`` holds the advantages (§17) and ``objectives`` the other
+formulas, one function each (§15–§18); ``trainer``'s ``GRPOTrainer`` puts
+them together into the post's "REINFORCE, plus a group baseline, clipping
+and a KL leash", i.e. GRPO. Every name of the three is importable from
+``tensorgrad.rl``.
 """
 
+from tensorgrad.rl.baselines import BASELINES, STD_EPS, advantages
 from tensorgrad.rl.objectives import (
     AGGREGATIONS,
-    BASELINES,
     KL_ESTIMATORS,
     KL_MODES,
-    STD_EPS,
-    advantages,
     aggregate,
     clip_band,
     clip_fractions,

@@ -1,6 +1,6 @@
 """The formulas of the post's Part 5, one function each (§15–§18); ``trainer`` puts them together.
 
-``advantages`` (§17), ``token_log_probs`` (§5), ``aggregate`` (per-token
+``token_log_probs`` (§5), ``aggregate`` (per-token
 losses → one number), ``reinforce_loss`` (§16), ``clip_band``,
 ``clip_ratio``, ``clipped_objective``, ``clipped_surrogate_loss`` and
 ``clip_fractions`` (§18), ``kl_estimate``, ``kl_exact`` and
@@ -9,7 +9,8 @@ are plain NumPy arrays (no gradient flows through a reward);
 log-probabilities and losses are Tensors. Each function checks its input
 once (``tensorgrad.checks``); what it calls inside does not check again.
 Each loss checks its result too: a NaN or an infinity is an error naming the
-function, never a number to step on (``checks.finite_result``).
+function, never a number to step on (``checks.finite_result``). The
+advantages (§17) have a module of their own, ``baselines``.
 """
 
 import math
@@ -22,108 +23,11 @@ from tensorgrad.functional import LogSoftmax
 from tensorgrad.routines import minimum
 from tensorgrad.tensor import Tensor
 
-BASELINES = ("none", "batch_mean", "group_mean", "leave_one_out")
 AGGREGATIONS = ("sequence_mean", "token_mean", "constant")
 KL_ESTIMATORS = ("k1", "k3", "exact")
 KL_MODES = ("loss", "reward")
-# Added to a group's standard deviation before dividing by it (normalize_std=True), as
-# TRL's GRPO does: a group whose rewards differ only by rounding noise is not blown up.
-STD_EPS = 1e-4
-
-
-# ---- advantages: reward minus a baseline (§17) ------------------------------------------------
-def advantages(rewards, baseline="none", group_size=None, normalize_std=False, eps=STD_EPS):
-    """A = r − b: how much better than expected each completion did (§17).
-
-    ``rewards`` holds one number per sequence: shape (B,), or (prompts, G)
-    for G completions of each prompt. The result has the same shape.
-
-    ``baseline`` chooses b:
-
-    - "none":          b = 0, so A = r (plain REINFORCE, §16).
-    - "batch_mean":    b = mean of all B rewards.
-    - "group_mean":    b = mean of the G rewards of the same prompt (GRPO: "the group IS the
-                       curve"). Groups are the rows of a (prompts, G) array, or consecutive
-                       runs of ``group_size`` in a (B,) array; with neither, the whole batch
-                       is one group (then this is "batch_mean").
-    - "leave_one_out": b = mean of the *other* G − 1 rewards of the group:
-                       bᵢ = (Σⱼ rⱼ − rᵢ) / (G − 1), which makes Aᵢ = G/(G − 1) · (rᵢ − mean).
-
-    Why a baseline changes nothing on average: E[∇log π(a)] = Σₐ π(a)·∇π(a)/π(a)
-    = ∇Σₐ π(a) = ∇1 = 0, so E[b·∇log π(a)] = 0 for any b that does not depend on
-    the action a. It only removes noise (§2: same expected value, less variance).
-    The leave-one-out b never looks at rᵢ, so its gradient is exactly unbiased.
-    The group mean includes rᵢ itself (weight 1/G), which scales the expected
-    gradient by (G − 1)/G: same direction, slightly shorter step.
-
-    ``normalize_std=True`` also divides by the spread of the group's rewards
-    (GRPO's A = (r − mean)/std), so every prompt's advantages have the same
-    scale whatever its rewards' scale: A = (r − b) / (σ + eps) with σ the
-    population standard deviation √(Σ(r − μ)²/G) (§2's formula) and
-    eps = ``STD_EPS`` = 1e-4. With "batch_mean" σ is the whole batch's.
-
-    The rule for ties (any baseline but "none"): a group whose rewards are all
-    equal (every completion equally good, or equally bad) holds no information
-    about what to do more of, so its advantages are exactly 0. Never NaN from 0/0, and never a
-    rounding residue such as mean([0.1, 0.1, 0.1]) − 0.1 = 1.4e-17 either.
-
-    Rewards with NaN or infinity, a ``group_size`` that does not divide the
-    batch, and leave-one-out with G = 1 raise ValueError; an advantage beyond
-    the largest float (r − b of ±1e308) raises OverflowError.
-    """
-    checks.choice(baseline, BASELINES, "advantages", "baseline")
-    r = checks.rewards(rewards, "advantages")
-    if normalize_std and baseline == "none":
-        raise ValueError("advantages: normalize_std divides by the rewards' spread around a baseline, "
-                         'so it needs one: choose baseline="batch_mean", "group_mean" or "leave_one_out"')
-    checks.interval(eps, 0, math.inf, "advantages", "eps")  # eps = inf would make every advantage 0
-    groups = _groups(r, group_size, "advantages")
-    if baseline == "none":
-        return r.copy()
-    if baseline == "batch_mean":
-        groups = r.reshape(1, -1)
-    size = groups.shape[1]
-    if baseline == "leave_one_out" and size < 2:
-        raise ValueError("advantages: leave_one_out needs groups of at least 2 completions (the others make the "
-                         f"baseline), got groups of {size}")
-    # Each group is scaled by a power of two 2^−e that brings its largest |r| into [0.5, 1): exact, so the result
-    # is what r − b would give, but no sum overflows (1e308 + 1.5e308) and no σ underflows to 0 (rewards of 5e-324).
-    _, e = np.frexp(np.abs(groups).max(axis=1, keepdims=True))
-    # underflow: an r too small to matter beside its group's largest; 0/0: a tied group with eps = 0, set to 0 below
-    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-        scaled = np.ldexp(groups, -e)
-        if baseline == "leave_one_out":
-            b = (scaled.sum(axis=1, keepdims=True) - scaled) / (size - 1)
-        else:
-            b = scaled.mean(axis=1, keepdims=True)
-        adv = scaled - b
-        if normalize_std:
-            adv /= scaled.std(axis=1, keepdims=True) + np.ldexp(eps, -e)  # (r − b)/(σ + eps), all scaled alike
-        else:
-            adv = np.ldexp(adv, e)
-    adv[groups.max(axis=1) == groups.min(axis=1)] = 0.0  # tied groups: no signal
-    if not np.isfinite(adv).all():
-        index = checks.first_index(~np.isfinite(adv.reshape(r.shape)))
-        raise OverflowError(f"advantages: the advantage of rewards{list(index)} = {r[index]:g} overflows float64: "
-                            f"r − b is beyond the largest float ({np.finfo(np.float64).max:.4g})")
-    return adv.reshape(r.shape)
-
-
-def _groups(r, group_size, where):
-    """The rewards as (number of groups, G): rows of a 2-d array, or runs of group_size."""
-    if group_size is not None:
-        checks.count(group_size, where, "group_size")
-    if r.ndim == 2:
-        if group_size is not None and group_size != r.shape[1]:
-            raise ValueError(f"{where}: rewards of shape {r.shape} are {r.shape[0]} groups of {r.shape[1]}, "
-                             f"but group_size={group_size}")
-        return r
-    if group_size is None:
-        return r.reshape(1, -1)
-    if r.size % group_size:
-        raise ValueError(f"{where}: group_size={group_size} does not divide the batch: rewards of shape {r.shape} "
-                         f"({r.size} sequences) cannot be split into groups of {group_size}")
-    return r.reshape(-1, group_size)
+# A log-probability is ≤ 0; one above this is not rounding but most likely −log π (see _log_probabilities).
+LOG_PROB_SLACK = 1e-6
 
 
 # ---- log π of the chosen tokens (§5, §16) ------------------------------------------------------
@@ -211,6 +115,7 @@ def reinforce_loss(log_probs, advantages, mask, aggregation="sequence_mean", con
     """
     log_probs, adv = _per_token(log_probs, advantages, "reinforce_loss")
     keep = _aggregation(mask, log_probs.shape, aggregation, constant_length, "reinforce_loss")
+    _log_probabilities(log_probs, "reinforce_loss", "log_probs")
     return _aggregate(-(log_probs * adv[:, None]), keep, aggregation, constant_length, "reinforce_loss")
 
 
@@ -264,8 +169,12 @@ def clipped_surrogate_loss(log_probs, old_log_probs, advantages, mask, eps_low=0
     where = "clipped_surrogate_loss"
     log_probs, adv = _per_token(log_probs, advantages, where)
     old = _old_log_probs(old_log_probs, log_probs.shape, where, "old_log_probs")
+    if eps_low is None and eps_high is not None:
+        raise ValueError(f"{where}: eps_high={eps_high} needs eps_low (eps_low=None means no clipping at all)")
     keep = _aggregation(mask, log_probs.shape, aggregation, constant_length, where)
     ratio = _exp(log_probs - old, where, "the ratio π_new/π_old")
+    _log_probabilities(log_probs, where, "log_probs")
+    _log_probabilities(old, where, "old_log_probs")
     adv = adv[:, None]
     objective = ratio * adv if eps_low is None else _clipped_objective(ratio, adv, *clip_band(eps_low, eps_high, where))
     return _aggregate(-objective, keep, aggregation, constant_length, where)
@@ -332,6 +241,19 @@ def _old_log_probs(old, shape, where, what):
     return old
 
 
+def _log_probabilities(a, where, what):
+    """``a`` itself, unless it holds a number above 0 (beyond ``LOG_PROB_SLACK``): log π is ≤ 0, and the likeliest
+    mistake is −log π, the per-token cross-entropy, whose gradient points the other way (a silent step uphill)."""
+    values = checks.array(a)
+    above = values > LOG_PROB_SLACK
+    if above.any():
+        index = checks.first_index(above)
+        raise ValueError(f"{where}: {what} must be ≤ 0 (logs of probabilities), got {values[index]:g} at index {index}; "
+                         "is it −log π (the negative log-likelihood, cross_entropy's per-token loss)? Its gradient "
+                         "points the other way")
+    return a
+
+
 # ---- the KL leash (§15) ------------------------------------------------------------------------
 def kl_estimate(log_probs, ref_log_probs, estimator="k3"):
     """A per-token estimate of KL(π ‖ π_ref) from the sampled tokens alone (§15).
@@ -352,6 +274,8 @@ def kl_estimate(log_probs, ref_log_probs, estimator="k3"):
     checks.choice(estimator, ("k1", "k3"), "kl_estimate", "estimator")
     log_probs = checks.float_tensor(log_probs, "kl_estimate", "log_probs")
     ref = _old_log_probs(ref_log_probs, log_probs.shape, "kl_estimate", "ref_log_probs")
+    _log_probabilities(log_probs, "kl_estimate", "log_probs")
+    _log_probabilities(ref, "kl_estimate", "ref_log_probs")
     return _kl_estimate(log_probs, ref, estimator)
 
 

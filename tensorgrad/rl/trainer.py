@@ -15,12 +15,11 @@ import numpy as np
 from tensorgrad import checks
 from tensorgrad import functional as F
 from tensorgrad.optim import AdamW, clip_grad_norm
+from tensorgrad.rl.baselines import BASELINES, advantages
 from tensorgrad.rl.objectives import (
     AGGREGATIONS,
-    BASELINES,
     KL_ESTIMATORS,
     KL_MODES,
-    advantages,
     aggregate,
     clip_band,
     clip_fractions,
