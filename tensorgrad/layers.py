@@ -10,6 +10,7 @@ are ``LinearOp`` and ``LayerNormOp``, so that one name means one thing.
 """
 
 import functools
+import math
 
 import numpy as np
 
@@ -141,7 +142,7 @@ def layer_norm(x, weight, bias, eps=1e-5):
     if x.ndim == 0 or weight.shape != x.shape[-1:] or bias.shape != x.shape[-1:]:
         raise ValueError(f"layer_norm: input of shape {x.shape} needs weight and bias of shape {x.shape[-1:]}, "
                          f"got {weight.shape} and {bias.shape}")
-    checks.positive(eps, "layer_norm", "eps")
+    checks.interval(eps, 0, math.inf, "layer_norm", "eps", "()")  # inf: the output would be the bias alone
     return LayerNormOp.apply(x, weight, bias, eps=float(eps))
 
 

@@ -182,7 +182,7 @@ class Adam(Optimizer):
         name = type(self).__name__
         if not all(0 <= b < 1 for b in betas) or len(betas) != 2:
             raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
-        checks.positive(eps, name, "eps")
+        checks.interval(eps, 0, math.inf, name, "eps", "()")  # inf: every step 0
         self.betas, self.eps = (float(betas[0]), float(betas[1])), float(eps)
         # A gradient whose square underflows leaves v = 0, and its step is lr·m̂/eps: at most about lr only if eps is
         # at least the smallest √v the moments can hold (1.2e-21 in float32, 7e-161 in float64, with β₂ = 0.999).

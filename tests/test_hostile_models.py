@@ -11,7 +11,7 @@ import pytest
 
 from tensorgrad import Tensor
 from tensorgrad.layers import linear
-from tensorgrad.nn import Dropout, Linear, Module
+from tensorgrad.nn import Dropout, LayerNorm, Linear, Module
 from tensorgrad.optim import SGD, Adam, AdamW, clip_grad_norm
 from tensorgrad.positional import apply_rope, sinusoidal_positions
 from tensorgrad.rl import (
@@ -19,6 +19,7 @@ from tensorgrad.rl import (
     GRPOTrainer,
     advantages,
     aggregate,
+    clipped_objective,
     clipped_surrogate_loss,
     kl_estimate,
     kl_shaped_rewards,
@@ -299,3 +300,22 @@ def test_clipped_surrogate_loss_refuses_eps_high_without_eps_low():
     lp = Tensor(-np.ones((1, 2)))
     with pytest.raises(ValueError, match=r"clipped_surrogate_loss: eps_high=0.28 needs eps_low"):
         clipped_surrogate_loss(lp, lp.data, np.ones(1), np.ones((1, 2), bool), eps_low=None, eps_high=0.28)
+
+
+def test_an_infinite_eps_is_refused_where_it_would_silence_everything():
+    with pytest.raises(ValueError, match=r"Adam: eps must be finite and > 0, got inf"):
+        Adam([leaf([1.0])], eps=np.inf)  # every step was 0: m̂ / (√v̂ + inf)
+    with pytest.raises(ValueError, match=r"layer_norm: eps must be finite and > 0, got inf"):
+        LayerNorm(3, eps=np.inf)(np.ones((2, 3)))  # the output was the bias, its gradient 0
+
+
+@pytest.mark.parametrize("eps_low, eps_high", [(0.2, None), (0.2, 0.28), (0.1, 0.3)])
+def test_at_the_band_edges_the_clipped_objective_has_the_unclipped_gradient(eps_low, eps_high):
+    high = eps_low if eps_high is None else eps_high
+    ratio = Tensor(np.array([1 + high, 1 - eps_low, 1 + high, 1 - eps_low]), requires_grad=True)
+    adv = np.array([2.0, -3.0, -2.0, 3.0])  # at the edge, in the advantage's direction and against it
+    clipped_objective(ratio, adv, eps_low, eps_high).sum().backward()
+    np.testing.assert_array_equal(ratio.grad, adv)  # zero only once r is strictly beyond the edge
+    beyond = Tensor(np.array([1 + high + 1e-9, 1 - eps_low - 1e-9]), requires_grad=True)
+    clipped_objective(beyond, adv[:2], eps_low, eps_high).sum().backward()
+    np.testing.assert_array_equal(beyond.grad, [0.0, 0.0])
