@@ -37,7 +37,8 @@ class Optimizer:
     def __init__(self, params, lr):
         self.params, self.names = [], []
         for item in params:
-            name, p = item if isinstance(item, tuple) and len(item) == 2 else (None, item)
+            named = isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+            name, p = item if named else (None, item)
             self.params.append(p)
             self.names.append(name)
         where = type(self).__name__

@@ -319,3 +319,62 @@ def test_at_the_band_edges_the_clipped_objective_has_the_unclipped_gradient(eps_
     beyond = Tensor(np.array([1 + high + 1e-9, 1 - eps_low - 1e-9]), requires_grad=True)
     clipped_objective(beyond, adv[:2], eps_low, eps_high).sum().backward()
     np.testing.assert_array_equal(beyond.grad, [0.0, 0.0])
+
+
+# ---- optimizers against a NumPy reference, under a hostile schedule ------------------------------
+def reference_steps(kind, starts, schedule, lrs, options):
+    """SGD (PyTorch's momentum form), Adam or AdamW written out in NumPy, one parameter at a time."""
+    weights = [w.copy() for w in starts]
+    first = [np.zeros_like(w) for w in weights]
+    second = [np.zeros_like(w) for w in weights]
+    counts = [0] * len(weights)
+    b1, b2 = 0.9, 0.999
+    for grads, lr in zip(schedule, lrs):
+        for i, g in enumerate(grads):
+            if g is None:
+                continue
+            g = g.astype(weights[i].dtype)
+            if kind == "sgd":
+                first[i] = options["momentum"] * first[i] + g
+                weights[i] = weights[i] - lr * first[i]
+                continue
+            counts[i] += 1
+            first[i] = b1 * first[i] + (1 - b1) * g
+            second[i] = b2 * second[i] + (1 - b2) * g * g
+            step = lr * (first[i] / (1 - b1 ** counts[i])) / (np.sqrt(second[i] / (1 - b2 ** counts[i])) + 1e-8)
+            weights[i] = weights[i] * (1 - lr * options.get("weight_decay", 0.0)) - step
+    return weights
+
+
+@pytest.mark.parametrize("trial", range(40))
+def test_optimizers_match_numpy_under_missing_gradients_duplicates_lr_changes_and_refused_steps(trial):
+    rng = np.random.default_rng(trial)
+    kind = ("sgd", "adam", "adamw")[trial % 3]
+    options = {"sgd": {"momentum": float(rng.choice([0.0, 0.9]))}, "adam": {}, "adamw": {"weight_decay": 0.1}}[kind]
+    shapes = [tuple(int(n) for n in rng.integers(1, 4, size=rng.integers(0, 3))) for _ in range(rng.integers(1, 4))]
+    dtypes = [np.float64] * len(shapes) if trial % 2 else [rng.choice([np.float32, np.float64]) for _ in shapes]
+    starts = [rng.normal(size=shape).astype(dtype) for shape, dtype in zip(shapes, dtypes)]
+    schedule = [[None if rng.random() < 0.25 else rng.normal(size=shape) for shape in shapes] for _ in range(5)]
+    lrs = [float(rng.choice([0.1, 0.01, 0.0, 0.5])) for _ in range(5)]
+    params = [Tensor(w, requires_grad=True) for w in starts]
+    make = {"sgd": SGD, "adam": Adam, "adamw": AdamW}[kind]
+    optimizer = make(params + params[:1], lr=0.1, **options)  # the first one listed twice: stepped once
+    for grads, lr in zip(schedule, lrs):
+        optimizer.lr = lr
+        if rng.random() < 0.3:  # a refused step first: it must change nothing, moments and counts included
+            for p in params:
+                p.grad = np.full(p.shape, np.nan, p.dtype)
+            with pytest.raises(FloatingPointError):
+                optimizer.step()
+        for p, g in zip(params, grads):
+            p.grad = None if g is None else g.astype(p.dtype)
+        optimizer.step()
+    for p, expected in zip(params, reference_steps(kind, starts, schedule, lrs, options)):
+        single = p.dtype == np.float32
+        np.testing.assert_allclose(p.data, expected, rtol=1e-5 if single else 1e-12, atol=1e-6 if single else 1e-14)
+
+
+def test_a_pair_of_tensors_is_not_taken_for_a_named_parameter():
+    w, b = leaf([1.0]), leaf([2.0])
+    with pytest.raises(TypeError, match=r"SGD: parameters must be Tensors with requires_grad=True, got \(Tensor"):
+        SGD([(w, b)], lr=0.1)  # read as the name w for the parameter b: w was silently never stepped
