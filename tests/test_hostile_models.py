@@ -378,3 +378,17 @@ def test_a_pair_of_tensors_is_not_taken_for_a_named_parameter():
     w, b = leaf([1.0]), leaf([2.0])
     with pytest.raises(TypeError, match=r"SGD: parameters must be Tensors with requires_grad=True, got \(Tensor"):
         SGD([(w, b)], lr=0.1)  # read as the name w for the parameter b: w was silently never stepped
+
+
+def test_grpo_stats_of_rewards_whose_sum_overflows_are_finite():
+    policy = Bandit([0.0, 1.0, 2.0])
+    trainer = GRPOTrainer(policy, GRPOConfig(group_size=2, entropy_floor=None))
+    ids, mask = np.array([[0, 1], [0, 2], [0, 0], [0, 1]]), np.array([[False, True]] * 4)
+    rewards = np.array([1e308, -1e308, 1.5e308, 1e308])
+    stats = trainer.step(ids, mask, rewards)
+    small = rewards / 2**1000  # the same statistics, exactly scaled down, where nothing overflows
+    assert stats.reward_mean == pytest.approx(small.mean() * 2**1000, rel=1e-15)  # it was inf
+    assert stats.reward_std == pytest.approx(small.std() * 2**1000, rel=1e-15)
+    adv = advantages(rewards, "group_mean", 2, normalize_std=True)
+    assert stats.advantage_mean == pytest.approx(adv.mean(), abs=1e-15)
+    assert stats.advantage_std == pytest.approx(adv.std(), rel=1e-15)

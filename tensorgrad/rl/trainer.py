@@ -260,8 +260,8 @@ class GRPOTrainer:
             shaped = kl_shaped_rewards(r, kl[cfg.kl_estimator], mask, cfg.kl_beta)
         adv = advantages(shaped, cfg.baseline, cfg.group_size, cfg.normalize_std).reshape(-1)
         stats = {
-            "reward_mean": float(r.mean()), "reward_std": float(r.std()),
-            "advantage_mean": float(adv.mean()), "advantage_std": float(adv.std()),
+            "reward_mean": _mean(r), "reward_std": _mean(r, std=True),
+            "advantage_mean": _mean(adv), "advantage_std": _mean(adv, std=True),
             "kl_k3": float(kl["k3"][mask].mean()), "kl_exact": float(kl["exact"][mask].mean()),
             "entropy": float(entropy[mask].mean()),
         }
@@ -273,6 +273,15 @@ class GRPOTrainer:
         logits = model(inputs)
         checks.model_logits(logits.shape, inputs.shape, "GRPOTrainer", "the policy and the reference")
         return logits if isinstance(logits, Tensor) else Tensor(np.asarray(logits))
+
+
+def _mean(a, std=False):
+    """The mean (or population std) of finite numbers, computed on a scaled by a power of two (exact) so that its
+    largest |entry| is below 1: rewards of 1e308 have a mean and a spread, though their sum overflows."""
+    _, e = np.frexp(np.abs(a).max())
+    with np.errstate(under="ignore"):  # an entry too small to matter beside the largest
+        scaled = np.ldexp(a, -e)
+    return float(np.ldexp(scaled.std() if std else scaled.mean(), e))
 
 
 def _sequences(ids, completion_mask):
