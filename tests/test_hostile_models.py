@@ -6,6 +6,8 @@ reference, or the same computation in a range where it cannot overflow
 (scaled by a power of two, which is exact).
 """
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -248,6 +250,12 @@ def test_the_trainer_refuses_the_policy_as_its_own_reference():
     policy = Bandit([0.0, 1.0])
     with pytest.raises(ValueError, match=r"GRPOTrainer: the reference is the policy itself"):
         GRPOTrainer(policy, GRPOConfig(kl_beta=0.1), reference=policy)  # its KL to itself is always 0
+
+
+def test_the_trainer_refuses_a_reference_that_shares_the_policys_parameters():
+    policy = Bandit([0.0, 1.0])
+    with pytest.raises(ValueError, match=r"GRPOTrainer: the reference shares parameter 'logits' with the policy"):
+        GRPOTrainer(policy, GRPOConfig(kl_beta=0.1), reference=copy.copy(policy))  # a shallow copy moves with it
 
 
 @pytest.mark.parametrize("name", ["kl_beta", "entropy_coef", "weight_decay", "constant_length"])

@@ -14,6 +14,7 @@ import numpy as np
 
 from tensorgrad import checks
 from tensorgrad import functional as F
+from tensorgrad.nn import Module
 from tensorgrad.optim import AdamW, clip_grad_norm
 from tensorgrad.rl.baselines import BASELINES, advantages
 from tensorgrad.rl.objectives import (
@@ -157,6 +158,13 @@ class GRPOTrainer:
         if reference is policy:
             raise ValueError("GRPOTrainer: the reference is the policy itself, so π_ref would move with π and the KL "
                              "to it would always be 0; leave reference=None for a frozen copy of the policy")
+        if isinstance(reference, Module) and isinstance(policy, Module):
+            ours = {id(p) for p in policy.parameters()}
+            shared = [name for name, p in reference.named_parameters() if id(p) in ours]
+            if shared:
+                raise ValueError(f"GRPOTrainer: the reference shares parameter {shared[0]!r} with the policy "
+                                 f"({len(shared)} shared in all), so it would move with it (a shallow copy?); "
+                                 "leave reference=None for a frozen deep copy")
         self.reference = copy.deepcopy(policy) if reference is None else reference
         if optimizer is None:
             optimizer = AdamW(policy.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay)
