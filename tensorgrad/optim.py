@@ -79,11 +79,11 @@ class Optimizer:
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
-            if np.shape(p.grad) != p.shape:
+            g = checks.array(p.grad)  # an array as it is; a list or a Tensor set by hand as an array
+            if g.shape != p.shape:
                 raise ValueError(f"{type(self).__name__}: the gradient of {self.describe(i)} has shape "
-                                 f"{np.shape(p.grad)}; a gradient has its parameter's shape. No parameter was changed")
-            g = p.grad
-            if getattr(g, "dtype", None) != p.dtype:
+                                 f"{g.shape}; a gradient has its parameter's shape. No parameter was changed")
+            if g.dtype != p.dtype:
                 g = checks.narrowed(g, p.dtype, type(self).__name__, f"the gradient of {self.describe(i)}")
             grads[i] = g
         return grads
@@ -123,7 +123,7 @@ class Optimizer:
             )
         raise FloatingPointError(
             f"{where}: this step would make {self.describe(i)} {value} at index {index} (it is "
-            f"{p.data[index]:.6g}, its gradient {p.grad[index]:.6g}); no parameter was changed. The learning "
+            f"{p.data[index]:.6g}, its gradient {checks.array(p.grad)[index]:.6g}); no parameter was changed. The learning "
             f"rate (lr={self.lr:g}) is too large, or training has diverged"
         )
 

@@ -81,6 +81,18 @@ def test_optimizers_refuse_a_gradient_of_another_shape_than_its_parameter(make):
     np.testing.assert_array_equal(q.data, [[1.0, 2.0]])
 
 
+@pytest.mark.parametrize("make", [lambda ps: SGD(ps, lr=0.1), lambda ps: Adam(ps, lr=0.1)])
+def test_a_gradient_set_by_hand_as_a_list_or_a_tensor_steps_as_an_array_would(make):
+    steps = []
+    for grad in ([1.0, -2.0], Tensor(np.array([1.0, -2.0])), np.array([1.0, -2.0])):
+        p = leaf([1.0, 2.0])
+        p.grad = grad  # a list and a Tensor ended in bare TypeError / AttributeError
+        make([p]).step()
+        steps.append(p.data.copy())
+    np.testing.assert_array_equal(steps[0], steps[2])
+    np.testing.assert_array_equal(steps[1], steps[2])
+
+
 # ---- nn: arrays cast into a float32 model ----------------------------------------------------
 def test_load_state_dict_refuses_values_beyond_the_parameters_dtype_and_changes_nothing():
     model = Linear(2, 2, dtype=np.float32)
