@@ -326,12 +326,13 @@ def clip_grad_norm(params, max_norm):
     """
     checks.positive(max_norm, "clip_grad_norm", "max_norm")
     params = list({id(p): p for p in params if p.grad is not None}.values())
-    top, root = _global_norm([p.grad for p in params])
+    grads = [checks.array(p.grad) for p in params]  # a list or a Tensor set by hand, as an array
+    top, root = _global_norm(grads)
     total = top * root  # inf if the norm is beyond the largest float
     if total > max_norm:
         scale = max_norm / top / root  # a Python float: float32 gradients stay float32
-        for p in params:
-            p.grad = p.grad * scale
+        for p, g in zip(params, grads):
+            p.grad = g * scale
     return total
 
 

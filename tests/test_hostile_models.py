@@ -46,6 +46,13 @@ def test_clip_grad_norm_counts_and_scales_a_parameter_listed_twice_once():
     np.testing.assert_allclose(p.grad, [0.6, 0.8], rtol=1e-15)  # scaled once, not twice
 
 
+def test_clip_grad_norm_of_a_gradient_set_by_hand_as_a_list():
+    p = leaf([3.0, 4.0])
+    p.grad = [3.0, 4.0]  # a bare TypeError before
+    assert clip_grad_norm([p], 1.0) == 5.0
+    np.testing.assert_allclose(p.grad, [0.6, 0.8], rtol=1e-15)
+
+
 def test_clip_grad_norm_over_two_models_that_share_a_layer():
     shared = Linear(2, 2, rng=1)
     first, second = [shared, Linear(2, 1, rng=2)], [shared, Linear(2, 3, rng=3)]
