@@ -143,6 +143,9 @@ def layer_norm(x, weight, bias, eps=1e-5):
         raise ValueError(f"layer_norm: input of shape {x.shape} needs weight and bias of shape {x.shape[-1:]}, "
                          f"got {weight.shape} and {bias.shape}")
     checks.interval(eps, 0, math.inf, "layer_norm", "eps", "()")  # inf: the output would be the bias alone
+    if x.dtype.type(eps) == 0:  # var + eps is computed in x's dtype: a row of equal entries would give 0 · ∞
+        raise ValueError(f"layer_norm: eps={eps:g} is 0 in {x.dtype}, the input's dtype, so a row of equal entries "
+                         f"would be NaN; use an eps of at least {np.finfo(x.dtype).smallest_subnormal:.3g}")
     return LayerNormOp.apply(x, weight, bias, eps=float(eps))
 
 

@@ -338,6 +338,13 @@ def test_an_infinite_eps_is_refused_where_it_would_silence_everything():
         LayerNorm(3, eps=np.inf)(np.ones((2, 3)))  # the output was the bias, its gradient 0
 
 
+def test_layer_norm_refuses_an_eps_that_is_zero_in_the_inputs_dtype():
+    x = Tensor(np.ones((2, 3), np.float32))  # equal entries: var = 0, and var + eps must not be 0
+    with pytest.raises(ValueError, match=r"layer_norm: eps=1e-50 is 0 in float32, the input's dtype"):
+        LayerNorm(3, eps=1e-50, dtype=np.float32)(x)  # the output was NaN, in silence
+    np.testing.assert_array_equal(LayerNorm(3, eps=1e-45, dtype=np.float32)(x).data, 0.0)
+
+
 @pytest.mark.parametrize("eps_low, eps_high", [(0.2, None), (0.2, 0.28), (0.1, 0.3)])
 def test_at_the_band_edges_the_clipped_objective_has_the_unclipped_gradient(eps_low, eps_high):
     high = eps_low if eps_high is None else eps_high
