@@ -165,7 +165,9 @@ class Linear(Module):
 
     ``weight`` has shape (in_features, out_features), so a batch of rows
     (N, in) becomes (N, out). Weight and bias start uniform in ±1/√in_features,
-    which keeps the outputs' scale close to the inputs'.
+    which keeps the outputs' scale close to the inputs'. An array (not a
+    Tensor) is cast to the layer's dtype; a number beyond that dtype's range
+    is refused, where the cast would have made it ±inf.
     """
 
     def __init__(self, in_features, out_features, bias=True, dtype=np.float64, rng=0):

@@ -15,8 +15,9 @@ instead of returning a wrong gradient. Parameters whose ``grad`` is None
 
 A step never writes a NaN or an infinity into a weight (§10: a learning rate
 too large makes training diverge). Before anything is written, each
-optimizer refuses a gradient that is not finite and a step that would make a
-weight non-finite, naming the parameter: by its name if the optimizer was
+optimizer refuses a gradient that is not finite (or, set by hand, not of its
+parameter's shape) and a step that would make a weight non-finite, naming
+the parameter: by its name if the optimizer was
 given ``model.named_parameters()`` (as PyTorch's optimizers accept), else by
 its index and shape. On refusal every parameter keeps its value.
 """
