@@ -11,6 +11,7 @@ import copy
 import numpy as np
 import pytest
 
+import tensorgrad as tg
 from tensorgrad import Tensor
 from tensorgrad.layers import linear
 from tensorgrad.nn import Dropout, LayerNorm, Linear, Module
@@ -459,3 +460,25 @@ def test_the_tokenizer_round_trips_any_unicode():
     assert tokenizer.decode(tokenizer.encode(text)) == text
     assert CharTokenizer.from_json(tokenizer.to_json()) == tokenizer
     assert tokenizer.decode(np.array([1, 2], dtype=np.uint8)) == tokenizer.chars[1:3]
+
+
+def test_k3_of_nearly_identical_policies_is_accurate_and_never_negative():
+    log_probs = -np.random.default_rng(0).random((1, 2000)) * 3
+    ref = log_probs + np.random.default_rng(1).normal(size=log_probs.shape) * 1e-9
+    y = ref - log_probs  # log(π_ref/π), ~1e-9: k3 = eʸ − 1 − y ≈ y²/2 ≈ 5e-19
+    k3 = kl_estimate(log_probs, ref, "k3").data
+    assert (k3 >= 0).all()  # r − 1 − log r cancelled to ±1e-16 noise, negative for 1 token in 13
+    np.testing.assert_allclose(k3, np.expm1(y) - y, rtol=1e-6)
+    x = Tensor(log_probs, requires_grad=True)
+    kl_estimate(x, ref, "k3").sum().backward()
+    np.testing.assert_allclose(x.grad, -np.expm1(y), rtol=1e-6)  # ∂k3/∂log π = −(eʸ − 1)
+    with pytest.raises(OverflowError, match=r"kl_estimate: k3's ratio π_ref/π overflows"):
+        kl_estimate(np.array([[-800.0]]), np.array([[-0.5]]), "k3")
+
+
+def test_k3_can_be_differentiated_twice():
+    ref = np.array([[-0.2, -1.5]])
+    x = Tensor(np.array([[-0.7, -0.4]]), requires_grad=True)
+    (g,) = tg.grad(kl_estimate(x, ref, "k3").sum(), [x], create_graph=True)
+    g.sum().backward()
+    np.testing.assert_allclose(x.grad, np.exp(ref - x.data), rtol=1e-14)  # ∂²k3/∂(log π)² = eʸ
