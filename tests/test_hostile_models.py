@@ -278,6 +278,13 @@ def test_the_trainer_refuses_a_reference_that_shares_the_policys_parameters():
         GRPOTrainer(policy, GRPOConfig(kl_beta=0.1), reference=copy.copy(policy))  # a shallow copy moves with it
 
 
+def test_the_trainer_refuses_an_optimizer_that_holds_none_of_the_policys_parameters():
+    policy = Bandit([0.0, 1.0])
+    elsewhere = copy.deepcopy(policy)  # an optimizer made for another copy: the policy would never move
+    with pytest.raises(ValueError, match=r"GRPOTrainer: the optimizer holds none of the policy's parameters"):
+        GRPOTrainer(policy, GRPOConfig(), optimizer=SGD(elsewhere.parameters(), lr=0.1))
+
+
 @pytest.mark.parametrize("name", ["kl_beta", "entropy_coef", "weight_decay", "constant_length"])
 def test_grpo_config_refuses_infinite_weights(name):
     with pytest.raises(ValueError, match=rf"GRPOConfig: {name}.* must be finite"):

@@ -15,7 +15,7 @@ import numpy as np
 from tensorgrad import checks
 from tensorgrad import functional as F
 from tensorgrad.nn import Module
-from tensorgrad.optim import AdamW, clip_grad_norm
+from tensorgrad.optim import AdamW, Optimizer, clip_grad_norm
 from tensorgrad.rl.baselines import BASELINES, advantages
 from tensorgrad.rl.objectives import (
     AGGREGATIONS,
@@ -168,6 +168,11 @@ class GRPOTrainer:
         self.reference = copy.deepcopy(policy) if reference is None else reference
         if optimizer is None:
             optimizer = AdamW(policy.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay)
+        elif isinstance(optimizer, Optimizer) and isinstance(policy, Module):
+            ours = {id(p) for p in policy.parameters()}
+            if not any(id(p) in ours for p in optimizer.params):  # some of them (a frozen part) is fine
+                raise ValueError("GRPOTrainer: the optimizer holds none of the policy's parameters, so the policy "
+                                 "would never move (was it made for another copy of the model?)")
         self.optimizer = optimizer
 
     def step(self, ids, completion_mask, rewards):
