@@ -43,7 +43,9 @@ def temperature(logits, T):
     ``GREEDY_TEMPERATURE`` (0 included) returns that limit instead of dividing:
     logit 0 for the largest logit and −inf for every other token. If several
     logits tie for the largest, the first one wins, as in ``np.argmax``, so
-    sampling the result is exactly greedy decoding.
+    sampling the result is exactly greedy decoding. A logit that z / T would
+    take beyond the largest float (1e304 at T = 1e-5) is an OverflowError;
+    ``sample`` shifts each row by its maximum first and has no such limit.
     """
     z = _logits(logits, "temperature")
     _check_temperature(T, "temperature")
