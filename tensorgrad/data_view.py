@@ -111,7 +111,7 @@ def _counted_writes(arrays):
         owners.append(owner)
     yield writable
     for owner in owners:
-        owner._version.count += 1
+        owner.written(f"write to the data of tensor {describe(owner)}")
 
 
 def describe(tensor):

@@ -107,9 +107,10 @@ class Node:
 
     @classmethod
     def from_op(cls, data, op=None, parents=(), ctx=None):
-        """A node around an array an op made (or a constant): no copy, no checks."""
+        """A node around an array an op made (or a constant): no copy, no checks. A NumPy scalar (what NumPy
+        gives for arithmetic on 0-d arrays) becomes a 0-d array, which an in-place write can change."""
         node = cls.__new__(cls)
-        node._data = data
+        node._data = data if type(data) is np.ndarray else np.asarray(data)
         node.requires_grad = op is not None
         node.grad = None
         node.label = None
@@ -135,20 +136,26 @@ class Node:
         """``t ← t − step`` in place (what an optimizer does)."""
         data = self._data
         data -= step
-        self._version.count += 1
-        return self
+        return self.written("sub_")
 
     def mul_(self, factor):
         """``t ← t · factor`` in place (a weight decay)."""
         data = self._data
         data *= factor
-        self._version.count += 1
-        return self
+        return self.written("mul_")
 
     def copy_(self, values):
         """``t ← values`` in place (an optimizer writing new weights it has checked)."""
         np.copyto(self._data, values)
+        return self.written("copy_")
+
+    def written(self, name):
+        """After an in-place write (``name``): count a new version, and look at what was written as
+        ``Tensor(...)`` looks at its data: −inf is a masked position (so the ops check their outputs
+        again), NaN or +inf is refused."""
         self._version.count += 1
+        self._masked = masking.entering(self._data, name, "the write left",
+                                        "only −inf may be written into a tensor, as a masked position")
         return self
 
     def refuse_in_place(self, name):

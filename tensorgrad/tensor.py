@@ -164,8 +164,14 @@ class Tensor(Node):
     def __setitem__(self, index, value):
         """An in-place write: allowed outside the graph only, and counted as a new version."""
         self.refuse_in_place("setitem")
-        self._data[_index_array(index)] = value._data if isinstance(value, Tensor) else value
-        self._version.count += 1
+        value = value._data if isinstance(value, Tensor) else value
+        with np.errstate(over="raise"):
+            try:
+                self._data[_index_array(index)] = value
+            except FloatingPointError:
+                raise ValueError(f"setitem: {value!r:.60} does not fit in {self.dtype} (largest "
+                                 f"{np.finfo(self.dtype).max:.4g})") from None
+        self.written("setitem")
 
     # ---- arithmetic: Python operators, with numbers or arrays on either side ----
     def __add__(self, other):
