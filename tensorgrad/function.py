@@ -19,7 +19,6 @@ which in turn imports the ops: the dependencies point one way.
 """
 
 import functools
-import math
 import threading
 
 import numpy as np
@@ -224,6 +223,8 @@ class Function:
         except TypeError as error:  # NumPy refusing a dtype, e.g. − of a boolean array
             dtypes = ", ".join(str(a.dtype) for a in arrays)
             raise TypeError(f"{cls.name}: not defined for input dtype(s) {dtypes} ({error})") from None
+        if type(out) is not np.ndarray:
+            out = _as_array_output(out, ctx)
         node_type = type(nodes[0])
         node = node_type.from_op(out, cls, nodes, ctx) if requires_grad else node_type.from_op(out)
         if cls.view:
@@ -247,6 +248,14 @@ class Function:
         raise NotImplementedError
 
 
+def _as_array_output(scalar, ctx):
+    """A 0-d array for the NumPy scalar an op gave (arithmetic on 0-d arrays gives one), which an in-place
+    write can change; where the op saved the scalar as its output, it now saves the array, the node's own."""
+    out = np.asarray(scalar)
+    ctx.saved = tuple(out if saved is scalar else saved for saved in ctx.saved)
+    return out
+
+
 def _own_arrays(settings):
     """Copy every NumPy array among an op's settings (targets, indices, masks): the graph owns what it keeps,
     so a later write to the caller's array cannot change the backward pass."""
@@ -268,12 +277,15 @@ def _lift(inputs, name):
         raise TypeError(f"{name}: needs at least one Tensor, got {', '.join(type(x).__name__ for x in inputs)}")
     try:
         return tuple([x if isinstance(x, Node) else constant_node(node_type, x, dtype) for x in inputs])
-    except TypeError as error:  # e.g. a scalargrad Value, which refuses to become a float: say which op met it
-        raise TypeError(f"{name}: {error}") from None
+    except (TypeError, ValueError) as error:  # a scalargrad Value (it refuses to become a float), a number
+        raise type(error)(f"{name}: {error}") from None  # beyond the dtype's range: say which op met it
 
 
 def constant_node(node_type, x, dtype=None):
     """A node of ``node_type`` for a number or array that takes no gradient."""
-    if type(x) is float and dtype is not None and math.isfinite(x):  # the common case, made fast
-        return node_type.from_op(np.array(x, dtype=dtype))
+    if (type(x) is float or type(x) is int) and abs(x) <= LARGEST.get(dtype, -1.0):  # the common case, made
+        return node_type.from_op(np.array(x, dtype=dtype))  # fast: a number within the float dtype's range
     return node_type(x, dtype=dtype)
+
+
+LARGEST = {np.dtype(np.float64): float(np.finfo(np.float64).max), np.dtype(np.float32): float(np.finfo(np.float32).max)}

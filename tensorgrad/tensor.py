@@ -40,7 +40,8 @@ from tensorgrad.function import (
 
 __all__ = ["Function", "Tensor", "constant", "from_numpy", "is_grad_enabled", "no_grad", "tensor"]
 
-FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+FLOAT64 = np.dtype(np.float64)
+FLOAT_DTYPES = (np.dtype(np.float32), FLOAT64)
 
 
 def _comparison(ufunc, symbol):
@@ -164,13 +165,8 @@ class Tensor(Node):
     def __setitem__(self, index, value):
         """An in-place write: allowed outside the graph only, and counted as a new version."""
         self.refuse_in_place("setitem")
-        value = value._data if isinstance(value, Tensor) else value
-        with np.errstate(over="raise"):
-            try:
-                self._data[_index_array(index)] = value
-            except FloatingPointError:
-                raise ValueError(f"setitem: {value!r:.60} does not fit in {self.dtype} (largest "
-                                 f"{np.finfo(self.dtype).max:.4g})") from None
+        value = _as_array(value._data if isinstance(value, Tensor) else value, self.dtype, copy=False)
+        self._data[_index_array(index)] = value  # a number beyond the dtype's range was refused above
         self.written("setitem")
 
     # ---- arithmetic: Python operators, with numbers or arrays on either side ----
@@ -369,19 +365,24 @@ def constant(x, dtype=None):
 def _as_array(data, dtype, copy):
     """A NumPy array: Python numbers and lists become float64 unless told otherwise.
 
-    NumPy arrays keep their dtype (float32 stays float32, integer index arrays
-    stay integers), so the learner's default is exact float64 arithmetic.
-    ``copy=True``: always a new array, never the caller's; False: the caller's
-    array itself when no conversion is needed.
-    """
+    NumPy arrays keep their dtype (float32 stays float32, integer index arrays stay integers), so the learner's
+    default is exact float64 arithmetic. ``copy=True``: always a new array, never the caller's; False: the
+    caller's array itself when no conversion is needed. A number beyond ``dtype``'s range is refused."""
     if isinstance(data, Tensor):
         raise TypeError("Tensor: got a Tensor; use it directly, or .detach() for a copy outside the graph")
     if data is None:
         raise TypeError("Tensor: got None; pass a number, a list of numbers or an array")
     if dtype is None and not isinstance(data, (np.ndarray, np.generic)):
         dtype = np.float64
+    convert = np.array if copy else np.asarray
     try:
-        array = np.array(data, dtype=dtype) if copy else np.asarray(data, dtype=dtype)
+        if dtype is np.float64 or dtype is FLOAT64:  # the common case: nothing overflows on the way to float64
+            array = convert(data, dtype=dtype)
+        else:
+            with np.errstate(over="raise", invalid="raise"):  # a cast to float32 must not make −1e300 into −inf
+                array = convert(data, dtype=dtype)
+    except (FloatingPointError, OverflowError):  # (or an int too large for any float)
+        raise ValueError(f"Tensor: {data!r:.60} holds a number beyond the range of {np.dtype(dtype)}") from None
     except (TypeError, ValueError) as error:
         raise TypeError(f"Tensor: cannot make an array of {type(data).__name__} {data!r:.60}: {error}") from None
     if array.dtype.kind not in "fiub":
