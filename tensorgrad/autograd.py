@@ -25,17 +25,20 @@ def backward(root, grad=None):
     """``root.backward(grad)``: add d(root)/d(leaf) into the ``.grad`` of every leaf that requires grad.
 
     Intermediate gradients are let go as soon as they are passed on, unless
-    ``retain_grad()`` asked to keep one.
+    ``retain_grad()`` asked to keep one. The ``.grad``s are written once the
+    whole walk has succeeded: a pass that raises changes none of them.
     """
     refuse_without_grad(root, "backward", "the root")
     seed = seed_gradient(root, grad, "backward")
+    kept = []
     with quiet_overflow():
         for node, g in backpropagate(root, seed, vjp):
             if node.op is None or node._retains_grad:
-                total = _accumulated(node, g)
-                if node.op is None:  # checked after adding: two finite gradients can add up to an infinity
-                    _refuse_non_finite_leaf_gradient(node, total, None if node.grad is None else g)
-                node.grad = total
+                total = _accumulated(node, g)  # checked after adding: two finite parts can add up to an infinity
+                _refuse_non_finite_gradient(node, total, None if node.grad is None else g)
+                kept.append((node, total))
+    for node, total in kept:
+        node.grad = total
 
 
 def quiet_overflow():
@@ -58,11 +61,13 @@ def refuse_without_grad(tensor, where, what, role="output"):
         raise RuntimeError(f"{where}: {what} (shape {tensor._data.shape}) does not require grad: {WITHOUT_GRAD[role]}")
 
 
-def _refuse_non_finite_leaf_gradient(leaf, g, added=None):
-    """Always on: a NaN or an infinity reaching a parameter is an error, and the way to find its source.
-    ``g`` is the leaf's new gradient; ``added`` what this pass added to the ``.grad`` it held (None: nothing held)."""
+def _refuse_non_finite_gradient(leaf, g, added=None):
+    """Always on: a NaN or an infinity reaching a parameter (or a tensor whose gradient is kept or asked for) is an
+    error, and the way to find its source. ``g`` is the tensor's new gradient; ``added`` what this pass added to the
+    ``.grad`` it held (None: nothing held)."""
     if not all_finite(g):
         name = repr(leaf.label) if leaf.label is not None else f"of shape {leaf._data.shape}"
+        what = f"leaf {name}" if leaf.op is None else f"tensor {name} (made by {leaf.op.name})"
         index = anomaly.first_index(~np.isfinite(g))
         if added is not None and np.isfinite(added[index]):
             cause = (f"the .grad it held, {leaf.grad[index]}, plus this pass's {added[index]}: too large for its "
@@ -70,7 +75,7 @@ def _refuse_non_finite_leaf_gradient(leaf, g, added=None):
         else:
             cause = ("rerun the forward and backward pass inside `with tensorgrad.detect_anomaly():` to find the op "
                      "that made it")
-        raise FloatingPointError(f"backward: the gradient of the leaf {name} is {g[index]} at index {index}; {cause}")
+        raise FloatingPointError(f"backward: the gradient of the {what} is {g[index]} at index {index}; {cause}")
 
 
 def all_finite(array):
@@ -127,7 +132,9 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False):
             g = type(x)(g) if create_graph else g
         elif not create_graph:
             g = np.array(g, dtype=x._data.dtype)
-            _refuse_non_finite_leaf_gradient(x, g)
+            _refuse_non_finite_gradient(x, g)
+        else:
+            _refuse_non_finite_gradient(x, g._data)  # a Tensor's ops let an overflow through: it stops here
         results.append(g)
     return results
 
@@ -207,7 +214,10 @@ def seed_gradient(root, grad, where):
                 "(backward(grad=...)), or reduce it to a scalar first (e.g. loss.mean())"
             )
         return np.ones_like(root._data)
-    seed = grad._data if isinstance(grad, Node) else np.asarray(grad, dtype=root._data.dtype)
+    seed = grad._data if isinstance(grad, Node) else np.asarray(grad)
+    if seed.dtype.kind not in "fiub":  # complex would lose its imaginary part, strings be read as numbers
+        raise TypeError(f"{where}: the seed gradient must hold real numbers, got dtype {seed.dtype}")
+    seed = seed if isinstance(grad, Node) else seed.astype(root._data.dtype, copy=False)
     if seed.shape != root._data.shape:
         raise ValueError(f"{where}: seed gradient has shape {seed.shape}, the root has shape {root._data.shape}")
     if not np.isfinite(seed).all():

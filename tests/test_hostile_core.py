@@ -169,7 +169,7 @@ def test_grad_with_create_graph_refuses_a_sum_of_outputs_that_overflows_float32(
 def test_an_error_in_backward_changes_no_gradient():
     a, b = leaf([1.0], label="a"), leaf([2.0], label="b")
     a.grad, b.grad = np.array([5.0]), np.array([7.0])
-    loss = (b * 3.0 + a * 1e300 * 1e10 * 1e-10).sum()  # a's share is 1e300·1e10 = inf
+    loss = (a * 1e-300 * 1e300 * 1e10 + b * 3.0).sum()  # finite, but the share sent back to a·1e-300 is 1e310
     with pytest.raises(FloatingPointError, match="'a'"), np.errstate(all="ignore"):
         loss.backward()
     np.testing.assert_array_equal(a.grad, [5.0])
