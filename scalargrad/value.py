@@ -156,9 +156,10 @@ class Value:
             else:
                 held = node.grad
                 node.grad = held + g
-                if node.grad - node.grad != 0.0 and g - g == 0.0:  # two finite parts, a sum too large
+                if node.grad - node.grad != 0.0:  # not finite: the leaf keeps what it held
                     node.grad = held
-                    raise _accumulation_overflow(node, held, g)
+                    if g - g == 0.0:  # two finite parts, a sum too large
+                        raise _accumulation_overflow(node, held, g)
             total += g
         if not math.isfinite(total):
             report_overflow(self, seed)
