@@ -179,7 +179,7 @@ def vjp_on_tensors(node, g):
 def _fitted(node, grads):
     """Each parent's share of ``node``'s VJP: None where it takes no gradient, else summed back to its shape."""
     return [
-        None if grad is None or not parent.requires_grad
+        None if grad is None or not parent._requires_grad
         else grad if grad.shape == parent._data.shape
         else unbroadcast_checked(grad, parent._data.shape, node.op)
         for parent, grad in zip(node._in, grads)  # an op node: its inputs are the tuple _in

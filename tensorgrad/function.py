@@ -80,6 +80,9 @@ def is_grad_enabled():
     return _grad_mode.enabled
 
 
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 class Version:
     """How many in-place writes a node's array has had (shared by views of it)."""
 
@@ -95,9 +98,26 @@ class Node:
     leaf), ``_in`` (the tuple of its inputs, None for a leaf: see ``scalargrad.graph``), ``_ctx`` (what
     the op saved), ``grad``, ``requires_grad``, ``_masked`` (it may hold −inf: ``tensorgrad.masking``)."""
 
-    __slots__ = ("_ctx", "_data", "_in", "_masked", "_retains_grad", "_version", "_view", "_walk", "grad", "label",
-                 "op", "requires_grad")  # _walk: see scalargrad.graph
+    __slots__ = ("_ctx", "_data", "_in", "_masked", "_requires_grad", "_retains_grad", "_version", "_view", "_walk",
+                 "grad", "label", "op")  # _walk: see scalargrad.graph
     _in2 = None  # a tensor op keeps all its inputs in the tuple ``_in``
+
+    @property
+    def requires_grad(self):
+        """Whether gradients flow to this node. Only a leaf's can be switched (as in PyTorch): switched off on an
+        op's output it would silently cut off every gradient behind it (``detach()`` does that, visibly), and a
+        tensor that is not float32 or float64 cannot hold a gradient (0.5 would be stored as 0)."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        if not value and self.op is not None:
+            raise RuntimeError(f"requires_grad: this tensor was made by {self.op.name}, so its gradient flows on to "
+                               "its inputs; only a leaf's requires_grad can be switched. Use t.detach() for a "
+                               "tensor cut off from the graph")
+        if value and self._data.dtype not in FLOAT_DTYPES:
+            raise TypeError(f"requires_grad: only float32/float64 tensors can require grad, got dtype {self._data.dtype}")
+        self._requires_grad = bool(value)
 
     @property
     def _parents(self):
@@ -110,7 +130,7 @@ class Node:
         gives for arithmetic on 0-d arrays) becomes a 0-d array, which an in-place write can change."""
         node = cls.__new__(cls)
         node._data = data if type(data) is np.ndarray else np.asarray(data)
-        node.requires_grad = op is not None
+        node._requires_grad = op is not None
         node.grad = None
         node.label = None
         node.op = op
@@ -205,7 +225,7 @@ class Function:
         arrays, needs, versions, masked = [], [], [], False
         for t in nodes:  # one pass over the inputs gathers all the op needs from them
             arrays.append(t._data)
-            needs.append(t.requires_grad)
+            needs.append(t._requires_grad)
             versions.append(t._version.count)  # ops never write to their inputs: the count after forward too
             if t._masked:
                 masked = True

@@ -30,6 +30,7 @@ from scalargrad import elementwise as ew
 from tensorgrad import autograd, masking, ops
 from tensorgrad.data_view import DataView
 from tensorgrad.function import (
+    FLOAT_DTYPES,
     Function,
     Node,
     Version,
@@ -41,7 +42,6 @@ from tensorgrad.function import (
 __all__ = ["Function", "Tensor", "constant", "from_numpy", "is_grad_enabled", "no_grad", "tensor"]
 
 FLOAT64 = np.dtype(np.float64)
-FLOAT_DTYPES = (np.dtype(np.float32), FLOAT64)
 
 
 def _comparison(ufunc, symbol):
@@ -82,7 +82,7 @@ class Tensor(Node):
             raise TypeError(
                 f"Tensor: only float32/float64 tensors can require grad, got dtype {self._data.dtype}"
             )
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         self.grad = None
         self.label = label
         self.op = None

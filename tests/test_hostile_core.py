@@ -83,6 +83,30 @@ def test_nan_or_plus_inf_written_in_place_is_refused_naming_the_write(write, val
         write(x, value)
 
 
+# ---- requires_grad, switched after the tensor was made ----------------------------------------------
+def test_requires_grad_cannot_be_switched_off_on_an_ops_output():
+    x = leaf([1.0, 2.0])
+    y = x * 2.0
+    with pytest.raises(RuntimeError, match=r"^requires_grad: this tensor was made by mul.*detach"):
+        y.requires_grad = False  # (y·x).sum() then gave x the gradient 2x instead of 4x, in silence
+    np.testing.assert_array_equal(*grad((y * x).sum(), [x]), [4.0, 8.0])
+
+
+def test_an_integer_tensor_cannot_be_made_to_require_grad_afterwards():
+    x = Tensor(np.array([1, 2]))
+    with pytest.raises(TypeError, match=r"^requires_grad: .*int64"):
+        x.requires_grad = True  # x·0.5 then stored the gradient 0.5 as the integer 0
+
+
+def test_a_leafs_requires_grad_switches_both_ways():
+    x = leaf([1.0, 2.0])
+    x.requires_grad = False
+    assert not (x * 2.0).requires_grad
+    x.requires_grad = True
+    (x * 2.0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0])
+
+
 # ---- numbers that do not fit the tensor's dtype ------------------------------------------------------
 F32 = np.float32
 
