@@ -232,7 +232,12 @@ def _accumulated(node, g):
     arithmetic on 0-d arrays returns scalars, which cannot be updated in place).
     """
     g = np.array(g, dtype=node._data.dtype)
-    return g if node.grad is None else np.asarray(node.grad + g)
+    if node.grad is None:
+        return g
+    if np.shape(node.grad) != g.shape:  # a .grad set by hand: adding would broadcast it, or fail inside NumPy
+        raise ValueError(f"backward: the .grad held by the tensor of shape {g.shape} has shape {np.shape(node.grad)}; "
+                         "set it to None (zero_grad()) or to an array of the tensor's shape")
+    return np.asarray(node.grad + g, dtype=g.dtype)
 
 
 def check_versions(node):

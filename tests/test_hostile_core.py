@@ -200,6 +200,22 @@ def test_an_error_in_backward_changes_no_gradient():
     np.testing.assert_array_equal(b.grad, [7.0])  # was 10: b had received this pass's 3 before a failed
 
 
+@pytest.mark.parametrize("held", [np.zeros((2, 2)), np.zeros(3), np.zeros(1)], ids=["broadcasts", "misfits", "size 1"])
+def test_a_grad_of_the_wrong_shape_set_by_hand_is_refused_at_backward(held):
+    x = leaf([1.0, 2.0])
+    x.grad = held
+    with pytest.raises(ValueError, match=r"^backward: the \.grad held by the tensor of shape \(2,\) has shape"):
+        (x * 2.0).sum().backward()  # a (2, 2) .grad silently became the (2, 2) sum
+    assert x.grad is held
+
+
+def test_a_grad_set_by_hand_in_another_dtype_keeps_the_tensors_dtype():
+    x = leaf([1.0, 2.0], F32)
+    x.grad = np.zeros(2)
+    (x * 2.0).sum().backward()
+    assert x.grad.dtype == F32
+
+
 @pytest.mark.parametrize("seed", [np.array([1 + 1j, 1.0]), np.array(["1", "2"])], ids=["complex", "strings"])
 def test_a_seed_that_is_not_real_numbers_is_refused(seed):
     x = leaf([1.0, 2.0])
