@@ -200,6 +200,15 @@ def test_an_error_in_backward_changes_no_gradient():
     np.testing.assert_array_equal(b.grad, [7.0])  # was 10: b had received this pass's 3 before a failed
 
 
+def test_a_write_found_in_the_middle_of_backward_changes_no_gradient():
+    a, b = leaf([1.0], label="a"), leaf([2.0], label="b")
+    loss = (a * a + b * 3.0).sum()  # b's share is sent before the walk reaches a·a
+    a.data[0] = 5.0
+    with pytest.raises(RuntimeError, match="modified in place"):
+        loss.backward()
+    assert a.grad is None and b.grad is None
+
+
 @pytest.mark.parametrize("held", [np.zeros((2, 2)), np.zeros(3), np.zeros(1)], ids=["broadcasts", "misfits", "size 1"])
 def test_a_grad_of_the_wrong_shape_set_by_hand_is_refused_at_backward(held):
     x = leaf([1.0, 2.0])
