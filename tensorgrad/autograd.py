@@ -61,16 +61,16 @@ def refuse_without_grad(tensor, where, what, role="output"):
         raise RuntimeError(f"{where}: {what} (shape {tensor._data.shape}) does not require grad: {WITHOUT_GRAD[role]}")
 
 
-def _refuse_non_finite_gradient(leaf, g, added=None):
+def _refuse_non_finite_gradient(tensor, g, added=None):
     """Always on: a NaN or an infinity reaching a parameter (or a tensor whose gradient is kept or asked for) is an
     error, and the way to find its source. ``g`` is the tensor's new gradient; ``added`` what this pass added to the
     ``.grad`` it held (None: nothing held)."""
     if not all_finite(g):
-        name = repr(leaf.label) if leaf.label is not None else f"of shape {leaf._data.shape}"
-        what = f"leaf {name}" if leaf.op is None else f"tensor {name} (made by {leaf.op.name})"
+        name = repr(tensor.label) if tensor.label is not None else f"of shape {tensor._data.shape}"
+        what = f"leaf {name}" if tensor.op is None else f"tensor {name} (made by {tensor.op.name})"
         index = anomaly.first_index(~np.isfinite(g))
         if added is not None and np.isfinite(added[index]):
-            cause = (f"the .grad it held, {leaf.grad[index]}, plus this pass's {added[index]}: too large for its "
+            cause = (f"the .grad it held, {tensor.grad[index]}, plus this pass's {added[index]}: too large for its "
                      "dtype. Call zero_grad() between steps, unless summing the gradients of several losses is meant")
         else:
             cause = ("rerun the forward and backward pass inside `with tensorgrad.detect_anomaly():` to find the op "

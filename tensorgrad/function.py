@@ -80,7 +80,8 @@ def is_grad_enabled():
     return _grad_mode.enabled
 
 
-FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # the dtypes a tensor that requires grad may have
+LARGEST = {dtype: float(np.finfo(dtype).max) for dtype in FLOAT_DTYPES}  # the largest finite number of each
 
 
 class Version:
@@ -306,6 +307,3 @@ def constant_node(node_type, x, dtype=None):
     if (type(x) is float or type(x) is int) and abs(x) <= LARGEST.get(dtype, -1.0):  # the common case, made
         return node_type.from_op(np.array(x, dtype=dtype))  # fast: a number within the float dtype's range
     return node_type(x, dtype=dtype)
-
-
-LARGEST = {np.dtype(np.float64): float(np.finfo(np.float64).max), np.dtype(np.float32): float(np.finfo(np.float32).max)}
