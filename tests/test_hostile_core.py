@@ -256,3 +256,16 @@ def test_a_leaf_whose_gradient_overflows_keeps_its_grad():
     with pytest.raises(OverflowError, match="backward through log"):
         (b * 3.0 + u).backward()
     assert a.grad == 4.0  # was left inf
+
+
+def test_a_value_as_softmax_temperature_is_refused_not_read_as_a_number():
+    t = Value(2.0)
+    with pytest.raises(TypeError, match=r"^softmax: temperature must be a number.*dropped"):
+        sg.softmax([Value(1.0), Value(3.0)], temperature=t)  # t.grad stayed 0 in silence
+
+
+def test_the_temperature_learned_by_dividing_the_logits_gets_its_gradient():
+    t, z = Value(2.0), [Value(1.0), Value(3.0)]
+    sg.softmax([zi / t for zi in z])[0].backward()
+    p = 1 / (1 + math.exp(1.0))  # softmax([1/t, 3/t])[0] = σ(−2/t) = σ(−1) at t = 2
+    assert t.grad == pytest.approx(p * (1 - p) * 2 / 4)  # d/dt σ(−2/t) = σ(1 − σ)·2/t²
