@@ -169,13 +169,15 @@ class Node:
         np.copyto(self._data, values)
         return self.written("copy_")
 
-    def written(self, name):
-        """After an in-place write (``name``): count a new version, and look at what was written as
-        ``Tensor(...)`` looks at its data: −inf is a masked position (so the ops check their outputs
-        again), NaN or +inf is refused."""
+    def written(self, name, written=None):
+        """After an in-place write (``name``) of the numbers ``written`` (None: the whole array): count a new
+        version, and look at the array as ``Tensor(...)`` looks at its data: −inf is a masked position (so the
+        ops check their outputs again), NaN or +inf is refused. The whole array only when what was written is
+        not all finite: a loop writing one entry at a time must not read all of it each time."""
         self._version.count += 1
-        self._masked = masking.entering(self._data, name, "the write left",
-                                        "only −inf may be written into a tensor, as a masked position")
+        if written is None or not np.isfinite(written).all():
+            self._masked = masking.entering(self._data, name, "the write left",
+                                            "only −inf may be written into a tensor, as a masked position")
         return self
 
     def refuse_in_place(self, name):

@@ -167,7 +167,7 @@ class Tensor(Node):
         self.refuse_in_place("setitem")
         value = _as_array(value._data if isinstance(value, Tensor) else value, self.dtype, copy=False)
         self._data[_index_array(index)] = value  # a number beyond the dtype's range was refused above
-        self.written("setitem")
+        self.written("setitem", value)
 
     # ---- arithmetic: Python operators, with numbers or arrays on either side ----
     def __add__(self, other):
