@@ -12,13 +12,11 @@ graph of its own, which can be differentiated again (Hessian-vector products,
 the curvature of a loss).
 """
 
-import math
-
 import numpy as np
 
 from scalargrad.graph import backpropagate
 from tensorgrad import anomaly
-from tensorgrad.function import Context, Node, enable_grad
+from tensorgrad.function import Context, Node, all_finite, enable_grad
 
 
 def backward(root, grad=None):
@@ -76,13 +74,6 @@ def _refuse_non_finite_gradient(tensor, g, added=None):
             cause = ("rerun the forward and backward pass inside `with tensorgrad.detect_anomaly():` to find the op "
                      "that made it")
         raise FloatingPointError(f"backward: the gradient of the {what} is {g[index]} at index {index}; {cause}")
-
-
-def all_finite(array):
-    """Whether every entry of a float array is finite, in one pass and no temporary array in the usual case:
-    Σx² (a BLAS dot product) is finite only if every x is; if it is not (a NaN, an infinity, or finite
-    entries whose squares overflow), one exact ``isfinite`` pass decides."""
-    return math.isfinite(np.vdot(array, array)) or bool(np.isfinite(array).all())
 
 
 def grad(outputs, inputs, grad_outputs=None, create_graph=False):

@@ -19,6 +19,7 @@ which in turn imports the ops: the dependencies point one way.
 """
 
 import functools
+import math
 import threading
 
 import numpy as np
@@ -82,6 +83,13 @@ def is_grad_enabled():
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # the dtypes a tensor that requires grad may have
 LARGEST = {dtype: float(np.finfo(dtype).max) for dtype in FLOAT_DTYPES}  # the largest finite number of each
+
+
+def all_finite(array):
+    """Whether every entry of a float array is finite, in one pass and no temporary array in the usual case:
+    Σx² (a BLAS dot product) is finite only if every x is; if it is not (a NaN, an infinity, or finite
+    entries whose squares overflow), one exact ``isfinite`` pass decides."""
+    return math.isfinite(np.vdot(array, array)) or bool(np.isfinite(array).all())
 
 
 class Version:
@@ -175,9 +183,12 @@ class Node:
         ops check their outputs again), NaN or +inf is refused. The whole array only when what was written is
         not all finite: a loop writing one entry at a time must not read all of it each time."""
         self._version.count += 1
-        if written is None or not np.isfinite(written).all():
+        whole = written is None
+        if not all_finite(self._data if whole else np.asarray(written)):
             self._masked = masking.entering(self._data, name, "the write left",
                                             "only −inf may be written into a tensor, as a masked position")
+        elif whole:
+            self._masked = False
         return self
 
     def refuse_in_place(self, name):
