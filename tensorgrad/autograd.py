@@ -106,7 +106,7 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False):
     wanted = {x: None for x in inputs}
     for i, (output, seed) in enumerate(zip(outputs, grad_outputs)):
         refuse_without_grad(output, "grad", f"output {i}")
-        if create_graph and isinstance(seed, Node):  # a Tensor seed keeps its graph under create_graph
+        if create_graph and isinstance(seed, Node) and seed.requires_grad:  # a seed's graph is kept under create_graph
             seed_gradient(output, seed, "grad")  # checks its shape
         else:
             seed = seed_gradient(output, seed, "grad")
@@ -205,10 +205,10 @@ def seed_gradient(root, grad, where):
                 "(backward(grad=...)), or reduce it to a scalar first (e.g. loss.mean())"
             )
         return np.ones_like(root._data)
-    seed = grad._data if isinstance(grad, Node) else np.asarray(grad)
+    seed = np.asarray(grad._data if isinstance(grad, Node) else grad)
     if seed.dtype.kind not in "fiub":  # complex would lose its imaginary part, strings be read as numbers
         raise TypeError(f"{where}: the seed gradient must hold real numbers, got dtype {seed.dtype}")
-    seed = seed if isinstance(grad, Node) else seed.astype(root._data.dtype, copy=False)
+    seed = seed.astype(root._data.dtype, copy=False)  # the root's: a boolean seed would add True + True = True
     if seed.shape != root._data.shape:
         raise ValueError(f"{where}: seed gradient has shape {seed.shape}, the root has shape {root._data.shape}")
     if not np.isfinite(seed).all():

@@ -225,6 +225,15 @@ def test_a_grad_set_by_hand_in_another_dtype_keeps_the_tensors_dtype():
     assert x.grad.dtype == F32
 
 
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_boolean_tensor_seed_counts_an_entry_picked_twice_twice(create_graph):
+    x = leaf([1.0, 2.0])
+    seed = Tensor(np.array([True, True]))
+    (g,) = grad([x[[0, 0]]], [x], [seed], create_graph=create_graph)  # True + True was True: a gradient of 1
+    np.testing.assert_array_equal(g.data if create_graph else g, [2.0, 0.0])
+    assert (g.data if create_graph else g).dtype == np.float64
+
+
 @pytest.mark.parametrize("seed", [np.array([1 + 1j, 1.0]), np.array(["1", "2"])], ids=["complex", "strings"])
 def test_a_seed_that_is_not_real_numbers_is_refused(seed):
     x = leaf([1.0, 2.0])
