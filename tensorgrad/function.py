@@ -93,12 +93,14 @@ def all_finite(array):
 
 
 class Version:
-    """How many in-place writes a node's array has had (shared by views of it)."""
+    """How many in-place writes a node's array has had (shared by views of it, and by ``detach()``), and whether
+    one of them wrote −inf: a view's write masks every tensor that shares the array, not just the view."""
 
-    __slots__ = ("count",)
+    __slots__ = ("count", "masked")
 
     def __init__(self):
         self.count = 0
+        self.masked = False
 
 
 # ---- the node ---------------------------------------------------------------------------
@@ -187,6 +189,7 @@ class Node:
         if not all_finite(self._data if whole else np.asarray(written)):
             self._masked = masking.entering(self._data, name, "the write left",
                                             "only −inf may be written into a tensor, as a masked position")
+            self._version.masked |= self._masked
         elif whole:
             self._masked = False
         return self
@@ -240,8 +243,9 @@ class Function:
         for t in nodes:  # one pass over the inputs gathers all the op needs from them
             arrays.append(t._data)
             needs.append(t._requires_grad)
-            versions.append(t._version.count)  # ops never write to their inputs: the count after forward too
-            if t._masked:
+            version = t._version
+            versions.append(version.count)  # ops never write to their inputs: the count after forward too
+            if t._masked or version.masked:
                 masked = True
         requires_grad = _grad_mode.enabled and True in needs
         if requires_grad and settings:

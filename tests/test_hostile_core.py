@@ -69,6 +69,15 @@ def test_minus_inf_written_in_place_is_a_masked_position_like_any_other(write):
         x * 0.0  # −inf·0: was a silent NaN, since the write did not mark the tensor as masked
 
 
+@pytest.mark.parametrize("alias", [lambda x: x[0:1], lambda x: x.T, lambda x: x.reshape(2, 1), lambda x: x.detach()],
+                         ids=["slice", "T", "reshape", "detach"])
+def test_minus_inf_written_through_a_view_masks_the_tensor_it_shares_memory_with(alias):
+    x = Tensor([1.0, 2.0])
+    alias(x).data[0] = -np.inf
+    with pytest.raises(FloatingPointError, match=r"^mul: an input holds −inf"), np.errstate(all="ignore"):
+        x * 0.0  # the view was marked as masked, x was not: a silent NaN
+
+
 @pytest.mark.parametrize("value", [np.nan, np.inf])
 @pytest.mark.parametrize("write", [
     lambda x, v: x.data.__setitem__(0, v),
