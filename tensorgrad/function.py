@@ -194,12 +194,21 @@ class Node:
             self._masked = False
         return self
 
-    def refuse_in_place(self, name):
-        """``t[...] = v`` has no derivative here: allowed under no_grad(), or to a tensor without grad."""
-        if self.requires_grad and _grad_mode.enabled:
+    def refuse_in_place(self, name, value=None):
+        """``t[...] = v`` has no derivative here: allowed under no_grad(), or to a tensor without grad from a
+        ``value`` without grad (a value's gradient would be lost in silence)."""
+        if not _grad_mode.enabled:
+            return
+        if self._requires_grad:
             raise RuntimeError(
                 f"{name}: in-place writes to a tensor that requires grad are not differentiable here; "
                 "build a new tensor (tensorgrad.where, concatenate) or write under no_grad()"
+            )
+        if getattr(value, "_requires_grad", False):
+            raise RuntimeError(
+                f"{name}: the value written requires grad, and a write into a tensor is not differentiable here, "
+                "so its gradient would be lost; build a new tensor (tensorgrad.where, concatenate, stack), or "
+                "write value.detach() to drop it on purpose"
             )
 
 

@@ -164,7 +164,7 @@ class Tensor(Node):
 
     def __setitem__(self, index, value):
         """An in-place write: allowed outside the graph only, and counted as a new version."""
-        self.refuse_in_place("setitem")
+        self.refuse_in_place("setitem", value)
         value = _as_array(value._data if isinstance(value, Tensor) else value, self.dtype, copy=False)
         self._data[_index_array(index)] = value  # a number beyond the dtype's range was refused above
         self.written("setitem", value)

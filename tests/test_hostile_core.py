@@ -92,6 +92,17 @@ def test_nan_or_plus_inf_written_in_place_is_refused_naming_the_write(write, val
         write(x, value)
 
 
+def test_writing_a_tensor_that_requires_grad_into_another_is_refused():
+    x = leaf([3.0])
+    out = tg.zeros(2)
+    with pytest.raises(RuntimeError, match=r"^setitem: the value written requires grad.*detach"):
+        out[0:1] = x * 2.0  # a loss made from out then gave x no gradient at all, in silence
+    out[0:1] = (x * 2.0).detach()  # on purpose
+    with no_grad():
+        out[1:2] = x
+    np.testing.assert_array_equal(out.data, [6.0, 3.0])
+
+
 # ---- requires_grad, switched after the tensor was made ----------------------------------------------
 def test_requires_grad_cannot_be_switched_off_on_an_ops_output():
     x = leaf([1.0, 2.0])
