@@ -163,20 +163,18 @@ class Node:
 
     # ---- in-place writes outside the graph, as through ``.data``: each counts as a new version ----
     def sub_(self, step):
-        """``t ← t − step`` in place (what an optimizer does)."""
-        data = self._data
-        data -= step
-        return self.written("sub_")
+        """``t ← t − step`` in place (what an optimizer does); ``step`` a number, an array or a tensor."""
+        np.subtract(self._data, _numbers(step), out=self._data)  # not ``data -= step``: given a Tensor, that
+        return self.written("sub_")                               # rebinds the name to a new Tensor, silently
 
     def mul_(self, factor):
         """``t ← t · factor`` in place (a weight decay)."""
-        data = self._data
-        data *= factor
+        np.multiply(self._data, _numbers(factor), out=self._data)
         return self.written("mul_")
 
     def copy_(self, values):
         """``t ← values`` in place (an optimizer writing new weights it has checked)."""
-        np.copyto(self._data, values)
+        np.copyto(self._data, _numbers(values))
         return self.written("copy_")
 
     def written(self, name, written=None):
@@ -210,6 +208,11 @@ class Node:
                 "so its gradient would be lost; build a new tensor (tensorgrad.where, concatenate, stack), or "
                 "write value.detach() to drop it on purpose"
             )
+
+
+def _numbers(x):
+    """What an in-place write writes: a node's array, or ``x`` itself (a number, an array)."""
+    return x._data if isinstance(x, Node) else x
 
 
 # ---- ops -------------------------------------------------------------------------------

@@ -55,6 +55,17 @@ def test_a_0d_parameter_made_from_an_op_is_trained_by_an_optimizer():
     assert b.item() == 0.0  # 3 − 0.5·6
 
 
+@pytest.mark.parametrize("write, expected", [
+    (lambda w, v: w.sub_(v), [0.5, 1.5]),
+    (lambda w, v: w.mul_(v), [0.5, 1.0]),
+    (lambda w, v: w.copy_(v), [0.5, 0.5]),
+], ids=["sub_", "mul_", "copy_"])
+def test_an_in_place_method_given_a_tensor_writes_its_numbers(write, expected):
+    w, v = leaf([1.0, 2.0]), Tensor([0.5, 0.5])
+    write(w, v)  # sub_ and mul_ rebound a local name to a new Tensor: w silently kept [1, 2]
+    np.testing.assert_array_equal(w.data, expected)
+
+
 @pytest.mark.parametrize("write", [
     lambda x: x.data.__setitem__(0, -np.inf),
     lambda x: x.__setitem__(0, -np.inf),
