@@ -177,14 +177,14 @@ class Node:
         np.copyto(self._data, _numbers(values))
         return self.written("copy_")
 
-    def written(self, name, written=None):
-        """After an in-place write (``name``) of the numbers ``written`` (None: the whole array): count a new
+    def written(self, name, values=None):
+        """After an in-place write (``name``) of the numbers ``values`` (None: the whole array): count a new
         version, and look at the array as ``Tensor(...)`` looks at its data: −inf is a masked position (so the
         ops check their outputs again), NaN or +inf is refused. The whole array only when what was written is
         not all finite: a loop writing one entry at a time must not read all of it each time."""
         self._version.count += 1
-        whole = written is None
-        if not all_finite(self._data if whole else np.asarray(written)):
+        whole = values is None
+        if not all_finite(self._data if whole else np.asarray(values)):
             self._masked = masking.entering(self._data, name, "the write left",
                                             "only −inf may be written into a tensor, as a masked position")
             self._version.masked |= self._masked
