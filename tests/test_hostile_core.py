@@ -289,13 +289,22 @@ def test_a_dot_product_whose_products_overflow_both_ways_names_dot():
         sg.dot([x, x], [x, -x])  # was a raw "ValueError: -inf + inf in fsum"
 
 
-def test_a_leaf_whose_gradient_overflows_keeps_its_grad():
+@pytest.mark.parametrize("b_first", [True, False])
+def test_a_scalar_backward_that_raises_changes_no_leafs_grad(b_first):
     a, b = Value(1.0, label="a"), Value(2.0, label="b")
-    a.grad = 4.0
+    a.grad, b.grad = 4.0, 5.0
     u = (a * 1e-310).log()  # slope 1/(a·1e-310): infinite
     with pytest.raises(OverflowError, match="backward through log"):
-        (b * 3.0 + u).backward()
-    assert a.grad == 4.0  # was left inf
+        (b * 3.0 + u if b_first else u + b * 3.0).backward()
+    assert (a.grad, b.grad) == (4.0, 5.0)  # a was left inf; b kept this pass's 3 when reached first
+
+
+def test_a_scalar_backward_whose_accumulation_overflows_changes_no_leafs_grad():
+    a, b = Value(1.0, label="a"), Value(2.0, label="b")
+    a.grad, b.grad = 1e308, 5.0
+    with pytest.raises(OverflowError, match="the .grad it held"):
+        (b * 3.0 + a * 1e308).backward()
+    assert (a.grad, b.grad) == (1e308, 5.0)
 
 
 def test_a_value_as_softmax_temperature_is_refused_not_read_as_a_number():
