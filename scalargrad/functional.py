@@ -174,8 +174,9 @@ def _distribution(probs, where, name="p"):
 
 
 def _positive(x, where, name):
-    if isinstance(x, Value):
-        x = x.data
+    if isinstance(x, Value):  # taking x.data would drop its gradient in silence
+        raise TypeError(f"{where}: {name} must be a number, got {x!r}, whose gradient would be dropped; to learn "
+                        f"it, divide the logits by it: {where}([z / t for z in logits])")
     if isinstance(x, bool) or not isinstance(x, (int, float)) or not x > 0:
         raise ValueError(f"{where}: {name} must be > 0, got {x!r}")
     return x

@@ -37,7 +37,10 @@ SUM = Op(  # x₁ + x₂ + … + xₙ: each input's local derivative is 1
 
 def _dot_forward(*ws_and_xs):
     n = len(ws_and_xs) // 2
-    return math.fsum(map(operator.mul, ws_and_xs[:n], ws_and_xs[n:]))  # fsum: exactly rounded
+    try:
+        return math.fsum(map(operator.mul, ws_and_xs[:n], ws_and_xs[n:]))  # fsum: exactly rounded
+    except ValueError:  # products that overflowed to +inf and −inf: the sum overflows too (apply names dot)
+        return math.inf
 
 
 def _dot_derivative(*ws_xs_out):

@@ -140,28 +140,33 @@ class Value:
     def backward(self, grad=1.0):
         """Fill ``.grad`` of every node in this graph with d(self)/d(node).
 
-        The walk goes in reverse topological order, so a node is finished only
-        after every node that uses it has handed back its share. Intermediate
-        nodes get this pass's gradient; leaves (inputs, parameters) *add* it to
-        what they hold, as in PyTorch, so gradients of several losses can be
-        summed. Call ``zero_grad`` before each training step. Constants get none.
+        The walk goes in reverse topological order, so a node is finished only after every node that uses it
+        has handed back its share. Intermediate nodes get this pass's gradient; leaves (inputs, parameters)
+        *add* it to what they hold, as in PyTorch, so gradients of several losses can be summed. Call
+        ``zero_grad`` before each training step. Constants get none. A pass that raises changes no leaf's .grad.
         """
         seed = _as_float(grad, "backward: the seed gradient")
         total = 0.0  # one sum to see cheaply that no gradient overflowed
-        for node, g in backpropagate(self, seed, vjp_on_floats):
-            if node._in is not None:
-                node.grad = g
-            elif type(node) is Constant:
-                continue
-            else:
-                held = node.grad
-                node.grad = held + g
-                if node.grad - node.grad != 0.0 and g - g == 0.0:  # two finite parts, a sum too large
-                    node.grad = held
-                    raise _accumulation_overflow(node, held, g)
-            total += g
-        if not math.isfinite(total):
-            report_overflow(self, seed)
+        held_before = []  # (leaf, the .grad it held), put back if this pass raises
+        try:
+            for node, g in backpropagate(self, seed, vjp_on_floats):
+                if node._in is not None:
+                    node.grad = g
+                elif type(node) is Constant:
+                    continue
+                else:
+                    held = node.grad
+                    held_before.append((node, held))
+                    node.grad = held + g
+                    if node.grad - node.grad != 0.0 and g - g == 0.0:  # two finite parts, a sum too large
+                        raise _accumulation_overflow(node, held, g)
+                total += g
+            if not math.isfinite(total):
+                report_overflow(self, seed)
+        except Exception:
+            for leaf, held in held_before:
+                leaf.grad = held
+            raise
 
 
 # ---- building nodes ------------------------------------------------------------

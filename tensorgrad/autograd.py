@@ -12,30 +12,31 @@ graph of its own, which can be differentiated again (Hessian-vector products,
 the curvature of a loss).
 """
 
-import math
-
 import numpy as np
 
 from scalargrad.graph import backpropagate
 from tensorgrad import anomaly
-from tensorgrad.function import Context, Node, enable_grad
+from tensorgrad.function import Context, Node, all_finite, enable_grad
 
 
 def backward(root, grad=None):
     """``root.backward(grad)``: add d(root)/d(leaf) into the ``.grad`` of every leaf that requires grad.
 
     Intermediate gradients are let go as soon as they are passed on, unless
-    ``retain_grad()`` asked to keep one.
+    ``retain_grad()`` asked to keep one. The ``.grad``s are written once the
+    whole walk has succeeded: a pass that raises changes none of them.
     """
     refuse_without_grad(root, "backward", "the root")
     seed = seed_gradient(root, grad, "backward")
+    kept = []
     with quiet_overflow():
         for node, g in backpropagate(root, seed, vjp):
             if node.op is None or node._retains_grad:
-                total = _accumulated(node, g)
-                if node.op is None:  # checked after adding: two finite gradients can add up to an infinity
-                    _refuse_non_finite_leaf_gradient(node, total, None if node.grad is None else g)
-                node.grad = total
+                total = _accumulated(node, g)  # checked after adding: two finite parts can add up to an infinity
+                _refuse_non_finite_gradient(node, total, None if node.grad is None else g)
+                kept.append((node, total))
+    for node, total in kept:
+        node.grad = total
 
 
 def quiet_overflow():
@@ -58,26 +59,21 @@ def refuse_without_grad(tensor, where, what, role="output"):
         raise RuntimeError(f"{where}: {what} (shape {tensor._data.shape}) does not require grad: {WITHOUT_GRAD[role]}")
 
 
-def _refuse_non_finite_leaf_gradient(leaf, g, added=None):
-    """Always on: a NaN or an infinity reaching a parameter is an error, and the way to find its source.
-    ``g`` is the leaf's new gradient; ``added`` what this pass added to the ``.grad`` it held (None: nothing held)."""
+def _refuse_non_finite_gradient(tensor, g, added=None):
+    """Always on: a NaN or an infinity reaching a parameter (or a tensor whose gradient is kept or asked for) is an
+    error, and the way to find its source. ``g`` is the tensor's new gradient; ``added`` what this pass added to the
+    ``.grad`` it held (None: nothing held)."""
     if not all_finite(g):
-        name = repr(leaf.label) if leaf.label is not None else f"of shape {leaf._data.shape}"
+        name = repr(tensor.label) if tensor.label is not None else f"of shape {tensor._data.shape}"
+        what = f"leaf {name}" if tensor.op is None else f"tensor {name} (made by {tensor.op.name})"
         index = anomaly.first_index(~np.isfinite(g))
         if added is not None and np.isfinite(added[index]):
-            cause = (f"the .grad it held, {leaf.grad[index]}, plus this pass's {added[index]}: too large for its "
+            cause = (f"the .grad it held, {tensor.grad[index]}, plus this pass's {added[index]}: too large for its "
                      "dtype. Call zero_grad() between steps, unless summing the gradients of several losses is meant")
         else:
             cause = ("rerun the forward and backward pass inside `with tensorgrad.detect_anomaly():` to find the op "
                      "that made it")
-        raise FloatingPointError(f"backward: the gradient of the leaf {name} is {g[index]} at index {index}; {cause}")
-
-
-def all_finite(array):
-    """Whether every entry of a float array is finite, in one pass and no temporary array in the usual case:
-    Σx² (a BLAS dot product) is finite only if every x is; if it is not (a NaN, an infinity, or finite
-    entries whose squares overflow), one exact ``isfinite`` pass decides."""
-    return math.isfinite(np.vdot(array, array)) or bool(np.isfinite(array).all())
+        raise FloatingPointError(f"backward: the gradient of the {what} is {g[index]} at index {index}; {cause}")
 
 
 def grad(outputs, inputs, grad_outputs=None, create_graph=False):
@@ -110,7 +106,7 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False):
     wanted = {x: None for x in inputs}
     for i, (output, seed) in enumerate(zip(outputs, grad_outputs)):
         refuse_without_grad(output, "grad", f"output {i}")
-        if create_graph and isinstance(seed, Node):  # a Tensor seed keeps its graph under create_graph
+        if create_graph and isinstance(seed, Node) and seed.requires_grad:  # a seed's graph is kept under create_graph
             seed_gradient(output, seed, "grad")  # checks its shape
         else:
             seed = seed_gradient(output, seed, "grad")
@@ -127,7 +123,9 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False):
             g = type(x)(g) if create_graph else g
         elif not create_graph:
             g = np.array(g, dtype=x._data.dtype)
-            _refuse_non_finite_leaf_gradient(x, g)
+            _refuse_non_finite_gradient(x, g)
+        else:
+            _refuse_non_finite_gradient(x, g._data)  # a Tensor's ops let an overflow through: it stops here
         results.append(g)
     return results
 
@@ -172,7 +170,7 @@ def vjp_on_tensors(node, g):
 def _fitted(node, grads):
     """Each parent's share of ``node``'s VJP: None where it takes no gradient, else summed back to its shape."""
     return [
-        None if grad is None or not parent.requires_grad
+        None if grad is None or not parent._requires_grad
         else grad if grad.shape == parent._data.shape
         else unbroadcast_checked(grad, parent._data.shape, node.op)
         for parent, grad in zip(node._in, grads)  # an op node: its inputs are the tuple _in
@@ -207,7 +205,10 @@ def seed_gradient(root, grad, where):
                 "(backward(grad=...)), or reduce it to a scalar first (e.g. loss.mean())"
             )
         return np.ones_like(root._data)
-    seed = grad._data if isinstance(grad, Node) else np.asarray(grad, dtype=root._data.dtype)
+    seed = np.asarray(grad._data if isinstance(grad, Node) else grad)
+    if seed.dtype.kind not in "fiub":  # complex would lose its imaginary part, strings be read as numbers
+        raise TypeError(f"{where}: the seed gradient must hold real numbers, got dtype {seed.dtype}")
+    seed = seed.astype(root._data.dtype, copy=False)  # the root's: a boolean seed would add True + True = True
     if seed.shape != root._data.shape:
         raise ValueError(f"{where}: seed gradient has shape {seed.shape}, the root has shape {root._data.shape}")
     if not np.isfinite(seed).all():
@@ -222,7 +223,12 @@ def _accumulated(node, g):
     arithmetic on 0-d arrays returns scalars, which cannot be updated in place).
     """
     g = np.array(g, dtype=node._data.dtype)
-    return g if node.grad is None else np.asarray(node.grad + g)
+    if node.grad is None:
+        return g
+    if np.shape(node.grad) != g.shape:  # a .grad set by hand: adding would broadcast it, or fail inside NumPy
+        raise ValueError(f"backward: the .grad held by the tensor of shape {g.shape} has shape {np.shape(node.grad)}; "
+                         "set it to None (zero_grad()) or to an array of the tensor's shape")
+    return np.asarray(node.grad + g, dtype=g.dtype)
 
 
 def check_versions(node):

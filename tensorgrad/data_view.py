@@ -25,11 +25,13 @@ import contextlib
 import numpy as np
 
 
-def _counted_method(name):
-    """The ndarray method ``name``, which writes into the array, as a counted write."""
+def _counted_method(name, values_at=None):
+    """The ndarray method ``name``, which writes into the array, as a counted write; its argument number
+    ``values_at`` holds the numbers it writes (None: look at the whole array afterwards)."""
 
     def method(self, *args, **kwargs):
-        with _counted_writes([self]) as writable:
+        written = None if values_at is None or len(args) <= values_at else args[values_at]
+        with _counted_writes([self], written) as writable:
             return getattr(writable.get(id(self), _plain(self)), name)(*args, **kwargs)
 
     method.__name__ = name
@@ -50,11 +52,11 @@ class DataView(np.ndarray):
         return repr(self.view(np.ndarray))
 
     # the ndarray methods that write into the array, as counted writes
-    __setitem__ = _counted_method("__setitem__")
-    fill = _counted_method("fill")
+    __setitem__ = _counted_method("__setitem__", values_at=1)
+    fill = _counted_method("fill", values_at=0)
     sort = _counted_method("sort")
     partition = _counted_method("partition")
-    put = _counted_method("put")
+    put = _counted_method("put", values_at=1)
 
     def __array_function__(self, function, types, args, kwargs):
         """``np.copyto(t.data, ...)`` and NumPy's other writers into their first argument: a counted write."""
@@ -85,9 +87,10 @@ def _plain(x):
 
 
 @contextlib.contextmanager
-def _counted_writes(arrays):
+def _counted_writes(arrays, written=None):
     """Yield {id(view): a writable plain view of its memory} for the DataViews among ``arrays`` that have
-    an owner; once the block has written through them, count a new version on each owner.
+    an owner; once the block has written through them, count a new version on each owner (and look at
+    what was written, the numbers ``written`` or else the whole view: ``Node.written``).
 
     A DataView without an owner (a copy) is left out: it is written as NumPy would, refused if read-only.
     The owner's own array is writable (the tensor's ops never write to it), so a writable view of it can
@@ -108,10 +111,10 @@ def _counted_writes(arrays):
             writable[id(view)] = view.view(np.ndarray)
         finally:
             view.flags.writeable = False
-        owners.append(owner)
+        owners.append((owner, writable[id(view)] if written is None else written))
     yield writable
-    for owner in owners:
-        owner._version.count += 1
+    for owner, values in owners:
+        owner.written(f"write to the data of tensor {describe(owner)}", values)
 
 
 def describe(tensor):

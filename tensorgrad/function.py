@@ -81,13 +81,26 @@ def is_grad_enabled():
     return _grad_mode.enabled
 
 
-class Version:
-    """How many in-place writes a node's array has had (shared by views of it)."""
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # the dtypes a tensor that requires grad may have
+LARGEST = {dtype: float(np.finfo(dtype).max) for dtype in FLOAT_DTYPES}  # the largest finite number of each
 
-    __slots__ = ("count",)
+
+def all_finite(array):
+    """Whether every entry of a float array is finite, in one pass and no temporary array in the usual case:
+    Σx² (a BLAS dot product) is finite only if every x is; if it is not (a NaN, an infinity, or finite
+    entries whose squares overflow), one exact ``isfinite`` pass decides."""
+    return math.isfinite(np.vdot(array, array)) or bool(np.isfinite(array).all())
+
+
+class Version:
+    """How many in-place writes a node's array has had (shared by views of it, and by ``detach()``), and whether
+    one of them wrote −inf: a view's write masks every tensor that shares the array, not just the view."""
+
+    __slots__ = ("count", "masked")
 
     def __init__(self):
         self.count = 0
+        self.masked = False
 
 
 # ---- the node ---------------------------------------------------------------------------
@@ -96,9 +109,26 @@ class Node:
     leaf), ``_in`` (the tuple of its inputs, None for a leaf: see ``scalargrad.graph``), ``_ctx`` (what
     the op saved), ``grad``, ``requires_grad``, ``_masked`` (it may hold −inf: ``tensorgrad.masking``)."""
 
-    __slots__ = ("_ctx", "_data", "_in", "_masked", "_retains_grad", "_version", "_view", "_walk", "grad", "label",
-                 "op", "requires_grad")  # _walk: see scalargrad.graph
+    __slots__ = ("_ctx", "_data", "_in", "_masked", "_requires_grad", "_retains_grad", "_version", "_view", "_walk",
+                 "grad", "label", "op")  # _walk: see scalargrad.graph
     _in2 = None  # a tensor op keeps all its inputs in the tuple ``_in``
+
+    @property
+    def requires_grad(self):
+        """Whether gradients flow to this node. Only a leaf's can be switched (as in PyTorch): switched off on an
+        op's output it would silently cut off every gradient behind it (``detach()`` does that, visibly), and a
+        tensor that is not float32 or float64 cannot hold a gradient (0.5 would be stored as 0)."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        if not value and self.op is not None:
+            raise RuntimeError(f"requires_grad: this tensor was made by {self.op.name}, so its gradient flows on to "
+                               "its inputs; only a leaf's requires_grad can be switched. Use t.detach() for a "
+                               "tensor cut off from the graph")
+        if value and self._data.dtype not in FLOAT_DTYPES:
+            raise TypeError(f"requires_grad: only float32/float64 tensors can require grad, got dtype {self._data.dtype}")
+        self._requires_grad = bool(value)
 
     @property
     def _parents(self):
@@ -107,10 +137,11 @@ class Node:
 
     @classmethod
     def from_op(cls, data, op=None, parents=(), ctx=None):
-        """A node around an array an op made (or a constant): no copy, no checks."""
+        """A node around an array an op made (or a constant): no copy, no checks. A NumPy scalar (what NumPy
+        gives for arithmetic on 0-d arrays) becomes a 0-d array, which an in-place write can change."""
         node = cls.__new__(cls)
-        node._data = data
-        node.requires_grad = op is not None
+        node._data = data if type(data) is np.ndarray else np.asarray(data)
+        node._requires_grad = op is not None
         node.grad = None
         node.label = None
         node.op = op
@@ -132,32 +163,56 @@ class Node:
 
     # ---- in-place writes outside the graph, as through ``.data``: each counts as a new version ----
     def sub_(self, step):
-        """``t ← t − step`` in place (what an optimizer does)."""
-        data = self._data
-        data -= step
-        self._version.count += 1
-        return self
+        """``t ← t − step`` in place (what an optimizer does); ``step`` a number, an array or a tensor."""
+        np.subtract(self._data, _numbers(step), out=self._data)  # not ``data -= step``: given a Tensor, that
+        return self.written("sub_")                               # rebinds the name to a new Tensor, silently
 
     def mul_(self, factor):
         """``t ← t · factor`` in place (a weight decay)."""
-        data = self._data
-        data *= factor
-        self._version.count += 1
-        return self
+        np.multiply(self._data, _numbers(factor), out=self._data)
+        return self.written("mul_")
 
     def copy_(self, values):
         """``t ← values`` in place (an optimizer writing new weights it has checked)."""
-        np.copyto(self._data, values)
+        np.copyto(self._data, _numbers(values))
+        return self.written("copy_")
+
+    def written(self, name, values=None):
+        """After an in-place write (``name``) of the numbers ``values`` (None: the whole array): count a new
+        version, and look at the array as ``Tensor(...)`` looks at its data: −inf is a masked position (so the
+        ops check their outputs again), NaN or +inf is refused. The whole array only when what was written is
+        not all finite: a loop writing one entry at a time must not read all of it each time."""
         self._version.count += 1
+        whole = values is None
+        if not all_finite(self._data if whole else np.asarray(values)):
+            self._masked = masking.entering(self._data, name, "the write left",
+                                            "only −inf may be written into a tensor, as a masked position")
+            self._version.masked |= self._masked
+        elif whole:
+            self._masked = False
         return self
 
-    def refuse_in_place(self, name):
-        """``t[...] = v`` has no derivative here: allowed under no_grad(), or to a tensor without grad."""
-        if self.requires_grad and _grad_mode.enabled:
+    def refuse_in_place(self, name, value=None):
+        """``t[...] = v`` has no derivative here: allowed under no_grad(), or to a tensor without grad from a
+        ``value`` without grad (a value's gradient would be lost in silence)."""
+        if not _grad_mode.enabled:
+            return
+        if self._requires_grad:
             raise RuntimeError(
                 f"{name}: in-place writes to a tensor that requires grad are not differentiable here; "
                 "build a new tensor (tensorgrad.where, concatenate) or write under no_grad()"
             )
+        if getattr(value, "_requires_grad", False):
+            raise RuntimeError(
+                f"{name}: the value written requires grad, and a write into a tensor is not differentiable here, "
+                "so its gradient would be lost; build a new tensor (tensorgrad.where, concatenate, stack), or "
+                "write value.detach() to drop it on purpose"
+            )
+
+
+def _numbers(x):
+    """What an in-place write writes: a node's array, or ``x`` itself (a number, an array)."""
+    return x._data if isinstance(x, Node) else x
 
 
 # ---- ops -------------------------------------------------------------------------------
@@ -199,9 +254,10 @@ class Function:
         arrays, needs, versions, masked = [], [], [], False
         for t in nodes:  # one pass over the inputs gathers all the op needs from them
             arrays.append(t._data)
-            needs.append(t.requires_grad)
-            versions.append(t._version.count)  # ops never write to their inputs: the count after forward too
-            if t._masked:
+            needs.append(t._requires_grad)
+            version = t._version
+            versions.append(version.count)  # ops never write to their inputs: the count after forward too
+            if t._masked or version.masked:
                 masked = True
         requires_grad = _grad_mode.enabled and True in needs
         if requires_grad and settings:
@@ -217,6 +273,8 @@ class Function:
         except TypeError as error:  # NumPy refusing a dtype, e.g. − of a boolean array
             dtypes = ", ".join(str(a.dtype) for a in arrays)
             raise TypeError(f"{cls.name}: not defined for input dtype(s) {dtypes} ({error})") from None
+        if type(out) is not np.ndarray:
+            out = _as_array_output(out, ctx)
         node_type = type(nodes[0])
         node = node_type.from_op(out, cls, nodes, ctx) if requires_grad else node_type.from_op(out)
         if cls.view:
@@ -240,6 +298,14 @@ class Function:
         raise NotImplementedError
 
 
+def _as_array_output(scalar, ctx):
+    """A 0-d array for the NumPy scalar an op gave (arithmetic on 0-d arrays gives one), which an in-place
+    write can change; where the op saved the scalar as its output, it now saves the array, the node's own."""
+    out = np.asarray(scalar)
+    ctx.saved = tuple(out if saved is scalar else saved for saved in ctx.saved)
+    return out
+
+
 def _own_arrays(settings):
     """Copy every NumPy array among an op's settings (targets, indices, masks): the graph owns what it keeps,
     so a later write to the caller's array cannot change the backward pass."""
@@ -261,12 +327,12 @@ def _lift(inputs, name):
         raise TypeError(f"{name}: needs at least one Tensor, got {', '.join(type(x).__name__ for x in inputs)}")
     try:
         return tuple([x if isinstance(x, Node) else constant_node(node_type, x, dtype) for x in inputs])
-    except TypeError as error:  # e.g. a scalargrad Value, which refuses to become a float: say which op met it
-        raise TypeError(f"{name}: {error}") from None
+    except (TypeError, ValueError) as error:  # a scalargrad Value (it refuses to become a float), a number
+        raise type(error)(f"{name}: {error}") from None  # beyond the dtype's range: say which op met it
 
 
 def constant_node(node_type, x, dtype=None):
     """A node of ``node_type`` for a number or array that takes no gradient."""
-    if type(x) is float and dtype is not None and math.isfinite(x):  # the common case, made fast
-        return node_type.from_op(np.array(x, dtype=dtype))
+    if (type(x) is float or type(x) is int) and abs(x) <= LARGEST.get(dtype, -1.0):  # the common case, made
+        return node_type.from_op(np.array(x, dtype=dtype))  # fast: a number within the float dtype's range
     return node_type(x, dtype=dtype)

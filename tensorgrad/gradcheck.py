@@ -39,6 +39,7 @@ def gradcheck(f, inputs, *, h=1e-6, atol=1e-6, rtol=1e-5, seed=0, raise_on_failu
         if a.size == 0:
             continue
         excess = np.abs(a - n) - rtol * np.abs(n)
+        excess = np.where(np.isnan(excess), np.inf, excess)  # a NaN slope is the worst disagreement, not none
         j = np.unravel_index(np.argmax(excess), a.shape)
         if excess[j] > worst[3]:
             worst = (i, tuple(int(k) for k in j), float(abs(a[j] - n[j])), float(excess[j]))

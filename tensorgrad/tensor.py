@@ -30,6 +30,7 @@ from scalargrad import elementwise as ew
 from tensorgrad import autograd, masking, ops
 from tensorgrad.data_view import DataView
 from tensorgrad.function import (
+    FLOAT_DTYPES,
     Function,
     Node,
     Version,
@@ -40,7 +41,7 @@ from tensorgrad.function import (
 
 __all__ = ["Function", "Tensor", "constant", "from_numpy", "is_grad_enabled", "no_grad", "tensor"]
 
-FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+FLOAT64 = np.dtype(np.float64)
 
 
 def _comparison(ufunc, symbol):
@@ -81,7 +82,7 @@ class Tensor(Node):
             raise TypeError(
                 f"Tensor: only float32/float64 tensors can require grad, got dtype {self._data.dtype}"
             )
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         self.grad = None
         self.label = label
         self.op = None
@@ -163,9 +164,10 @@ class Tensor(Node):
 
     def __setitem__(self, index, value):
         """An in-place write: allowed outside the graph only, and counted as a new version."""
-        self.refuse_in_place("setitem")
-        self._data[_index_array(index)] = value._data if isinstance(value, Tensor) else value
-        self._version.count += 1
+        self.refuse_in_place("setitem", value)
+        value = _as_array(value._data if isinstance(value, Tensor) else value, self.dtype, copy=False)
+        self._data[_index_array(index)] = value  # a number beyond the dtype's range was refused above
+        self.written("setitem", value)
 
     # ---- arithmetic: Python operators, with numbers or arrays on either side ----
     def __add__(self, other):
@@ -363,19 +365,24 @@ def constant(x, dtype=None):
 def _as_array(data, dtype, copy):
     """A NumPy array: Python numbers and lists become float64 unless told otherwise.
 
-    NumPy arrays keep their dtype (float32 stays float32, integer index arrays
-    stay integers), so the learner's default is exact float64 arithmetic.
-    ``copy=True``: always a new array, never the caller's; False: the caller's
-    array itself when no conversion is needed.
-    """
+    NumPy arrays keep their dtype (float32 stays float32, integer index arrays stay integers), so the learner's
+    default is exact float64 arithmetic. ``copy=True``: always a new array, never the caller's; False: the
+    caller's array itself when no conversion is needed. A number beyond ``dtype``'s range is refused."""
     if isinstance(data, Tensor):
         raise TypeError("Tensor: got a Tensor; use it directly, or .detach() for a copy outside the graph")
     if data is None:
         raise TypeError("Tensor: got None; pass a number, a list of numbers or an array")
     if dtype is None and not isinstance(data, (np.ndarray, np.generic)):
         dtype = np.float64
+    convert = np.array if copy else np.asarray
     try:
-        array = np.array(data, dtype=dtype) if copy else np.asarray(data, dtype=dtype)
+        if dtype is np.float64 or dtype is FLOAT64:  # the common case: nothing overflows on the way to float64
+            array = convert(data, dtype=dtype)
+        else:
+            with np.errstate(over="raise", invalid="raise"):  # a cast to float32 must not make −1e300 into −inf
+                array = convert(data, dtype=dtype)
+    except (FloatingPointError, OverflowError):  # (or an int too large for any float)
+        raise ValueError(f"Tensor: {data!r:.60} holds a number beyond the range of {np.dtype(dtype)}") from None
     except (TypeError, ValueError) as error:
         raise TypeError(f"Tensor: cannot make an array of {type(data).__name__} {data!r:.60}: {error}") from None
     if array.dtype.kind not in "fiub":

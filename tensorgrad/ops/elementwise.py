@@ -11,6 +11,7 @@ clip, where): their derivative is a mask, a constant.
 """
 
 import functools
+import math
 
 import numpy as np
 
@@ -131,6 +132,13 @@ class Clip(Function):
 
     name, symbol = "clip", "clip"
 
+    @classmethod
+    def apply(cls, a, low=None, high=None):
+        dtype = a._data.dtype if isinstance(a, Node) else np.dtype(np.float64)  # (not a tensor: apply says so)
+        _check_bound(low, "low", dtype, 1)
+        _check_bound(high, "high", dtype, -1)
+        return super().apply(a, low=low, high=high)
+
     @staticmethod
     def forward(ctx, a, low, high):
         if low is not None and high is not None and low > high:
@@ -150,6 +158,24 @@ class Clip(Function):
         if ctx.high is not None:
             inside &= a <= ctx.high
         return (g * inside,)
+
+
+def _check_bound(bound, name, dtype, side):
+    """A bound of clip is None or a number that leaves every entry finite: not NaN, and not an infinity, or a
+    number beyond ``dtype``'s range, on the ``side`` (+1 for low, −1 for high) where it would replace every entry."""
+    if bound is None:
+        return
+    if not isinstance(bound, (int, float, np.integer, np.floating)) or isinstance(bound, bool):
+        raise TypeError(f"clip: {name} must be a number or None, got {type(bound).__name__}; for a bound per "
+                        "entry use maximum() and minimum()")
+    largest = float(np.finfo(dtype).max) if dtype.kind == "f" else math.inf
+    try:
+        value = float(bound)
+    except OverflowError:  # an int too large for any float
+        value = math.copysign(math.inf, bound)
+    if math.isnan(value) or side * value > largest:
+        raise ValueError(f"clip: {name} = {bound} would make every entry {'NaN' if math.isnan(value) else side * math.inf}"
+                         f" (the tensor is {dtype}, largest {largest:.4g})")
 
 
 class Where(Function):
