@@ -73,7 +73,7 @@ class Tensor(Node):
     """
 
     __slots__ = ()
-    __array_priority__ = 1000  # numpy_array * tensor calls Tensor.__rmul__, not NumPy
+    __array_ufunc__ = None  # numpy_array * tensor calls Tensor.__rmul__; np.exp(tensor) is refused (use tensor.exp())
 
     def __init__(self, data, requires_grad=False, dtype=None, label=None, copy=True):
         self._data = _as_array(data, dtype, copy)

@@ -318,3 +318,15 @@ def test_the_temperature_learned_by_dividing_the_logits_gets_its_gradient():
     sg.softmax([zi / t for zi in z])[0].backward()
     p = 1 / (1 + math.exp(1.0))  # softmax([1/t, 3/t])[0] = σ(−2/t) = σ(−1) at t = 2
     assert t.grad == pytest.approx(p * (1 - p) * 2 / 4)  # d/dt σ(−2/t) = σ(1 − σ)·2/t²
+
+
+def test_numpy_ufuncs_on_a_tensor_are_refused_while_numpy_operands_defer_to_the_tensor():
+    """np.exp(t) made an object array of 0-d Tensors, a graph per entry; arithmetic with NumPy operands stays a Tensor."""
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    for call in (lambda: np.exp(x), lambda: np.add(x, 1.0), lambda: np.maximum(x, 0.0)):
+        with pytest.raises(TypeError, match=r"operand 'Tensor' does not support ufuncs"):
+            call()
+    y = np.array([3.0, 4.0]) * x + np.float64(1.0) - np.array([[1.0, 0.0], [0.0, 2.0]]) @ x
+    assert isinstance(y, Tensor)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [3.0 - 1.0, 4.0 - 2.0])
