@@ -164,7 +164,7 @@ def non_negative(x, where, what):
 def interval(x, low, high, where, what, bounds="[)"):
     """Refuse a number outside the interval; ``bounds`` says which ends belong to it: "[)", "(]", "()", "[]".
     A half-line (high = inf, "(]" or "[]" to take inf in) is spelled as a comparison: "must be > 0"."""
-    number = isinstance(x, Real) and not isinstance(x, bool)
+    number = type(x) is float or isinstance(x, Real) and not isinstance(x, bool)  # float first: the ABC is slow
     inside = number and (x >= low if bounds[0] == "[" else x > low) and (x <= high if bounds[1] == "]" else x < high)
     if not inside:
         spelled = f"lie in {bounds[0]}{low}, {high}{bounds[1]}"

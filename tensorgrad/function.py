@@ -172,9 +172,14 @@ class Node:
         np.multiply(self._data, _numbers(factor), out=self._data)
         return self.written("mul_")
 
-    def copy_(self, values):
-        """``t ← values`` in place (an optimizer writing new weights it has checked)."""
+    def copy_(self, values, finite=False):
+        """``t ← values`` in place. ``finite=True``: the caller has checked that every value is finite (an
+        optimizer writing the weights it has checked), so they are not looked at again."""
         np.copyto(self._data, _numbers(values))
+        if finite:
+            self._version.count += 1
+            self._masked = False
+            return self
         return self.written("copy_")
 
     def written(self, name, values=None):

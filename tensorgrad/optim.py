@@ -78,9 +78,13 @@ class Optimizer:
         parameter would become inf); no parameter is changed then."""
         grads = {}
         for i, p in enumerate(self.params):
-            if p.grad is None:
+            g, data = p.grad, p._data
+            if g is None:
                 continue
-            g = checks.array(p.grad)  # an array as it is; a list or a Tensor set by hand as an array
+            if type(g) is np.ndarray and g.dtype is data.dtype and g.shape == data.shape:  # as backward left it
+                grads[i] = g
+                continue
+            g = checks.array(g)  # an array as it is; a list or a Tensor set by hand as an array
             if g.shape != p.shape:
                 raise ValueError(f"{type(self).__name__}: the gradient of {self.describe(i)} has shape "
                                  f"{g.shape}; a gradient has its parameter's shape. No parameter was changed")
@@ -154,7 +158,7 @@ class SGD(Optimizer):
         for i, velocity, weight in moves:
             if self.momentum:
                 self.velocity[i] = velocity
-            self.params[i].copy_(weight)  # in place, counted in its version
+            self.params[i].copy_(weight, finite=True)  # in place, counted in its version
 
 
 class Adam(Optimizer):
@@ -249,11 +253,11 @@ class Adam(Optimizer):
                 raise
         for i, weights, m, v in moves:
             if i is not None:
-                self.params[i].copy_(weights)
+                self.params[i].copy_(weights, finite=True)
                 self.m[i][...], self.v[i][...] = m, v
             else:  # weights is flat_w, seen parameter by parameter through new_weights
                 for p, new in zip(self.params, self.new_weights):
-                    p.copy_(new)
+                    p.copy_(new, finite=True)
                 # the new moments become the moments, and the old ones the space for the next step's
                 self.flat_m, self.next_m, self.m, self.next_m_views = self.next_m, self.flat_m, self.next_m_views, self.m
                 self.flat_v, self.next_v, self.v, self.next_v_views = self.next_v, self.flat_v, self.next_v_views, self.v
