@@ -175,11 +175,12 @@ class Node:
     def copy_(self, values, finite=False):
         """``t ← values`` in place. ``finite=True``: the caller has checked that every value is finite (an
         optimizer writing the weights it has checked), so they are not looked at again."""
-        np.copyto(self._data, _numbers(values))
-        if finite:
+        if finite:  # an array, checked
+            np.copyto(self._data, values)
             self._version.count += 1
             self._masked = False
             return self
+        np.copyto(self._data, _numbers(values))
         return self.written("copy_")
 
     def written(self, name, values=None):
