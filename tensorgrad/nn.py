@@ -171,6 +171,8 @@ class Linear(Module):
     """
 
     def __init__(self, in_features, out_features, bias=True, dtype=np.float64, rng=0):
+        checks.count(in_features, "Linear", "in_features")
+        checks.count(out_features, "Linear", "out_features")
         rng = checks.seeded_generator(rng, "Linear")
         bound = 1 / np.sqrt(in_features)
         self.in_features, self.out_features = in_features, out_features
@@ -209,6 +211,8 @@ class Embedding(Module):
     """
 
     def __init__(self, num_embeddings, embedding_dim, dtype=np.float64, rng=0):
+        checks.count(num_embeddings, "Embedding", "num_embeddings")
+        checks.count(embedding_dim, "Embedding", "embedding_dim")
         rng = checks.seeded_generator(rng, "Embedding")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.weight = Tensor(
@@ -229,6 +233,7 @@ class LayerNorm(Module):
     """
 
     def __init__(self, dim, eps=1e-5, dtype=np.float64):
+        checks.count(dim, "LayerNorm", "dim")
         self.dim, self.eps = dim, eps
         self.weight = Tensor(np.ones(dim, dtype=dtype), requires_grad=True, label="weight")
         self.bias = Tensor(np.zeros(dim, dtype=dtype), requires_grad=True, label="bias")

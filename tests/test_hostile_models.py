@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import tensorgrad as tg
-from tensorgrad import Tensor
+from tensorgrad import Tensor, nn
 from tensorgrad.layers import linear
 from tensorgrad.nn import Dropout, LayerNorm, Linear, Module
 from tensorgrad.optim import SGD, Adam, AdamW, clip_grad_norm
@@ -489,3 +489,18 @@ def test_k3_can_be_differentiated_twice():
     (g,) = tg.grad(kl_estimate(x, ref, "k3").sum(), [x], create_graph=True)
     g.sum().backward()
     np.testing.assert_allclose(x.grad, np.exp(ref - x.data), rtol=1e-14)  # ∂²k3/∂(log π)² = eʸ
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: nn.Linear(0, 3), r"Linear: in_features must be an integer ≥ 1, got 0"),
+    (lambda: nn.Linear(-1, 3), r"Linear: in_features must be an integer ≥ 1, got -1"),
+    (lambda: nn.Linear(3, 0), r"Linear: out_features must be an integer ≥ 1, got 0"),
+    (lambda: nn.Linear(2.5, 3), r"Linear: in_features must be an integer ≥ 1, got 2.5"),
+    (lambda: nn.Embedding(0, 3), r"Embedding: num_embeddings must be an integer ≥ 1, got 0"),
+    (lambda: nn.Embedding(5, 0), r"Embedding: embedding_dim must be an integer ≥ 1, got 0"),
+    (lambda: nn.LayerNorm(0), r"LayerNorm: dim must be an integer ≥ 1, got 0"),
+])
+def test_layers_of_no_width_are_refused_naming_the_layer_and_the_size(make, message):
+    """Linear(0, 3) ended in NumPy's "high - low range exceeds valid bounds" (1/√0); the others built empty layers."""
+    with pytest.raises(ValueError, match=message):
+        make()
