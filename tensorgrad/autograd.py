@@ -222,7 +222,8 @@ def _accumulated(node, g):
     Fresh, so two leaves never share one; an array even for a 0-d tensor (NumPy
     arithmetic on 0-d arrays returns scalars, which cannot be updated in place).
     """
-    g = np.array(g, dtype=node._data.dtype)
+    dtype = node._data.dtype
+    g = g.copy() if type(g) is np.ndarray and g.dtype == dtype else np.array(g, dtype=dtype)  # copy(): the fast one
     if node.grad is None:
         return g
     if np.shape(node.grad) != g.shape:  # a .grad set by hand: adding would broadcast it, or fail inside NumPy
