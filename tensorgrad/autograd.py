@@ -223,13 +223,12 @@ def _accumulated(node, g):
     arithmetic on 0-d arrays returns scalars, which cannot be updated in place).
     """
     dtype = node._data.dtype
-    g = g.copy() if type(g) is np.ndarray and g.dtype == dtype else np.array(g, dtype=dtype)  # copy(): the fast one
     if node.grad is None:
-        return g
-    if np.shape(node.grad) != g.shape:  # a .grad set by hand: adding would broadcast it, or fail inside NumPy
-        raise ValueError(f"backward: the .grad held by the tensor of shape {g.shape} has shape {np.shape(node.grad)}; "
-                         "set it to None (zero_grad()) or to an array of the tensor's shape")
-    return np.asarray(node.grad + g, dtype=g.dtype)
+        return g.copy() if type(g) is np.ndarray and g.dtype == dtype else np.array(g, dtype=dtype)  # copy(): faster
+    if np.shape(node.grad) != np.shape(g):  # a .grad set by hand: adding would broadcast it, or fail inside NumPy
+        raise ValueError(f"backward: the .grad held by the tensor of shape {np.shape(g)} has shape "
+                         f"{np.shape(node.grad)}; set it to None (zero_grad()) or to an array of the tensor's shape")
+    return np.asarray(node.grad + g, dtype=dtype)  # a new array already: no copy of g first
 
 
 def check_versions(node):

@@ -175,22 +175,18 @@ class Node:
     def copy_(self, values, finite=False):
         """``t ← values`` in place. ``finite=True``: the caller has checked that every value is finite (an
         optimizer writing the weights it has checked), so they are not looked at again."""
-        if finite:  # an array, checked
-            np.copyto(self._data, values)
-            self._version.count += 1
-            self._masked = False
-            return self
         np.copyto(self._data, _numbers(values))
-        return self.written("copy_")
+        return self.written("copy_", finite=finite)
 
-    def written(self, name, values=None):
+    def written(self, name, values=None, finite=False):
         """After an in-place write (``name``) of the numbers ``values`` (None: the whole array): count a new
         version, and look at the array as ``Tensor(...)`` looks at its data: −inf is a masked position (so the
         ops check their outputs again), NaN or +inf is refused. The whole array only when what was written is
-        not all finite: a loop writing one entry at a time must not read all of it each time."""
+        not all finite: a loop writing one entry at a time must not read all of it each time. ``finite=True``:
+        the writer has checked them already."""
         self._version.count += 1
         whole = values is None
-        if not all_finite(self._data if whole else np.asarray(values)):
+        if not finite and not all_finite(self._data if whole else np.asarray(values)):
             self._masked = masking.entering(self._data, name, "the write left",
                                             "only −inf may be written into a tensor, as a masked position")
             self._version.masked |= self._masked
